@@ -1,0 +1,12 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin
+
+from accounts.models import User
+
+
+@admin.register(User)
+class PlatformUserAdmin(UserAdmin):
+    list_display = ("username", "email", "tier", "is_staff", "is_active", "date_joined")
+    list_filter = ("tier", "is_staff", "is_active")
+    fieldsets = (*UserAdmin.fieldsets, ("Subscription", {"fields": ("tier",)}))
+    add_fieldsets = (*UserAdmin.add_fieldsets, ("Subscription", {"fields": ("tier",)}))

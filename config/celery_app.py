@@ -1,0 +1,33 @@
+"""The one Celery app. Queues: ingest, features, inference, explain (see README, "Workers")."""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery
+from kombu import Queue
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+app = Celery("stockpred")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+
+QUEUES = ("ingest", "features", "inference", "explain")
+app.conf.task_queues = [Queue(name) for name in QUEUES]
+app.conf.task_default_queue = "ingest"
+app.conf.update(
+    # Late acknowledgement + reject on worker loss: a batch whose worker dies is redelivered,
+    # and the writes are idempotent so redelivery cannot duplicate rows.
+    task_acks_late=True,
+    task_reject_on_worker_lost=True,
+    worker_prefetch_multiplier=1,
+    task_track_started=True,
+    result_expires=3600,
+    broker_connection_retry_on_startup=True,
+    broker_transport_options={"visibility_timeout": 3600},
+    beat_scheduler="django_celery_beat.schedulers:DatabaseScheduler",
+    task_serializer="json",
+    accept_content=["json"],
+    worker_hijack_root_logger=False,
+)
+app.autodiscover_tasks()

@@ -1,0 +1,50 @@
+"""System checks for misconfiguration that would otherwise surface as a confusing runtime error."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.checks import Error, Warning, register
+
+
+@register()
+def check_shared_data(app_configs, **kwargs):
+    if not settings.SHARED_DATA_DIR.is_dir():
+        return [
+            Warning(
+                f"SHARED_DATA_DIR {settings.SHARED_DATA_DIR} does not exist",
+                hint="Clone the project beside ../shared or set SHARED_DATA_DIR.",
+                id="core.W001",
+            )
+        ]
+    return []
+
+
+@register()
+def check_thread_settings(app_configs, **kwargs):
+    import os
+
+    cores = os.cpu_count() or 1
+    errors = []
+    for name in ("ORT_INTRA_OP_THREADS", "TORCH_THREADS", "LLM_THREADS"):
+        if getattr(settings, name) > cores:
+            errors.append(
+                Warning(
+                    f"{name}={getattr(settings, name)} exceeds the {cores} cores of this machine",
+                    hint="Threads beyond the core count make processes fight over the CPU.",
+                    id="core.W002",
+                )
+            )
+    return errors
+
+
+@register(deploy=True)
+def check_redis_url(app_configs, **kwargs):
+    if settings.PRODUCTION and settings.REDIS_URL.startswith("redis://127.0.0.1"):
+        return [
+            Error(
+                "REDIS_URL points at localhost in production",
+                hint="Set REDIS_URL to the production Redis.",
+                id="core.E001",
+            )
+        ]
+    return []

@@ -1,0 +1,29 @@
+from django.contrib import admin
+
+from explanations.models import Chunk, Document
+
+
+class ChunkInline(admin.TabularInline):
+    model = Chunk
+    fields = ("chunk_index", "section", "text")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+
+@admin.register(Document)
+class DocumentAdmin(admin.ModelAdmin):
+    list_display = ("title", "source", "symbol", "filing_type", "date", "indexed_at")
+    list_filter = ("source", "filing_type")
+    search_fields = ("title", "symbol", "external_id")
+    inlines = [ChunkInline]
+
+
+@admin.register(Chunk)
+class ChunkAdmin(admin.ModelAdmin):
+    list_display = ("document", "chunk_index", "source", "symbol", "section", "date")
+    list_filter = ("source",)
+    search_fields = ("symbol", "text")
+    raw_id_fields = ("document",)
+    exclude = ("embedding",)

@@ -1,0 +1,118 @@
+"""Predictions: the latest one per symbol, the append-only history, and the model registry."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+from ingestion.models import Symbol
+
+
+class ModelType(models.TextChoices):
+    NORMAL_DAY = "normal_day", "Normal day"
+    EARNINGS_DAY = "earnings_day", "Earnings day"
+
+
+class Prediction(models.Model):
+    """Exactly one row per symbol: the latest prediction (architecture section 2.2)."""
+
+    symbol = models.OneToOneField(
+        Symbol, on_delete=models.CASCADE, primary_key=True, related_name="prediction"
+    )
+    current_price = models.FloatField(help_text="Close at data_timestamp the prediction starts from")
+    predicted_return_1d = models.FloatField()
+    predicted_price = models.FloatField()
+    uncertainty_sigma = models.FloatField(null=True, blank=True)
+    p10 = models.FloatField(null=True, blank=True)
+    p50 = models.FloatField(null=True, blank=True)
+    p90 = models.FloatField(null=True, blank=True)
+    uncertainty_method = models.CharField(max_length=32, blank=True)
+    model_type = models.CharField(max_length=16, choices=ModelType.choices)
+    model_version = models.CharField(max_length=64)
+    predicted_at = models.DateTimeField(db_index=True)
+    data_timestamp = models.DateTimeField()
+    features_snapshot = models.JSONField(null=True, blank=True)
+    earnings_context = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["model_type"], name="prediction_model_type_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.symbol_id} {self.predicted_return_1d:+.4f}"
+
+
+class PredictionRecord(models.Model):
+    """Append-only history: one row per prediction made, later joined with what happened.
+
+    Idempotent by (symbol, data_timestamp, model_version): a redelivered batch rewrites nothing.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    symbol = models.ForeignKey(Symbol, on_delete=models.CASCADE, related_name="prediction_records")
+    data_timestamp = models.DateTimeField()
+    target_date = models.DateField(null=True, blank=True, help_text="Trading day predicted")
+    model_type = models.CharField(max_length=16, choices=ModelType.choices)
+    model_version = models.CharField(max_length=64)
+    current_price = models.FloatField()
+    predicted_return_1d = models.FloatField()
+    predicted_price = models.FloatField()
+    uncertainty_sigma = models.FloatField(null=True, blank=True)
+    p10 = models.FloatField(null=True, blank=True)
+    p50 = models.FloatField(null=True, blank=True)
+    p90 = models.FloatField(null=True, blank=True)
+    predicted_at = models.DateTimeField()
+    realised_return = models.FloatField(null=True, blank=True)
+    abs_error = models.FloatField(null=True, blank=True)
+    inside_interval = models.BooleanField(null=True, blank=True)
+    realised_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["symbol", "data_timestamp", "model_version"],
+                name="predrecord_idempotency_uniq",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["model_type", "target_date"], name="predrecord_kind_target_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.symbol_id} {self.data_timestamp:%Y-%m-%d} {self.model_version}"
+
+
+class ModelKind(models.TextChoices):
+    NORMAL = "normal", "Normal day"
+    EARNINGS = "earnings", "Earnings day"
+
+
+class ModelStatus(models.TextChoices):
+    CANDIDATE = "candidate", "Candidate"
+    ACTIVE = "active", "Active"
+    RETIRED = "retired", "Retired"
+
+
+class ModelVersion(models.Model):
+    kind = models.CharField(max_length=16, choices=ModelKind.choices)
+    version = models.CharField(max_length=64)
+    artifact_path = models.CharField(max_length=500)
+    metrics = models.JSONField(default=dict, blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    status = models.CharField(
+        max_length=16, choices=ModelStatus.choices, default=ModelStatus.CANDIDATE
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    activated_at = models.DateTimeField(null=True, blank=True)
+    notes = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["kind", "-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "version"], name="modelversion_kind_version_uniq"),
+            models.UniqueConstraint(
+                fields=["kind"], condition=Q(status="active"), name="modelversion_one_active_per_kind"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.version} ({self.status})"
