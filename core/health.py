@@ -14,7 +14,9 @@ def database_state() -> dict[str, Any]:
     started = time.perf_counter()
     try:
         with connection.cursor() as cursor:
-            cursor.execute("SELECT extname FROM pg_extension WHERE extname IN ('vector', 'timescaledb')")
+            cursor.execute(
+                "SELECT extname FROM pg_extension WHERE extname IN ('vector', 'timescaledb')"
+            )
             extensions = sorted(row[0] for row in cursor.fetchall())
     except Exception as exc:  # any driver error means "down"; the message says why
         return {"ok": False, "error": str(exc).strip().splitlines()[0]}
@@ -29,7 +31,9 @@ def database_state() -> dict[str, Any]:
 def redis_state() -> dict[str, Any]:
     started = time.perf_counter()
     try:
-        client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=1, socket_connect_timeout=1)
+        client = redis.Redis.from_url(
+            settings.REDIS_URL, socket_timeout=1, socket_connect_timeout=1
+        )
         client.ping()
     except redis.RedisError as exc:
         return {"ok": False, "error": str(exc)}

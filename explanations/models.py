@@ -32,7 +32,9 @@ class Document(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["source", "external_id"], name="document_source_extid_uniq")
+            models.UniqueConstraint(
+                fields=["source", "external_id"], name="document_source_extid_uniq"
+            )
         ]
 
     def __str__(self) -> str:

@@ -12,7 +12,17 @@ class SymbolAdmin(admin.ModelAdmin):
 
 @admin.register(PriceBar)
 class PriceBarAdmin(admin.ModelAdmin):
-    list_display = ("symbol", "timestamp", "interval", "open", "high", "low", "close", "volume", "source")
+    list_display = (
+        "symbol",
+        "timestamp",
+        "interval",
+        "open",
+        "high",
+        "low",
+        "close",
+        "volume",
+        "source",
+    )
     list_filter = ("interval", "source")
     search_fields = ("symbol__ticker",)
     raw_id_fields = ("symbol",)
@@ -22,7 +32,15 @@ class PriceBarAdmin(admin.ModelAdmin):
 
 @admin.register(EarningsEvent)
 class EarningsEventAdmin(admin.ModelAdmin):
-    list_display = ("symbol", "date", "reaction_date", "timing", "eps_estimate", "eps_actual", "source")
+    list_display = (
+        "symbol",
+        "date",
+        "reaction_date",
+        "timing",
+        "eps_estimate",
+        "eps_actual",
+        "source",
+    )
     list_filter = ("timing", "source")
     search_fields = ("symbol__ticker",)
     raw_id_fields = ("symbol",)

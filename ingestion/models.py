@@ -45,7 +45,7 @@ class Interval(models.TextChoices):
 
 class PriceBar(models.Model):
     # A surrogate id keeps the admin and ORM simple; the natural key is the unique constraint.
-    # On TimescaleDB the migration swaps the primary key for (id, timestamp), which hypertables need.
+    # On TimescaleDB the migration makes the primary key (id, timestamp), as hypertables need.
     id = models.BigAutoField(primary_key=True)
     symbol = models.ForeignKey(Symbol, on_delete=models.CASCADE, related_name="bars")
     timestamp = models.DateTimeField()

@@ -6,8 +6,15 @@ from predictions.models import ModelVersion, Prediction, PredictionRecord
 @admin.register(Prediction)
 class PredictionAdmin(admin.ModelAdmin):
     list_display = (
-        "symbol", "predicted_return_1d", "predicted_price", "p10", "p90", "model_type",
-        "model_version", "predicted_at", "data_timestamp",
+        "symbol",
+        "predicted_return_1d",
+        "predicted_price",
+        "p10",
+        "p90",
+        "model_type",
+        "model_version",
+        "predicted_at",
+        "data_timestamp",
     )
     list_filter = ("model_type", "model_version")
     search_fields = ("symbol__ticker",)
@@ -17,8 +24,15 @@ class PredictionAdmin(admin.ModelAdmin):
 @admin.register(PredictionRecord)
 class PredictionRecordAdmin(admin.ModelAdmin):
     list_display = (
-        "symbol", "data_timestamp", "target_date", "model_type", "model_version",
-        "predicted_return_1d", "realised_return", "abs_error", "inside_interval",
+        "symbol",
+        "data_timestamp",
+        "target_date",
+        "model_type",
+        "model_version",
+        "predicted_return_1d",
+        "realised_return",
+        "abs_error",
+        "inside_interval",
     )
     list_filter = ("model_type", "model_version", "inside_interval")
     search_fields = ("symbol__ticker",)

@@ -19,7 +19,9 @@ class Prediction(models.Model):
     symbol = models.OneToOneField(
         Symbol, on_delete=models.CASCADE, primary_key=True, related_name="prediction"
     )
-    current_price = models.FloatField(help_text="Close at data_timestamp the prediction starts from")
+    current_price = models.FloatField(
+        help_text="Close at data_timestamp the prediction starts from"
+    )
     predicted_return_1d = models.FloatField()
     predicted_price = models.FloatField()
     uncertainty_sigma = models.FloatField(null=True, blank=True)
@@ -108,9 +110,13 @@ class ModelVersion(models.Model):
     class Meta:
         ordering = ["kind", "-created_at"]
         constraints = [
-            models.UniqueConstraint(fields=["kind", "version"], name="modelversion_kind_version_uniq"),
             models.UniqueConstraint(
-                fields=["kind"], condition=Q(status="active"), name="modelversion_one_active_per_kind"
+                fields=["kind", "version"], name="modelversion_kind_version_uniq"
+            ),
+            models.UniqueConstraint(
+                fields=["kind"],
+                condition=Q(status="active"),
+                name="modelversion_one_active_per_kind",
             ),
         ]
 

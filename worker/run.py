@@ -1,0 +1,49 @@
+"""`make run`: services up, bootstrap (migrate, data, models, operator), then every process of
+worker/Procfile under honcho until Ctrl-C, which stops them all and the embedded database."""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from pathlib import Path
+
+from worker.services import platform_services
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+PROCFILE = BASE_DIR / "worker" / "Procfile"
+
+
+def procfile_entries(path: Path = PROCFILE) -> list[tuple[str, str]]:
+    entries = []
+    for line in path.read_text().splitlines():
+        match = re.match(r"^([A-Za-z0-9_-]+):\s*(.+)$", line.strip())
+        if match:
+            entries.append((match.group(1), match.group(2)))
+    return entries
+
+
+def main() -> int:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    venv_bin = str(Path(sys.executable).parent)
+    os.environ["PATH"] = venv_bin + os.pathsep + os.environ.get("PATH", "")
+    with platform_services():
+        import django
+        from django.core.management import call_command
+
+        django.setup()
+        call_command("bootstrap")
+        from honcho.manager import Manager
+        from honcho.printer import Printer
+
+        manager = Manager(Printer(sys.stdout))
+        for name, command in procfile_entries():
+            manager.add_process(name, command, cwd=str(BASE_DIR), env=dict(os.environ))
+        print("\nPlatform starting: http://127.0.0.1:8000  (admin: /admin/, health: /healthz)")
+        print("Ctrl-C stops every process.\n")
+        manager.loop()
+        return manager.returncode or 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
