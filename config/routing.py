@@ -1,5 +1,7 @@
-"""WebSocket routes. The predictions feed (/ws/predictions) is added by the API work."""
+"""WebSocket routes; the predictions feed lives in predictions/routing.py."""
 
 from __future__ import annotations
 
-websocket_urlpatterns: list = []
+from predictions.routing import websocket_urlpatterns as prediction_ws
+
+websocket_urlpatterns: list = [*prediction_ws]

@@ -6,5 +6,7 @@ from core import views as core_views
 urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("api/", include("config.api_urls")),
     path("", include("django_prometheus.urls")),  # /metrics
+    path("", include("web.urls")),
 ]

@@ -11,6 +11,7 @@ Each app declares its benchmarks in ``<app>/benchmarks.py``::
 
     BENCHMARKS = [IngestBenchmark]
 
+``<app>/benchmarks/`` may also be a package whose submodules each declare ``BENCHMARKS``.
 ``bench`` adds the machine description and prints one JSON object.
 """
 
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import pkgutil
 from typing import Any, ClassVar
 
 from django.apps import apps
@@ -43,8 +45,15 @@ def discover() -> dict[str, type[Benchmark]]:
             if exc.name == f"{config.name}.benchmarks":
                 continue
             raise
-        for bench in getattr(module, "BENCHMARKS", []):
-            if bench.name in found:
-                raise RuntimeError(f"Benchmark {bench.name!r} is declared twice")
-            found[bench.name] = bench
+        modules = [module]
+        if hasattr(module, "__path__"):  # a package: every submodule may declare benchmarks
+            modules += [
+                importlib.import_module(f"{module.__name__}.{info.name}")
+                for info in pkgutil.iter_modules(module.__path__)
+            ]
+        for mod in modules:
+            for bench in getattr(mod, "BENCHMARKS", []):
+                if bench.name in found:
+                    raise RuntimeError(f"Benchmark {bench.name!r} is declared twice")
+                found[bench.name] = bench
     return found

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "features",
     "predictions",
     "explanations",
+    "web",
 ]
 
 MIDDLEWARE = [
@@ -155,6 +156,8 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Tier limits (free/pro/enterprise), counted in Redis so every server process shares them.
+    "DEFAULT_THROTTLE_CLASSES": ["accounts.throttling.TierRateThrottle"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "core.api_errors.exception_handler",
 }

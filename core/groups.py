@@ -1,0 +1,19 @@
+"""Names shared by the pipeline (publisher) and the WebSocket feed (subscriber)."""
+
+from __future__ import annotations
+
+import re
+
+# The Channels layer message sent to a symbol's group for each new prediction:
+#   {"type": "prediction.update", "payload": {"symbol": ..., "predicted_return_1d": ..., ...}}
+# A consumer's ``prediction_update`` handler forwards it to the client as
+#   {"type": "prediction_update", **payload}
+PREDICTION_UPDATE_EVENT = "prediction.update"
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
+
+
+def prediction_group(ticker: str) -> str:
+    """Channels group of one symbol. Group names allow only ASCII letters, digits, '.', '-' and
+    '_', so '^GSPC' becomes 'predictions._GSPC'."""
+    return "predictions." + _UNSAFE.sub("_", ticker.upper())

@@ -1,0 +1,1 @@
+"""Pipeline tasks: routing, batched inference, dual write, publish (issue: pipeline)."""

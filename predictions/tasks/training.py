@@ -1,0 +1,1 @@
+"""Training tasks: weekly retrain with the promotion rule (issue: models)."""
