@@ -129,6 +129,11 @@ CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND", REDIS_URL)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 300, minimum=1)
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 240, minimum=1)
 CELERY_TIMEZONE = "UTC"
+# Beat schedules; the DatabaseScheduler copies them into django-celery-beat's tables, where
+# operators can edit them in the admin. Each app appends its own entries.
+CELERY_BEAT_SCHEDULE: dict[str, dict] = {
+    "enforce-retention": {"task": "core.tasks.enforce_retention", "schedule": 6 * 3600.0},
+}
 
 # --- Platform behaviour ---------------------------------------------------------------------
 MARKET_DATA_PROVIDER = env_choice("MARKET_DATA_PROVIDER", "replay", {"replay", "yfinance"})
@@ -141,6 +146,7 @@ REPLAY_PRICES_FILE = Path(
 REPLAY_PERIOD_SECONDS = env_float("REPLAY_PERIOD_SECONDS", 5.0, minimum=0.1)
 MODELS_DIR = Path(env_str("MODELS_DIR", str(VAR_DIR / "models")))
 PREDICTION_STALE_SECONDS = env_int("PREDICTION_STALE_SECONDS", 600, minimum=1)
+PREDICTION_RETENTION_DAYS = env_int("PREDICTION_RETENTION_DAYS", 90, minimum=1)
 INFERENCE_DEVICE = env_choice("INFERENCE_DEVICE", "auto", {"auto", "cpu", "cuda"})
 ORT_INTRA_OP_THREADS = env_int("ORT_INTRA_OP_THREADS", 1, minimum=1)
 TORCH_THREADS = env_int("TORCH_THREADS", 1, minimum=1)
@@ -193,6 +199,11 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Outside production, whitenoise serves straight from the finders (no collectstatic needed).
+WHITENOISE_USE_FINDERS = not PRODUCTION
+WHITENOISE_AUTOREFRESH = DEBUG
+if not PRODUCTION:
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 
 LOGGING = {
     "version": 1,
