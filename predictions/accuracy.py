@@ -1,0 +1,148 @@
+"""Accuracy tracking: realised outcomes of past predictions and rolling error figures.
+
+A prediction made from the close of trading day t targets t+1 (``PredictionRecord.target_date``).
+Once the bars of a trading day d are stored, ``record_realised(d)`` fills in every record whose
+target is d or earlier with one set-based UPDATE ... FROM (no per-row ORM saves).
+
+``rolling_accuracy()`` is what the API's ``/api/accuracy`` and the website show: per model kind
+(``normal``/``earnings``) and window (``24h`` of data time, ``30d``):
+- ``n``: realised predictions in the window;
+- ``mae``: mean |predicted - realised| next-day return;
+- ``mae_naive``: MAE of the naive forecast "return = 0" (mean |realised|), the bar to beat;
+- ``coverage_p10_p90``: share of realised returns inside [p10, p90] (target 0.80);
+- ``rank_ic``: mean over target days of the cross-sectional Spearman correlation between
+  predicted and realised returns (days with at least ``MIN_IC_SYMBOLS`` symbols), else None.
+
+Windows are anchored on DATA time, not wall time: in replay the clock moves one trading day
+every few seconds, so "the last 24 h" means target days in (as_of - 1 day, as_of], where as_of
+is the latest target day that has a realised outcome.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import connection
+
+MIN_IC_SYMBOLS = 5
+WINDOWS: dict[str, int] = {"24h": 1, "30d": 30}
+KIND_OF_MODEL_TYPE = {"normal_day": "normal", "earnings_day": "earnings"}
+
+_REALISE_SQL = """
+UPDATE predictions_predictionrecord AS r
+SET realised_return = x.realised,
+    abs_error = abs(r.predicted_return_1d - x.realised),
+    inside_interval = CASE WHEN r.p10 IS NULL OR r.p90 IS NULL THEN NULL
+                           ELSE x.realised BETWEEN r.p10 AND r.p90 END,
+    realised_at = now()
+FROM (
+    SELECT r2.id AS id, r2.data_timestamp AS ts,
+           b1.close / NULLIF(COALESCE(b0.close, r2.current_price), 0) - 1 AS realised
+    FROM predictions_predictionrecord r2
+    JOIN ingestion_pricebar b1
+      ON b1.symbol_id = r2.symbol_id AND b1.interval = '1d'
+     AND b1.timestamp = (r2.target_date::timestamp AT TIME ZONE 'UTC')
+    LEFT JOIN ingestion_pricebar b0
+      ON b0.symbol_id = r2.symbol_id AND b0.interval = '1d' AND b0.timestamp = r2.data_timestamp
+    WHERE r2.realised_at IS NULL AND r2.target_date IS NOT NULL
+      AND r2.target_date <= %(upto)s AND r2.target_date >= %(since)s
+) AS x
+WHERE r.id = x.id AND r.data_timestamp = x.ts AND x.realised IS NOT NULL
+"""
+
+
+def record_realised(upto: dt.date, *, lookback_days: int = 40) -> int:
+    """Fill realised_return/abs_error/inside_interval/realised_at of every unrealised record
+    whose target day is in [upto - lookback_days, upto] and whose target bar exists. Returns the
+    number of records updated. Idempotent: realised records are never touched again."""
+    since = upto - dt.timedelta(days=lookback_days)
+    with connection.cursor() as cursor:
+        cursor.execute(_REALISE_SQL, {"upto": upto, "since": since})
+        return cursor.rowcount
+
+
+_STATS_SQL = """
+WITH w AS (
+    SELECT model_type, target_date, predicted_return_1d AS p, realised_return AS r,
+           abs_error, inside_interval
+    FROM predictions_predictionrecord
+    WHERE realised_return IS NOT NULL AND target_date > %(start)s AND target_date <= %(end)s
+),
+ranked AS (
+    SELECT model_type, target_date,
+           rank() OVER (PARTITION BY model_type, target_date ORDER BY p) AS rp,
+           rank() OVER (PARTITION BY model_type, target_date ORDER BY r) AS rr
+    FROM w
+),
+daily AS (
+    SELECT model_type, target_date, corr(rp, rr) AS ic, count(*) AS n
+    FROM ranked GROUP BY model_type, target_date
+),
+ic AS (
+    SELECT model_type, avg(ic) FILTER (WHERE n >= %(min_ic)s AND ic IS NOT NULL) AS rank_ic
+    FROM daily GROUP BY model_type
+)
+SELECT w.model_type, count(*), avg(w.abs_error), avg(abs(w.r)),
+       avg(CASE WHEN w.inside_interval THEN 1.0 WHEN w.inside_interval IS NULL THEN NULL
+                ELSE 0.0 END),
+       max(ic.rank_ic)
+FROM w LEFT JOIN ic ON ic.model_type = w.model_type
+GROUP BY w.model_type
+"""
+
+
+def latest_realised_date() -> dt.date | None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT max(target_date) FROM predictions_predictionrecord "
+            "WHERE realised_return IS NOT NULL"
+        )
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def _empty(start: dt.date | None, end: dt.date | None) -> dict[str, Any]:
+    return {
+        "n": 0,
+        "mae": None,
+        "mae_naive": None,
+        "coverage_p10_p90": None,
+        "rank_ic": None,
+        "window_start": start.isoformat() if start else None,
+        "window_end": end.isoformat() if end else None,
+    }
+
+
+def _round(value: Any, digits: int = 6) -> float | None:
+    return None if value is None else round(float(value), digits)
+
+
+def rolling_accuracy(as_of: dt.date | None = None) -> dict[str, dict[str, dict[str, Any]]]:
+    """``{"normal": {"24h": {...}, "30d": {...}}, "earnings": {...}}`` (see module docstring).
+    ``window_start`` is exclusive, ``window_end`` inclusive (target days)."""
+    end = as_of or latest_realised_date()
+    result: dict[str, dict[str, dict[str, Any]]] = {
+        kind: {} for kind in KIND_OF_MODEL_TYPE.values()
+    }
+    for window, days in WINDOWS.items():
+        start = end - dt.timedelta(days=days) if end else None
+        for kind in result:
+            result[kind][window] = _empty(start, end)
+        if end is None:
+            continue
+        with connection.cursor() as cursor:
+            cursor.execute(_STATS_SQL, {"start": start, "end": end, "min_ic": MIN_IC_SYMBOLS})
+            rows = cursor.fetchall()
+        for model_type, n, mae, mae_naive, coverage, rank_ic in rows:
+            kind = KIND_OF_MODEL_TYPE.get(model_type)
+            if kind is None:
+                continue
+            result[kind][window].update(
+                n=int(n),
+                mae=_round(mae),
+                mae_naive=_round(mae_naive),
+                coverage_p10_p90=_round(coverage, 4),
+                rank_ic=_round(rank_ic, 4),
+            )
+    return result
