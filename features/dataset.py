@@ -1,0 +1,143 @@
+"""``build_dataset``: THE code path that turns a price panel into (features, target) rows.
+
+Training calls it on a historical panel; the live engine (``features.live``) runs the very same
+``TechnicalEngine`` day by day and the same earnings feature code, so training and serving
+compute identical values (tested in ``features/tests/test_live.py``).
+
+Rows: one per (symbol, trading day t) where the symbol has a bar on t and all 20 technical
+features are defined (253 days of history). Columns of ``X`` follow ``ALL_FEATURES``; NaN means
+missing (earnings features are NaN where the data cannot give them). ``y`` is the next-day
+return ``close(t+1) / close(t) - 1`` with t+1 the next date of the panel (NaN where the symbol
+has no bar on t+1, or t is the panel's last day). ``is_earnings_day`` is true when the symbol
+has an ``EarningsEvent`` whose ``reaction_date`` is the next NYSE trading day after t.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+
+from features.definitions import ALL_FEATURES, N_EARNINGS, N_TECHNICAL
+from features.earnings import earnings_features
+from features.market import market_close
+from features.panel import DateLike, Panel, _day
+from features.technical import TechnicalEngine
+
+
+@dataclass
+class Dataset:
+    tickers: np.ndarray  # (N,) str
+    dates: np.ndarray  # (N,) datetime64[D], day t of the features
+    X: np.ndarray  # (N, 37) float32, ALL_FEATURES order, NaN = missing
+    y: np.ndarray  # (N,) float32 next-day return, NaN when unknown
+    is_earnings_day: np.ndarray  # (N,) bool
+    current_close: np.ndarray  # (N,) float64 close of day t
+
+    feature_names: tuple[str, ...] = ALL_FEATURES
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+
+def next_trading_days(dates: np.ndarray) -> np.ndarray:
+    """The NYSE trading day after each date (datetime64[D])."""
+    from ingestion.calendar import sessions
+
+    days = sessions()
+    i = np.searchsorted(days, np.asarray(dates).astype("datetime64[D]"), side="right")
+    return days[np.minimum(i, len(days) - 1)]
+
+
+def earnings_day_mask(tickers: np.ndarray, next_days: np.ndarray) -> np.ndarray:
+    """For (ticker, next_day) pairs: does an ``EarningsEvent`` react on that next day?"""
+    from ingestion.models import EarningsEvent
+
+    tickers = np.asarray(tickers).astype(str)
+    next_days = np.asarray(next_days).astype("datetime64[D]")
+    if len(tickers) == 0:
+        return np.zeros(0, dtype=bool)
+    lo, hi = next_days.min().item(), next_days.max().item()
+    rows = EarningsEvent.objects.filter(
+        reaction_date__gte=lo, reaction_date__lte=hi, symbol__ticker__in=set(tickers.tolist())
+    ).values_list("symbol__ticker", "reaction_date")
+    keys = {f"{t}|{d.isoformat()}" for t, d in rows}
+    if not keys:
+        return np.zeros(len(tickers), dtype=bool)
+    pair = np.char.add(np.char.add(tickers.astype("U16"), "|"), next_days.astype("U10"))
+    return np.isin(pair, np.array(sorted(keys)))
+
+
+def technical_history(panel: Panel, *, start_index: int = 0) -> np.ndarray:
+    """(S, D, 20) float32 technical features of every day of the panel (NaN where undefined),
+    computed by stepping one ``TechnicalEngine`` through the days."""
+    s, d = panel.shape
+    out = np.full((s, d, N_TECHNICAL), np.nan, dtype=np.float32)
+    engine = TechnicalEngine(s)
+    mclose = market_close(panel.dates)
+    for j in range(d):
+        engine.advance(
+            panel.high[:, j],
+            panel.low[:, j],
+            panel.close[:, j],
+            panel.volume[:, j],
+            float(mclose[j]),
+        )
+        if j >= start_index:
+            out[:, j, :] = engine.features()
+    return out
+
+
+def build_dataset(panel: Panel, *, start: DateLike = None, end: DateLike = None) -> Dataset:
+    """Feature rows for the days in [start, end] (the whole panel by default).
+
+    History before ``start`` in the panel is used to warm the rolling windows up, so pass a
+    panel that begins at least 253 trading days before ``start`` to get rows from ``start``.
+    Nothing after day t is used for the features of day t (only ``y`` looks one day ahead).
+    """
+    lo, hi = _day(start), _day(end)
+    if hi is not None:
+        # Keep one extra day after `end` so y of the last requested day is known.
+        stop = min(int(np.searchsorted(panel.dates, hi, side="right")) + 1, len(panel.dates))
+        panel = Panel(
+            tickers=panel.tickers,
+            dates=panel.dates[:stop],
+            **{f: getattr(panel, f)[:, :stop] for f in ("open", "high", "low", "close", "volume")},
+        )
+    d = panel.shape[1]
+    first = int(np.searchsorted(panel.dates, lo)) if lo is not None else 0
+    last = int(np.searchsorted(panel.dates, hi, side="right")) if hi is not None else d
+
+    tech = technical_history(panel, start_index=first)
+    in_range = np.zeros(d, dtype=bool)
+    in_range[first:last] = True
+    rows_mask = np.isfinite(panel.close) & np.isfinite(tech).all(axis=2) & in_range[np.newaxis, :]
+    sym_idx, day_idx = np.nonzero(rows_mask)
+
+    close = panel.close
+    nxt = np.full_like(close, np.nan)
+    nxt[:, :-1] = close[:, 1:]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        y = (nxt[sym_idx, day_idx] / close[sym_idx, day_idx] - 1.0).astype(np.float32)
+
+    n = len(sym_idx)
+    x = np.full((n, N_TECHNICAL + N_EARNINGS), np.nan, dtype=np.float32)
+    x[:, :N_TECHNICAL] = tech[sym_idx, day_idx]
+    x[:, N_TECHNICAL:] = earnings_features(panel, sym_idx, day_idx)
+
+    tickers = panel.tickers[sym_idx]
+    dates = panel.dates[day_idx]
+    is_earn = earnings_day_mask(tickers, next_trading_days(dates)) if n else np.zeros(0, bool)
+    return Dataset(
+        tickers=tickers,
+        dates=dates,
+        X=x,
+        y=y,
+        is_earnings_day=is_earn,
+        current_close=close[sym_idx, day_idx].astype(np.float64),
+    )
+
+
+def as_date(value: np.datetime64) -> dt.date:
+    return value.astype("datetime64[D]").item()
