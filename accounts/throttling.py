@@ -1,10 +1,142 @@
-"""Per-tier API rate limits. Placeholder that allows everything until the API work lands."""
+"""Per-tier API rate limits, counted in Redis so every server process shares one budget.
+
+Fixed windows of ``API_RATE_WINDOW_SECONDS`` (one hour) per user (anonymous callers: per IP):
+free 100, pro 1,000, enterprise unlimited (``API_RATE_LIMITS``). One Lua script increments the
+window's counter and sets its expiry atomically, in one round trip. When Redis is unreachable the
+limit fails open: the API keeps serving (from PostgreSQL) rather than refusing everyone.
+
+Every counted request gets ``X-RateLimit-Limit``, ``X-RateLimit-Remaining`` and
+``X-RateLimit-Reset`` (Unix time the window ends) headers, added by ``accounts.middleware``;
+a refused one is a 429 in the single error shape with ``Retry-After``.
+"""
 
 from __future__ import annotations
 
+import logging
+import math
+import time
+from dataclasses import dataclass
+
+import redis
+from django.conf import settings
+from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
+
+from accounts.redis_clients import async_client, sync_client
+
+log = logging.getLogger(__name__)
+
+# INCR the window counter; the first hit of a window sets its expiry. Returns the new count.
+_INCR_SCRIPT = """
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+return n
+"""
+
+RATE_LIMIT_ATTR = "api_rate_limit"  # set on the Django HttpRequest for the middleware
+
+
+@dataclass(frozen=True)
+class RateDecision:
+    allowed: bool
+    limit: int
+    remaining: int
+    reset_at: int  # Unix time the window ends
+    retry_after: int  # seconds until a refused caller may retry (0 when allowed)
+
+    def headers(self) -> dict[str, str]:
+        return {
+            "X-RateLimit-Limit": str(self.limit),
+            "X-RateLimit-Remaining": str(self.remaining),
+            "X-RateLimit-Reset": str(self.reset_at),
+        }
+
+
+def limit_for(tier: str | None) -> int | None:
+    """Requests per window for a tier (``None``: unlimited); unknown tiers get the free limit."""
+    limits = settings.API_RATE_LIMITS
+    key = tier if tier in limits else "free"
+    return limits[key]
+
+
+def _window(now: float) -> tuple[int, int]:
+    size = settings.API_RATE_WINDOW_SECONDS
+    start = int(now // size) * size
+    return start, start + size
+
+
+def _decide(count: int, limit: int, reset_at: int, now: float) -> RateDecision:
+    allowed = count <= limit
+    return RateDecision(
+        allowed=allowed,
+        limit=limit,
+        remaining=max(limit - count, 0),
+        reset_at=reset_at,
+        retry_after=0 if allowed else max(math.ceil(reset_at - now), 1),
+    )
+
+
+def _key(ident: str, start: int) -> str:
+    return f"ratelimit:{ident}:{start}"
+
+
+def hit(ident: str, limit: int) -> RateDecision | None:
+    """Count one request of ``ident``; ``None`` when Redis is down (fail open)."""
+    now = time.time()
+    start, reset_at = _window(now)
+    try:
+        count = int(
+            sync_client().eval(
+                _INCR_SCRIPT, 1, _key(ident, start), settings.API_RATE_WINDOW_SECONDS
+            )
+        )
+    except redis.RedisError as exc:
+        log.warning("Rate limit not counted, Redis unavailable: %s", exc)
+        return None
+    return _decide(count, limit, reset_at, now)
+
+
+async def ahit(ident: str, limit: int) -> RateDecision | None:
+    """``hit`` for async code (the prediction fast path, the WebSocket feed)."""
+    now = time.time()
+    start, reset_at = _window(now)
+    try:
+        count = int(
+            await async_client().eval(
+                _INCR_SCRIPT, 1, _key(ident, start), settings.API_RATE_WINDOW_SECONDS
+            )
+        )
+    except (redis.RedisError, OSError) as exc:
+        log.warning("Rate limit not counted, Redis unavailable: %s", exc)
+        return None
+    return _decide(count, limit, reset_at, now)
+
+
+def client_ip(request) -> str:
+    # REMOTE_ADDR only: X-Forwarded-For is client-controlled unless a trusted proxy sets it.
+    return request.META.get("REMOTE_ADDR") or "unknown"
 
 
 class TierRateThrottle(BaseThrottle):
-    def allow_request(self, request, view) -> bool:
-        return True
+    """DRF's global throttle: the user's tier limit, or the anonymous per-IP limit."""
+
+    def allow_request(self, request: Request, view) -> bool:
+        user = request.user
+        if user is not None and user.is_authenticated:
+            limit = limit_for(getattr(user, "tier", None))
+            ident = f"user:{user.pk}"
+        else:
+            limit = settings.API_RATE_LIMITS["anon"]
+            ident = f"ip:{client_ip(request)}"
+        if limit is None:
+            return True
+        decision = hit(ident, limit)
+        self.decision = decision
+        if decision is None:
+            return True
+        setattr(request._request, RATE_LIMIT_ATTR, decision)
+        return decision.allowed
+
+    def wait(self) -> float | None:
+        decision = getattr(self, "decision", None)
+        return float(decision.retry_after) if decision is not None else None

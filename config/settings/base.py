@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -62,6 +63,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "accounts.middleware.ApiMiddleware",  # /api/: rate-limit headers, one JSON error shape
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -150,10 +152,64 @@ PREDICTION_RETENTION_DAYS = env_int("PREDICTION_RETENTION_DAYS", 90, minimum=1)
 INFERENCE_DEVICE = env_choice("INFERENCE_DEVICE", "auto", {"auto", "cpu", "cuda"})
 ORT_INTRA_OP_THREADS = env_int("ORT_INTRA_OP_THREADS", 1, minimum=1)
 TORCH_THREADS = env_int("TORCH_THREADS", 1, minimum=1)
+# Rows per ONNX Runtime call; 0 = measured by the inference worker when it loads a model.
+INFERENCE_BATCH_SIZE = env_int("INFERENCE_BATCH_SIZE", 0, minimum=0)
 LLM_BACKEND = env_choice("LLM_BACKEND", "llamacpp", {"llamacpp", "ollama"})
 LLM_THREADS = env_int("LLM_THREADS", 2, minimum=1)
 OLLAMA_HOST = env_str("OLLAMA_HOST", "http://127.0.0.1:11434")
 OLLAMA_MODEL = env_str("OLLAMA_MODEL", "llama3.1:8b-instruct-q4_K_M")
+# Explanations (explanations app): SEC EDGAR access, retrieval and the explanation cache.
+EDGAR_USER_AGENT = env_str("EDGAR_USER_AGENT", "StockPred research platform admin@localhost")
+EDGAR_DATA_URL = env_str("EDGAR_DATA_URL", "https://data.sec.gov")
+EDGAR_ARCHIVES_URL = env_str("EDGAR_ARCHIVES_URL", "https://www.sec.gov")
+RAG_EF_SEARCH = env_int("RAG_EF_SEARCH", 64, minimum=1)
+EXPLANATION_CACHE_SECONDS = env_int("EXPLANATION_CACHE_SECONDS", 300, minimum=1)
+LLM_MAX_TOKENS = env_int("LLM_MAX_TOKENS", 120, minimum=8)
+# Models (predictions.ml): training data, retrain schedule and the promotion rule.
+TRAINING_PRICES_FILE = Path(
+    env_str(
+        "TRAINING_PRICES_FILE",
+        str(SHARED_DATA_DIR / "prices" / "sp500_members_daily_2005_2025.csv.gz"),
+    )
+)
+MODEL_PROMOTION_MAX_MAE_INCREASE = env_float("MODEL_PROMOTION_MAX_MAE_INCREASE", 0.2, minimum=0.0)
+# Weekly retrain at 06:00 UTC on this weekday (crontab numbering: 0 = Sunday, 6 = Saturday).
+MODEL_RETRAIN_WEEKDAY = env_int("MODEL_RETRAIN_WEEKDAY", 6, minimum=0)
+from celery.schedules import crontab  # noqa: E402  (kept beside its only use)
+
+CELERY_BEAT_SCHEDULE["weekly-model-retrain"] = {
+    "task": "predictions.tasks.training.weekly_retrain",
+    "schedule": crontab(minute=0, hour=6, day_of_week=MODEL_RETRAIN_WEEKDAY),
+    "options": {"queue": "inference"},
+}
+
+# API (accounts + predictions API): JWT lifetimes, tier limits, WebSocket caps.
+SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": timedelta(seconds=env_int("JWT_ACCESS_SECONDS", 3600, minimum=60)),
+    "REFRESH_TOKEN_LIFETIME": timedelta(days=env_int("JWT_REFRESH_DAYS", 30, minimum=1)),
+    "ALGORITHM": "HS256",
+    "SIGNING_KEY": env_str("JWT_SIGNING_KEY", SECRET_KEY),
+    "UPDATE_LAST_LOGIN": False,
+    # Tokens carry a hash of the password hash: changing the password revokes them all.
+    "CHECK_REVOKE_TOKEN": True,
+    "REVOKE_TOKEN_CLAIM": "hash_password",
+}
+# Requests per API_RATE_WINDOW_SECONDS by tier; None = unlimited. "anon" is per client IP.
+API_RATE_WINDOW_SECONDS = env_int("API_RATE_WINDOW_SECONDS", 3600, minimum=1)
+API_RATE_LIMITS: dict[str, int | None] = {
+    "free": env_int("API_RATE_FREE", 100, minimum=1),
+    "pro": env_int("API_RATE_PRO", 1000, minimum=1),
+    "enterprise": env_int("API_RATE_ENTERPRISE", 0, minimum=0) or None,
+    "anon": env_int("API_RATE_ANON", 60, minimum=1),
+}
+# Redis calls on the request path give up fast so the API falls back to PostgreSQL.
+API_REDIS_TIMEOUT_SECONDS = env_float("API_REDIS_TIMEOUT_SECONDS", 0.25, minimum=0.01)
+API_BATCH_MAX_SYMBOLS = env_int("API_BATCH_MAX_SYMBOLS", 100, minimum=1)
+WS_SUBSCRIPTION_LIMITS = {
+    "free": env_int("WS_SUBSCRIPTIONS_FREE", 10, minimum=1),
+    "pro": env_int("WS_SUBSCRIPTIONS_PRO", 100, minimum=1),
+    "enterprise": env_int("WS_SUBSCRIPTIONS_ENTERPRISE", 1000, minimum=1),
+}
 
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -1,0 +1,134 @@
+"""JWT checks for code outside DRF (the prediction fast path and the WebSocket feed).
+
+DRF views authenticate with simplejwt's ``JWTAuthentication`` (``CHECK_REVOKE_TOKEN`` on: a token
+whose password-hash claim no longer matches the user's is refused). Here the same rules run
+without a database query per request: the user's state (active, tier, password-hash digest) is
+cached in Redis for ``STATE_TTL_SECONDS`` and dropped by ``accounts.signals`` whenever the user is
+saved, so a password change or deactivation takes effect on the next request.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict, dataclass
+
+import redis
+from asgiref.sync import sync_to_async
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.settings import api_settings
+from rest_framework_simplejwt.tokens import AccessToken
+from rest_framework_simplejwt.utils import get_md5_hash_password
+
+from accounts.models import User
+from accounts.redis_clients import async_client, sync_client
+
+log = logging.getLogger(__name__)
+
+STATE_TTL_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class AuthState:
+    user_id: int
+    active: bool
+    tier: str
+    password_digest: str
+
+
+@dataclass(frozen=True)
+class Principal:
+    """An authenticated caller: who, which tier, and when the token expires (Unix time)."""
+
+    user_id: int
+    tier: str
+    expires_at: int
+
+
+class AuthError(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def state_key(user_id: int | str) -> str:
+    return f"authstate:{user_id}"
+
+
+def _load_state(user_id: int) -> AuthState | None:
+    user = User.objects.filter(pk=user_id).only("id", "is_active", "tier", "password").first()
+    if user is None:
+        return None
+    return AuthState(user.pk, user.is_active, user.tier, get_md5_hash_password(user.password))
+
+
+def _decode_cached(raw: bytes | None) -> AuthState | None:
+    return AuthState(**json.loads(raw)) if raw else None
+
+
+def _validate(raw_token: str) -> tuple[int, AccessToken]:
+    try:
+        token = AccessToken(raw_token)
+    except TokenError as exc:
+        raise AuthError("token_not_valid", str(exc)) from None
+    try:
+        user_id = int(token[api_settings.USER_ID_CLAIM])
+    except (KeyError, TypeError, ValueError):
+        raise AuthError("token_not_valid", "Token contained no recognizable user") from None
+    return user_id, token
+
+
+def _check(state: AuthState | None, token: AccessToken, user_id: int) -> Principal:
+    if state is None or not state.active:
+        raise AuthError("user_inactive", "User not found or inactive")
+    if token.get(api_settings.REVOKE_TOKEN_CLAIM) != state.password_digest:
+        raise AuthError("token_revoked", "The user's password has been changed")
+    return Principal(user_id=user_id, tier=state.tier, expires_at=int(token["exp"]))
+
+
+async def aauthenticate(raw_token: str) -> Principal:
+    user_id, token = _validate(raw_token)
+    client = async_client()
+    state: AuthState | None = None
+    cached = True
+    try:
+        state = _decode_cached(await client.get(state_key(user_id)))
+    except (redis.RedisError, OSError):
+        cached = False
+    if state is None:
+        state = await sync_to_async(_load_state)(user_id)
+        if state is not None and cached:
+            try:
+                await client.set(
+                    state_key(user_id), json.dumps(asdict(state)), ex=STATE_TTL_SECONDS
+                )
+            except (redis.RedisError, OSError):
+                pass
+    return _check(state, token, user_id)
+
+
+def authenticate(raw_token: str) -> Principal:
+    user_id, token = _validate(raw_token)
+    client = sync_client()
+    state: AuthState | None = None
+    cached = True
+    try:
+        state = _decode_cached(client.get(state_key(user_id)))
+    except redis.RedisError:
+        cached = False
+    if state is None:
+        state = _load_state(user_id)
+        if state is not None and cached:
+            try:
+                client.set(state_key(user_id), json.dumps(asdict(state)), ex=STATE_TTL_SECONDS)
+            except redis.RedisError:
+                pass
+    return _check(state, token, user_id)
+
+
+def forget(user_id: int) -> None:
+    try:
+        sync_client().delete(state_key(user_id))
+    except redis.RedisError as exc:  # the entry expires within STATE_TTL_SECONDS anyway
+        log.warning("Could not drop cached auth state of user %s: %s", user_id, exc)

@@ -1,0 +1,42 @@
+"""Token serializers: simplejwt's, plus the revocation check on refresh."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.serializers import TokenRefreshSerializer
+from rest_framework_simplejwt.settings import api_settings
+from rest_framework_simplejwt.tokens import RefreshToken
+from rest_framework_simplejwt.utils import get_md5_hash_password
+
+from accounts.models import User
+
+
+class RevocableTokenRefreshSerializer(TokenRefreshSerializer):
+    """Refuses a refresh token issued before the user's last password change (simplejwt checks
+    that claim on access tokens only) or for an inactive user."""
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, str]:
+        try:
+            refresh = RefreshToken(attrs["refresh"])  # signature, expiry, blacklist
+        except TokenError as exc:
+            raise AuthenticationFailed(str(exc), code="token_not_valid") from None
+        user = User.objects.filter(pk=refresh.payload.get(api_settings.USER_ID_CLAIM)).first()
+        if user is None or not user.is_active:
+            raise AuthenticationFailed("No active account for this token", code="user_inactive")
+        claim = refresh.payload.get(api_settings.REVOKE_TOKEN_CLAIM)
+        if claim != get_md5_hash_password(user.password):
+            raise AuthenticationFailed("The user's password has been changed", code="token_revoked")
+        return super().validate(attrs)
+
+
+class TokenPairResponseSerializer(serializers.Serializer):
+    access = serializers.CharField(help_text="Access token (JWT), valid 1 hour")
+    refresh = serializers.CharField(help_text="Refresh token (JWT), valid 30 days")
+
+
+class AccessResponseSerializer(serializers.Serializer):
+    access = serializers.CharField(help_text="New access token (JWT), valid 1 hour")

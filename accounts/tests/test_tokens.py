@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
+
+from core.testing import PASSWORD, BaseTestCase
+
+
+class TokenTestCase(BaseTestCase):
+    def setUp(self) -> None:
+        super().setUp()
+        self.client = APIClient()
+
+    def obtain(self, username: str = "alice", password: str = PASSWORD):
+        return self.client.post(
+            "/api/auth/token", {"username": username, "password": password}, format="json"
+        )
+
+    def test_it_issues_an_access_and_refresh_pair(self) -> None:
+        r = self.obtain()
+        self.assertEqual(r.status_code, 200)
+        access = AccessToken(r.json()["access"])
+        refresh = RefreshToken(r.json()["refresh"])
+        self.assertEqual(int(access["user_id"]), self.alice.pk)
+        self.assertEqual(access["exp"] - access["iat"], 3600)
+        self.assertEqual(refresh["exp"] - refresh["iat"], 30 * 24 * 3600)
+
+    def test_it_refuses_a_wrong_password_in_the_error_shape(self) -> None:
+        r = self.obtain(password="wrong")
+        self.assertEqual(r.status_code, 401)
+        body = r.json()
+        self.assertEqual(set(body), {"error"})
+        self.assertEqual(set(body["error"]), {"code", "message", "details"})
+
+    def test_it_refreshes_an_access_token(self) -> None:
+        refresh = self.obtain().json()["refresh"]
+        r = self.client.post("/api/auth/token/refresh", {"refresh": refresh}, format="json")
+        self.assertEqual(r.status_code, 200)
+        self.assertEqual(int(AccessToken(r.json()["access"])["user_id"]), self.alice.pk)
+
+    def test_it_refuses_a_garbage_refresh_token(self) -> None:
+        r = self.client.post("/api/auth/token/refresh", {"refresh": "x.y.z"}, format="json")
+        self.assertEqual(r.status_code, 401)
+        self.assertEqual(r.json()["error"]["code"], "token_not_valid")
+
+    def test_it_revokes_refresh_tokens_on_password_change(self) -> None:
+        refresh = self.obtain().json()["refresh"]
+        self.alice.set_password("a-brand-new-password-42")
+        self.alice.save()
+        r = self.client.post("/api/auth/token/refresh", {"refresh": refresh}, format="json")
+        self.assertEqual(r.status_code, 401)
+        # The old pair is dead; the new password gives a working pair.
+        r = self.obtain(password="a-brand-new-password-42")
+        self.assertEqual(r.status_code, 200)
+        r = self.client.post(
+            "/api/auth/token/refresh", {"refresh": r.json()["refresh"]}, format="json"
+        )
+        self.assertEqual(r.status_code, 200)
+
+    def test_it_refuses_refresh_for_a_deactivated_user(self) -> None:
+        refresh = self.obtain().json()["refresh"]
+        self.alice.is_active = False
+        self.alice.save()
+        r = self.client.post("/api/auth/token/refresh", {"refresh": refresh}, format="json")
+        self.assertEqual(r.status_code, 401)
+
+    def test_it_answers_unknown_api_paths_in_the_error_shape(self) -> None:
+        r = self.client.get("/api/no/such/thing")
+        self.assertEqual(r.status_code, 404)
+        self.assertEqual(r.json()["error"]["code"], "not_found")
+
+    def test_it_answers_a_wrong_method_in_the_error_shape(self) -> None:
+        r = self.client.get("/api/auth/token")
+        self.assertEqual(r.status_code, 405)
+        self.assertEqual(r.json()["error"]["code"], "method_not_allowed")

@@ -1,0 +1,47 @@
+"""JWT endpoints: POST /api/auth/token and POST /api/auth/token/refresh."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework.response import Response
+from rest_framework_simplejwt import views as jwt_views
+from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+
+from accounts.openapi import error_responses
+from accounts.serializers import (
+    AccessResponseSerializer,
+    RevocableTokenRefreshSerializer,
+    TokenPairResponseSerializer,
+)
+
+
+class TokenObtainView(jwt_views.TokenObtainPairView):
+    @extend_schema(
+        tags=["auth"],
+        summary="Obtain an access/refresh token pair",
+        description=(
+            "Exchange a username and password for an access token (1 hour) and a refresh token "
+            "(30 days). Send the access token as `Authorization: Bearer <token>`. Changing the "
+            "password revokes every token issued before."
+        ),
+        responses={200: TokenPairResponseSerializer, **error_responses(400, 401, 429)},
+    )
+    def post(self, request, *args, **kwargs) -> Response:
+        return super().post(request, *args, **kwargs)
+
+
+class TokenRefreshView(jwt_views.TokenRefreshView):
+    serializer_class = RevocableTokenRefreshSerializer
+
+    @extend_schema(
+        tags=["auth"],
+        summary="Exchange a refresh token for a new access token",
+        responses={200: AccessResponseSerializer, **error_responses(400, 401, 429)},
+    )
+    def post(self, request, *args, **kwargs) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        try:
+            serializer.is_valid(raise_exception=True)
+        except TokenError as exc:
+            raise InvalidToken(exc.args[0]) from exc
+        return Response(serializer.validated_data)
