@@ -122,3 +122,29 @@ class ModelVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.version} ({self.status})"
+
+
+class PipelineRun(models.Model):
+    """One prediction cycle as it ran: what it served, how long each stage took, what failed.
+
+    The durable half of the pipeline status (the fast half is Redis ``pipeline:status``), so a
+    failed cycle is visible even when Redis was the thing that failed.
+    """
+
+    data_date = models.DateField(help_text="Trading day t whose close the cycle predicted from")
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField()
+    ok = models.BooleanField(help_text="True when every stage succeeded for every symbol")
+    n_symbols = models.IntegerField(default=0)
+    n_earnings = models.IntegerField(default=0)
+    n_predicted = models.IntegerField(default=0)
+    model_versions = models.JSONField(default=dict, blank=True)
+    stages_ms = models.JSONField(default=dict, blank=True)
+    errors = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["-started_at"], name="pipelinerun_started_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.data_date} {'ok' if self.ok else 'errors'}"

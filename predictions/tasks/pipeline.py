@@ -1,1 +1,72 @@
-"""Pipeline tasks: routing, batched inference, dual write, publish (issue: pipeline)."""
+"""Pipeline tasks: routing, batched inference, dual write, publish (queue ``inference``).
+
+``run_predictions(date_iso)`` is sent by ``features.tasks.update_features`` once the features
+of trading day ``date_iso`` are in Redis. Late acknowledgement and reject-on-worker-lost are
+global (config/celery_app.py): a worker killed mid-cycle gets the message redelivered, and the
+writes are idempotent by (symbol, data_timestamp, model_version).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+from celery import shared_task
+from django.utils import timezone
+
+from predictions.pipeline import sources, status
+from predictions.pipeline.cycle import run_cycle
+
+__all__ = ["run_predictions"]
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(
+    name="predictions.tasks.pipeline.run_predictions",
+    queue="inference",
+    time_limit=120,
+    soft_time_limit=90,
+    acks_late=True,
+    reject_on_worker_lost=True,
+)
+def run_predictions(date_iso: str) -> dict[str, Any]:
+    data_date = dt.date.fromisoformat(date_iso)
+    client = status.redis_client()
+    inputs = sources.from_redis(client, data_date)
+    if len(inputs.tickers) == 0:
+        now = timezone.now()
+        summary = {
+            "data_date": date_iso,
+            "started_at": now,
+            "finished_at": now,
+            "ok": False,
+            "n_symbols": 0,
+            "n_earnings": 0,
+            "n_predicted": 0,
+            "model_versions": {},
+            "stages_ms": {},
+            "errors": [f"no features for {date_iso} in Redis"],
+        }
+        logger.error("run_predictions %s: no features in Redis", date_iso)
+        status.record(summary, client)
+        return {"data_date": date_iso, "ok": False, "n_predicted": 0}
+    result, _ = run_cycle(inputs, redis_client=client)
+    logger.info(
+        "run_predictions %s: %d symbols, %d earnings, %d predicted in %.0f ms %s",
+        date_iso,
+        result.n_symbols,
+        result.n_earnings,
+        result.n_predicted,
+        result.total_ms,
+        result.stages_ms,
+    )
+    return {
+        "data_date": date_iso,
+        "ok": result.ok,
+        "n_predicted": result.n_predicted,
+        "records_inserted": result.records_inserted,
+        "stages_ms": result.stages_ms,
+        "errors": result.errors,
+    }

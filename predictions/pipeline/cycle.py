@@ -1,0 +1,289 @@
+"""One prediction cycle, stage by stage, with per-stage timings.
+
+    realise -> route -> inference -> write_postgres -> write_redis -> publish -> status
+
+- realise: accuracy tracking, outcomes of earlier predictions whose target day just arrived;
+- route: earnings calendar -> earnings model, the rest -> normal model;
+- inference: each kind's ACTIVE model (process-cached ONNX session), batched;
+- write_postgres first (durable), then write_redis (cache), then publish (Channels).
+
+Faults are reported, not hidden: a model that cannot be loaded leaves its symbols on their last
+good predictions (re-put into Redis from PostgreSQL, predicted_at unchanged, so
+``staleness.is_stale`` turns true after PREDICTION_STALE_SECONDS) - except that earnings-day
+symbols fall back to the normal model when only the earnings model is broken. A Redis outage
+skips the Redis write and the publish; PostgreSQL still gets every prediction. Every error is
+logged and recorded (``status.record``). PostgreSQL failures raise, so Celery redelivers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import redis
+from django.utils import timezone
+
+from predictions.accuracy import record_realised
+from predictions.pipeline import failpoints, publisher, status, writer
+from predictions.pipeline.days import day_timestamp
+from predictions.pipeline.records import PredictionBatch, snapshot_json
+from predictions.pipeline.routing import Routing, route
+from predictions.pipeline.runtime import (
+    LoadedModel,
+    ModelLoadError,
+    get_model,
+    sigma_from_quantiles,
+)
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class CycleInput:
+    """Features of every symbol after the close of ``data_date`` (raw values, NaN = missing)."""
+
+    data_date: dt.date
+    tickers: np.ndarray  # (S,) str
+    X: np.ndarray  # (S, F) float, columns named by feature_names
+    feature_names: list[str]
+    close: np.ndarray  # (S,) close of data_date
+
+
+@dataclass
+class CycleResult:
+    data_date: dt.date
+    target_date: dt.date | None = None
+    n_symbols: int = 0
+    n_earnings: int = 0
+    n_predicted: int = 0
+    records_inserted: int = 0
+    redis_written: int = 0
+    published: int = 0
+    realised: int = 0
+    stages_ms: dict[str, float] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+    model_versions: dict[str, str] = field(default_factory=dict)
+    batch_sizes: dict[str, int] = field(default_factory=dict)
+    providers: dict[str, str] = field(default_factory=dict)
+    started_at: dt.datetime | None = None
+    finished_at: dt.datetime | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    @property
+    def total_ms(self) -> float:
+        return sum(self.stages_ms.values())
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "data_date": self.data_date.isoformat(),
+            "target_date": self.target_date.isoformat() if self.target_date else None,
+            "started_at": self.started_at,
+            "finished_at": self.finished_at,
+            "ok": self.ok,
+            "n_symbols": self.n_symbols,
+            "n_earnings": self.n_earnings,
+            "n_predicted": self.n_predicted,
+            "records_inserted": self.records_inserted,
+            "redis_written": self.redis_written,
+            "published": self.published,
+            "realised": self.realised,
+            "model_versions": self.model_versions,
+            "batch_sizes": self.batch_sizes,
+            "providers": self.providers,
+            "stages_ms": self.stages_ms,
+            "errors": self.errors,
+        }
+
+
+class _Stages:
+    def __init__(self, result: CycleResult) -> None:
+        self.result = result
+
+    def __call__(self, name: str) -> _Stage:
+        return _Stage(self.result, name)
+
+
+class _Stage:
+    def __init__(self, result: CycleResult, name: str) -> None:
+        self.result, self.name = result, name
+
+    def __enter__(self) -> None:
+        self.started = time.perf_counter()
+
+    def __exit__(self, *exc: object) -> None:
+        elapsed = (time.perf_counter() - self.started) * 1000
+        self.result.stages_ms[self.name] = round(elapsed, 2)
+
+
+def _columns(model: LoadedModel, names: list[str]) -> np.ndarray:
+    index = {name: i for i, name in enumerate(names)}
+    missing = [f for f in model.features if f not in index]
+    if missing:
+        raise ModelLoadError(f"{model.kind} {model.version}: features not supplied: {missing}")
+    return np.array([index[f] for f in model.features], dtype=np.intp)
+
+
+def _infer(
+    inp: CycleInput, routing: Routing, result: CycleResult, snapshots: bool
+) -> tuple[list[dict[str, Any]], np.ndarray]:
+    """Per-kind predictions; returns the parts and the mask of symbols left unpredicted."""
+    parts: list[dict[str, Any]] = []
+    unserved = np.zeros(len(inp.tickers), dtype=bool)
+    normal_model: LoadedModel | None = None
+    try:
+        normal_model = get_model("normal")
+    except ModelLoadError as exc:
+        result.errors.append(f"normal model: {exc}")
+    groups: list[tuple[LoadedModel | None, np.ndarray]] = []
+    earnings = routing.is_earnings
+    if earnings.any():
+        try:
+            groups.append((get_model("earnings"), earnings))
+        except ModelLoadError as exc:
+            result.errors.append(f"earnings model: {exc}; earnings-day symbols use the normal one")
+            groups.append((normal_model, earnings))
+    groups.insert(0, (normal_model, ~earnings))
+    for model, mask in groups:
+        if not mask.any():
+            continue
+        if model is None:
+            unserved |= mask
+            continue
+        try:
+            cols = _columns(model, inp.feature_names)
+        except ModelLoadError as exc:
+            result.errors.append(str(exc))
+            unserved |= mask
+            continue
+        rows = np.flatnonzero(mask)
+        X = inp.X[np.ix_(rows, cols)]
+        point, quantiles = model.predict(X)
+        close = inp.close[rows]
+        valid = (
+            np.isfinite(point)
+            & np.isfinite(quantiles).all(axis=1)
+            & np.isfinite(close)
+            & (close > 0)
+        )
+        if not valid.all():
+            result.errors.append(
+                f"{model.kind} {model.version}: {int((~valid).sum())} symbols without a finite "
+                "prediction or close"
+            )
+            unserved[rows[~valid]] = True
+        rows, point, quantiles, close = rows[valid], point[valid], quantiles[valid], close[valid]
+        result.model_versions[model.kind] = model.version
+        result.batch_sizes[model.kind] = model.batch.chosen
+        result.providers[model.kind] = model.provider
+        parts.append(
+            {
+                "rows": rows,
+                "point": point.astype(np.float64),
+                "quantiles": quantiles.astype(np.float64),
+                "close": close.astype(np.float64),
+                "model": model,
+                "snapshot": snapshot_json(model.features, X[valid]) if snapshots else None,
+            }
+        )
+    return parts, unserved
+
+
+def _batch(
+    inp: CycleInput, routing: Routing, parts: list[dict[str, Any]], predicted_at: dt.datetime
+) -> PredictionBatch:
+    rows = np.concatenate([p["rows"] for p in parts]) if parts else np.empty(0, np.intp)
+    quantiles = np.concatenate([p["quantiles"] for p in parts]) if parts else np.empty((0, 3))
+
+    def per_model(attr: str) -> np.ndarray:
+        return (
+            np.concatenate(
+                [np.full(len(p["rows"]), getattr(p["model"], attr), dtype=object) for p in parts]
+            )
+            if parts
+            else np.empty(0, dtype=object)
+        )
+
+    tickers = inp.tickers[rows]
+    snapshots: list[str | None] = []
+    for p in parts:
+        snapshots.extend(p["snapshot"] or [None] * len(p["rows"]))
+    contexts = [
+        json.dumps(routing.events[t]) if t in routing.events else None for t in tickers.tolist()
+    ]
+    return PredictionBatch(
+        tickers=tickers,
+        current_price=np.concatenate([p["close"] for p in parts]) if parts else np.empty(0),
+        predicted_return=np.concatenate([p["point"] for p in parts]) if parts else np.empty(0),
+        p10=quantiles[:, 0],
+        p50=quantiles[:, 1],
+        p90=quantiles[:, 2],
+        sigma=sigma_from_quantiles(quantiles),
+        model_type=per_model("model_type"),
+        model_version=per_model("version"),
+        uncertainty_method=per_model("uncertainty_method"),
+        data_timestamp=day_timestamp(inp.data_date),
+        target_date=routing.target_date,
+        predicted_at=predicted_at,
+        features_snapshot=snapshots,
+        earnings_context=contexts,
+    )
+
+
+def run_cycle(
+    inp: CycleInput,
+    *,
+    redis_client: redis.Redis | None = None,
+    publish: bool = True,
+    realise: bool = True,
+    snapshots: bool = True,
+    record_status: bool = True,
+) -> tuple[CycleResult, PredictionBatch | None]:
+    result = CycleResult(data_date=inp.data_date, n_symbols=len(inp.tickers))
+    result.started_at = timezone.now()
+    stage = _Stages(result)
+    client = redis_client or status.redis_client()
+    if realise:
+        with stage("realise"):
+            result.realised = record_realised(inp.data_date)
+    with stage("route"):
+        routing = route(inp.tickers, inp.data_date)
+    result.target_date = routing.target_date
+    result.n_earnings = int(routing.is_earnings.sum())
+    with stage("inference"):
+        parts, unserved = _infer(inp, routing, result, snapshots)
+        batch = _batch(inp, routing, parts, result.started_at)
+    result.n_predicted = len(batch)
+    with stage("write_postgres"):
+        written = writer.write_postgres(batch) if len(batch) else None
+    result.records_inserted = written.records_inserted if written else 0
+    failpoints.pause("after_write_postgres")
+    redis_ok = True
+    with stage("write_redis"):
+        try:
+            result.redis_written = writer.write_redis(client, batch)
+            if unserved.any():
+                # Keep serving the last good predictions of the symbols this cycle missed.
+                writer.repopulate_redis(client, inp.tickers[unserved].tolist())
+        except redis.RedisError as exc:
+            redis_ok = False
+            result.errors.append(f"redis write: {exc}")
+    if publish and redis_ok:
+        with stage("publish"):
+            try:
+                result.published = publisher.publish(batch.payloads())
+            except (redis.RedisError, OSError) as exc:
+                result.errors.append(f"publish: {exc}")
+    result.finished_at = timezone.now()
+    for error in result.errors:
+        logger.error("prediction cycle %s: %s", inp.data_date, error)
+    if record_status:
+        status.record(result.summary(), client if redis_ok else None)
+    return result, batch

@@ -1,0 +1,104 @@
+"""A cycle's predictions as columns (one entry per symbol), and their JSON payloads.
+
+Columns keep the hot path vectorised: the writer sends them to PostgreSQL as arrays, and only
+the Redis/Channels payloads are built per symbol, once, and shared by both.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+
+def iso_z(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass
+class PredictionBatch:
+    """Predictions of one cycle. Arrays are aligned, shape (N,)."""
+
+    tickers: np.ndarray
+    current_price: np.ndarray
+    predicted_return: np.ndarray
+    p10: np.ndarray
+    p50: np.ndarray
+    p90: np.ndarray
+    sigma: np.ndarray
+    model_type: np.ndarray  # str
+    model_version: np.ndarray  # str
+    uncertainty_method: np.ndarray  # str
+    data_timestamp: dt.datetime
+    target_date: dt.date
+    predicted_at: dt.datetime
+    features_snapshot: list[str | None] = field(default_factory=list)  # JSON text per symbol
+    earnings_context: list[str | None] = field(default_factory=list)  # JSON text or None
+    _payloads: list[dict[str, Any]] | None = None
+
+    def __len__(self) -> int:
+        return len(self.tickers)
+
+    @property
+    def predicted_price(self) -> np.ndarray:
+        return self.current_price * (1.0 + self.predicted_return)
+
+    def payloads(self) -> list[dict[str, Any]]:
+        """The contract's ``pred:{SYMBOL}`` objects (returns for p10/p50/p90, not prices)."""
+        if self._payloads is None:
+            predicted_at, data_ts = iso_z(self.predicted_at), iso_z(self.data_timestamp)
+            columns = zip(
+                self.tickers.tolist(),
+                self.current_price.tolist(),
+                self.predicted_return.tolist(),
+                self.predicted_price.tolist(),
+                self.sigma.tolist(),
+                self.p10.tolist(),
+                self.p50.tolist(),
+                self.p90.tolist(),
+                self.uncertainty_method.tolist(),
+                self.model_type.tolist(),
+                self.model_version.tolist(),
+                strict=True,
+            )
+            self._payloads = [
+                {
+                    "symbol": ticker,
+                    "current_price": round(price, 4),
+                    "predicted_return_1d": round(ret, 6),
+                    "predicted_price": round(pprice, 4),
+                    "uncertainty_sigma": round(sigma, 6),
+                    "p10": round(p10, 6),
+                    "p50": round(p50, 6),
+                    "p90": round(p90, 6),
+                    "uncertainty_method": method,
+                    "model_type": mtype,
+                    "model_version": version,
+                    "predicted_at": predicted_at,
+                    "data_timestamp": data_ts,
+                }
+                for ticker, price, ret, pprice, sigma, p10, p50, p90, method, mtype, version in (
+                    columns
+                )
+            ]
+        return self._payloads
+
+    def payload_json(self) -> list[str]:
+        return [json.dumps(p, separators=(",", ":")) for p in self.payloads()]
+
+
+def snapshot_json(names: list[str], X: np.ndarray) -> list[str]:
+    """Each row's model inputs as a JSON object; missing values (NaN) become null."""
+    rounded = np.round(X.astype(np.float64), 6)
+    out = []
+    for row in rounded.tolist():
+        out.append(
+            json.dumps(
+                {n: (v if v == v else None) for n, v in zip(names, row, strict=True)},
+                separators=(",", ":"),
+            )
+        )
+    return out

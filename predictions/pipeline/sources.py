@@ -1,0 +1,75 @@
+"""Where an inference worker gets the features of a trading day.
+
+In the Celery chain the features worker has written ``features:{SYMBOL}`` hashes (contract:
+the 37 values, missing ones omitted or "nan", plus ``data_timestamp`` and ``close``). The
+inference worker reads them back for the active universe with pipelined ``HMGET`` in a fixed
+field order, so parsing is one vectorised bytes -> float conversion.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import redis
+
+from ingestion.models import AssetType, Symbol
+from predictions.pipeline.cycle import CycleInput
+from predictions.pipeline.runtime import active_version
+
+FEATURE_KEY = "features:{}"
+CHUNK = 2000
+
+
+def feature_names() -> list[str]:
+    """Every feature an active model needs, in the contract's ``ALL_FEATURES`` order."""
+    from features.definitions import ALL_FEATURES
+
+    needed: set[str] = set()
+    for kind in ("normal", "earnings"):
+        version = active_version(kind)
+        if version is not None:
+            needed.update(version.metadata.get("features") or [])
+    if not needed:
+        return list(ALL_FEATURES)
+    ordered = [name for name in ALL_FEATURES if name in needed]
+    return ordered + sorted(needed - set(ordered))
+
+
+def universe() -> list[str]:
+    return list(
+        Symbol.objects.filter(active=True, asset_type=AssetType.EQUITY).values_list(
+            "ticker", flat=True
+        )
+    )
+
+
+def from_redis(
+    client: redis.Redis,
+    data_date: dt.date,
+    *,
+    tickers: list[str] | None = None,
+    names: list[str] | None = None,
+) -> CycleInput:
+    """Features of ``data_date`` for ``tickers`` (default: the active equity universe); symbols
+    whose hash is missing or belongs to another day are left out."""
+    tickers = universe() if tickers is None else tickers
+    names = feature_names() if names is None else names
+    fields = [*names, "close", "data_timestamp"]
+    rows: list[list[bytes | None]] = []
+    for start in range(0, len(tickers), CHUNK):
+        pipe = client.pipeline(transaction=False)
+        for ticker in tickers[start : start + CHUNK]:
+            pipe.hmget(FEATURE_KEY.format(ticker), fields)
+        rows.extend(pipe.execute())
+    day = data_date.isoformat().encode()
+    keep = [i for i, row in enumerate(rows) if row[-1] is not None and row[-1][:10] == day]
+    values = [v if v else b"nan" for i in keep for v in rows[i][:-1]]
+    matrix = np.array(values, dtype="S32").astype(np.float64).reshape(len(keep), len(names) + 1)
+    return CycleInput(
+        data_date=data_date,
+        tickers=np.array([tickers[i] for i in keep], dtype=str),
+        X=matrix[:, :-1].astype(np.float32),
+        feature_names=list(names),
+        close=matrix[:, -1],
+    )

@@ -1,0 +1,45 @@
+"""Test and benchmark helpers: symbols, contract-conforming models, and cycle inputs."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+
+from features.definitions import ALL_FEATURES, TECHNICAL_FEATURES
+from ingestion.models import Symbol
+from predictions.models import ModelVersion
+from predictions.pipeline import toy_model
+from predictions.pipeline.cycle import CycleInput
+
+
+def make_symbols(tickers: list[str]) -> dict[str, int]:
+    Symbol.objects.bulk_create(
+        [Symbol(ticker=t, name=f"{t} Inc.", exchange="NYSE") for t in tickers],
+        ignore_conflicts=True,
+    )
+    return dict(Symbol.objects.filter(ticker__in=tickers).values_list("ticker", "id"))
+
+
+def install_models(root: Path, version: str = "v1", seed: int = 0) -> dict[str, ModelVersion]:
+    """An active toy model per kind: normal reads the 20 technical features, earnings all 37."""
+    return {
+        "normal": toy_model.install(root, "normal", version, list(TECHNICAL_FEATURES), seed=seed),
+        "earnings": toy_model.install(root, "earnings", version, list(ALL_FEATURES), seed=seed),
+    }
+
+
+def cycle_input(
+    data_date: dt.date, tickers: list[str], *, seed: int = 0, nan_share: float = 0.05
+) -> CycleInput:
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(len(tickers), len(ALL_FEATURES))).astype(np.float32)
+    X[rng.random(X.shape) < nan_share] = np.nan  # missing values travel as NaN
+    return CycleInput(
+        data_date=data_date,
+        tickers=np.array(tickers, dtype=str),
+        X=X,
+        feature_names=list(ALL_FEATURES),
+        close=rng.uniform(5, 500, size=len(tickers)),
+    )

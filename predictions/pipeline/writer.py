@@ -1,0 +1,170 @@
+"""Dual write of a cycle's predictions: Redis (fast layer) and PostgreSQL (durable layer).
+
+PostgreSQL: ONE statement per cycle. The columns travel as arrays, ``unnest`` turns them into
+rows, a join on ``ingestion_symbol`` maps tickers to ids, and two data-modifying CTEs
+- upsert ``Prediction`` (one row per symbol; an older data_timestamp never overwrites a newer
+  one, so a late redelivery cannot roll a symbol back), and
+- insert ``PredictionRecord`` with ``ON CONFLICT (symbol, data_timestamp, model_version) DO
+  NOTHING``, so a redelivered batch adds no rows.
+
+Redis: ``SET pred:{SYMBOL} <json> EX 120`` for every symbol in one non-transactional pipeline.
+Redis is the cache: when it is down the PostgreSQL write still happens (the cycle writes
+PostgreSQL first) and the error is reported, not raised.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+
+import redis
+from django.db import connection, transaction
+
+from predictions.pipeline.records import PredictionBatch, iso_z
+
+logger = logging.getLogger(__name__)
+
+PRED_TTL_SECONDS = 120
+PRED_KEY = "pred:{}"
+REDIS_CHUNK = 2000  # commands per pipeline round trip: bounded memory, few round trips
+
+_WRITE_SQL = """
+WITH u AS MATERIALIZED (
+    SELECT s.id AS symbol_id, u.*
+    FROM unnest(
+        %(tickers)s::text[], %(current_price)s::float8[], %(predicted_return)s::float8[],
+        %(predicted_price)s::float8[], %(sigma)s::float8[], %(p10)s::float8[],
+        %(p50)s::float8[], %(p90)s::float8[], %(model_type)s::text[],
+        %(model_version)s::text[], %(uncertainty_method)s::text[],
+        %(features_snapshot)s::jsonb[], %(earnings_context)s::jsonb[]
+    ) AS u(ticker, current_price, predicted_return, predicted_price, sigma, p10, p50, p90,
+           model_type, model_version, uncertainty_method, features_snapshot, earnings_context)
+    JOIN ingestion_symbol s ON s.ticker = u.ticker
+),
+rec AS (
+    INSERT INTO predictions_predictionrecord (
+        symbol_id, data_timestamp, target_date, model_type, model_version, current_price,
+        predicted_return_1d, predicted_price, uncertainty_sigma, p10, p50, p90, predicted_at)
+    SELECT symbol_id, %(data_timestamp)s, %(target_date)s, model_type, model_version,
+           current_price, predicted_return, predicted_price, sigma, p10, p50, p90,
+           %(predicted_at)s
+    FROM u
+    ON CONFLICT (symbol_id, data_timestamp, model_version) DO NOTHING
+    RETURNING 1
+),
+pred AS (
+    INSERT INTO predictions_prediction AS p (
+        symbol_id, current_price, predicted_return_1d, predicted_price, uncertainty_sigma,
+        p10, p50, p90, uncertainty_method, model_type, model_version, predicted_at,
+        data_timestamp, features_snapshot, earnings_context)
+    SELECT symbol_id, current_price, predicted_return, predicted_price, sigma, p10, p50, p90,
+           uncertainty_method, model_type, model_version, %(predicted_at)s, %(data_timestamp)s,
+           features_snapshot, earnings_context
+    FROM u
+    ON CONFLICT (symbol_id) DO UPDATE SET
+        current_price = EXCLUDED.current_price,
+        predicted_return_1d = EXCLUDED.predicted_return_1d,
+        predicted_price = EXCLUDED.predicted_price,
+        uncertainty_sigma = EXCLUDED.uncertainty_sigma,
+        p10 = EXCLUDED.p10, p50 = EXCLUDED.p50, p90 = EXCLUDED.p90,
+        uncertainty_method = EXCLUDED.uncertainty_method,
+        model_type = EXCLUDED.model_type,
+        model_version = EXCLUDED.model_version,
+        predicted_at = EXCLUDED.predicted_at,
+        data_timestamp = EXCLUDED.data_timestamp,
+        features_snapshot = EXCLUDED.features_snapshot,
+        earnings_context = EXCLUDED.earnings_context
+    WHERE p.data_timestamp <= EXCLUDED.data_timestamp
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM u), (SELECT count(*) FROM rec), (SELECT count(*) FROM pred)
+"""
+
+
+@dataclass(frozen=True)
+class DbWriteResult:
+    matched: int  # symbols known to ingestion_symbol
+    records_inserted: int  # new PredictionRecord rows (0 on a redelivery)
+    predictions_upserted: int
+
+
+def write_postgres(batch: PredictionBatch) -> DbWriteResult:
+    n = len(batch)
+    params = {
+        "tickers": batch.tickers.tolist(),
+        "current_price": batch.current_price.tolist(),
+        "predicted_return": batch.predicted_return.tolist(),
+        "predicted_price": batch.predicted_price.tolist(),
+        "sigma": batch.sigma.tolist(),
+        "p10": batch.p10.tolist(),
+        "p50": batch.p50.tolist(),
+        "p90": batch.p90.tolist(),
+        "model_type": batch.model_type.tolist(),
+        "model_version": batch.model_version.tolist(),
+        "uncertainty_method": batch.uncertainty_method.tolist(),
+        "features_snapshot": batch.features_snapshot or [None] * n,
+        "earnings_context": batch.earnings_context or [None] * n,
+        "data_timestamp": batch.data_timestamp,
+        "target_date": batch.target_date,
+        "predicted_at": batch.predicted_at,
+    }
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(_WRITE_SQL, params)
+        matched, inserted, upserted = cursor.fetchone()
+    if matched < n:
+        logger.warning("%d of %d predicted tickers are not in ingestion_symbol", n - matched, n)
+    return DbWriteResult(int(matched), int(inserted), int(upserted))
+
+
+def write_redis(client: redis.Redis, batch: PredictionBatch) -> int:
+    """SET every ``pred:{SYMBOL}`` with its TTL; raises ``redis.RedisError`` when Redis is down."""
+    tickers = batch.tickers.tolist()
+    values = batch.payload_json()
+    for start in range(0, len(tickers), REDIS_CHUNK):
+        pipe = client.pipeline(transaction=False)
+        for ticker, value in zip(
+            tickers[start : start + REDIS_CHUNK], values[start : start + REDIS_CHUNK], strict=True
+        ):
+            pipe.set(PRED_KEY.format(ticker), value, ex=PRED_TTL_SECONDS)
+        pipe.execute()
+    return len(tickers)
+
+
+def repopulate_redis(client: redis.Redis, tickers: list[str] | None = None) -> int:
+    """Put the last good PostgreSQL predictions (of ``tickers``, or all) back into Redis,
+    unchanged (same predicted_at, so readers can tell they are old): the fast layer keeps
+    serving them while a cycle cannot produce new ones ("auto-repair", architecture 12.3)."""
+    from predictions.models import Prediction
+
+    rows = Prediction.objects.select_related("symbol")
+    if tickers is not None:
+        rows = rows.filter(symbol__ticker__in=tickers)
+    pipe = client.pipeline(transaction=False)
+    count = 0
+    for row in rows.iterator(chunk_size=2000):
+        pipe.set(
+            PRED_KEY.format(row.symbol.ticker), json.dumps(row_payload(row)), ex=PRED_TTL_SECONDS
+        )
+        count += 1
+    pipe.execute()
+    return count
+
+
+def row_payload(row) -> dict:
+    """A ``Prediction`` row as the contract's ``pred:{SYMBOL}`` object."""
+    return {
+        "symbol": row.symbol.ticker,
+        "current_price": row.current_price,
+        "predicted_return_1d": row.predicted_return_1d,
+        "predicted_price": row.predicted_price,
+        "uncertainty_sigma": row.uncertainty_sigma,
+        "p10": row.p10,
+        "p50": row.p50,
+        "p90": row.p90,
+        "uncertainty_method": row.uncertainty_method,
+        "model_type": row.model_type,
+        "model_version": row.model_version,
+        "predicted_at": iso_z(row.predicted_at),
+        "data_timestamp": iso_z(row.data_timestamp),
+    }
