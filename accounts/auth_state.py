@@ -81,9 +81,11 @@ def _validate(raw_token: str) -> tuple[int, AccessToken]:
 
 def _check(state: AuthState | None, token: AccessToken, user_id: int) -> Principal:
     if state is None or not state.active:
-        raise AuthError("user_inactive", "User not found or inactive")
+        raise AuthError(
+            "user_inactive" if state else "user_not_found", "User not found or inactive"
+        )
     if token.get(api_settings.REVOKE_TOKEN_CLAIM) != state.password_digest:
-        raise AuthError("token_revoked", "The user's password has been changed")
+        raise AuthError("password_changed", "The user's password has been changed")
     return Principal(user_id=user_id, tier=state.tier, expires_at=int(token["exp"]))
 
 

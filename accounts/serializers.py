@@ -29,7 +29,9 @@ class RevocableTokenRefreshSerializer(TokenRefreshSerializer):
             raise AuthenticationFailed("No active account for this token", code="user_inactive")
         claim = refresh.payload.get(api_settings.REVOKE_TOKEN_CLAIM)
         if claim != get_md5_hash_password(user.password):
-            raise AuthenticationFailed("The user's password has been changed", code="token_revoked")
+            raise AuthenticationFailed(
+                "The user's password has been changed", code="password_changed"
+            )
         return super().validate(attrs)
 
 

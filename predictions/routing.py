@@ -2,4 +2,10 @@
 
 from __future__ import annotations
 
-websocket_urlpatterns: list = []
+from django.urls import path
+
+from predictions.consumers import PredictionConsumer
+
+websocket_urlpatterns: list = [
+    path("ws/predictions", PredictionConsumer.as_asgi()),
+]

@@ -1,0 +1,259 @@
+"""The live feed ``/ws/predictions`` (architecture section 6.1).
+
+Client -> server (JSON text frames):
+    {"action": "subscribe", "symbols": ["NVDA", "AAPL"]}
+    {"action": "unsubscribe", "symbols": ["AAPL"]}
+    {"action": "authenticate", "token": "<new access token>"}   (extends the session)
+    {"action": "ping"}
+Server -> client:
+    {"type": "subscribed", "symbols": [...], "subscriptions": [...]}
+    {"type": "unsubscribed", "symbols": [...], "subscriptions": [...]}
+    {"type": "prediction_update", "symbol": ..., "predicted_return_1d": ..., ...}
+    {"type": "error", "error": {"code": ..., "message": ..., "details": {...}}}
+
+Authentication (``accounts.channels_auth``) happens before the consumer; an unauthenticated
+connection is accepted and closed with 4401, and so is an authenticated one when its token
+expires (unless the client sent a fresher token). A malformed message gets an error frame and the
+connection stays. Subscriptions per connection are capped by tier (``WS_SUBSCRIPTION_LIMITS``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+
+from accounts.auth_state import AuthError, Principal, aauthenticate
+from core.api_errors import error_body
+from core.groups import prediction_group
+from ingestion.models import Symbol
+from predictions.api.symbols import clean_symbol
+
+log = logging.getLogger(__name__)
+
+CLOSE_UNAUTHORIZED = 4401
+MAX_MESSAGE_BYTES = 64 * 1024
+# channels_redis forgets group members after its group_expiry (1 day); long-lived connections
+# re-join their groups well before that.
+GROUP_REFRESH_SECONDS = 6 * 3600
+KNOWN_SYMBOLS_TTL_SECONDS = 300
+
+_known: tuple[float, frozenset[str]] | None = None
+
+
+def _load_known() -> frozenset[str]:
+    return frozenset(Symbol.objects.filter(active=True).values_list("ticker", flat=True))
+
+
+def forget_known_symbols() -> None:
+    global _known
+    _known = None
+
+
+async def known_symbols() -> frozenset[str]:
+    """Tickers a client may subscribe to, cached per process (10,000 connections share it)."""
+    global _known
+    if _known is not None and time.monotonic() - _known[0] < KNOWN_SYMBOLS_TTL_SECONDS:
+        return _known[1]
+    # No lock: two concurrent reloads of the same list are harmless.
+    _known = (time.monotonic(), await sync_to_async(_load_known)())
+    return _known[1]
+
+
+class MessageError(Exception):
+    def __init__(self, code: str, message: str, details: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.details = details or {}
+
+
+class PredictionConsumer(AsyncWebsocketConsumer):
+    principal: Principal | None = None
+
+    async def connect(self) -> None:
+        self.subscriptions: set[str] = set()
+        self._timers: list[asyncio.TimerHandle] = []
+        self._tasks: set[asyncio.Task] = set()
+        await self.accept(self.scope.get("auth_subprotocol"))
+        principal = self.scope.get("auth")
+        if principal is None:
+            error = self.scope.get("auth_error")
+            await self.send_error(
+                getattr(error, "code", "not_authenticated"),
+                getattr(error, "message", "Authentication required"),
+            )
+            await self.close(code=CLOSE_UNAUTHORIZED)
+            return
+        self._set_principal(principal)
+        loop = asyncio.get_running_loop()
+        self._timers.append(loop.call_later(GROUP_REFRESH_SECONDS, self._schedule_refresh))
+
+    def _set_principal(self, principal: Principal) -> None:
+        self.principal = principal
+        self.limit = settings.WS_SUBSCRIPTION_LIMITS.get(
+            principal.tier, settings.WS_SUBSCRIPTION_LIMITS["free"]
+        )
+        if getattr(self, "_expiry", None) is not None:
+            self._expiry.cancel()
+        delay = max(principal.expires_at - time.time(), 0)
+        self._expiry = asyncio.get_running_loop().call_later(
+            delay, lambda: self._spawn(self._expire())
+        )
+
+    def _spawn(self, coro) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _expire(self) -> None:
+        await self.send_error("token_expired", "Access token expired; reconnect with a new one")
+        await self.close(code=CLOSE_UNAUTHORIZED)
+
+    def _schedule_refresh(self) -> None:
+        self._spawn(self._refresh_groups())
+        loop = asyncio.get_running_loop()
+        self._timers.append(loop.call_later(GROUP_REFRESH_SECONDS, self._schedule_refresh))
+
+    async def _refresh_groups(self) -> None:
+        for symbol in list(self.subscriptions):
+            await self.channel_layer.group_add(prediction_group(symbol), self.channel_name)
+
+    async def disconnect(self, code: int) -> None:
+        if getattr(self, "_expiry", None) is not None:
+            self._expiry.cancel()
+        for timer in getattr(self, "_timers", []):
+            timer.cancel()
+        for symbol in getattr(self, "subscriptions", set()):
+            await self.channel_layer.group_discard(prediction_group(symbol), self.channel_name)
+        self.subscriptions = set()
+
+    # --- client messages ---------------------------------------------------------------------
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if self.principal is None:
+            return
+        try:
+            message = self._parse(text_data, bytes_data)
+            action = message.get("action")
+            if action == "subscribe":
+                await self.subscribe(self._symbols(message))
+            elif action == "unsubscribe":
+                await self.unsubscribe(self._symbols(message))
+            elif action == "authenticate":
+                await self.reauthenticate(message.get("token"))
+            elif action == "ping":
+                await self.send_json({"type": "pong"})
+            else:
+                raise MessageError(
+                    "invalid_message",
+                    "action must be subscribe, unsubscribe, authenticate or ping",
+                    {"action": str(action)[:32] if action is not None else None},
+                )
+        except MessageError as exc:
+            await self.send_error(exc.code, exc.message, exc.details)
+
+    @staticmethod
+    def _parse(text_data: str | None, bytes_data: bytes | None) -> dict[str, Any]:
+        raw = text_data if text_data is not None else (bytes_data or b"").decode("utf-8", "replace")
+        if len(raw) > MAX_MESSAGE_BYTES:
+            raise MessageError("invalid_message", f"Message larger than {MAX_MESSAGE_BYTES} bytes")
+        try:
+            message = json.loads(raw)
+        except ValueError:
+            raise MessageError("invalid_message", "Message is not valid JSON") from None
+        if not isinstance(message, dict):
+            raise MessageError("invalid_message", "Message must be a JSON object")
+        return message
+
+    @staticmethod
+    def _symbols(message: dict[str, Any]) -> list[str]:
+        raw = message.get("symbols")
+        if not isinstance(raw, list) or not raw or not all(isinstance(s, str) for s in raw):
+            raise MessageError("invalid_message", "symbols must be a non-empty list of strings")
+        if len(raw) > MAX_MESSAGE_BYTES // 2:
+            raise MessageError("invalid_message", "Too many symbols in one message")
+        symbols: list[str] = []
+        bad: list[str] = []
+        for item in raw:
+            symbol = clean_symbol(item)
+            if symbol is None:
+                bad.append(item[:32])
+            elif symbol not in symbols:
+                symbols.append(symbol)
+        if bad:
+            raise MessageError(
+                "invalid_symbol", "Malformed symbols: 1-10 of A-Z 0-9 . - ^", {"symbols": bad[:20]}
+            )
+        return symbols
+
+    async def subscribe(self, symbols: list[str]) -> None:
+        known = await known_symbols()
+        unknown = [s for s in symbols if s not in known]
+        if unknown and _known is not None and time.monotonic() - _known[0] > 10:
+            forget_known_symbols()  # maybe listed since the cache was filled
+            known = await known_symbols()
+            unknown = [s for s in symbols if s not in known]
+        if unknown:
+            raise MessageError("unknown_symbol", "Unknown symbols", {"symbols": unknown[:20]})
+        new = [s for s in symbols if s not in self.subscriptions]
+        if len(self.subscriptions) + len(new) > self.limit:
+            raise MessageError(
+                "subscription_limit",
+                f"At most {self.limit} subscriptions per connection on the "
+                f"{self.principal.tier} tier",
+                {"limit": self.limit, "current": len(self.subscriptions), "requested": len(new)},
+            )
+        for symbol in new:
+            await self.channel_layer.group_add(prediction_group(symbol), self.channel_name)
+            self.subscriptions.add(symbol)
+        await self.send_json(
+            {"type": "subscribed", "symbols": symbols, "subscriptions": sorted(self.subscriptions)}
+        )
+
+    async def unsubscribe(self, symbols: list[str]) -> None:
+        for symbol in symbols:
+            if symbol in self.subscriptions:
+                self.subscriptions.discard(symbol)
+                await self.channel_layer.group_discard(prediction_group(symbol), self.channel_name)
+        await self.send_json(
+            {
+                "type": "unsubscribed",
+                "symbols": symbols,
+                "subscriptions": sorted(self.subscriptions),
+            }
+        )
+
+    async def reauthenticate(self, token: Any) -> None:
+        if not isinstance(token, str) or not token:
+            raise MessageError("invalid_message", "token must be a string")
+        try:
+            principal = await aauthenticate(token)
+        except AuthError as exc:
+            raise MessageError(exc.code, exc.message) from None
+        if principal.user_id != self.principal.user_id:
+            raise MessageError("permission_denied", "Token belongs to another user")
+        self._set_principal(principal)
+        await self.send_json({"type": "authenticated", "expires_at": principal.expires_at})
+
+    # --- channel layer events ----------------------------------------------------------------
+
+    async def prediction_update(self, event: dict[str, Any]) -> None:
+        """``prediction.update`` from a symbol group (core.groups) -> the client."""
+        payload = event.get("payload") or {}
+        if payload.get("symbol") in self.subscriptions:
+            await self.send(text_data=json.dumps({"type": "prediction_update", **payload}))
+
+    # --- helpers -----------------------------------------------------------------------------
+
+    async def send_json(self, content: dict[str, Any]) -> None:
+        await self.send(text_data=json.dumps(content))
+
+    async def send_error(self, code: str, message: str, details: dict | None = None) -> None:
+        await self.send_json({"type": "error", **error_body(code, message, details)})
