@@ -1,0 +1,46 @@
+// Accuracy page: per model kind, rolling MAE vs naive, rolling coverage, daily rank IC.
+import { COLORS, lib, makeChart, percentFormat, readJson, rolling } from "./charts.js";
+
+const WINDOW = 20;
+const series = readJson("accuracy-series") || {};
+
+function draw(container) {
+  const points = series[container.dataset.kind] || [];
+  if (!points.length) return;
+  const LC = lib();
+  const chart = makeChart(container);
+  const add = (color, width, data, title, format = percentFormat) => {
+    const s = chart.addSeries(LC.LineSeries, {
+      color,
+      lineWidth: width,
+      priceFormat: format,
+      priceLineVisible: false,
+      lastValueVisible: false,
+      title,
+    });
+    s.setData(data);
+    return s;
+  };
+  const plain = { type: "price", precision: 3, minMove: 0.001 };
+  const what = container.dataset.accuracyChart;
+  if (what === "mae") {
+    add(COLORS.predicted, 2, rolling(points, "mae", WINDOW), "model");
+    add(COLORS.naive, 2, rolling(points, "mae_naive", WINDOW), "naive");
+  } else if (what === "coverage") {
+    const s = add(COLORS.band, 2, rolling(points, "coverage", WINDOW), "coverage", {
+      type: "custom",
+      minMove: 0.001,
+      formatter: (v) => `${(v * 100).toFixed(1)}%`,
+    });
+    s.createPriceLine({ price: 0.8, color: COLORS.naive, lineStyle: LC.LineStyle.Dashed, title: "target 80%" });
+  } else if (what === "rank_ic") {
+    const daily = points.filter((p) => p.rank_ic !== null).map((p) => ({ time: p.time, value: p.rank_ic }));
+    add("rgba(29, 78, 216, 0.35)", 1, daily, "daily", plain);
+    const s = add(COLORS.predicted, 2, rolling(points, "rank_ic", WINDOW), "20-day mean", plain);
+    s.createPriceLine({ price: 0, color: COLORS.naive, lineStyle: LC.LineStyle.Dashed, title: "" });
+  }
+  chart.timeScale().fitContent();
+  container.dataset.drawn = "true";
+}
+
+document.querySelectorAll("[data-accuracy-chart]").forEach(draw);

@@ -1,0 +1,116 @@
+// Symbol page charts: candles + volume with the predicted next-day range, and the symbol's
+// history of predicted vs realised returns with the rolling MAE.
+import { COLORS, lib, makeChart, percentFormat, readJson } from "./charts.js";
+
+function priceChart() {
+  const container = document.getElementById("price-chart");
+  const bars = readJson("bars-data") || [];
+  if (!container || !bars.length) return;
+  const LC = lib();
+  const chart = makeChart(container);
+  const candles = chart.addSeries(LC.CandlestickSeries, {
+    upColor: COLORS.up,
+    downColor: COLORS.down,
+    borderUpColor: COLORS.up,
+    borderDownColor: COLORS.down,
+    wickUpColor: COLORS.up,
+    wickDownColor: COLORS.down,
+    priceFormat: { type: "price", precision: 2, minMove: 0.01 },
+  });
+  candles.setData(bars.map(({ time, open, high, low, close }) => ({ time, open, high, low, close })));
+
+  const volume = chart.addSeries(
+    LC.HistogramSeries,
+    { priceFormat: { type: "volume" }, priceLineVisible: false, lastValueVisible: false },
+    1,
+  );
+  volume.setData(
+    bars.map((b) => ({
+      time: b.time,
+      value: b.volume,
+      color: b.close >= b.open ? "rgba(10, 122, 61, 0.45)" : "rgba(192, 38, 45, 0.45)",
+    })),
+  );
+  const panes = chart.panes();
+  if (panes.length > 1) {
+    panes[0].setStretchFactor(3);
+    panes[1].setStretchFactor(1);
+  }
+
+  const band = readJson("band-data");
+  const lastTime = bars[bars.length - 1].time;
+  if (band && band.p10 !== null && band.p90 !== null && band.time > lastTime) {
+    // The predicted range as one bar at the target day: low = p10, high = p90, from the last
+    // close to the predicted close; plus a dashed path from the last close to the prediction.
+    const range = chart.addSeries(LC.CandlestickSeries, {
+      upColor: COLORS.bandFill,
+      downColor: COLORS.bandFill,
+      borderUpColor: COLORS.band,
+      borderDownColor: COLORS.band,
+      wickUpColor: COLORS.band,
+      wickDownColor: COLORS.band,
+      priceLineVisible: false,
+      lastValueVisible: false,
+      title: "forecast",
+    });
+    range.setData([
+      { time: band.time, open: band.current, close: band.predicted, high: band.p90, low: band.p10 },
+    ]);
+    const path = chart.addSeries(LC.LineSeries, {
+      color: COLORS.band,
+      lineWidth: 2,
+      lineStyle: LC.LineStyle.Dashed,
+      priceLineVisible: false,
+      lastValueVisible: false,
+      crosshairMarkerVisible: false,
+    });
+    path.setData([
+      { time: lastTime, value: bars[bars.length - 1].close },
+      { time: band.time, value: band.predicted },
+    ]);
+    for (const [value, title] of [
+      [band.p90, "p90"],
+      [band.predicted, "predicted"],
+      [band.p10, "p10"],
+    ]) {
+      range.createPriceLine({
+        price: value,
+        color: COLORS.band,
+        lineWidth: 1,
+        lineStyle: title === "predicted" ? LC.LineStyle.Solid : LC.LineStyle.Dotted,
+        axisLabelVisible: true,
+        title,
+      });
+    }
+  }
+  chart.timeScale().fitContent();
+  container.dataset.drawn = "true";
+}
+
+function historyChart() {
+  const container = document.getElementById("history-chart");
+  const points = readJson("history-data") || [];
+  if (!container || !points.length) return;
+  const LC = lib();
+  const chart = makeChart(container);
+  const line = (color, width, data, title) => {
+    const s = chart.addSeries(LC.LineSeries, {
+      color,
+      lineWidth: width,
+      priceFormat: percentFormat,
+      priceLineVisible: false,
+      lastValueVisible: false,
+      title,
+    });
+    s.setData(data);
+    return s;
+  };
+  line(COLORS.realised, 1, points.map((p) => ({ time: p.time, value: p.realised })), "realised");
+  line(COLORS.predicted, 2, points.map((p) => ({ time: p.time, value: p.predicted })), "predicted");
+  line(COLORS.mae, 2, points.map((p) => ({ time: p.time, value: p.rolling_mae })), "MAE 20");
+  chart.timeScale().fitContent();
+  container.dataset.drawn = "true";
+}
+
+priceChart();
+historyChart();

@@ -1,0 +1,81 @@
+"""Sign-up, profile (tier and REST API tokens), settings, and the WebSocket token."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from web import api_tokens
+from web.forms import SettingsForm, SignupForm
+
+
+def signup(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("dashboard")
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = form.save()
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, f"Welcome, {user.username}. Add symbols to your watchlist.")
+        return redirect("dashboard")
+    return render(request, "registration/signup.html", {"form": form})
+
+
+def _profile(request: HttpRequest, issued: api_tokens.IssuedPair | None = None) -> HttpResponse:
+    context = {"tokens": api_tokens.live_tokens(request.user), "issued": issued}
+    response = render(request, "web/profile.html", context)
+    if issued is not None:
+        response["Cache-Control"] = "no-store"  # the secret is shown once, never cached
+    return response
+
+
+@login_required
+@never_cache
+def profile(request: HttpRequest) -> HttpResponse:
+    return _profile(request)
+
+
+@login_required
+@require_POST
+@never_cache
+def create_token(request: HttpRequest) -> HttpResponse:
+    # Rendered in the POST's response (no redirect): the only time the secret is shown.
+    return _profile(request, issued=api_tokens.issue_pair(request.user))
+
+
+@login_required
+@require_POST
+def revoke_token(request: HttpRequest, jti: str) -> HttpResponse:
+    if api_tokens.revoke(request.user, jti):
+        messages.success(request, "Token revoked: it can no longer obtain access tokens.")
+    else:
+        messages.error(request, "No such token.")
+    return redirect("profile")
+
+
+@login_required
+def settings_page(request: HttpRequest) -> HttpResponse:
+    form = SettingsForm(request.POST or None, instance=request.user)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Settings saved.")
+        return redirect("settings")
+    return render(request, "web/settings.html", {"form": form})
+
+
+@require_GET
+@never_cache
+def websocket_token(request: HttpRequest) -> JsonResponse:
+    """A fresh short-lived access token for /ws/predictions (the page's script asks for one
+    before reconnecting, since the token embedded in the page expires)."""
+    if not request.user.is_authenticated:
+        return JsonResponse(
+            {"error": {"code": "not_authenticated", "message": "Log in first", "details": {}}},
+            status=401,
+        )
+    return JsonResponse({"token": api_tokens.websocket_token(request.user)})
