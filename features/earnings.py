@@ -1,13 +1,448 @@
-"""The 17 earnings features (placeholder: all missing until the point-in-time builder lands)."""
+"""The 17 earnings features, point in time, for any set of (symbol, day) rows at once.
+
+Inputs come from the database (``EarningsEvent``, ``Fundamentals``, loaded by ingestion's
+``load_reference_data``), the transcript lexicon scores (``features.transcripts``, cached under
+``var/``) and the panel's closes. Every rule below decides *when* a fact becomes usable: a
+feature for trading day t (after its close) uses only facts whose "known day" is <= t. Days are
+positions on the panel's trading-day axis; "age" is t minus the known day, in trading days.
+NaN means missing — never a silent 0 — and the models get the NaN pattern as their mask.
+
+Per-event facts (``EarningsEvent``):
+* known day of the actual figures = first panel day >= ``event.date`` (released by the close
+  of that day, after-hours included — the CONTRACTS rule).
+* ``eps_surprise_pct`` = (actual - estimate) / |estimate| of the latest event with both values,
+  age <= 70 (about one quarter); NaN when the estimate is 0. The absolute value keeps the sign
+  meaning "beat" for negative estimates.
+* ``revenue_surprise_pct``: same with revenue; the shared data has no revenue estimates, so it
+  is missing everywhere unless a provider fills ``revenue_estimate``.
+* ``beat_rate_4q`` = share of actual > estimate among the last 4 events with both values
+  (at least 2, the latest of age <= 200).
+* Post-earnings returns: base day b = the trading day before ``reaction_date`` (the last close
+  before the market reacts). ``ret30 = C[b+21] / C[b] - 1`` (21 trading days ~ 30 calendar
+  days) is known from day b+21; ``ret12m = C[b+252] / C[b] - 1`` from day b+252 (the window
+  must have ENDED). C is the forward-filled close.
+  ``return_30d_avg`` = mean ret30 of the last 8 ended windows (at least 2, known-day age <= 735),
+  ``return_12m_avg`` = mean ret12m of the last 4 ended windows (at least 2, age <= 504), so the
+  base day of every event used is within 756 trading days of t (the live engine keeps that much
+  close history).
+* ``pattern_score`` (0-100) = 100 x share of positive ret30 among the same 8 windows as
+  ``return_30d_avg``: how consistently the stock has risen after its earnings.
+
+Fundamentals (annual 10-K figures, 2012-2016 in the shared data): known day = first panel day
+>= ``available_on`` (ingestion's filing date or documented lag; ``period_end + 90 days`` when
+it is empty). The latest known period with age <= 300 (about 14 months) gives
+``gross_margin`` = gross profit / revenue, ``operating_margin`` = operating income / revenue,
+``net_margin`` = net income / revenue, ``roic`` = net income / invested capital (invested
+capital = the stored value, else total equity + total debt), ``fcf_margin`` = free cash flow /
+revenue (free cash flow = stored value, else operating cash flow - |capital expenditures|),
+``revenue_growth_yoy`` = revenue / revenue of the previous fiscal year's row (period end 300 to
+430 days earlier) - 1.
+``fundamental_score`` (0-100) = 100 x mean of the available components among: gross margin
+scaled linearly from 0 to 0.6, operating margin -0.05 to 0.30, net margin -0.05 to 0.25,
+revenue growth -0.10 to 0.25, roic -0.05 to 0.25, fcf margin -0.05 to 0.25 (each clipped to
+[0, 1]); at least 3 components, else missing. Fixed ranges, so the score of a row never depends
+on other symbols or later data.
+``combined_score`` = 0.6 x fundamental_score + 0.4 x pattern_score (missing if either is).
+
+Transcripts (ECTSum, 2018-2022, ``TICKER_qN_YYYY``): the call is assumed to belong to the
+first ``EarningsEvent`` of the symbol dated after the end of calendar quarter N of YYYY (within
+120 days) and becomes known on that event's date; without such an event, 90 days after the
+quarter end (the latest a 10-Q/10-K can be filed). Latest known transcript with age <= 100
+gives ``transcript_sentiment`` (-1..1), ``mgmt_confidence`` (0..1) and ``guidance_surprise``
+(-1/0/+1) — formulas in ``features/transcripts.py``.
+"""
 
 from __future__ import annotations
 
-import numpy as np
+import datetime as dt
+from dataclasses import dataclass
 
-from features.definitions import N_EARNINGS
+import numpy as np
+import pandas as pd
+
+from features.definitions import EARNINGS_FEATURES, N_EARNINGS
 from features.panel import Panel
 
+_COL = {name: i for i, name in enumerate(EARNINGS_FEATURES)}
+_BIG = np.int64(1 << 32)
+HORIZON_30D = 21
+HORIZON_12M = 252
+CLOSE_LOOKBACK = 756  # trading days of close history the post-earnings features can reach
+SCORE_RANGES = {
+    "gross_margin": (0.0, 0.6),
+    "operating_margin": (-0.05, 0.30),
+    "net_margin": (-0.05, 0.25),
+    "revenue_growth_yoy": (-0.10, 0.25),
+    "roic": (-0.05, 0.25),
+    "fcf_margin": (-0.05, 0.25),
+}
 
-def earnings_features(panel: Panel, sym_idx: np.ndarray, day_idx: np.ndarray) -> np.ndarray:
+
+@dataclass
+class EarningsData:
+    """The raw facts, one frame each (``ticker`` column + dates as datetime64[D])."""
+
+    events: pd.DataFrame  # ticker, date, reaction_date, eps_estimate, eps_actual, revenue_*
+    fundamentals: pd.DataFrame  # ticker, period_end, available_on, figures...
+    transcripts: pd.DataFrame  # ticker, quarter, year, sentiment, confidence, guidance
+
+    @classmethod
+    def empty(cls) -> EarningsData:
+        return cls(pd.DataFrame(), pd.DataFrame(), pd.DataFrame())
+
+    @classmethod
+    def from_db(cls, tickers: list[str] | np.ndarray | None = None) -> EarningsData:
+        from features.transcripts import transcript_scores
+        from ingestion.models import EarningsEvent, Fundamentals
+
+        events = EarningsEvent.objects.all()
+        funds = Fundamentals.objects.all()
+        if tickers is not None:
+            wanted = sorted({str(t) for t in tickers})
+            events = events.filter(symbol__ticker__in=wanted)
+            funds = funds.filter(symbol__ticker__in=wanted)
+        ev = pd.DataFrame(
+            list(
+                events.values(
+                    "symbol__ticker",
+                    "date",
+                    "reaction_date",
+                    "eps_estimate",
+                    "eps_actual",
+                    "revenue_estimate",
+                    "revenue_actual",
+                )
+            )
+        ).rename(columns={"symbol__ticker": "ticker"})
+        fu = pd.DataFrame(
+            list(
+                funds.filter(period_type="annual").values(
+                    "symbol__ticker",
+                    "period_end",
+                    "available_on",
+                    "revenue",
+                    "gross_profit",
+                    "cost_of_revenue",
+                    "operating_income",
+                    "net_income",
+                    "operating_cash_flow",
+                    "capital_expenditures",
+                    "free_cash_flow",
+                    "total_equity",
+                    "total_debt",
+                    "invested_capital",
+                )
+            )
+        ).rename(columns={"symbol__ticker": "ticker"})
+        tr = pd.DataFrame()
+        if not ev.empty:
+            try:
+                tr = transcript_scores()
+            except FileNotFoundError:  # no transcript archive on this machine
+                tr = pd.DataFrame()
+            if tickers is not None and not tr.empty:
+                tr = tr[tr["ticker"].isin(set(map(str, tickers)))]
+        return cls(ev, fu, tr)
+
+
+# -- vectorised lookups -------------------------------------------------------------------
+
+
+def _day_index(dates: np.ndarray, values: pd.Series) -> np.ndarray:
+    """First panel day >= each date (len(dates) when after the panel, -1 when missing)."""
+    raw = pd.to_datetime(values, errors="coerce").to_numpy().astype("datetime64[D]")
+    out = np.searchsorted(dates, raw, side="left").astype(np.int64)
+    out[np.isnat(raw)] = -1
+    return out
+
+
+def _sym_codes(tickers: np.ndarray, names: pd.Series) -> np.ndarray:
+    return pd.Index(np.asarray(tickers).astype(str)).get_indexer(names.astype(str))
+
+
+def _window_stat(
+    ev_sym: np.ndarray,
+    ev_known: np.ndarray,
+    values: np.ndarray,
+    rows_s: np.ndarray,
+    rows_t: np.ndarray,
+    *,
+    last: int,
+    min_n: int,
+    max_age: int,
+) -> np.ndarray:
+    """Mean of ``values`` over each row's last ``last`` events known by day t (the newest of
+    age <= max_age, each of age <= max_age), NaN with fewer than ``min_n`` such events."""
+    out = np.full(len(rows_s), np.nan)
+    ok = (ev_sym >= 0) & (ev_known >= 0) & np.isfinite(values)
+    if not ok.any() or len(rows_s) == 0:
+        return out
+    sym, known, vals = ev_sym[ok].astype(np.int64), ev_known[ok].astype(np.int64), values[ok]
+    order = np.lexsort((known, sym))
+    sym, known, vals = sym[order], known[order], vals[order]
+    keys = sym * _BIG + known
+    csum = np.concatenate([[0.0], np.cumsum(vals)])
+    row_s = rows_s.astype(np.int64)
+    row_t = rows_t.astype(np.int64)
+    hi = np.searchsorted(keys, row_s * _BIG + row_t, side="right")  # events [.., hi) known
+    lo_age = np.searchsorted(keys, row_s * _BIG + (row_t - max_age), side="left")
+    lo_sym = np.searchsorted(keys, row_s * _BIG, side="left")
+    lo = np.maximum(np.maximum(lo_age, lo_sym), hi - last)
+    n = hi - lo
+    good = n >= max(min_n, 1)
+    out[good] = (csum[hi[good]] - csum[lo[good]]) / n[good]
+    return out
+
+
+def _close_ffill(close: np.ndarray) -> np.ndarray:
+    s, d = close.shape
+    idx = np.where(np.isfinite(close), np.arange(d)[np.newaxis, :], 0)
+    np.maximum.accumulate(idx, axis=1, out=idx)
+    out = close[np.arange(s)[:, np.newaxis], idx]
+    out[:, 0] = close[:, 0]
+    return out
+
+
+# -- the features -------------------------------------------------------------------------
+
+
+def _event_features(
+    out: np.ndarray,
+    data: EarningsData,
+    tickers: np.ndarray,
+    dates: np.ndarray,
+    close_ff: np.ndarray,
+    rows_s: np.ndarray,
+    rows_t: np.ndarray,
+) -> None:
+    ev = data.events
+    if ev.empty:
+        return
+    sym = _sym_codes(tickers, ev["ticker"])
+    known = _day_index(dates, ev["date"])
+    est = ev["eps_estimate"].to_numpy(dtype=np.float64)
+    act = ev["eps_actual"].to_numpy(dtype=np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        surprise = np.where(est != 0, (act - est) / np.abs(est), np.nan)
+        beat = np.where(np.isfinite(act) & np.isfinite(est), (act > est).astype(float), np.nan)
+        rev_est = ev["revenue_estimate"].to_numpy(dtype=np.float64)
+        rev_act = ev["revenue_actual"].to_numpy(dtype=np.float64)
+        rev_surprise = np.where(rev_est != 0, (rev_act - rev_est) / np.abs(rev_est), np.nan)
+    stat = _window_stat
+    out[:, _COL["eps_surprise_pct"]] = stat(
+        sym, known, surprise, rows_s, rows_t, last=1, min_n=1, max_age=70
+    )
+    out[:, _COL["revenue_surprise_pct"]] = stat(
+        sym, known, rev_surprise, rows_s, rows_t, last=1, min_n=1, max_age=70
+    )
+    out[:, _COL["beat_rate_4q"]] = stat(
+        sym, known, beat, rows_s, rows_t, last=4, min_n=2, max_age=200
+    )
+
+    # Post-earnings returns from the base day b = the day before the reaction day.
+    reaction = _day_index(dates, ev["reaction_date"])
+    base = np.where(reaction >= 1, reaction - 1, -1)
+    d = len(dates)
+    ret = {}
+    for horizon in (HORIZON_30D, HORIZON_12M):
+        end = base + horizon
+        valid = (sym >= 0) & (base >= 0) & (end < d)
+        r = np.full(len(ev), np.nan)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            r[valid] = close_ff[sym[valid], end[valid]] / close_ff[sym[valid], base[valid]] - 1.0
+        ret[horizon] = (r, np.where(valid, end, -1))
+    r30, k30 = ret[HORIZON_30D]
+    r12, k12 = ret[HORIZON_12M]
+    age30 = CLOSE_LOOKBACK - HORIZON_30D
+    age12 = CLOSE_LOOKBACK - HORIZON_12M
+    out[:, _COL["return_30d_avg"]] = stat(
+        sym, k30, r30, rows_s, rows_t, last=8, min_n=2, max_age=age30
+    )
+    out[:, _COL["return_12m_avg"]] = stat(
+        sym, k12, r12, rows_s, rows_t, last=4, min_n=2, max_age=age12
+    )
+    up = np.where(np.isfinite(r30), (r30 > 0).astype(float), np.nan)
+    out[:, _COL["pattern_score"]] = 100.0 * stat(
+        sym, k30, up, rows_s, rows_t, last=8, min_n=2, max_age=age30
+    )
+
+
+def _fundamental_features(
+    out: np.ndarray,
+    data: EarningsData,
+    tickers: np.ndarray,
+    dates: np.ndarray,
+    rows_s: np.ndarray,
+    rows_t: np.ndarray,
+) -> None:
+    fu = data.fundamentals
+    if fu.empty:
+        return
+    fu = fu.copy()
+    fu["period_end"] = pd.to_datetime(fu["period_end"])
+    avail = pd.to_datetime(fu["available_on"], errors="coerce")
+    fu["available_on"] = avail.fillna(fu["period_end"] + pd.Timedelta(days=90))
+    fu = fu.sort_values(["ticker", "period_end"], ignore_index=True)
+
+    def col(name: str) -> np.ndarray:
+        if name not in fu.columns:
+            return np.full(len(fu), np.nan)
+        return pd.to_numeric(fu[name], errors="coerce").to_numpy(dtype=np.float64)
+
+    rev = col("revenue")
+    gross = col("gross_profit")
+    gross = np.where(np.isfinite(gross), gross, rev - col("cost_of_revenue"))
+    invested = col("invested_capital")
+    invested = np.where(np.isfinite(invested), invested, col("total_equity") + col("total_debt"))
+    fcf = col("free_cash_flow")
+    fcf = np.where(
+        np.isfinite(fcf), fcf, col("operating_cash_flow") - np.abs(col("capital_expenditures"))
+    )
+    prev_rev = np.full(len(fu), np.nan)
+    same = fu["ticker"].to_numpy()[1:] == fu["ticker"].to_numpy()[:-1]
+    gap = (fu["period_end"].to_numpy()[1:] - fu["period_end"].to_numpy()[:-1]) / np.timedelta64(
+        1, "D"
+    )
+    prior = same & (gap >= 300) & (gap <= 430)
+    prev_rev[1:][prior] = rev[:-1][prior]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        pos_rev = np.where(rev > 0, rev, np.nan)
+        values = {
+            "gross_margin": gross / pos_rev,
+            "operating_margin": col("operating_income") / pos_rev,
+            "net_margin": col("net_income") / pos_rev,
+            "revenue_growth_yoy": np.where(prev_rev > 0, rev / prev_rev - 1.0, np.nan),
+            "roic": np.where(invested > 0, col("net_income") / invested, np.nan),
+            "fcf_margin": fcf / pos_rev,
+        }
+    sym = _sym_codes(tickers, fu["ticker"])
+    known = _day_index(dates, fu["available_on"])
+    # One lookup of the latest known period, then gather every value from that period.
+    period_no = np.arange(len(fu), dtype=np.float64)
+    latest = _window_stat(sym, known, period_no, rows_s, rows_t, last=1, min_n=1, max_age=300)
+    has = np.isfinite(latest)
+    pick = latest[has].astype(np.int64)
+    components = []
+    for name, vals in values.items():
+        column = np.full(len(rows_s), np.nan)
+        column[has] = vals[pick]
+        out[:, _COL[name]] = column
+        lo, hi = SCORE_RANGES[name]
+        components.append(np.clip((column - lo) / (hi - lo), 0.0, 1.0))
+    comp = np.vstack(components)
+    n_comp = np.isfinite(comp).sum(axis=0)
+    with np.errstate(invalid="ignore"):
+        score = 100.0 * np.nansum(comp, axis=0) / np.maximum(n_comp, 1)
+    out[:, _COL["fundamental_score"]] = np.where(n_comp >= 3, score, np.nan)
+
+
+def transcript_known_dates(data: EarningsData) -> pd.DataFrame:
+    """The transcripts with the date each becomes usable (``known_on``), per the module rule."""
+    tr = data.transcripts
+    if tr.empty:
+        return tr
+    tr = tr.copy()
+    qend = pd.to_datetime(
+        {"year": tr["year"], "month": tr["quarter"] * 3, "day": 1}
+    ) + pd.offsets.MonthEnd(0)
+    tr["quarter_end"] = qend
+    fallback = qend + pd.Timedelta(days=90)
+    tr["known_on"] = fallback
+    ev = data.events
+    if not ev.empty:
+        evd = ev[["ticker", "date"]].copy()
+        evd["date"] = pd.to_datetime(evd["date"])
+        evd = evd.sort_values("date")
+        left = tr.reset_index().sort_values("quarter_end")
+        merged = pd.merge_asof(
+            left,
+            evd.rename(columns={"date": "event_date"}),
+            left_on="quarter_end",
+            right_on="event_date",
+            by="ticker",
+            direction="forward",
+            allow_exact_matches=False,
+            tolerance=pd.Timedelta(days=120),
+        ).set_index("index")
+        matched = merged["event_date"].reindex(tr.index)
+        tr["known_on"] = matched.fillna(fallback)
+    return tr
+
+
+def _transcript_features(
+    out: np.ndarray,
+    data: EarningsData,
+    tickers: np.ndarray,
+    dates: np.ndarray,
+    rows_s: np.ndarray,
+    rows_t: np.ndarray,
+) -> None:
+    tr = transcript_known_dates(data)
+    if tr.empty:
+        return
+    sym = _sym_codes(tickers, tr["ticker"])
+    known = _day_index(dates, tr["known_on"])
+    for name, column in (
+        ("transcript_sentiment", "sentiment"),
+        ("mgmt_confidence", "confidence"),
+        ("guidance_surprise", "guidance"),
+    ):
+        vals = tr[column].to_numpy(dtype=np.float64)
+        # Latest transcript per row first, so a missing guidance is not replaced by an older one.
+        out[:, _COL[name]] = _latest_of(sym, known, vals, rows_s, rows_t, max_age=100)
+
+
+def _latest_of(
+    sym: np.ndarray,
+    known: np.ndarray,
+    vals: np.ndarray,
+    rows_s: np.ndarray,
+    rows_t: np.ndarray,
+    *,
+    max_age: int,
+) -> np.ndarray:
+    """Value of the newest item known by t (age <= max_age), even when that value is NaN."""
+    idx = np.arange(len(vals), dtype=np.float64)
+    latest = _window_stat(sym, known, idx, rows_s, rows_t, last=1, min_n=1, max_age=max_age)
+    res = np.full(len(rows_s), np.nan)
+    has = np.isfinite(latest)
+    res[has] = vals[latest[has].astype(np.int64)]
+    return res
+
+
+def earnings_features_rows(
+    data: EarningsData,
+    tickers: np.ndarray,
+    dates: np.ndarray,
+    close: np.ndarray,
+    rows_s: np.ndarray,
+    rows_t: np.ndarray,
+) -> np.ndarray:
+    """(N, 17) float64 for rows (tickers[rows_s], dates[rows_t]) over the given (S, D) closes."""
+    out = np.full((len(rows_s), N_EARNINGS), np.nan)
+    if len(rows_s) == 0:
+        return out
+    dates = np.asarray(dates).astype("datetime64[D]")
+    _event_features(out, data, tickers, dates, _close_ffill(close), rows_s, rows_t)
+    _fundamental_features(out, data, tickers, dates, rows_s, rows_t)
+    _transcript_features(out, data, tickers, dates, rows_s, rows_t)
+    f, p = out[:, _COL["fundamental_score"]], out[:, _COL["pattern_score"]]
+    out[:, _COL["combined_score"]] = 0.6 * f + 0.4 * p
+    return out
+
+
+def earnings_features(
+    panel: Panel,
+    sym_idx: np.ndarray,
+    day_idx: np.ndarray,
+    data: EarningsData | None = None,
+) -> np.ndarray:
     """(N, 17) float32 earnings features for the rows (panel.tickers[sym_idx], dates[day_idx])."""
-    return np.full((len(sym_idx), N_EARNINGS), np.nan, dtype=np.float32)
+    if data is None:
+        data = EarningsData.from_db(panel.tickers)
+    res = earnings_features_rows(data, panel.tickers, panel.dates, panel.close, sym_idx, day_idx)
+    return res.astype(np.float32)
+
+
+def as_date(value: np.datetime64) -> dt.date:
+    return value.astype("datetime64[D]").item()
