@@ -70,8 +70,8 @@ def _decode_cached(raw: bytes | None) -> AuthState | None:
 def _validate(raw_token: str) -> tuple[int, AccessToken]:
     try:
         token = AccessToken(raw_token)
-    except TokenError as exc:
-        raise AuthError("token_not_valid", str(exc)) from None
+    except TokenError:
+        raise AuthError("token_not_valid", "Given token not valid for any token type") from None
     try:
         user_id = int(token[api_settings.USER_ID_CLAIM])
     except (KeyError, TypeError, ValueError):
@@ -80,12 +80,13 @@ def _validate(raw_token: str) -> tuple[int, AccessToken]:
 
 
 def _check(state: AuthState | None, token: AccessToken, user_id: int) -> Principal:
-    if state is None or not state.active:
-        raise AuthError(
-            "user_inactive" if state else "user_not_found", "User not found or inactive"
-        )
+    # Codes and messages as simplejwt's JWTAuthentication, so both API paths answer alike.
+    if state is None:
+        raise AuthError("user_not_found", "User not found")
+    if not state.active:
+        raise AuthError("user_inactive", "User is inactive")
     if token.get(api_settings.REVOKE_TOKEN_CLAIM) != state.password_digest:
-        raise AuthError("password_changed", "The user's password has been changed")
+        raise AuthError("password_changed", "The user's password has been changed.")
     return Principal(user_id=user_id, tier=state.tier, expires_at=int(token["exp"]))
 
 

@@ -63,6 +63,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     else:
         detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
         code = _code_for(exc) if isinstance(exc, exceptions.APIException) else "error"
+        if isinstance(detail, dict) and "detail" in detail:
+            # simplejwt's errors carry {"detail": ..., "code": ..., "messages": [...]}.
+            code = str(detail.get("code") or code)
+            detail = detail["detail"]
         body = error_body(code, str(detail))
     response.data = body
     return response
