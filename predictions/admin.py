@@ -1,4 +1,4 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 
 from predictions.models import ModelVersion, Prediction, PredictionRecord
 
@@ -45,6 +45,36 @@ class PredictionRecordAdmin(admin.ModelAdmin):
 
 @admin.register(ModelVersion)
 class ModelVersionAdmin(admin.ModelAdmin):
-    list_display = ("kind", "version", "status", "created_at", "activated_at")
+    list_display = ("kind", "version", "status", "test_mae", "created_at", "activated_at")
     list_filter = ("kind", "status")
     readonly_fields = ("created_at", "activated_at")
+    actions = ("activate_selected", "roll_back_kind")
+
+    @admin.display(description="test MAE")
+    def test_mae(self, obj: ModelVersion):
+        return ((obj.metrics or {}).get("test") or {}).get("mae")
+
+    @admin.action(description="Activate the selected version (one per kind)")
+    def activate_selected(self, request, queryset) -> None:
+        from predictions.ml import registry
+
+        if queryset.count() != 1:
+            self.message_user(request, "Select exactly one version.", messages.ERROR)
+            return
+        mv = queryset.get()
+        mv = registry.activate_version(
+            mv.kind, mv.version, reason=f"activated in the admin by {request.user}"
+        )
+        self.message_user(request, f"{mv.kind} {mv.version} is now active.", messages.SUCCESS)
+
+    @admin.action(description="Roll back the selected kind(s) to the previously active version")
+    def roll_back_kind(self, request, queryset) -> None:
+        from predictions.ml import registry
+
+        for kind in sorted(set(queryset.values_list("kind", flat=True))):
+            try:
+                mv = registry.rollback(kind)
+            except registry.RegistryError as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+                continue
+            self.message_user(request, f"{kind}: rolled back to {mv.version}.", messages.SUCCESS)

@@ -1,0 +1,74 @@
+"""``python manage.py train --model normal|earnings [--until YYYY-MM-DD] [--activate]``."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from predictions.ml.data import KINDS
+
+
+class Command(BaseCommand):
+    help = "Train, calibrate, evaluate, export (ONNX) and register a model; prints JSON metrics."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--model", required=True, choices=KINDS)
+        parser.add_argument(
+            "--until",
+            type=date.fromisoformat,
+            default=None,
+            help="Last data day used (default: the file's last day)",
+        )
+        parser.add_argument(
+            "--activate",
+            action="store_true",
+            help="Make the new version the active one of its kind",
+        )
+        parser.add_argument(
+            "--prices",
+            type=Path,
+            default=None,
+            help="Price file (default: settings.TRAINING_PRICES_FILE)",
+        )
+        parser.add_argument("--seed", type=int, default=42)
+        parser.add_argument(
+            "--max-train-rows",
+            type=int,
+            default=400_000,
+            help="Normal model: uniform subsample of the training rows",
+        )
+        parser.add_argument(
+            "--if-missing",
+            action="store_true",
+            help="Do nothing when the kind already has an active version",
+        )
+
+    def handle(self, *args, **opts) -> None:
+        from predictions.ml import registry
+
+        kind = opts["model"]
+        if opts["if_missing"] and registry.active_version(kind) is not None:
+            mv = registry.active_version(kind)
+            self.stdout.write(
+                json.dumps(
+                    {"kind": kind, "version": mv.version, "status": mv.status, "skipped": True}
+                )
+            )
+            return
+        from predictions.ml.train import TrainOptions, train
+
+        options = TrainOptions(
+            kind=kind,
+            prices=opts["prices"],
+            until=opts["until"],
+            seed=opts["seed"],
+            max_train_rows=opts["max_train_rows"],
+        )
+        try:
+            result = train(options, activate=opts["activate"] or opts["if_missing"])
+        except (ValueError, FileNotFoundError) as exc:
+            raise CommandError(str(exc)) from exc
+        self.stdout.write(json.dumps(result, indent=2, default=str))

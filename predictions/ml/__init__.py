@@ -1,0 +1,5 @@
+"""Model training, calibration, evaluation, ONNX export and the model registry (issue 5).
+
+Importing this package (or ``registry``) never imports TensorFlow: the serving pipeline and the
+admin use the registry, only training/export/evaluation modules pull in the heavy libraries.
+"""

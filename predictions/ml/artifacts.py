@@ -1,0 +1,50 @@
+"""Artifact directory layout, version names, data fingerprint and metadata.json."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+
+METADATA = "metadata.json"
+ONNX = "model.onnx"
+KERAS = "model.keras"
+LIGHTGBM = "lightgbm.txt"
+
+
+def new_version(kind: str) -> str:
+    """Sortable and unique enough for a registry of weekly retrains: v20250709-101530."""
+    return datetime.now(UTC).strftime("v%Y%m%d-%H%M%S")
+
+
+def artifact_dir(kind: str, version: str) -> Path:
+    return Path(settings.MODELS_DIR) / kind / version
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def data_fingerprint(prices_sha256: str, features: list[str], window: dict[str, Any]) -> str:
+    payload = json.dumps(
+        {"prices_sha256": prices_sha256, "features": features, "window": window}, sort_keys=True
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def write_metadata(directory: Path, metadata: dict[str, Any]) -> Path:
+    path = directory / METADATA
+    path.write_text(json.dumps(metadata, indent=2, sort_keys=True, default=str))
+    return path
+
+
+def read_metadata(directory: Path | str) -> dict[str, Any]:
+    return json.loads((Path(directory) / METADATA).read_text())

@@ -1,0 +1,73 @@
+"""Score a registered model (its exported ONNX graph and its LightGBM baseline) on any price file
+of the shared format, including symbols it never saw.
+
+The panel is read from ``date_from - WARMUP_DAYS`` so the 252-day features are defined from
+``date_from`` on, and up to ``date_to + a few days`` so the target of ``date_to`` is known.
+Rows are those the model serves (routing rule): earnings-day rows for ``earnings``, the others
+for ``normal``.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from predictions.ml import artifacts, data
+from predictions.ml.baselines import load_lightgbm
+from predictions.models import ModelVersion
+
+WARMUP_DAYS = 400  # calendar days, > 253 trading days of history
+
+
+def load_window(prices: Path, date_from: date | None, date_to: date | None):
+    from features.dataset import build_dataset
+    from features.panel import Panel
+
+    start = date_from - timedelta(days=WARMUP_DAYS) if date_from else None
+    end = date_to + timedelta(days=7) if date_to else None
+    panel = Panel.from_csv(prices, start=start, end=end)
+    return panel, build_dataset(panel, start=date_from, end=date_to)
+
+
+def evaluate_version(
+    mv: ModelVersion,
+    prices: Path,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    *,
+    loaded: tuple | None = None,
+) -> dict[str, Any]:
+    from predictions.ml.export import onnx_session
+    from predictions.ml.train import score
+
+    directory = Path(mv.artifact_path)
+    meta = artifacts.read_metadata(directory)
+    nf = len(meta["features"])
+    panel, ds = loaded or load_window(prices, date_from, date_to)
+    dates = np.asarray(ds.dates, dtype="datetime64[D]")
+    rows = data.kind_rows(ds, mv.kind) & np.isfinite(ds.y)
+    if date_from:
+        rows &= dates >= data.day(date_from)
+    if date_to:
+        rows &= dates <= data.day(date_to)
+    idx = np.flatnonzero(rows)
+    booster_path = directory / artifacts.LIGHTGBM
+    booster = load_lightgbm(booster_path) if booster_path.exists() else None
+    result = score(mv.kind, ds, panel, idx, onnx_session(directory / artifacts.ONNX), booster, nf)
+    trained_on = set(meta.get("trained_symbols", []))
+    return {
+        "kind": mv.kind,
+        "version": mv.version,
+        "model_type": meta.get("model_type"),
+        "prices": str(prices),
+        "from": str(dates[idx].min()) if idx.size else None,
+        "to": str(dates[idx].max()) if idx.size else None,
+        "symbols": int(np.unique(ds.tickers[idx]).size),
+        "symbols_unseen_in_training": (
+            len(set(np.unique(ds.tickers[idx]).tolist()) - trained_on) if trained_on else None
+        ),
+        **result,
+    }

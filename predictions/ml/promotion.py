@@ -1,0 +1,100 @@
+"""Weekly retrain: train a candidate on the latest data, score candidate and active model on the
+same most recent held-out window (the candidate's test window: after its validation year, never
+seen by either model's training), promote only if the candidate's MAE is not worse than the active
+model's by more than ``MODEL_PROMOTION_MAX_MAE_INCREASE`` (20%), and record the decision on the
+candidate (``metadata["promotion"]`` and ``notes``)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+
+from predictions.ml import registry
+from predictions.models import ModelVersion
+
+log = logging.getLogger(__name__)
+
+
+def decide(
+    candidate_mae: float | None, active_mae: float | None, max_increase: float
+) -> tuple[bool, str]:
+    if active_mae is None:
+        return True, "no active version to compare with"
+    if candidate_mae is None:
+        return False, "candidate has no MAE on the held-out window"
+    limit = active_mae * (1.0 + max_increase)
+    if candidate_mae <= limit:
+        return (
+            True,
+            f"candidate MAE {candidate_mae:.6f} <= {limit:.6f} (active x {1 + max_increase:g})",
+        )
+    return False, f"candidate MAE {candidate_mae:.6f} > {limit:.6f} (active x {1 + max_increase:g})"
+
+
+def record_decision(
+    candidate: ModelVersion,
+    active: ModelVersion | None,
+    candidate_metrics: dict[str, Any],
+    active_metrics: dict[str, Any] | None,
+    window: dict[str, str],
+    max_increase: float | None = None,
+) -> dict[str, Any]:
+    """Apply the rule, activate the candidate if it passes, store the decision on it."""
+    max_increase = (
+        settings.MODEL_PROMOTION_MAX_MAE_INCREASE if max_increase is None else max_increase
+    )
+    promote, reason = decide(
+        candidate_metrics.get("mae"), (active_metrics or {}).get("mae"), max_increase
+    )
+    decision = {
+        "decided_at": datetime.now(UTC).isoformat(),
+        "promoted": promote,
+        "reason": reason,
+        "rule": f"promote iff mae_candidate <= mae_active * (1 + {max_increase:g})",
+        "window": window,
+        "candidate": {"version": candidate.version, **_brief(candidate_metrics)},
+        "active": ({"version": active.version, **_brief(active_metrics or {})} if active else None),
+    }
+    candidate.metadata = {**(candidate.metadata or {}), "promotion": decision}
+    verdict = "promoted" if promote else "not promoted"
+    candidate.notes = f"{candidate.notes}\nweekly retrain: {verdict}: {reason}".strip()
+    candidate.save(update_fields=["metadata", "notes"])
+    if promote:
+        registry.activate_version(candidate.kind, candidate.version, reason=f"promoted: {reason}")
+    log.info("retrain %s %s: %s (%s)", candidate.kind, candidate.version, verdict, reason)
+    return decision
+
+
+def _brief(m: dict[str, Any]) -> dict[str, Any]:
+    keys = ("n", "mae", "mae_naive", "mae_ratio", "rank_ic", "coverage_p10_p90")
+    return {k: m.get(k) for k in keys}
+
+
+def retrain(
+    kind: str,
+    *,
+    prices: Path | None = None,
+    until: date | None = None,
+    overrides: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    from predictions.ml.evaluate import evaluate_version
+    from predictions.ml.train import TrainOptions, load, train
+
+    prices = Path(prices or settings.TRAINING_PRICES_FILE)
+    loaded = load(prices, until)
+    opts = replace(TrainOptions(kind=kind, prices=prices, until=until), **(overrides or {}))
+    active = registry.active_version(kind)
+    result = train(opts, activate=False, loaded=loaded)
+    candidate = ModelVersion.objects.get(kind=kind, version=result["version"])
+    w = result["training_window"]
+    start, end = date.fromisoformat(w["test_start"]), date.fromisoformat(w["test_end"])
+    window = {"from": w["test_start"], "to": w["test_end"]}
+    cand = evaluate_version(candidate, prices, start, end, loaded=loaded)
+    act = evaluate_version(active, prices, start, end, loaded=loaded) if active else None
+    decision = record_decision(candidate, active, cand, act, window)
+    return {"kind": kind, "candidate": candidate.version, **decision}
