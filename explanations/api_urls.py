@@ -1,3 +1,9 @@
 from __future__ import annotations
 
-urlpatterns: list = []
+from django.urls import path
+
+from explanations.api_views import ExplanationView
+
+urlpatterns = [
+    path("explanation/<str:symbol>", ExplanationView.as_view(), name="api-explanation"),
+]

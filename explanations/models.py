@@ -70,3 +70,51 @@ class Chunk(models.Model):
 
     def __str__(self) -> str:
         return f"{self.document_id}#{self.chunk_index}"
+
+
+class ExplanationStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    PROCESSING = "processing", "Processing"
+    COMPLETED = "completed", "Completed"
+    FAILED = "failed", "Failed"
+
+
+class ExplanationDepth(models.TextChoices):
+    FAST = "fast", "Fast"
+    MEDIUM = "medium", "Medium"
+    DEEP = "deep", "Deep"
+
+
+class Explanation(models.Model):
+    """One explanation job and, once completed, its checked result (the API's ``explanation``
+    object). The latest row per symbol is what ``GET /api/explanation/{symbol}`` reads when
+    the Redis copy ``explanation:{SYMBOL}`` has expired."""
+
+    job_id = models.CharField(max_length=40, unique=True)
+    symbol = models.CharField(max_length=16)
+    depth = models.CharField(
+        max_length=8, choices=ExplanationDepth.choices, default=ExplanationDepth.MEDIUM
+    )
+    status = models.CharField(
+        max_length=12, choices=ExplanationStatus.choices, default=ExplanationStatus.QUEUED
+    )
+    progress = models.FloatField(default=0.0)
+    result = models.JSONField(null=True, blank=True)
+    generator = models.CharField(max_length=16, blank=True, help_text="llm or template")
+    grounding_passed = models.BooleanField(null=True, blank=True)
+    prediction_data_timestamp = models.DateTimeField(null=True, blank=True)
+    model_version = models.CharField(max_length=64, blank=True)
+    error = models.TextField(blank=True)
+    requested_by = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["symbol", "-created_at"], name="explanation_symbol_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.job_id} {self.symbol} {self.status}"

@@ -1,0 +1,288 @@
+"""The structured facts an explanation may state: the prediction, its interval, the model's
+inputs, the earnings context and the key drivers. The prompt is built from them, the template
+renders them, and the grounding check accepts only numbers that match one of them.
+
+Each numeric fact has a ``kind`` that says how it is written in text: ``return`` values are
+fractions shown as percentages (0.0123 -> "1.23%"), ``price`` in dollars, ``number`` as is.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from django.conf import settings
+
+# Features whose values are fractions shown as percentages.
+PERCENT_FEATURES = {
+    "return_1d",
+    "return_5d",
+    "return_20d",
+    "return_60d",
+    "return_120d",
+    "return_252d",
+    "volatility_5d",
+    "volatility_20d",
+    "volatility_60d",
+    "market_return",
+    "market_volatility",
+    "eps_surprise_pct",
+    "revenue_surprise_pct",
+    "gross_margin",
+    "operating_margin",
+    "net_margin",
+    "revenue_growth_yoy",
+    "roic",
+    "fcf_margin",
+    "return_12m_avg",
+    "return_30d_avg",
+    "beat_rate_4q",
+}
+
+FEATURE_LABELS = {
+    "return_1d": "1-day return",
+    "return_5d": "5-day return",
+    "return_20d": "20-day momentum",
+    "return_60d": "60-day return",
+    "return_120d": "120-day return",
+    "return_252d": "1-year return",
+    "volatility_5d": "5-day volatility (annualised)",
+    "volatility_20d": "20-day volatility (annualised)",
+    "volatility_60d": "60-day volatility (annualised)",
+    "volume_ratio_5d": "volume vs 5-day average",
+    "volume_ratio_20d": "volume vs 20-day average",
+    "dollar_volume": "dollar volume",
+    "market_beta": "market beta",
+    "market_return": "S&P 500 return",
+    "market_volatility": "market volatility",
+    "rsi_14": "RSI (14-day)",
+    "macd": "MACD",
+    "sma_50_200_cross": "50/200-day SMA cross",
+    "bollinger_position": "Bollinger band position",
+    "atr": "ATR (14-day)",
+    "eps_surprise_pct": "EPS surprise",
+    "revenue_surprise_pct": "revenue surprise",
+    "guidance_surprise": "guidance surprise",
+    "transcript_sentiment": "transcript sentiment",
+    "mgmt_confidence": "management confidence",
+    "gross_margin": "gross margin",
+    "operating_margin": "operating margin",
+    "net_margin": "net margin",
+    "revenue_growth_yoy": "revenue growth (YoY)",
+    "roic": "ROIC",
+    "fcf_margin": "free-cash-flow margin",
+    "fundamental_score": "fundamental score",
+    "return_12m_avg": "avg 12-month return after past earnings",
+    "return_30d_avg": "avg 30-day return after past earnings",
+    "beat_rate_4q": "beat rate (last 4 quarters)",
+    "pattern_score": "pattern score",
+    "combined_score": "combined score",
+}
+
+Z80 = 1.2815516  # the normal quantile of 0.9: p10..p90 spans 2 * Z80 sigma
+
+
+@dataclass(frozen=True)
+class Fact:
+    key: str
+    label: str
+    value: float | str
+    kind: str  # "return" | "price" | "number" | "text" | "date"
+
+    @property
+    def is_numeric(self) -> bool:
+        return isinstance(self.value, int | float) and math.isfinite(float(self.value))
+
+
+def format_value(value: float, kind: str) -> str:
+    if kind == "return":
+        return f"{value * 100:+.2f}%"
+    if kind == "price":
+        return f"${value:,.2f}"
+    if abs(value) >= 1e9:
+        return f"{value / 1e9:.2f} billion"
+    if abs(value) >= 1e6:
+        return f"{value / 1e6:.2f} million"
+    return f"{value:.2f}"
+
+
+def feature_kind(name: str) -> str:
+    return "return" if name in PERCENT_FEATURES else "number"
+
+
+@dataclass
+class Facts:
+    symbol: str
+    prediction: dict[str, Any]
+    features: dict[str, float]
+    earnings: dict[str, Any] | None
+    drivers: list[dict[str, Any]] = field(default_factory=list)
+    extra: list[Fact] = field(default_factory=list)
+
+    # --- derived figures ---
+    @property
+    def predicted_return(self) -> float:
+        return float(self.prediction["predicted_return_1d"])
+
+    @property
+    def sigma(self) -> float | None:
+        p10, p90 = self.prediction.get("p10"), self.prediction.get("p90")
+        if p10 is not None and p90 is not None:
+            return (float(p90) - float(p10)) / (2 * Z80)
+        s = self.prediction.get("uncertainty_sigma")
+        return float(s) if s is not None else None
+
+    @property
+    def confidence(self) -> float:
+        """P(realised return has the sign of the point forecast) under the model's interval,
+        read as a normal distribution with the interval's sigma (0.5 = a coin flip)."""
+        sigma = self.sigma
+        if not sigma or sigma <= 0:
+            return 0.5
+        z = abs(self.predicted_return) / sigma
+        return 0.5 * (1 + math.erf(z / math.sqrt(2)))
+
+    @property
+    def data_date(self) -> date | None:
+        raw = self.prediction.get("data_timestamp")
+        if not raw:
+            return None
+        return datetime.fromisoformat(str(raw).replace("Z", "+00:00")).date()
+
+    @property
+    def is_earnings_day(self) -> bool:
+        return self.prediction.get("model_type") == "earnings_day" or bool(self.earnings)
+
+    def all(self) -> list[Fact]:
+        p = self.prediction
+        facts = [
+            Fact("symbol", "symbol", self.symbol, "text"),
+            Fact("current_price", "current price", float(p["current_price"]), "price"),
+            Fact("predicted_return_1d", "predicted 1-day return", self.predicted_return, "return"),
+            Fact("predicted_price", "predicted price", float(p["predicted_price"]), "price"),
+            Fact("confidence", "confidence", self.confidence, "return"),
+            Fact("interval_level", "interval coverage", 0.80, "return"),
+            Fact("model_type", "model", str(p.get("model_type", "")), "text"),
+            Fact("model_version", "model version", str(p.get("model_version", "")), "text"),
+        ]
+        for key in ("p10", "p50", "p90"):
+            if p.get(key) is not None:
+                facts.append(Fact(key, f"{key} of the next-day return", float(p[key]), "return"))
+                facts.append(
+                    Fact(
+                        f"{key}_price",
+                        f"{key} price",
+                        float(p["current_price"]) * (1 + float(p[key])),
+                        "price",
+                    )
+                )
+        if self.sigma is not None:
+            facts.append(Fact("uncertainty_sigma", "uncertainty (sigma)", self.sigma, "return"))
+        if self.data_date:
+            facts.append(Fact("data_date", "data as of", self.data_date.isoformat(), "date"))
+        for name, value in self.features.items():
+            if value is None or not math.isfinite(value):
+                continue
+            facts.append(
+                Fact(name, FEATURE_LABELS.get(name, name), float(value), feature_kind(name))
+            )
+        if self.earnings:
+            for key in ("eps_estimate", "eps_actual"):
+                if self.earnings.get(key) is not None:
+                    facts.append(
+                        Fact(key, key.replace("_", " "), float(self.earnings[key]), "number")
+                    )
+            for key in ("announcement_date", "reaction_date"):
+                if self.earnings.get(key):
+                    facts.append(Fact(key, key.replace("_", " "), str(self.earnings[key]), "date"))
+        for d in self.drivers:
+            facts.append(
+                Fact(
+                    f"contribution_{d['feature']}",
+                    f"contribution of {d['label']}",
+                    float(d["contribution"]),
+                    "return",
+                )
+            )
+        facts.extend(self.extra)
+        return facts
+
+
+def _redis():
+    import redis
+
+    return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=1.0, decode_responses=True)
+
+
+def _float_or_none(v: Any) -> float | None:
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None
+    return f if math.isfinite(f) else None
+
+
+def load_prediction(symbol: str) -> tuple[dict[str, Any] | None, dict[str, float], dict | None]:
+    """(prediction, features, earnings context) of a symbol: Redis ``pred:{SYMBOL}`` and
+    ``features:{SYMBOL}`` when fresh, else the ``Prediction`` row's snapshot."""
+    from predictions.models import Prediction
+
+    symbol = symbol.upper()
+    pred: dict[str, Any] | None = None
+    features: dict[str, float] = {}
+    earnings: dict[str, Any] | None = None
+    row = (
+        Prediction.objects.filter(symbol__ticker=symbol)
+        .values(
+            "current_price",
+            "predicted_return_1d",
+            "predicted_price",
+            "uncertainty_sigma",
+            "p10",
+            "p50",
+            "p90",
+            "uncertainty_method",
+            "model_type",
+            "model_version",
+            "predicted_at",
+            "data_timestamp",
+            "features_snapshot",
+            "earnings_context",
+        )
+        .first()
+    )
+    try:
+        client = _redis()
+        raw = client.get(f"pred:{symbol}")
+        if raw:
+            pred = json.loads(raw)
+        live = client.hgetall(f"features:{symbol}")
+    except Exception:  # Redis down: PostgreSQL still has the latest prediction
+        live = {}
+    if row is not None:
+        snapshot = row.pop("features_snapshot") or {}
+        earnings = row.pop("earnings_context") or None
+        if isinstance(earnings, str):
+            earnings = json.loads(earnings)
+        if isinstance(snapshot, str):
+            snapshot = json.loads(snapshot)
+        same = pred is None or str(pred.get("data_timestamp", "")).startswith(
+            row["data_timestamp"].strftime("%Y-%m-%d")
+        )
+        if same:
+            features = {k: f for k, v in snapshot.items() if (f := _float_or_none(v)) is not None}
+        if pred is None:
+            pred = {k: v for k, v in row.items()}
+            pred["symbol"] = symbol
+            for k in ("predicted_at", "data_timestamp"):
+                pred[k] = pred[k].astimezone(UTC).isoformat().replace("+00:00", "Z")
+    if pred is not None and not features and live:
+        features = {
+            k: f
+            for k, v in live.items()
+            if k not in ("data_timestamp", "close") and (f := _float_or_none(v)) is not None
+        }
+    return pred, features, earnings

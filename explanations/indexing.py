@@ -1,0 +1,166 @@
+"""Store documents and their embedded chunks; skip documents whose content hash is unchanged.
+
+``index_source`` streams a source's documents, drops those already stored with the same hash and
+embeds the rest in batches, either in this process or as ``index_documents_batch`` tasks on the
+``explain`` queue (what a deployment with an explanation worker uses).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable, Iterator
+from itertools import islice
+from typing import Any
+
+from django.db import transaction
+
+from explanations.models import Chunk, Document
+from explanations.sources import iter_source
+from explanations.sources.base import DocumentSpec
+
+log = logging.getLogger(__name__)
+
+DOCS_PER_BATCH = 16
+
+
+def _batched(items: Iterable[DocumentSpec], n: int) -> Iterator[list[DocumentSpec]]:
+    it = iter(items)
+    while batch := list(islice(it, n)):
+        yield batch
+
+
+def changed(specs: list[DocumentSpec]) -> list[tuple[DocumentSpec, str]]:
+    """The specs whose stored hash differs (or that are not stored), with their new hash."""
+    if not specs:
+        return []
+    stored: dict[tuple[str, str], str] = {
+        (s, e): h
+        for s, e, h in Document.objects.filter(
+            source__in={s.source for s in specs}, external_id__in=[s.external_id for s in specs]
+        ).values_list("source", "external_id", "content_hash")
+    }
+    out = []
+    for spec in specs:
+        digest = spec.content_hash()
+        if stored.get((spec.source, spec.external_id)) != digest:
+            out.append((spec, digest))
+    return out
+
+
+def store_batch(specs: list[DocumentSpec]) -> dict[str, int]:
+    """Embed and write a batch of documents (the body of the Celery task). Safe to run twice:
+    a document whose hash is already stored is skipped."""
+    from explanations.embeddings import embed
+
+    todo = changed(specs)
+    texts = [chunk.text for spec, _ in todo for chunk in spec.chunks]
+    vectors = embed(texts)
+    written = 0
+    pos = 0
+    with transaction.atomic():
+        for spec, digest in todo:
+            doc, _ = Document.objects.update_or_create(
+                source=spec.source,
+                external_id=spec.external_id,
+                defaults={
+                    "title": spec.title[:300],
+                    "symbol": spec.symbol,
+                    "filing_type": spec.filing_type,
+                    "section": spec.section[:200],
+                    "date": spec.date,
+                    "url": spec.url,
+                    "content_hash": digest,
+                    "metadata": spec.metadata,
+                },
+            )
+            doc.chunks.all().delete()
+            rows = []
+            for i, chunk in enumerate(spec.chunks):
+                rows.append(
+                    Chunk(
+                        document=doc,
+                        chunk_index=i,
+                        text=chunk.text,
+                        source=spec.source,
+                        symbol=spec.symbol,
+                        filing_type=spec.filing_type,
+                        section=(chunk.section or spec.section)[:200],
+                        date=spec.date,
+                        embedding=vectors[pos + i].tolist(),
+                    )
+                )
+            pos += len(spec.chunks)
+            Chunk.objects.bulk_create(rows)
+            written += len(rows)
+    return {"documents": len(todo), "chunks": written, "skipped": len(specs) - len(todo)}
+
+
+def explain_worker_available(timeout: float = 1.0) -> bool:
+    from config.celery_app import app
+
+    try:
+        replies = app.control.inspect(timeout=timeout).active_queues() or {}
+    except Exception:  # broker down: no worker
+        return False
+    return any(q.get("name") == "explain" for qs in replies.values() for q in qs)
+
+
+def index_source(
+    name: str,
+    *,
+    mode: str = "inline",
+    docs_per_batch: int = DOCS_PER_BATCH,
+    task_timeout: float = 600.0,
+    **options: Any,
+) -> dict[str, Any]:
+    started = time.perf_counter()
+    summary: dict[str, Any] = {
+        "source": name,
+        "mode": mode,
+        "documents_seen": 0,
+        "unchanged": 0,
+        "indexed": 0,
+        "chunks_written": 0,
+        "errors": [],
+    }
+    pending = []
+    try:
+        for batch in _batched(iter_source(name, **options), docs_per_batch):
+            summary["documents_seen"] += len(batch)
+            todo = [spec for spec, _ in changed(batch)]
+            summary["unchanged"] += len(batch) - len(todo)
+            if not todo:
+                continue
+            if mode == "queue":
+                from config.celery_app import app
+
+                pending.append(
+                    app.send_task(
+                        "explanations.tasks.index_documents_batch",
+                        args=[[spec.to_dict() for spec in todo]],
+                        queue="explain",
+                    )
+                )
+            else:
+                result = store_batch(todo)
+                summary["indexed"] += result["documents"]
+                summary["chunks_written"] += result["chunks"]
+        for async_result in pending:
+            result = async_result.get(timeout=task_timeout)
+            summary["indexed"] += result["documents"]
+            summary["chunks_written"] += result["chunks"]
+    except Exception as exc:  # report what was done before the failure
+        log.exception("Indexing %s failed", name)
+        summary["errors"].append(f"{type(exc).__name__}: {exc}")
+    summary["seconds"] = round(time.perf_counter() - started, 2)
+    summary["documents_total"] = Document.objects.filter(source=_SOURCE_VALUE[name]).count()
+    return summary
+
+
+_SOURCE_VALUE = {
+    "transcripts": "transcript",
+    "playbooks": "playbook",
+    "patterns": "pattern",
+    "edgar": "edgar",
+}

@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+
+@dataclass
+class Generation:
+    text: str
+    ttft_ms: float | None  # time to the first token
+    total_ms: float
+    tokens: int
+    backend: str
+    model: str
+
+
+class Backend:
+    name = "base"
+    model = ""
+
+    def stream(
+        self, messages: list[dict[str, str]], *, max_tokens: int, temperature: float
+    ) -> Iterator[str]:
+        raise NotImplementedError
+
+    def generate(
+        self, messages: list[dict[str, str]], *, max_tokens: int, temperature: float = 0.2
+    ) -> Generation:
+        started = time.perf_counter()
+        ttft = None
+        parts: list[str] = []
+        for piece in self.stream(messages, max_tokens=max_tokens, temperature=temperature):
+            if ttft is None and piece:
+                ttft = (time.perf_counter() - started) * 1000.0
+            parts.append(piece)
+        return Generation(
+            text="".join(parts).strip(),
+            ttft_ms=ttft,
+            total_ms=(time.perf_counter() - started) * 1000.0,
+            tokens=len(parts),
+            backend=self.name,
+            model=self.model,
+        )

@@ -1,0 +1,54 @@
+"""``python manage.py index_documents [--source transcripts|playbooks|patterns|edgar]``
+
+Idempotent: a document whose content hash is stored already is skipped, so a second run changes
+nothing. Prints one JSON summary. Without ``--source`` every source except ``edgar`` is indexed
+(EDGAR needs the network); ``--mode queue`` embeds on the ``explain`` Celery queue, ``inline`` in
+this process, ``auto`` (default) uses the queue when a worker consumes it.
+"""
+
+from __future__ import annotations
+
+import json
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from explanations.indexing import explain_worker_available, index_source
+from explanations.sources import SOURCE_NAMES
+
+DEFAULT_SOURCES = ("playbooks", "patterns", "transcripts")
+
+
+class Command(BaseCommand):
+    help = "Index knowledge-base documents (embeddings in pgvector); idempotent."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--source", choices=SOURCE_NAMES, action="append")
+        parser.add_argument("--limit", type=int, default=None, help="At most N documents")
+        parser.add_argument("--symbols", default="", help="Comma-separated tickers")
+        parser.add_argument("--mode", choices=("auto", "queue", "inline"), default="auto")
+        parser.add_argument("--batch", type=int, default=16, help="Documents per task")
+
+    def handle(self, *args, **options) -> None:
+        sources = options["source"] or list(DEFAULT_SOURCES)
+        mode = options["mode"]
+        if mode == "auto":
+            mode = "queue" if explain_worker_available() else "inline"
+        symbols = [s.strip().upper() for s in options["symbols"].split(",") if s.strip()] or None
+        results = [
+            index_source(
+                name,
+                mode=mode,
+                docs_per_batch=options["batch"],
+                limit=options["limit"],
+                symbols=symbols,
+            )
+            for name in sources
+        ]
+        summary = {
+            "sources": results,
+            "indexed": sum(r["indexed"] for r in results),
+            "unchanged": sum(r["unchanged"] for r in results),
+            "chunks_written": sum(r["chunks_written"] for r in results),
+            "errors": sum(len(r["errors"]) for r in results),
+        }
+        self.stdout.write(json.dumps(summary, indent=2))

@@ -1,0 +1,70 @@
+"""Request and response shapes of the explanation API (also drive the OpenAPI schema)."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from explanations.models import ExplanationDepth
+
+
+class ExplanationRequestSerializer(serializers.Serializer):
+    depth = serializers.ChoiceField(choices=ExplanationDepth.values, default="medium")
+
+
+class JobAcceptedSerializer(serializers.Serializer):
+    job_id = serializers.CharField()
+    status = serializers.ChoiceField(choices=["processing", "completed"])
+    estimated_time_sec = serializers.IntegerField()
+
+
+class SourceSerializer(serializers.Serializer):
+    title = serializers.CharField()
+    excerpt = serializers.CharField()
+    relevance = serializers.FloatField()
+    source = serializers.CharField(required=False)
+    date = serializers.DateField(required=False, allow_null=True)
+    url = serializers.CharField(required=False, allow_blank=True)
+
+
+class DriverSerializer(serializers.Serializer):
+    feature = serializers.CharField()
+    label = serializers.CharField()
+    value = serializers.FloatField()
+    display_value = serializers.CharField()
+    contribution = serializers.FloatField(help_text="Change of the predicted return (fraction)")
+    direction = serializers.ChoiceField(choices=["up", "down"])
+    text = serializers.CharField()
+
+
+class GroundingSerializer(serializers.Serializer):
+    passed = serializers.BooleanField()
+    problems = serializers.ListField(child=serializers.CharField())
+    numbers_checked = serializers.IntegerField(required=False)
+
+
+class ExplanationBodySerializer(serializers.Serializer):
+    text = serializers.CharField()
+    confidence = serializers.FloatField()
+    key_drivers = DriverSerializer(many=True)
+    uncertainties = serializers.ListField(child=serializers.CharField())
+    sources = SourceSerializer(many=True)
+    generator = serializers.ChoiceField(choices=["llm", "template"])
+    grounding = GroundingSerializer()
+    generated_at = serializers.DateTimeField()
+
+
+class ExplanationCompletedSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["completed"])
+    job_id = serializers.CharField(required=False)
+    explanation = ExplanationBodySerializer()
+
+
+class ExplanationProcessingSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["processing"])
+    job_id = serializers.CharField()
+    progress = serializers.FloatField()
+
+
+class ExplanationNotFoundSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["not_found"])
+    message = serializers.CharField()

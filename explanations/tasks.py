@@ -1,0 +1,73 @@
+"""Celery tasks of the explanations app, all on the ``explain`` queue."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
+from django.utils import timezone
+
+from explanations.models import Explanation, ExplanationStatus
+
+log = logging.getLogger(__name__)
+
+
+@shared_task(
+    name="explanations.tasks.index_documents_batch",
+    queue="explain",
+    soft_time_limit=540,
+    time_limit=600,
+)
+def index_documents_batch(specs: list[dict[str, Any]]) -> dict[str, int]:
+    """Embed and store a batch of documents (``DocumentSpec.to_dict()`` form)."""
+    from explanations.indexing import store_batch
+    from explanations.sources.base import DocumentSpec
+
+    return store_batch([DocumentSpec.from_dict(s) for s in specs])
+
+
+@shared_task(
+    name="explanations.tasks.generate_explanation",
+    queue="explain",
+    soft_time_limit=90,
+    time_limit=120,
+)
+def generate_explanation(job_id: str) -> str:
+    from explanations import cache
+    from explanations.service import NoPrediction, cache_payload, explain
+
+    job = Explanation.objects.filter(job_id=job_id).first()
+    if job is None:
+        log.warning("Explanation job %s does not exist", job_id)
+        return "missing"
+    Explanation.objects.filter(pk=job.pk).update(
+        status=ExplanationStatus.PROCESSING, started_at=timezone.now(), progress=0.05
+    )
+
+    def progress(value: float) -> None:
+        Explanation.objects.filter(pk=job.pk).update(progress=round(min(value, 0.99), 2))
+
+    try:
+        explanation, _timings = explain(job.symbol, job.depth, progress=progress)
+    except (NoPrediction, SoftTimeLimitExceeded, Exception) as exc:
+        log.exception("Explanation %s failed", job_id)
+        Explanation.objects.filter(pk=job.pk).update(
+            status=ExplanationStatus.FAILED,
+            error=f"{type(exc).__name__}: {exc}"[:2000],
+            completed_at=timezone.now(),
+        )
+        return "failed"
+    Explanation.objects.filter(pk=job.pk).update(
+        status=ExplanationStatus.COMPLETED,
+        progress=1.0,
+        result=explanation,
+        generator=explanation["generator"],
+        grounding_passed=explanation["grounding"]["passed"],
+        prediction_data_timestamp=explanation["prediction"]["data_timestamp"],
+        model_version=explanation["prediction"]["model_version"] or "",
+        completed_at=timezone.now(),
+    )
+    cache.put(job.symbol, cache_payload(job.symbol, job_id, explanation))
+    return "completed"
