@@ -3,6 +3,7 @@ and a way to call the real ASGI application (fast path included) from a sync tes
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 from typing import Any
@@ -15,7 +16,7 @@ from django.utils import timezone
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.models import User
-from ingestion.models import AssetType, Symbol
+from ingestion.models import Symbol
 from predictions.models import Prediction
 
 
@@ -113,8 +114,15 @@ def asgi_get(path: str, *, token: str | None = None, query: dict | None = None) 
     }
     sent: list[dict] = []
 
+    requested = False
+
     async def receive() -> dict:
-        return {"type": "http.request", "body": b"", "more_body": False}
+        nonlocal requested
+        if not requested:
+            requested = True
+            return {"type": "http.request", "body": b"", "more_body": False}
+        await asyncio.Event().wait()  # the client never disconnects; Django cancels this
+        return {"type": "http.disconnect"}
 
     async def send(message: dict) -> None:
         sent.append(message)

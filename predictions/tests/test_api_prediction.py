@@ -30,7 +30,13 @@ class PredictionViewTestCase(BaseTestCase):
         self.assertEqual(body["predicted_return_1d"], 0.0321)
         self.assertEqual(
             body["uncertainty"],
-            {"sigma": 0.018, "p10": -0.010, "p50": 0.012, "p90": 0.035, "method": "quantile_conformal"},
+            {
+                "sigma": 0.018,
+                "p10": -0.010,
+                "p50": 0.012,
+                "p90": 0.035,
+                "method": "quantile_conformal",
+            },
         )
         self.assertEqual(body["predicted_at"], record["predicted_at"])
         self.assertIn(body["data_freshness_sec"], range(4, 10))
