@@ -4,7 +4,7 @@ Inputs come from the database (``EarningsEvent``, ``Fundamentals``, loaded by in
 ``load_reference_data``), the transcript lexicon scores (``features.transcripts``, cached under
 ``var/``) and the panel's closes. Every rule below decides *when* a fact becomes usable: a
 feature for trading day t (after its close) uses only facts whose "known day" is <= t. Days are
-positions on the panel's trading-day axis; "age" is t minus the known day, in trading days.
+NYSE session numbers (``ingestion.calendar``); "age" is t minus the known day, in trading days.
 NaN means missing — never a silent 0 — and the models get the NaN pattern as their mask.
 
 Per-event facts (``EarningsEvent``):
@@ -91,6 +91,70 @@ class EarningsData:
         return cls(pd.DataFrame(), pd.DataFrame(), pd.DataFrame())
 
     @classmethod
+    def from_csv(cls, tickers: list[str] | np.ndarray | None = None) -> EarningsData:
+        """The same facts straight from the shared CSVs, for tests and coverage measurement when
+        the database has not been loaded. Rules where the CSVs lack a field: the release timing
+        is unknown, so ``reaction_date`` = the next trading day after ``date`` (an after-close
+        release); fundamentals become available 90 days after the period end."""
+        from django.conf import settings
+
+        from features.dataset import next_trading_days
+        from features.transcripts import transcript_scores
+
+        root = settings.SHARED_DATA_DIR
+        eps = pd.read_csv(root / "earnings" / "eps_actual_vs_estimate_1993_2025.csv")
+        wanted = None if tickers is None else {str(t) for t in tickers}
+        if wanted is not None:
+            eps = eps[eps["ticker"].isin(wanted)]
+        eps = eps.drop_duplicates(["ticker", "date"], keep="last")
+        dates = pd.to_datetime(eps["date"]).to_numpy().astype("datetime64[D]")
+        inside = (dates >= np.datetime64("1990-01-01")) & (dates < np.datetime64("2030-12-01"))
+        eps, dates = eps[inside], dates[inside]
+        ev = pd.DataFrame(
+            {
+                "ticker": eps["ticker"].to_numpy(),
+                "date": dates,
+                "reaction_date": next_trading_days(dates),
+                "eps_estimate": eps["eps_estimate"].to_numpy(dtype=np.float64),
+                "eps_actual": eps["eps_actual"].to_numpy(dtype=np.float64),
+                "revenue_estimate": np.nan,
+                "revenue_actual": np.nan,
+            }
+        )
+        raw = pd.read_csv(root / "fundamentals" / "fundamentals_annual_2012_2016.csv")
+        if wanted is not None:
+            raw = raw[raw["Ticker Symbol"].isin(wanted)]
+        period_end = pd.to_datetime(raw["Period Ending"])
+        fu = pd.DataFrame(
+            {
+                "ticker": raw["Ticker Symbol"].to_numpy(),
+                "period_end": period_end.to_numpy(),
+                "available_on": (period_end + pd.Timedelta(days=90)).to_numpy(),
+                "revenue": raw["Total Revenue"].to_numpy(dtype=np.float64),
+                "gross_profit": raw["Gross Profit"].to_numpy(dtype=np.float64),
+                "cost_of_revenue": raw["Cost of Revenue"].to_numpy(dtype=np.float64),
+                "operating_income": raw["Operating Income"].to_numpy(dtype=np.float64),
+                "net_income": raw["Net Income"].to_numpy(dtype=np.float64),
+                "operating_cash_flow": raw["Net Cash Flow-Operating"].to_numpy(dtype=np.float64),
+                "capital_expenditures": raw["Capital Expenditures"].to_numpy(dtype=np.float64),
+                "free_cash_flow": np.nan,
+                "total_equity": raw["Total Equity"].to_numpy(dtype=np.float64),
+                "total_debt": (
+                    raw["Long-Term Debt"]
+                    + raw["Short-Term Debt / Current Portion of Long-Term Debt"]
+                ).to_numpy(dtype=np.float64),
+                "invested_capital": np.nan,
+            }
+        )
+        try:
+            tr = transcript_scores()
+        except FileNotFoundError:
+            tr = pd.DataFrame()
+        if wanted is not None and not tr.empty:
+            tr = tr[tr["ticker"].isin(wanted)]
+        return cls(ev, fu, tr)
+
+    @classmethod
     def from_db(cls, tickers: list[str] | np.ndarray | None = None) -> EarningsData:
         from features.transcripts import transcript_scores
         from ingestion.models import EarningsEvent, Fundamentals
@@ -152,6 +216,17 @@ def _day_index(dates: np.ndarray, values: pd.Series) -> np.ndarray:
     """First panel day >= each date (len(dates) when after the panel, -1 when missing)."""
     raw = pd.to_datetime(values, errors="coerce").to_numpy().astype("datetime64[D]")
     out = np.searchsorted(dates, raw, side="left").astype(np.int64)
+    out[np.isnat(raw)] = -1
+    return out
+
+
+def _session_no(values: pd.Series | np.ndarray) -> np.ndarray:
+    """NYSE session number of the first trading day >= each date (-1 when missing). Ages are
+    counted in these numbers, so they do not depend on where a panel or buffer starts."""
+    from ingestion.calendar import sessions
+
+    raw = pd.to_datetime(pd.Series(values), errors="coerce").to_numpy().astype("datetime64[D]")
+    out = np.searchsorted(sessions(), raw, side="left").astype(np.int64)
     out[np.isnat(raw)] = -1
     return out
 
@@ -219,7 +294,7 @@ def _event_features(
     if ev.empty:
         return
     sym = _sym_codes(tickers, ev["ticker"])
-    known = _day_index(dates, ev["date"])
+    known = _session_no(ev["date"])
     est = ev["eps_estimate"].to_numpy(dtype=np.float64)
     act = ev["eps_actual"].to_numpy(dtype=np.float64)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -241,8 +316,9 @@ def _event_features(
 
     # Post-earnings returns from the base day b = the day before the reaction day.
     reaction = _day_index(dates, ev["reaction_date"])
-    base = np.where(reaction >= 1, reaction - 1, -1)
+    base = np.where((reaction >= 1) & (reaction < len(dates)), reaction - 1, -1)
     d = len(dates)
+    day_no = _session_no(dates)
     ret = {}
     for horizon in (HORIZON_30D, HORIZON_12M):
         end = base + horizon
@@ -250,7 +326,7 @@ def _event_features(
         r = np.full(len(ev), np.nan)
         with np.errstate(invalid="ignore", divide="ignore"):
             r[valid] = close_ff[sym[valid], end[valid]] / close_ff[sym[valid], base[valid]] - 1.0
-        ret[horizon] = (r, np.where(valid, end, -1))
+        ret[horizon] = (r, np.where(valid, day_no[np.clip(end, 0, d - 1)], -1))
     r30, k30 = ret[HORIZON_30D]
     r12, k12 = ret[HORIZON_12M]
     age30 = CLOSE_LOOKBACK - HORIZON_30D
@@ -316,7 +392,7 @@ def _fundamental_features(
             "fcf_margin": fcf / pos_rev,
         }
     sym = _sym_codes(tickers, fu["ticker"])
-    known = _day_index(dates, fu["available_on"])
+    known = _session_no(fu["available_on"])
     # One lookup of the latest known period, then gather every value from that period.
     period_no = np.arange(len(fu), dtype=np.float64)
     latest = _window_stat(sym, known, period_no, rows_s, rows_t, last=1, min_n=1, max_age=300)
@@ -345,13 +421,13 @@ def transcript_known_dates(data: EarningsData) -> pd.DataFrame:
     qend = pd.to_datetime(
         {"year": tr["year"], "month": tr["quarter"] * 3, "day": 1}
     ) + pd.offsets.MonthEnd(0)
-    tr["quarter_end"] = qend
+    tr["quarter_end"] = qend.astype("datetime64[ns]")
     fallback = qend + pd.Timedelta(days=90)
     tr["known_on"] = fallback
     ev = data.events
     if not ev.empty:
         evd = ev[["ticker", "date"]].copy()
-        evd["date"] = pd.to_datetime(evd["date"])
+        evd["date"] = pd.to_datetime(evd["date"]).astype("datetime64[ns]")
         evd = evd.sort_values("date")
         left = tr.reset_index().sort_values("quarter_end")
         merged = pd.merge_asof(
@@ -381,7 +457,7 @@ def _transcript_features(
     if tr.empty:
         return
     sym = _sym_codes(tickers, tr["ticker"])
-    known = _day_index(dates, tr["known_on"])
+    known = _session_no(tr["known_on"])
     for name, column in (
         ("transcript_sentiment", "sentiment"),
         ("mgmt_confidence", "confidence"),
@@ -423,9 +499,10 @@ def earnings_features_rows(
     if len(rows_s) == 0:
         return out
     dates = np.asarray(dates).astype("datetime64[D]")
-    _event_features(out, data, tickers, dates, _close_ffill(close), rows_s, rows_t)
-    _fundamental_features(out, data, tickers, dates, rows_s, rows_t)
-    _transcript_features(out, data, tickers, dates, rows_s, rows_t)
+    rows_day = _session_no(dates)[rows_t]  # ages are counted in NYSE sessions
+    _event_features(out, data, tickers, dates, _close_ffill(close), rows_s, rows_day)
+    _fundamental_features(out, data, tickers, dates, rows_s, rows_day)
+    _transcript_features(out, data, tickers, dates, rows_s, rows_day)
     f, p = out[:, _COL["fundamental_score"]], out[:, _COL["pattern_score"]]
     out[:, _COL["combined_score"]] = 0.6 * f + 0.4 * p
     return out
