@@ -38,15 +38,18 @@ class TrainOptions:
     max_train_rows: int | None = 400_000
     max_val_rows: int | None = 150_000
     normal_ratio: float = 2.0
+    epochs: int | None = None  # overrides the kind's default epoch count (tests, quick runs)
     fit: FitConfig | None = None
     extra_metadata: dict[str, Any] = field(default_factory=dict)
 
     def fit_config(self) -> FitConfig:
         if self.fit is not None:
-            return self.fit
-        if self.kind == "earnings":
-            return FitConfig(epochs=60, batch_size=128, patience=6, seed=self.seed)
-        return FitConfig(epochs=12, batch_size=512, patience=3, seed=self.seed)
+            config = self.fit
+        elif self.kind == "earnings":
+            config = FitConfig(epochs=60, batch_size=128, patience=6, seed=self.seed)
+        else:
+            config = FitConfig(epochs=12, batch_size=512, patience=3, seed=self.seed)
+        return replace(config, epochs=self.epochs) if self.epochs else config
 
 
 def default_prices() -> Path:

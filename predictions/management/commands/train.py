@@ -41,6 +41,12 @@ class Command(BaseCommand):
             help="Normal model: uniform subsample of the training rows",
         )
         parser.add_argument(
+            "--epochs",
+            type=int,
+            default=None,
+            help="Override the default epoch count (12 normal, 60 earnings)",
+        )
+        parser.add_argument(
             "--if-missing",
             action="store_true",
             help="Do nothing when the kind already has an active version",
@@ -66,6 +72,7 @@ class Command(BaseCommand):
             until=opts["until"],
             seed=opts["seed"],
             max_train_rows=opts["max_train_rows"],
+            epochs=opts["epochs"],
         )
         try:
             result = train(options, activate=opts["activate"] or opts["if_missing"])
