@@ -59,9 +59,10 @@ def earnings_day_mask(tickers: np.ndarray, next_days: np.ndarray) -> np.ndarray:
     if len(tickers) == 0:
         return np.zeros(0, dtype=bool)
     lo, hi = next_days.min().item(), next_days.max().item()
-    rows = EarningsEvent.objects.filter(
-        reaction_date__gte=lo, reaction_date__lte=hi, symbol__ticker__in=set(tickers.tolist())
-    ).values_list("symbol__ticker", "reaction_date")
+    # No ticker filter: an IN list of thousands of tickers costs more than the few extra rows.
+    rows = EarningsEvent.objects.filter(reaction_date__gte=lo, reaction_date__lte=hi).values_list(
+        "symbol__ticker", "reaction_date"
+    )
     keys = {f"{t}|{d.isoformat()}" for t, d in rows}
     if not keys:
         return np.zeros(len(tickers), dtype=bool)

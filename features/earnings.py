@@ -269,13 +269,19 @@ def _window_stat(
     return out
 
 
-def _close_ffill(close: np.ndarray) -> np.ndarray:
-    s, d = close.shape
-    idx = np.where(np.isfinite(close), np.arange(d)[np.newaxis, :], 0)
-    np.maximum.accumulate(idx, axis=1, out=idx)
-    out = close[np.arange(s)[:, np.newaxis], idx]
-    out[:, 0] = close[:, 0]
-    return out
+class _FilledClose:
+    """Forward-filled close looked up at (symbol, day) points only: filling the whole (S, D)
+    matrix costs a gather of S x D values per update, the points are a few thousand."""
+
+    def __init__(self, close: np.ndarray) -> None:
+        d = close.shape[1]
+        idx = np.where(np.isfinite(close), np.arange(d, dtype=np.int32)[np.newaxis, :], 0)
+        np.maximum.accumulate(idx, axis=1, out=idx)
+        self._close = close
+        self._last = idx
+
+    def at(self, sym: np.ndarray, day: np.ndarray) -> np.ndarray:
+        return self._close[sym, self._last[sym, day]]
 
 
 # -- the features -------------------------------------------------------------------------
@@ -286,7 +292,7 @@ def _event_features(
     data: EarningsData,
     tickers: np.ndarray,
     dates: np.ndarray,
-    close_ff: np.ndarray,
+    close_ff: _FilledClose,
     rows_s: np.ndarray,
     rows_t: np.ndarray,
 ) -> None:
@@ -325,7 +331,9 @@ def _event_features(
         valid = (sym >= 0) & (base >= 0) & (end < d)
         r = np.full(len(ev), np.nan)
         with np.errstate(invalid="ignore", divide="ignore"):
-            r[valid] = close_ff[sym[valid], end[valid]] / close_ff[sym[valid], base[valid]] - 1.0
+            r[valid] = (
+                close_ff.at(sym[valid], end[valid]) / close_ff.at(sym[valid], base[valid]) - 1.0
+            )
         ret[horizon] = (r, np.where(valid, day_no[np.clip(end, 0, d - 1)], -1))
     r30, k30 = ret[HORIZON_30D]
     r12, k12 = ret[HORIZON_12M]
@@ -414,6 +422,9 @@ def _fundamental_features(
 
 def transcript_known_dates(data: EarningsData) -> pd.DataFrame:
     """The transcripts with the date each becomes usable (``known_on``), per the module rule."""
+    cached = getattr(data, "_transcript_known", None)
+    if cached is not None:
+        return cached
     tr = data.transcripts
     if tr.empty:
         return tr
@@ -442,6 +453,8 @@ def transcript_known_dates(data: EarningsData) -> pd.DataFrame:
         ).set_index("index")
         matched = merged["event_date"].reindex(tr.index)
         tr["known_on"] = matched.fillna(fallback)
+    tr["known_no"] = _session_no(tr["known_on"])
+    data._transcript_known = tr  # the facts are immutable once loaded: compute once
     return tr
 
 
@@ -457,7 +470,7 @@ def _transcript_features(
     if tr.empty:
         return
     sym = _sym_codes(tickers, tr["ticker"])
-    known = _session_no(tr["known_on"])
+    known = tr["known_no"].to_numpy()
     for name, column in (
         ("transcript_sentiment", "sentiment"),
         ("mgmt_confidence", "confidence"),
@@ -500,7 +513,7 @@ def earnings_features_rows(
         return out
     dates = np.asarray(dates).astype("datetime64[D]")
     rows_day = _session_no(dates)[rows_t]  # ages are counted in NYSE sessions
-    _event_features(out, data, tickers, dates, _close_ffill(close), rows_s, rows_day)
+    _event_features(out, data, tickers, dates, _FilledClose(close), rows_s, rows_day)
     _fundamental_features(out, data, tickers, dates, rows_s, rows_day)
     _transcript_features(out, data, tickers, dates, rows_s, rows_day)
     f, p = out[:, _COL["fundamental_score"]], out[:, _COL["pattern_score"]]

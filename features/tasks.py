@@ -1,0 +1,98 @@
+"""Celery task of the live cycle: ``features.tasks.update_features(date_iso)`` (queue features).
+
+The engine state lives in this worker process (``_ENGINES``, keyed by the universe), so each
+cycle costs one incremental update; a cold worker, a changed universe or a gap in the days
+(the engine's date is not the previous trading day) rebuilds it from ``PriceBar``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import time
+
+from celery import shared_task
+from django.db import transaction
+
+from features import store
+from features.earnings import CLOSE_LOOKBACK, EarningsData
+from features.live import DayBars, FeatureEngine, LiveFeatures
+from features.panel import Panel
+
+log = logging.getLogger(__name__)
+_ENGINES: dict[str, FeatureEngine] = {}
+_EARNINGS_REFRESH_S = 300.0
+_loaded_at: dict[str, float] = {}
+
+
+def universe() -> list[str]:
+    from ingestion.models import AssetType, Symbol
+
+    return list(
+        Symbol.objects.filter(asset_type=AssetType.EQUITY, active=True)
+        .order_by("ticker")
+        .values_list("ticker", flat=True)
+    )
+
+
+def _key(tickers: list[str]) -> str:
+    return hashlib.sha1("\n".join(tickers).encode()).hexdigest()
+
+
+def rebuild(tickers: list[str], day: dt.date) -> tuple[FeatureEngine, LiveFeatures]:
+    from ingestion.calendar import trading_days
+
+    # Enough sessions for the technical warm-up and the post-earnings close lookback.
+    start_guess = day - dt.timedelta(days=int((CLOSE_LOOKBACK + 300) * 7 / 5))
+    days = trading_days(start_guess, day)
+    start = days[max(0, len(days) - (CLOSE_LOOKBACK + 300))]
+    panel = Panel.from_db(tickers=tickers, start=start, end=day)
+    engine = FeatureEngine(EarningsData.from_db(tickers))
+    live = engine.full(panel)
+    return engine, live
+
+
+def compute(day: dt.date) -> LiveFeatures:
+    """Bring this process's engine to ``day`` (incrementally when possible) and return it."""
+    from ingestion.calendar import previous_trading_day
+
+    tickers = universe()
+    key = _key(tickers)
+    engine = _ENGINES.get(key)
+    if engine is not None and engine.ready and engine.data_date == day:
+        return engine.snapshot()
+    if engine is not None and engine.ready and engine.data_date == previous_trading_day(day):
+        if time.monotonic() - _loaded_at.get(key, 0.0) > _EARNINGS_REFRESH_S:
+            engine._earnings = EarningsData.from_db(tickers)  # new events / fundamentals
+            _loaded_at[key] = time.monotonic()
+        return engine.update(DayBars.from_db(day))
+    _ENGINES.clear()  # one universe per process: drop the old state before building anew
+    engine, live = rebuild(tickers, day)
+    _ENGINES[key] = engine
+    _loaded_at[key] = time.monotonic()
+    return live
+
+
+@shared_task(
+    name="features.tasks.update_features",
+    queue="features",
+    time_limit=240,
+    soft_time_limit=200,
+    acks_late=True,
+)
+def update_features(date_iso: str) -> dict:
+    from config.celery_app import app
+
+    started = time.perf_counter()
+    day = dt.date.fromisoformat(date_iso)
+    live = compute(day)
+    written = store.write_live(live)
+    elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
+    log.info("features %s: %d symbols written in %.1f ms", date_iso, written, elapsed_ms)
+    transaction.on_commit(
+        lambda: app.send_task(
+            "predictions.tasks.pipeline.run_predictions", args=[date_iso], queue="inference"
+        )
+    )
+    return {"date": date_iso, "symbols": written, "ms": elapsed_ms}
