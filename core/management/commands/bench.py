@@ -19,7 +19,7 @@ class Command(BaseCommand):
         subparsers = parser.add_subparsers(dest="benchmark", metavar="NAME")
         subparsers.required = True
         for name, bench_cls in sorted(self._benchmarks.items()):
-            sub = subparsers.add_parser(name, help=bench_cls.help, cmd=self)
+            sub = subparsers.add_parser(name, help=bench_cls.help)
             sub.add_argument("--json", action="store_true", help="Print JSON (the only format)")
             bench_cls().add_arguments(sub)
 
