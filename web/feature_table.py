@@ -55,6 +55,23 @@ LABELS: dict[str, str] = {
     "sma_50_200_cross": "SMA 50 above SMA 200 (1 = yes)",
     "bollinger_position": "Position in Bollinger bands (0-1)",
     "atr": "Average true range (14 days)",
+    "eps_surprise_pct": "EPS surprise",
+    "revenue_surprise_pct": "Revenue surprise",
+    "guidance_surprise": "Guidance (-1 lowered, +1 raised)",
+    "transcript_sentiment": "Call sentiment (-1 to +1)",
+    "mgmt_confidence": "Management confidence (0-1)",
+    "gross_margin": "Gross margin",
+    "operating_margin": "Operating margin",
+    "net_margin": "Net margin",
+    "revenue_growth_yoy": "Revenue growth, year on year",
+    "roic": "Return on invested capital",
+    "fcf_margin": "Free cash flow margin",
+    "fundamental_score": "Fundamental score (0-100)",
+    "return_12m_avg": "Avg 12-month return after past releases",
+    "return_30d_avg": "Avg 30-day return after past releases",
+    "beat_rate_4q": "Beat rate, last 4 quarters",
+    "pattern_score": "Pattern score (0-100)",
+    "combined_score": "Combined score (0-100)",
 }
 
 

@@ -26,13 +26,22 @@ function send(message) {
   if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(message));
 }
 
+// `subscribed` mirrors the server's list (each "subscribed"/"unsubscribed" reply carries it).
 function syncSubscriptions() {
   const wanted = new Set(symbolsOnPage());
   const add = [...wanted].filter((s) => !subscribed.has(s));
   const drop = [...subscribed].filter((s) => !wanted.has(s));
   if (add.length) send({ action: "subscribe", symbols: add });
   if (drop.length) send({ action: "unsubscribe", symbols: drop });
-  subscribed = wanted;
+}
+
+function onLimit(error) {
+  // The tier caps subscriptions per connection: follow as many symbols as it allows, in page
+  // order, and say so.
+  const room = Number(error.details?.limit ?? 0) - Number(error.details?.current ?? 0);
+  const pending = symbolsOnPage().filter((s) => !subscribed.has(s));
+  if (room > 0) send({ action: "subscribe", symbols: pending.slice(0, room) });
+  setStatus(`Live for ${error.details?.limit ?? "some"} symbols (tier limit)`, "live");
 }
 
 function setField(root, name, text) {
@@ -78,9 +87,20 @@ function applyUpdate(msg) {
     root.classList.add("flash");
   });
   refreshAges();
+  refreshOverviewSoon();
   if (announcer) {
     announcer.textContent = `${symbol}: predicted ${signedPct(msg.predicted_return_1d)}, close ${price(msg.predicted_price)}`;
   }
+}
+
+// New predictions change the market overview too: refresh it (server-rendered, via htmx) once
+// the burst of updates of one cycle is over.
+let overviewTimer = null;
+function refreshOverviewSoon() {
+  const overview = document.getElementById("overview");
+  if (!overview || !window.htmx) return;
+  clearTimeout(overviewTimer);
+  overviewTimer = setTimeout(() => window.htmx.trigger(overview, "refresh"), 1500);
 }
 
 function refreshAges() {
@@ -104,6 +124,30 @@ async function freshToken() {
   }
 }
 
+function tokenExpiry(jwt) {
+  try {
+    const payload = JSON.parse(atob(jwt.split(".")[1].replace(/-/g, "+").replace(/_/g, "/")));
+    return Number(payload.exp) * 1000;
+  } catch (err) {
+    return null;
+  }
+}
+
+// Before the access token expires (the server then closes with 4401), fetch a new one and hand
+// it to the open connection with {"action": "authenticate"}.
+let renewTimer = null;
+function scheduleRenewal() {
+  clearTimeout(renewTimer);
+  const expiry = tokenExpiry(token);
+  if (!expiry) return;
+  const delay = Math.max(expiry - Date.now() - 60000, 5000);
+  renewTimer = setTimeout(async () => {
+    await freshToken();
+    send({ action: "authenticate", token });
+    scheduleRenewal();
+  }, delay);
+}
+
 function connect() {
   const scheme = location.protocol === "https:" ? "wss:" : "ws:";
   const url = `${scheme}//${location.host}${feed.dataset.wsPath}?token=${encodeURIComponent(token)}`;
@@ -114,6 +158,7 @@ function connect() {
     subscribed = new Set();
     syncSubscriptions();
     setStatus("Live", "live");
+    scheduleRenewal();
   });
   socket.addEventListener("message", (event) => {
     let msg;
@@ -123,6 +168,10 @@ function connect() {
       return;
     }
     if (msg.type === "prediction_update") applyUpdate(msg);
+    else if (msg.type === "subscribed" || msg.type === "unsubscribed") {
+      subscribed = new Set(msg.subscriptions || []);
+      feed.dataset.subscribed = [...subscribed].sort().join(",");
+    } else if (msg.type === "error" && msg.error?.code === "subscription_limit") onLimit(msg.error);
   });
   socket.addEventListener("close", async () => {
     setStatus("Reconnecting…", "offline");

@@ -51,7 +51,6 @@ function priceChart() {
       wickDownColor: COLORS.band,
       priceLineVisible: false,
       lastValueVisible: false,
-      title: "forecast",
     });
     range.setData([
       { time: band.time, open: band.current, close: band.predicted, high: band.p90, low: band.p10 },

@@ -1,0 +1,235 @@
+"""End-to-end: a real headless Chromium against a real ASGI server (daphne, with WebSockets),
+real PostgreSQL and Redis, and predictions made by the real pipeline cycle (toy ONNX models that
+follow the model contract, routing, dual write, Channels publish)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+from channels.testing import ChannelsLiveServerTestCase
+from django.urls import Resolver404, resolve
+
+from core import testing
+from core.testing import PASSWORD, make_users
+from ingestion.models import EarningsEvent
+from predictions.pipeline import runtime
+from predictions.pipeline.cycle import run_cycle
+from predictions.pipeline.testing import cycle_input, install_models
+from web.tests.browser import BrowserSession, missing_requirements
+from web.tests.factories import make_bars, make_record, make_symbol, trading_days
+
+pytestmark = pytest.mark.browser
+
+DAY_1 = dt.date(2024, 5, 1)
+DAY_2 = dt.date(2024, 5, 2)
+TICKERS = ["AAPL", "MSFT", "NVDA", "AMZN", "JPM", "XOM"]
+NAMES = {
+    "AAPL": "Apple Inc.",
+    "MSFT": "Microsoft Corporation",
+    "NVDA": "NVIDIA Corporation",
+    "AMZN": "Amazon.com, Inc.",
+    "JPM": "JPMorgan Chase & Co.",
+    "XOM": "Exxon Mobil Corporation",
+}
+
+# Counts canvas pixels that differ from the white background: a drawn chart has thousands.
+PAINTED_PIXELS_JS = """(selector) => {
+  let painted = 0;
+  for (const canvas of document.querySelectorAll(selector + ' canvas')) {
+    if (!canvas.width || !canvas.height) continue;
+    const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+    for (let i = 0; i < data.length; i += 4) {
+      if (data[i + 3] > 0 && (data[i] < 240 || data[i + 1] < 240 || data[i + 2] < 240)) painted++;
+    }
+  }
+  return painted;
+}"""
+
+
+class SiteInBrowserTests(ChannelsLiveServerTestCase):
+    serialized_rollback = False
+
+    @classmethod
+    def setUpClass(cls) -> None:
+        reason = missing_requirements()
+        if reason:
+            raise AssertionError(f"browser tests cannot run: {reason}")
+        super().setUpClass()
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.redis = testing.test_redis()
+        self.alice, self.bob, self.charlie = make_users()
+        self.models_dir = Path(tempfile.mkdtemp(prefix="web-browser-models-"))
+        runtime.clear_cache()
+        install_models(self.models_dir)
+        self.symbols = {t: make_symbol(t, NAMES[t]) for t in TICKERS}
+        for i, ticker in enumerate(TICKERS):
+            make_bars(self.symbols[ticker], DAY_1, n=250, base=80.0 + 40 * i)
+        # NVDA reports: its next session (DAY_2) reacts, so the earnings-day model predicts it.
+        EarningsEvent.objects.create(
+            symbol=self.symbols["NVDA"],
+            date=DAY_1,
+            reaction_date=DAY_2,
+            timing="amc",
+            eps_estimate=5.59,
+            eps_actual=6.12,
+            source="test",
+        )
+        self.cycle(DAY_1, seed=1)
+        self.browser = BrowserSession(self.live_server_url)
+
+    def tearDown(self) -> None:
+        self.browser.close()
+        shutil.rmtree(self.models_dir, ignore_errors=True)
+        runtime.clear_cache()
+        super().tearDown()
+
+    def cycle(self, day: dt.date, seed: int):
+        """One real prediction cycle for every symbol (routing, ONNX, dual write, publish)."""
+        closes = {t: self.symbols[t].bars.order_by("-timestamp").first().close for t in TICKERS}
+        inp = cycle_input(day, TICKERS, seed=seed)
+        inp.close[:] = [closes[t] for t in TICKERS]
+        result, _ = run_cycle(inp, redis_client=self.redis, realise=False)
+        self.assertTrue(result.ok, result.errors)
+        self.assertEqual(result.n_predicted, len(TICKERS))
+        return result
+
+    def log_in(self, username: str, password: str = PASSWORD) -> None:
+        def step(page):
+            page.goto("/accounts/login")
+            page.locator("#id_username").fill(username)
+            page.locator("#id_password").fill(password)
+            page.get_by_role("button", name="Log in").click()
+            page.wait_for_url("**/dashboard")
+
+        self.browser.run(step)
+
+    def test_it_signs_up_fills_the_watchlist_and_updates_a_card_live(self):
+        def sign_up(page):
+            page.goto("/")
+            assert "not financial advice" in page.inner_text("footer")
+            page.get_by_role("link", name="Sign up free").click()
+            page.get_by_label("Username").fill("dana")
+            page.get_by_label("Email").fill("dana@example.org")
+            page.locator("#id_password1").fill("a-long-unusual-passphrase-42")
+            page.locator("#id_password2").fill("a-long-unusual-passphrase-42")
+            page.get_by_role("button", name="Sign up").click()
+            page.wait_for_url("**/dashboard")
+            page.get_by_role("button", name="Log out").click()
+            page.wait_for_url(lambda url: url.rstrip("/") == self.live_server_url)
+
+        self.browser.run(sign_up)
+        self.log_in("dana", "a-long-unusual-passphrase-42")
+
+        def add_symbols(page):
+            for ticker in ("AAPL", "NVDA", "MSFT"):
+                page.get_by_label("Add a symbol").fill(ticker.lower())
+                page.get_by_role("button", name="Add to watchlist").click()
+                page.wait_for_selector(f'article[data-symbol="{ticker}"]')
+            page.wait_for_function(
+                "document.querySelector('[data-live-feed]').dataset.subscribed === 'AAPL,MSFT,NVDA'"
+            )
+            # A marker that a page reload would erase.
+            page.evaluate("window.__notReloaded = true")
+            return page.inner_text('article[data-symbol="AAPL"] [data-field="predicted_return_1d"]')
+
+        before = self.browser.run(add_symbols)
+        self.assertRegex(before, r"^[+-]?\d+\.\d{2}%$")
+        self.assertEqual(
+            self.browser.run(lambda page: page.inner_text("[data-live-status]")), "Live"
+        )
+
+        # The next pipeline cycle (a new trading day) publishes new predictions.
+        make_bars(self.symbols["AAPL"], DAY_2, n=1, base=150.0)
+        result = self.cycle(DAY_2, seed=2)
+        self.assertGreaterEqual(result.published, 3)
+
+        def see_update(page):
+            page.wait_for_function(
+                "document.querySelector('article[data-symbol=\"AAPL\"]').dataset.updatedAt"
+            )
+            assert page.evaluate("window.__notReloaded === true")
+            return {
+                "return": page.inner_text(
+                    'article[data-symbol="AAPL"] [data-field="predicted_return_1d"]'
+                ),
+                "data_date": page.inner_text(
+                    'article[data-symbol="AAPL"] [data-field="data_date"]'
+                ),
+                "price": page.inner_text(
+                    'article[data-symbol="AAPL"] [data-field="current_price"]'
+                ),
+                "nvda_badge": page.inner_text(
+                    'article[data-symbol="NVDA"] [data-field="model_type"]'
+                ),
+                "announced": page.inner_text("[data-live-announcer]"),
+            }
+
+        after = self.browser.run(see_update)
+        self.assertEqual(after["data_date"], DAY_2.isoformat())
+        self.assertEqual(after["price"], "150.00")
+        self.assertRegex(after["return"], r"^[+-]?\d+\.\d{2}%$")
+        self.assertEqual(after["nvda_badge"], "Normal day")  # NVDA's earnings day has passed
+        self.assertIn("predicted", after["announced"])
+        self.browser.run(lambda page: page.wait_for_timeout(1700))  # let the highlight fade
+        self.browser.screenshot("dashboard.png")
+        self.assertEqual(self.browser.page_errors, [])
+
+    def test_it_draws_the_symbol_charts(self):
+        # Scored history for the accuracy chart: 30 target days before DAY_1.
+        for i, day in enumerate(trading_days(DAY_1, 31)[:-1]):
+            make_record(self.symbols["NVDA"], day, 0.002 * ((i % 5) - 2), 0.003 * ((i % 7) - 3))
+        self.log_in("alice")
+
+        def open_symbol(page):
+            page.goto("/symbol/NVDA")
+            page.wait_for_selector('#price-chart[data-drawn="true"] canvas')
+            page.wait_for_selector('#history-chart[data-drawn="true"] canvas')
+            page.wait_for_timeout(300)  # one animation frame for the paint
+            return {
+                "price_pixels": page.evaluate(PAINTED_PIXELS_JS, "#price-chart"),
+                "history_pixels": page.evaluate(PAINTED_PIXELS_JS, "#history-chart"),
+                "badge": page.inner_text('.prediction-panel [data-field="model_type"]'),
+                "earnings": page.inner_text("#earnings-title"),
+            }
+
+        drawn = self.browser.run(open_symbol)
+        self.assertGreater(drawn["price_pixels"], 5000)
+        self.assertGreater(drawn["history_pixels"], 1000)
+        self.assertEqual(drawn["badge"], "Earnings day")
+        self.assertEqual(drawn["earnings"], "Earnings day")
+        self.browser.screenshot("symbol.png")
+
+        self.assertEqual(self.browser.page_errors, [])
+
+    def test_it_shows_the_progress_of_an_explanation_job(self):
+        try:
+            resolve("/api/explanation/NVDA")
+        except Resolver404:
+            self.skipTest("the explanation API (/api/explanation/{symbol}) is not routed yet")
+        self.log_in("alice")
+
+        def explain(page):
+            page.goto("/symbol/NVDA")
+            page.get_by_role("button", name="Explain this prediction").click()
+            # No explain worker runs here, so the job stays in progress and is polled.
+            page.wait_for_selector('[data-testid="explain-progress"]')
+            page.wait_for_timeout(2500)  # two polls of GET /api/explanation/NVDA
+            return {
+                "text": page.inner_text("[data-explain-output]"),
+                "busy": page.get_attribute("[data-explain-output]", "aria-busy"),
+                "button_disabled": page.get_by_role(
+                    "button", name="Explain this prediction"
+                ).is_disabled(),
+            }
+
+        shown = self.browser.run(explain)
+        self.assertRegex(shown["text"], r"Working|queued")
+        self.assertEqual(shown["busy"], "true")
+        self.assertTrue(shown["button_disabled"])
+        self.assertEqual(self.browser.page_errors, [])
