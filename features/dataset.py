@@ -70,13 +70,15 @@ def earnings_day_mask(tickers: np.ndarray, next_days: np.ndarray) -> np.ndarray:
     return np.isin(pair, np.array(sorted(keys)))
 
 
-def technical_history(panel: Panel, *, start_index: int = 0) -> np.ndarray:
+def technical_history(
+    panel: Panel, *, start_index: int = 0, market: np.ndarray | None = None
+) -> np.ndarray:
     """(S, D, 20) float32 technical features of every day of the panel (NaN where undefined),
     computed by stepping one ``TechnicalEngine`` through the days."""
     s, d = panel.shape
     out = np.full((s, d, N_TECHNICAL), np.nan, dtype=np.float32)
     engine = TechnicalEngine(s)
-    mclose = market_close(panel.dates)
+    mclose = market_close(panel.dates) if market is None else market
     for j in range(d):
         engine.advance(
             panel.high[:, j],
