@@ -42,9 +42,15 @@ class PredictionBatch:
     def __len__(self) -> int:
         return len(self.tickers)
 
+    def __post_init__(self) -> None:
+        # Model outputs are float32 (~7 significant digits): 6 decimals of return lose nothing
+        # real, and Redis and PostgreSQL then hold exactly the same numbers.
+        for name in ("predicted_return", "p10", "p50", "p90", "sigma"):
+            setattr(self, name, np.round(np.asarray(getattr(self, name), np.float64), 6))
+
     @property
     def predicted_price(self) -> np.ndarray:
-        return self.current_price * (1.0 + self.predicted_return)
+        return np.round(self.current_price * (1.0 + self.predicted_return), 4)
 
     def payloads(self) -> list[dict[str, Any]]:
         """The contract's ``pred:{SYMBOL}`` objects (returns for p10/p50/p90, not prices)."""
@@ -67,13 +73,13 @@ class PredictionBatch:
             self._payloads = [
                 {
                     "symbol": ticker,
-                    "current_price": round(price, 4),
-                    "predicted_return_1d": round(ret, 6),
-                    "predicted_price": round(pprice, 4),
-                    "uncertainty_sigma": round(sigma, 6),
-                    "p10": round(p10, 6),
-                    "p50": round(p50, 6),
-                    "p90": round(p90, 6),
+                    "current_price": price,
+                    "predicted_return_1d": ret,
+                    "predicted_price": pprice,
+                    "uncertainty_sigma": sigma,
+                    "p10": p10,
+                    "p50": p50,
+                    "p90": p90,
                     "uncertainty_method": method,
                     "model_type": mtype,
                     "model_version": version,

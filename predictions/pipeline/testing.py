@@ -43,3 +43,19 @@ def cycle_input(
         feature_names=list(ALL_FEATURES),
         close=rng.uniform(5, 500, size=len(tickers)),
     )
+
+
+def write_features(client, inp: CycleInput) -> None:
+    """Store ``inp`` the way the features worker does (contract: ``features:{SYMBOL}`` hash with
+    the feature values, missing ones as "nan", plus ``data_timestamp`` and ``close``)."""
+    stamp = f"{inp.data_date.isoformat()}T00:00:00Z"
+    pipe = client.pipeline(transaction=False)
+    for i, ticker in enumerate(inp.tickers.tolist()):
+        mapping = {
+            name: repr(float(v))
+            for name, v in zip(inp.feature_names, inp.X[i].tolist(), strict=True)
+        }
+        mapping.update(data_timestamp=stamp, close=repr(float(inp.close[i])))
+        pipe.hset(f"features:{ticker}", mapping=mapping)
+        pipe.expire(f"features:{ticker}", 300)
+    pipe.execute()

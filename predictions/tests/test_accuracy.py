@@ -1,0 +1,90 @@
+"""Accuracy tracking: realised outcomes filled in bulk, rolling figures per model kind."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pytest
+from scipy.stats import spearmanr
+
+from ingestion.models import EarningsEvent, PriceBar
+from predictions.accuracy import record_realised, rolling_accuracy
+from predictions.models import PredictionRecord
+from predictions.pipeline import runtime
+from predictions.pipeline.cycle import run_cycle
+from predictions.pipeline.days import day_timestamp
+from predictions.pipeline.testing import cycle_input, install_models, make_symbols
+
+pytestmark = pytest.mark.django_db
+
+DAY = dt.date(2025, 7, 8)
+NEXT = dt.date(2025, 7, 9)
+TICKERS = [f"S{i:02d}" for i in range(30)]
+
+
+def _bars(ids: dict[str, int], day: dt.date, closes: np.ndarray) -> None:
+    PriceBar.objects.bulk_create(
+        PriceBar(
+            symbol_id=ids[t], timestamp=day_timestamp(day), open=c, high=c, low=c, close=c,
+            volume=1e6, source="test",
+        )
+        for t, c in zip(TICKERS, closes.tolist(), strict=True)
+    )  # fmt: skip
+
+
+@pytest.fixture
+def predicted(tmp_path, redis_client):
+    runtime.clear_cache()
+    ids = make_symbols(TICKERS)
+    install_models(tmp_path)
+    EarningsEvent.objects.create(symbol_id=ids["S00"], date=NEXT, reaction_date=NEXT, source="test")
+    inp = cycle_input(DAY, TICKERS)
+    _bars(ids, DAY, inp.close)
+    run_cycle(inp, redis_client=redis_client, publish=False)
+    yield ids, inp
+    runtime.clear_cache()
+
+
+def test_it_fills_realised_outcomes_when_the_target_close_arrives(predicted):
+    ids, inp = predicted
+    assert record_realised(NEXT) == 0  # no bar of the target day yet
+    realised = np.random.default_rng(5).normal(0, 0.02, len(TICKERS))
+    _bars(ids, NEXT, inp.close * (1 + realised))
+    assert record_realised(NEXT) == 30
+    assert record_realised(NEXT) == 0  # already realised: untouched
+    for ticker, expected in zip(TICKERS, realised.tolist(), strict=True):
+        r = PredictionRecord.objects.get(symbol__ticker=ticker)
+        assert r.realised_return == pytest.approx(expected, abs=1e-9)
+        assert r.abs_error == pytest.approx(abs(r.predicted_return_1d - expected), abs=1e-9)
+        assert r.inside_interval == (r.p10 <= expected <= r.p90)
+        assert r.realised_at is not None
+
+
+def test_it_computes_rolling_accuracy_per_model_kind(predicted):
+    ids, inp = predicted
+    realised = np.random.default_rng(6).normal(0, 0.01, len(TICKERS))
+    _bars(ids, NEXT, inp.close * (1 + realised))
+    record_realised(NEXT)
+    stats = rolling_accuracy()
+    normal = PredictionRecord.objects.filter(model_type="normal_day").order_by("symbol__ticker")
+    pred = np.array([r.predicted_return_1d for r in normal])
+    real = np.array([r.realised_return for r in normal])
+    inside = [r.p10 <= r.realised_return <= r.p90 for r in normal]
+    for window in ("24h", "30d"):
+        got = stats["normal"][window]
+        assert got["n"] == 29
+        assert got["mae"] == pytest.approx(np.abs(pred - real).mean(), abs=1e-6)
+        assert got["mae_naive"] == pytest.approx(np.abs(real).mean(), abs=1e-6)
+        assert got["coverage_p10_p90"] == pytest.approx(np.mean(inside), abs=1e-4)
+        assert got["rank_ic"] == pytest.approx(spearmanr(pred, real).statistic, abs=1e-4)
+        assert got["window_end"] == "2025-07-09"
+    earnings = stats["earnings"]["30d"]
+    assert earnings["n"] == 1 and earnings["rank_ic"] is None  # one symbol: no cross-section
+
+
+def test_it_reports_empty_windows_before_any_outcome(predicted):
+    stats = rolling_accuracy()
+    assert stats["normal"]["24h"]["n"] == 0 and stats["normal"]["24h"]["mae"] is None
+    assert set(stats) == {"normal", "earnings"}
+    assert stats["earnings"]["30d"]["window_end"] is None

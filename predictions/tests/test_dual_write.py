@@ -1,0 +1,123 @@
+"""Dual write: Redis ``pred:{SYMBOL}`` + PostgreSQL, idempotent; publish to Channels groups."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+
+import numpy as np
+import pytest
+from channels import DEFAULT_CHANNEL_LAYER
+from channels.layers import channel_layers
+
+from core.groups import prediction_group
+from ingestion.models import EarningsEvent, Symbol
+from predictions.models import PipelineRun, Prediction, PredictionRecord
+from predictions.pipeline import runtime
+from predictions.pipeline.cycle import run_cycle
+from predictions.pipeline.testing import cycle_input, install_models, make_symbols
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+DAY = dt.date(2025, 7, 8)
+NEXT = dt.date(2025, 7, 9)
+TICKERS = [f"S{i:03d}" for i in range(60)]
+KEYS = {
+    "symbol", "current_price", "predicted_return_1d", "predicted_price", "uncertainty_sigma",
+    "p10", "p50", "p90", "uncertainty_method", "model_type", "model_version", "predicted_at",
+    "data_timestamp",
+}  # fmt: skip
+
+
+@pytest.fixture
+def platform(tmp_path, redis_client):
+    runtime.clear_cache()
+    make_symbols(TICKERS)
+    install_models(tmp_path)
+    EarningsEvent.objects.create(
+        symbol=Symbol.objects.get(ticker="S001"), date=NEXT, reaction_date=NEXT, source="test"
+    )
+    yield redis_client
+    runtime.clear_cache()
+
+
+def test_it_writes_redis_and_postgres_with_the_contract_keys(platform):
+    inp = cycle_input(DAY, TICKERS)
+    result, _ = run_cycle(inp, redis_client=platform)
+    assert result.errors == []
+    assert result.n_predicted == 60 and result.n_earnings == 1
+    raw = platform.get("pred:S001")
+    payload = json.loads(raw)
+    assert set(payload) == KEYS
+    assert payload["model_type"] == "earnings_day"
+    assert payload["data_timestamp"] == "2025-07-08T00:00:00Z"
+    assert payload["predicted_at"].endswith("Z")
+    assert 0 < platform.ttl("pred:S001") <= 120
+    assert json.loads(platform.get("pred:S002"))["model_type"] == "normal_day"
+    sigma = (payload["p90"] - payload["p10"]) / (2 * 1.2815516)
+    assert payload["uncertainty_sigma"] == pytest.approx(sigma, abs=2e-6)
+    close = inp.close[1]
+    assert payload["predicted_price"] == pytest.approx(
+        close * (1 + payload["predicted_return_1d"]), rel=1e-4
+    )
+    row = Prediction.objects.get(symbol__ticker="S001")
+    assert (
+        row.model_type == "earnings_day" and row.earnings_context["reaction_date"] == "2025-07-09"
+    )
+    assert set(row.features_snapshot) == set(runtime.get_model("earnings").features)
+    assert Prediction.objects.get(symbol__ticker="S002").earnings_context is None
+    assert Prediction.objects.count() == 60
+    record = PredictionRecord.objects.get(symbol__ticker="S001")
+    assert record.target_date == NEXT and record.model_version == "v1"
+    assert record.predicted_return_1d == pytest.approx(row.predicted_return_1d)
+    assert PipelineRun.objects.get().ok
+
+
+def test_it_is_idempotent_by_symbol_day_and_model_version(platform):
+    inp = cycle_input(DAY, TICKERS)
+    first, _ = run_cycle(inp, redis_client=platform)
+    again, _ = run_cycle(inp, redis_client=platform)
+    assert first.records_inserted == 60 and again.records_inserted == 0
+    assert PredictionRecord.objects.count() == 60
+    assert Prediction.objects.count() == 60
+    later, _ = run_cycle(cycle_input(NEXT, TICKERS, seed=1), redis_client=platform)
+    assert later.records_inserted == 60
+    assert PredictionRecord.objects.count() == 120
+    assert set(Prediction.objects.values_list("data_timestamp", flat=True)) == {
+        dt.datetime(2025, 7, 9, tzinfo=dt.UTC)
+    }
+
+
+def test_it_never_rolls_a_symbol_back_to_an_older_day(platform):
+    run_cycle(cycle_input(NEXT, TICKERS, seed=1), redis_client=platform)
+    newest = Prediction.objects.get(symbol__ticker="S005").predicted_return_1d
+    run_cycle(cycle_input(DAY, TICKERS, seed=2), redis_client=platform)  # a late redelivery
+    row = Prediction.objects.get(symbol__ticker="S005")
+    assert row.data_timestamp.date() == NEXT and row.predicted_return_1d == newest
+    assert PredictionRecord.objects.count() == 120  # the history still gets the older day
+
+
+def test_it_skips_unknown_tickers_and_non_finite_closes(platform):
+    inp = cycle_input(DAY, [*TICKERS, "NOPE"])
+    inp.close[3] = np.nan
+    result, _ = run_cycle(inp, redis_client=platform)
+    assert Prediction.objects.count() == 59
+    assert not Prediction.objects.filter(symbol__ticker="S003").exists()
+    assert any("without a finite" in e for e in result.errors)
+
+
+def test_it_publishes_one_update_to_each_watched_symbol_group(platform):
+    # A layer instance of its own, like a Daphne process subscribing a WebSocket client.
+    layer = channel_layers.make_backend(DEFAULT_CHANNEL_LAYER)
+    loop = asyncio.new_event_loop()
+    channel = loop.run_until_complete(layer.new_channel())
+    loop.run_until_complete(layer.group_add(prediction_group("S007"), channel))
+    result, _ = run_cycle(cycle_input(DAY, TICKERS), redis_client=platform)
+    assert result.published == 1  # only the watched group is sent to
+    message = loop.run_until_complete(asyncio.wait_for(layer.receive(channel), 5))
+    loop.run_until_complete(layer.flush())
+    loop.close()
+    assert message["type"] == "prediction.update"
+    assert message["payload"]["symbol"] == "S007"
+    assert set(message["payload"]) == KEYS
