@@ -47,7 +47,11 @@ class PriceBar(models.Model):
     # A surrogate id keeps the admin and ORM simple; the natural key is the unique constraint.
     # On TimescaleDB the migration makes the primary key (id, timestamp), as hypertables need.
     id = models.BigAutoField(primary_key=True)
-    symbol = models.ForeignKey(Symbol, on_delete=models.CASCADE, related_name="bars")
+    # No separate index on symbol_id: the unique (symbol, interval, timestamp) index starts with
+    # it and serves every lookup; one btree less to maintain makes bulk backfills faster.
+    symbol = models.ForeignKey(
+        Symbol, on_delete=models.CASCADE, related_name="bars", db_index=False
+    )
     timestamp = models.DateTimeField()
     interval = models.CharField(max_length=4, choices=Interval.choices, default=Interval.DAY)
     open = models.FloatField()
@@ -136,3 +140,108 @@ class Fundamentals(models.Model):
 
     def __str__(self) -> str:
         return f"{self.symbol_id} {self.period_type} {self.period_end}"
+
+
+class IngestionRun(models.Model):
+    """One ingestion (backfill, live cycle, or a quarantine release) and what it did.
+
+    ``accepted`` = bars that passed validation = ``inserted + updated + unchanged``;
+    ``received`` = ``accepted + quarantined + duplicates`` (identical copies of a bar in one batch
+    are collapsed to one and counted in ``duplicates``), so nothing disappears uncounted.
+    """
+
+    class Mode(models.TextChoices):
+        BACKFILL = "backfill", "Backfill"
+        LIVE = "live", "Live cycle"
+        RELEASE = "release", "Quarantine release"
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        OK = "ok", "OK"
+        FAILED = "failed", "Failed"
+
+    provider = models.CharField(max_length=16)
+    mode = models.CharField(max_length=8, choices=Mode.choices)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.RUNNING)
+    params = models.JSONField(default=dict, blank=True)
+    started_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    received = models.IntegerField(default=0)
+    accepted = models.IntegerField(default=0)
+    inserted = models.IntegerField(default=0)
+    updated = models.IntegerField(default=0)
+    unchanged = models.IntegerField(default=0)
+    quarantined = models.IntegerField(default=0)
+    quarantine_new = models.IntegerField(default=0)
+    duplicates = models.IntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"{self.mode} {self.provider} #{self.pk}"
+
+
+class QuarantineReason(models.TextChoices):
+    MISSING_PRICE = "missing_price", "Missing price"
+    NON_POSITIVE_PRICE = "non_positive_price", "Non-positive price"
+    HIGH_BELOW_LOW = "high_below_low", "High below low"
+    OPEN_OUTSIDE_RANGE = "open_outside_range", "Open outside [low, high]"
+    CLOSE_OUTSIDE_RANGE = "close_outside_range", "Close outside [low, high]"
+    NEGATIVE_VOLUME = "negative_volume", "Negative or missing volume"
+    NOT_TRADING_DAY = "not_trading_day", "Not an NYSE trading day"
+    CONFLICTING_DUPLICATE = "conflicting_duplicate", "Conflicting duplicate"
+    JUMP_REVERTED = "jump_reverted", "Implausible jump reverted next day (bad tick)"
+    JUMP_UNCONFIRMED = "jump_unconfirmed", "Implausible jump awaiting the next bar"
+
+
+class QuarantinedBar(models.Model):
+    """A bar that failed validation, kept with its raw values so an operator can release it.
+
+    ``fingerprint`` (hash of ticker, interval, timestamp and the raw values) makes a re-run that
+    meets the same dirty bar a no-op instead of a second row."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        RELEASED = "released", "Released (passed re-validation)"
+        FORCED = "forced", "Force-stored by an operator"
+
+    run = models.ForeignKey(
+        IngestionRun,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="quarantined_bars",
+    )
+    ticker = models.CharField(max_length=16, db_index=True)
+    symbol = models.ForeignKey(
+        Symbol, on_delete=models.CASCADE, null=True, blank=True, related_name="quarantined_bars"
+    )
+    interval = models.CharField(max_length=4, choices=Interval.choices, default=Interval.DAY)
+    # Null only when the raw date itself was unparseable.
+    timestamp = models.DateTimeField(null=True, blank=True, db_index=True)
+    open = models.FloatField(null=True, blank=True)
+    high = models.FloatField(null=True, blank=True)
+    low = models.FloatField(null=True, blank=True)
+    close = models.FloatField(null=True, blank=True)
+    volume = models.FloatField(null=True, blank=True)
+    source = models.CharField(max_length=16)
+    reason = models.CharField(max_length=24, choices=QuarantineReason.choices, db_index=True)
+    detail = models.TextField()
+    fingerprint = models.CharField(max_length=40)
+    status = models.CharField(
+        max_length=8, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolution_note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "ticker", "timestamp"]
+        constraints = [
+            models.UniqueConstraint(fields=["fingerprint"], name="quarantinedbar_fingerprint_uniq")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ticker} {self.timestamp:%Y-%m-%d} {self.reason}"

@@ -1,0 +1,260 @@
+"""Vectorised validation of a bar frame: every bar is accepted or rejected with a reason.
+
+Rules, in the order a bar's reason is chosen (``detail`` lists every rule it broke):
+
+1. identical duplicates (same symbol, date and values) collapse to one bar, counted in
+   ``duplicates``; conflicting duplicates (same symbol and date, different values) are all
+   rejected as ``conflicting_duplicate``: there is no way to tell which copy is right;
+2. ``missing_price``: open/high/low/close missing or unparseable, or the date unparseable;
+3. ``non_positive_price``: any of open/high/low/close <= 0;
+4. ``high_below_low``;
+5. ``open_outside_range`` / ``close_outside_range``: open or close outside [low, high];
+6. ``negative_volume``: volume < 0 or missing (zero is a real, thin trading day);
+7. ``not_trading_day``: not an NYSE session (``ingestion.calendar``);
+8. implausible jump, on the bars that passed 2-7, per symbol in date order, with
+   ``r = ln(close_t / close_prev)``:
+   - ``jump_reverted`` (a bad tick): ``|r| > ln(JUMP_RATIO)`` (x3 or /3 in one day) and the
+     next close returns to the previous level, ``|ln(close_next / close_prev)| <
+     ln(REVERT_TOLERANCE)`` (within 25 %). A decimal-shifted close (x10, /10) is the typical case;
+   - ``jump_unconfirmed``: the same jump on the latest bar of a series, whose next bar is not
+     known yet (the live cycle). It is held until an operator (or a later re-validation in the
+     admin, when the next bar exists) releases it. A real x3 move on a micro-cap is then stored
+     once confirmed, and a real one-day spike that reverts (GME-like) is below x3 so not touched.
+   ``close_prev`` is the previous bar in the batch, or the stored close the caller passes in
+   ``previous`` for the first bar of each symbol.
+
+Everything is NumPy/pandas over whole columns; only rejected bars (few) are touched one by one to
+write their human-readable detail.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ingestion.calendar import is_trading_day_array
+from ingestion.frames import PRICE_COLUMNS
+from ingestion.models import QuarantineReason as R
+
+JUMP_RATIO = 3.0
+REVERT_TOLERANCE = 1.25
+
+# Priority order of the row rules (the first one broken becomes the reason).
+_ROW_RULES = [
+    R.MISSING_PRICE,
+    R.NON_POSITIVE_PRICE,
+    R.HIGH_BELOW_LOW,
+    R.OPEN_OUTSIDE_RANGE,
+    R.CLOSE_OUTSIDE_RANGE,
+    R.NEGATIVE_VOLUME,
+    R.NOT_TRADING_DAY,
+]
+
+
+@dataclass
+class ValidationResult:
+    accepted: pd.DataFrame
+    rejected: pd.DataFrame  # bar columns + "reason", "detail"
+    duplicates: int  # identical copies collapsed
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return self.rejected["reason"].value_counts().to_dict() if len(self.rejected) else {}
+
+
+def _fmt(x: float) -> str:
+    return "missing" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:g}"
+
+
+def _row_masks(df: pd.DataFrame) -> dict[str, np.ndarray]:
+    o, h, lo, c, v = (df[k].to_numpy(dtype="float64") for k in PRICE_COLUMNS)
+    date = df["date"].to_numpy(dtype="datetime64[D]")
+    with np.errstate(invalid="ignore"):
+        missing = np.isnan(o) | np.isnan(h) | np.isnan(lo) | np.isnan(c) | np.isnat(date)
+        return {
+            R.MISSING_PRICE: missing,
+            R.NON_POSITIVE_PRICE: (o <= 0) | (h <= 0) | (lo <= 0) | (c <= 0),
+            R.HIGH_BELOW_LOW: h < lo,
+            R.OPEN_OUTSIDE_RANGE: (o < lo) | (o > h),
+            R.CLOSE_OUTSIDE_RANGE: (c < lo) | (c > h),
+            R.NEGATIVE_VOLUME: np.isnan(v) | (v < 0),
+            R.NOT_TRADING_DAY: ~np.isnat(date) & ~is_trading_day_array(date),
+        }
+
+
+def _row_detail(row: pd.Series, reasons: list[str]) -> str:
+    parts = []
+    for reason in reasons:
+        if reason == R.MISSING_PRICE:
+            parts.append(
+                "missing value: "
+                + ", ".join(f"{k}={_fmt(row[k])}" for k in ("open", "high", "low", "close"))
+                + (", date unparseable" if pd.isna(row["date"]) else "")
+            )
+        elif reason == R.NON_POSITIVE_PRICE:
+            bad = [f"{k}={_fmt(row[k])}" for k in ("open", "high", "low", "close") if row[k] <= 0]
+            parts.append("non-positive price: " + ", ".join(bad))
+        elif reason == R.HIGH_BELOW_LOW:
+            parts.append(f"high {_fmt(row['high'])} < low {_fmt(row['low'])}")
+        elif reason == R.OPEN_OUTSIDE_RANGE:
+            parts.append(
+                f"open {_fmt(row['open'])} outside [low {_fmt(row['low'])}, "
+                f"high {_fmt(row['high'])}]"
+            )
+        elif reason == R.CLOSE_OUTSIDE_RANGE:
+            parts.append(
+                f"close {_fmt(row['close'])} outside [low {_fmt(row['low'])}, "
+                f"high {_fmt(row['high'])}]"
+            )
+        elif reason == R.NEGATIVE_VOLUME:
+            parts.append(f"volume {_fmt(row['volume'])} is negative or missing")
+        elif reason == R.NOT_TRADING_DAY:
+            parts.append(f"{pd.Timestamp(row['date']).date()} is not an NYSE trading day")
+    return "; ".join(parts)
+
+
+def _sorted_with_keys(df: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """``df`` sorted by (symbol, date) with integer symbol codes and day numbers, so duplicate
+    and neighbour checks are comparisons of adjacent array elements (no hashing of strings)."""
+    codes, _ = pd.factorize(df["symbol"], sort=True)
+    day = df["date"].to_numpy(dtype="datetime64[D]").astype("int64")  # NaT -> int64 min
+    order = np.lexsort((day, codes))
+    return df.iloc[order].reset_index(drop=True), codes[order], day[order]
+
+
+def _split_duplicates(
+    df: pd.DataFrame, codes: np.ndarray, day: np.ndarray
+) -> tuple[pd.DataFrame, pd.DataFrame, int, np.ndarray]:
+    """(unique bars, conflicting copies, number of identical copies collapsed, codes of the
+    unique bars). ``df`` is sorted by (symbol, date)."""
+    same_key = np.zeros(len(df), dtype=bool)
+    same_key[1:] = (codes[1:] == codes[:-1]) & (day[1:] == day[:-1])
+    if not same_key.any():
+        return df, df.iloc[:0], 0, codes
+    # Only reached when some (symbol, date) repeats, which is rare: hashing whole rows is fine.
+    identical = df.duplicated(["symbol", "date", *PRICE_COLUMNS], keep="first").to_numpy()
+    keep = ~identical
+    df, codes, day = df[keep].reset_index(drop=True), codes[keep], day[keep]
+    same_key = np.zeros(len(df), dtype=bool)
+    same_key[1:] = (codes[1:] == codes[:-1]) & (day[1:] == day[:-1])
+    conflict = same_key.copy()
+    conflict[:-1] |= same_key[1:]
+    return df[~conflict], df[conflict], int(identical.sum()), codes[~conflict]
+
+
+def validate(df: pd.DataFrame, previous: dict[str, float] | None = None) -> ValidationResult:
+    """Validate a bar frame. ``previous``: ticker -> close of the stored bar just before the
+    first bar of that ticker in ``df`` (for the jump rule across batch boundaries)."""
+    if "exchange" not in df:
+        df = df.assign(exchange="")
+    df, codes, day = _sorted_with_keys(df)
+    df, conflicts, n_identical, codes = _split_duplicates(df, codes, day)
+    rejected_parts = []
+    if len(conflicts):
+        conf = conflicts.copy()
+        conf["reason"] = R.CONFLICTING_DUPLICATE.value
+        counts = conf.groupby(["symbol", "date"])["close"].transform("size")
+        conf["detail"] = [
+            f"{n} different bars for {s} on {pd.Timestamp(d).date()}; this one has "
+            f"o={_fmt(o)} h={_fmt(h)} l={_fmt(lo)} c={_fmt(c)} v={_fmt(v)}"
+            for n, s, d, o, h, lo, c, v in zip(
+                counts,
+                conf["symbol"],
+                conf["date"],
+                conf["open"],
+                conf["high"],
+                conf["low"],
+                conf["close"],
+                conf["volume"],
+                strict=True,
+            )
+        ]
+        rejected_parts.append(conf)
+
+    masks = _row_masks(df)
+    any_bad = np.zeros(len(df), dtype=bool)
+    for m in masks.values():
+        any_bad |= m
+    if any_bad.any():
+        bad = df[any_bad].copy()
+        idx = np.flatnonzero(any_bad)
+        reasons, details = [], []
+        for pos, (_, row) in zip(idx, bad.iterrows(), strict=True):
+            broken = [str(rule.value) for rule in _ROW_RULES if masks[rule][pos]]
+            reasons.append(broken[0])
+            details.append(_row_detail(row, broken))
+        bad["reason"] = reasons
+        bad["detail"] = details
+        rejected_parts.append(bad)
+    good = df[~any_bad]
+
+    good, jumps = _jump_check(good, codes[~any_bad], previous or {})
+    if len(jumps):
+        rejected_parts.append(jumps)
+
+    rejected = (
+        pd.concat(rejected_parts, ignore_index=True)
+        if rejected_parts
+        else df.iloc[:0].assign(reason=pd.Series([], dtype=object), detail="")
+    )
+    return ValidationResult(good.reset_index(drop=True), rejected, n_identical)
+
+
+def _jump_check(
+    df: pd.DataFrame, codes: np.ndarray, previous: dict[str, float]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``df`` is sorted by (symbol, date) and ``codes`` are its symbol codes."""
+    if df.empty:
+        return df, df.assign(reason="", detail="").iloc[:0]
+    close = df["close"].to_numpy(dtype="float64")
+    n = len(df)
+    first = np.ones(n, dtype=bool)
+    first[1:] = codes[1:] != codes[:-1]
+    last = np.ones(n, dtype=bool)
+    last[:-1] = first[1:]
+    prev = np.empty(n)
+    prev[0] = np.nan
+    prev[1:] = close[:-1]
+    if previous:
+        firsts = df["symbol"].to_numpy(dtype=object)[first]
+        prev[first] = pd.Series(firsts).map(previous).to_numpy(dtype="float64")
+    else:
+        prev[first] = np.nan
+    nxt = np.empty(n)
+    nxt[-1] = np.nan
+    nxt[:-1] = close[1:]
+    nxt[last] = np.nan
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = np.log(close / prev)
+        back = np.log(nxt / prev)
+    big = np.abs(r) > math.log(JUMP_RATIO)  # NaN (no previous bar) compares False
+    reverted = big & ~np.isnan(nxt) & (np.abs(back) < math.log(REVERT_TOLERANCE))
+    unconfirmed = big & np.isnan(nxt)
+    flagged = reverted | unconfirmed
+    if not flagged.any():
+        return df, df.iloc[:0].assign(reason="", detail="")
+    out = df[flagged].copy()
+    out["reason"] = np.where(
+        reverted[flagged], R.JUMP_REVERTED.value, R.JUMP_UNCONFIRMED.value
+    ).astype(object)
+    details = []
+    for p, c, nx, rev in zip(
+        prev[flagged], close[flagged], nxt[flagged], reverted[flagged], strict=True
+    ):
+        ratio = c / p
+        if rev:
+            details.append(
+                f"close {_fmt(c)} is x{ratio:.3g} the previous close {_fmt(p)} and the next close "
+                f"{_fmt(nx)} returns to x{nx / p:.3g} of it: a bad tick (threshold x{JUMP_RATIO:g},"
+                f" reversal within {REVERT_TOLERANCE - 1:.0%})"
+            )
+        else:
+            details.append(
+                f"close {_fmt(c)} is x{ratio:.3g} the previous close {_fmt(p)} (threshold "
+                f"x{JUMP_RATIO:g}); held until the next bar confirms or reverts it"
+            )
+    out["detail"] = details
+    return df[~flagged], out
