@@ -90,6 +90,7 @@ def accuracy_summary() -> dict[str, Any]:
                 "windows": [(name, windows[name]) for name in ("24h", "30d") if name in windows],
                 "series": points,
                 "days": len(points),
+                "has_rank_ic": any(p["rank_ic"] is not None for p in points),
             }
         )
-    return {"kinds": kinds, "series": series}
+    return {"kinds": kinds, "series": series, "min_ic_symbols": MIN_IC_SYMBOLS}

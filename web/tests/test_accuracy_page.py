@@ -31,6 +31,16 @@ class AccuracyPageTests(BaseTestCase):
         self.assertAlmostEqual(point["mae_naive"], sum(abs(0.01 * i - 0.02) for i in range(6)) / 6)
         windows = dict(normal["windows"])
         self.assertEqual(windows["30d"]["n"], 18)
+        self.assertTrue(normal["has_rank_ic"])
         self.assertEqual(kinds["earnings"]["days"], 0)
         self.assertContains(page, 'id="accuracy-series"')
         self.assertContains(page, 'data-testid="accuracy-normal"')
+
+    def test_it_says_when_no_day_has_enough_symbols_for_a_rank_ic(self):
+        symbol = make_symbol("ONE")
+        for day in trading_days(dt.date(2024, 5, 1), 3):
+            make_record(symbol, day, 0.01, 0.02)
+        page = self.client.get("/accuracy")
+        normal = {k["kind"]: k for k in page.context["kinds"]}["normal"]
+        self.assertFalse(normal["has_rank_ic"])
+        self.assertContains(page, "enough scored symbols (at least 5)")

@@ -178,6 +178,14 @@ class SiteInBrowserTests(ChannelsLiveServerTestCase):
         self.assertIn("predicted", after["announced"])
         self.browser.run(lambda page: page.wait_for_timeout(1700))  # let the highlight fade
         self.browser.screenshot("dashboard.png")
+
+        def on_a_phone(page):
+            page.set_viewport_size({"width": 390, "height": 844})
+            page.wait_for_timeout(300)
+            return page.evaluate("document.documentElement.scrollWidth")
+
+        self.assertLessEqual(self.browser.run(on_a_phone), 390)  # no sideways scrolling
+        self.browser.screenshot("dashboard-mobile.png")
         self.assertEqual(self.browser.page_errors, [])
 
     def test_it_draws_the_symbol_charts(self):
@@ -205,6 +213,14 @@ class SiteInBrowserTests(ChannelsLiveServerTestCase):
         self.assertEqual(drawn["earnings"], "Earnings day")
         self.browser.screenshot("symbol.png")
 
+        def open_accuracy(page):
+            page.goto("/accuracy")
+            page.wait_for_selector('#chart-mae-normal[data-drawn="true"] canvas')
+            page.wait_for_timeout(300)
+            return page.evaluate(PAINTED_PIXELS_JS, "#chart-mae-normal")
+
+        self.assertGreater(self.browser.run(open_accuracy), 1000)
+        self.browser.screenshot("accuracy.png")
         self.assertEqual(self.browser.page_errors, [])
 
     def test_it_shows_the_progress_of_an_explanation_job(self):
