@@ -248,4 +248,50 @@ class SiteInBrowserTests(ChannelsLiveServerTestCase):
         self.assertRegex(shown["text"], r"Working|queued")
         self.assertEqual(shown["busy"], "true")
         self.assertTrue(shown["button_disabled"])
+
+        # The job completes: the explain worker stores its result where GET reads it (the
+        # explanations app's cache, keyed to the prediction it explains). No LLM runs here.
+        from explanations import cache
+        from explanations.models import Explanation
+
+        prediction = self.symbols["NVDA"].prediction
+        cache.put(
+            "NVDA",
+            {
+                "job_id": Explanation.objects.get(symbol="NVDA").job_id,
+                "data_timestamp": prediction.data_timestamp.isoformat(),
+                "model_version": prediction.model_version,
+                "explanation": {
+                    "text": "NVDA is predicted to move <img src=x onerror=alert(1)> little.",
+                    "confidence": 0.72,
+                    "key_drivers": ["Strong 20-day momentum (+8.20%)"],
+                    "uncertainties": ["Earnings reaction day: wider range"],
+                    "sources": [
+                        {
+                            "title": "NVDA Q1 call",
+                            "excerpt": "Demand was strong.",
+                            "relevance": 0.78,
+                        }
+                    ],
+                    "generated_at": "2024-05-01T21:00:00Z",
+                },
+            },
+        )
+
+        def see_explanation(page):
+            page.wait_for_selector('[data-testid="explanation"]')
+            return {
+                "text": page.inner_text('[data-testid="explanation"]'),
+                "images": page.locator("[data-explain-output] img").count(),
+                "busy": page.get_attribute("[data-explain-output]", "aria-busy"),
+            }
+
+        done = self.browser.run(see_explanation)
+        self.assertIn("<img src=x onerror=alert(1)>", done["text"])  # shown as text, not HTML
+        self.assertEqual(done["images"], 0)
+        self.assertIn("Strong 20-day momentum (+8.20%)", done["text"])
+        self.assertIn("NVDA Q1 call", done["text"])
+        self.assertIn("Confidence: 72%", done["text"])
+        self.assertEqual(done["busy"], "false")
+        self.browser.screenshot("explanation.png")
         self.assertEqual(self.browser.page_errors, [])
