@@ -1,0 +1,30 @@
+"""``python manage.py load_reference_data``: symbols, earnings events, fundamentals (idempotent)."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandParser
+
+from ingestion.reference.loader import load_reference_data
+
+
+class Command(BaseCommand):
+    help = "Load symbols, earnings events (with reaction days) and annual fundamentals."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--data-dir", default=str(settings.SHARED_DATA_DIR))
+        parser.add_argument("--symbols", default="", help="Only these tickers (comma-separated)")
+
+    def handle(self, *args, **options) -> None:
+        only = {s.strip().upper() for s in options["symbols"].split(",") if s.strip()} or None
+        started = time.perf_counter()
+        result = load_reference_data(Path(options["data_dir"]), only)
+        changed = sum(v["created"] + v["updated"] for v in result.values())
+        result["changed"] = changed
+        result["message"] = "nothing changed" if changed == 0 else f"{changed} rows written"
+        result["seconds"] = round(time.perf_counter() - started, 2)
+        self.stdout.write(json.dumps(result, indent=2))

@@ -1,0 +1,102 @@
+"""The symbol universe and its descriptive fields, from the shared reference files.
+
+Universe: every ticker of the two price files, every S&P 500 member of the reference lists
+(current, 2016, historical snapshots) and the index ``^GSPC``. The NASDAQ/NYSE listing file only
+describes tickers of that universe (it also lists warrants and preferreds without prices).
+
+Precedence per field (first non-empty wins):
+- name: current S&P list, 2016 list, listing file, latest snapshot;
+- sector / industry: GICS sector / sub-industry of the current list, then 2016, then snapshot
+  sector, then the listing file's sector / industry;
+- CIK: current list, then 2016 (zero-padded to SEC's 10 digits);
+- exchange: the price files (what the bars were traded on), then the listing file.
+Tickers are Yahoo-style: ``BRK.B`` becomes ``BRK-B`` as in the price files.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from ingestion.frames import INDEX_TICKER
+from ingestion.reference.earnings import normalise_ticker
+
+PRICE_FILES = (
+    "prices/sp500_members_daily_2005_2025.csv.gz",
+    "prices/us_stocks_daily_last500_asof_2025-07-09.csv.gz",
+)
+TICKER_RE = r"\^?[A-Z0-9][A-Z0-9\-]{0,9}"
+FIELDS = ("name", "exchange", "sector", "industry", "cik", "asset_type")
+
+
+def _cik(value) -> str:
+    if pd.isna(value) or str(value).strip() == "":
+        return ""
+    return str(int(float(value))).zfill(10)
+
+
+def _clean(value) -> str:
+    return "" if pd.isna(value) else str(value).strip()
+
+
+def symbol_table(data_dir: Path, price_files: tuple[str, ...] = PRICE_FILES) -> dict[str, dict]:
+    """ticker -> {name, exchange, sector, industry, cik, asset_type}."""
+    out: dict[str, dict] = {}
+
+    def put(ticker: str, **fields: str) -> None:
+        row = out.setdefault(ticker, dict.fromkeys(FIELDS, "") | {"asset_type": "equity"})
+        for key, value in fields.items():
+            value = _clean(value)
+            if value and not row[key]:
+                row[key] = value[: {"name": 200, "exchange": 16, "sector": 100}.get(key, 150)]
+
+    for rel in price_files:
+        px = pd.read_csv(data_dir / rel, usecols=["symbol", "exchange"], dtype=str)
+        px = px.drop_duplicates("symbol", keep="last")
+        for t, ex in zip(px["symbol"], px["exchange"], strict=True):
+            put(normalise_ticker(t), exchange=ex)
+
+    cur = pd.read_csv(data_dir / "reference/sp500_constituents_2026-08-08.csv", dtype=str)
+    for r in cur.itertuples(index=False):
+        put(
+            normalise_ticker(r.Symbol),
+            name=r.Security,
+            sector=r[2],
+            industry=r[3],
+            cik=_cik(r.CIK),
+        )
+    old = pd.read_csv(data_dir / "fundamentals/securities_sp500_2016.csv", dtype=str)
+    for r in old.itertuples(index=False):
+        put(normalise_ticker(r[0]), name=r.Security, sector=r[3], industry=r[4], cik=_cik(r.CIK))
+    snaps = pd.read_csv(
+        data_dir / "reference/sp500_constituents_snapshots_2012_2026.csv", dtype=str
+    )
+    # Real dirt: a few snapshot rows carry a company name or a note in the symbol column
+    # ("American Airlines Group", "RVTY (previously PKI)"); they are not tickers.
+    snaps["symbol"] = snaps["symbol"].map(normalise_ticker)
+    snaps = snaps[snaps["symbol"].str.fullmatch(TICKER_RE)]
+    snaps = snaps.sort_values("snapshot_date").drop_duplicates("symbol", keep="last")
+    listing = pd.read_csv(data_dir / "reference/us_listed_tickers_2025-07-09.csv", dtype=str)
+    listing["symbol"] = listing["symbol"].map(normalise_ticker)
+    listing = listing.drop_duplicates("symbol").set_index("symbol")
+    for t in list(out):
+        if t in listing.index:
+            row = listing.loc[t]
+            put(t, name=row["name"])
+    for r in snaps.itertuples(index=False):
+        put(r.symbol, name=r.name, sector=r.sector)
+    for t in list(out):
+        if t in listing.index:
+            row = listing.loc[t]
+            put(t, exchange=row["exchange"], sector=row["sector"], industry=row["industry"])
+
+    out[INDEX_TICKER] = {
+        "name": "S&P 500",
+        "exchange": "INDEX",
+        "sector": "",
+        "industry": "",
+        "cik": "",
+        "asset_type": "index",
+    }
+    return out
