@@ -212,20 +212,15 @@ class EarningsData:
 # -- vectorised lookups -------------------------------------------------------------------
 
 
-def _day_index(dates: np.ndarray, values: pd.Series) -> np.ndarray:
-    """First panel day >= each date (len(dates) when after the panel, -1 when missing)."""
-    raw = pd.to_datetime(values, errors="coerce").to_numpy().astype("datetime64[D]")
-    out = np.searchsorted(dates, raw, side="left").astype(np.int64)
-    out[np.isnat(raw)] = -1
-    return out
-
-
 def _session_no(values: pd.Series | np.ndarray) -> np.ndarray:
     """NYSE session number of the first trading day >= each date (-1 when missing). Ages are
     counted in these numbers, so they do not depend on where a panel or buffer starts."""
     from ingestion.calendar import sessions
 
-    raw = pd.to_datetime(pd.Series(values), errors="coerce").to_numpy().astype("datetime64[D]")
+    if isinstance(values, np.ndarray) and np.issubdtype(values.dtype, np.datetime64):
+        raw = values.astype("datetime64[D]")
+    else:
+        raw = pd.to_datetime(pd.Series(values), errors="coerce").to_numpy().astype("datetime64[D]")
     out = np.searchsorted(sessions(), raw, side="left").astype(np.int64)
     out[np.isnat(raw)] = -1
     return out
@@ -233,6 +228,52 @@ def _session_no(values: pd.Series | np.ndarray) -> np.ndarray:
 
 def _sym_codes(tickers: np.ndarray, names: pd.Series) -> np.ndarray:
     return pd.Index(np.asarray(tickers).astype(str)).get_indexer(names.astype(str))
+
+
+class _Prepared:
+    """Events sorted by (symbol, known day) with a running sum of one value: answers "mean of
+    the last k known events" for millions of rows with three binary searches each."""
+
+    def __init__(self, ev_sym: np.ndarray, ev_known: np.ndarray, values: np.ndarray) -> None:
+        ok = (ev_sym >= 0) & (ev_known >= 0) & np.isfinite(values)
+        sym, known, vals = ev_sym[ok].astype(np.int64), ev_known[ok].astype(np.int64), values[ok]
+        order = np.lexsort((known, sym))
+        self.keys = sym[order] * _BIG + known[order]
+        self.csum = np.concatenate([[0.0], np.cumsum(vals[order])])
+        self.source = np.flatnonzero(ok)[order]  # position of each sorted event in the input
+
+    def query(
+        self, rows_s: np.ndarray, rows_t: np.ndarray, *, last: int, min_n: int, max_age: int
+    ) -> np.ndarray:
+        out = np.full(len(rows_s), np.nan)
+        if len(self.keys) == 0 or len(rows_s) == 0:
+            return out
+        row_s = rows_s.astype(np.int64) * _BIG
+        row_t = rows_t.astype(np.int64)
+        hi = np.searchsorted(self.keys, row_s + row_t, side="right")  # events [.., hi) known
+        lo_age = np.searchsorted(self.keys, row_s + (row_t - max_age), side="left")
+        lo_sym = np.searchsorted(self.keys, row_s, side="left")
+        lo = np.maximum(np.maximum(lo_age, lo_sym), hi - last)
+        n = hi - lo
+        good = n >= max(min_n, 1)
+        out[good] = (self.csum[hi[good]] - self.csum[lo[good]]) / n[good]
+        return out
+
+    def latest(self, rows_s: np.ndarray, rows_t: np.ndarray, *, max_age: int) -> np.ndarray:
+        """Input position of the newest event known by t with age <= max_age, -1 if none."""
+        res = np.full(len(rows_s), -1, dtype=np.int64)
+        if len(self.keys) == 0 or len(rows_s) == 0:
+            return res
+        row_s = rows_s.astype(np.int64) * _BIG
+        row_t = rows_t.astype(np.int64)
+        hi = np.searchsorted(self.keys, row_s + row_t, side="right")
+        lo = np.maximum(
+            np.searchsorted(self.keys, row_s + (row_t - max_age), side="left"),
+            np.searchsorted(self.keys, row_s, side="left"),
+        )
+        good = hi > lo
+        res[good] = self.source[hi[good] - 1]
+        return res
 
 
 def _window_stat(
@@ -246,42 +287,40 @@ def _window_stat(
     min_n: int,
     max_age: int,
 ) -> np.ndarray:
-    """Mean of ``values`` over each row's last ``last`` events known by day t (the newest of
-    age <= max_age, each of age <= max_age), NaN with fewer than ``min_n`` such events."""
-    out = np.full(len(rows_s), np.nan)
-    ok = (ev_sym >= 0) & (ev_known >= 0) & np.isfinite(values)
-    if not ok.any() or len(rows_s) == 0:
-        return out
-    sym, known, vals = ev_sym[ok].astype(np.int64), ev_known[ok].astype(np.int64), values[ok]
-    order = np.lexsort((known, sym))
-    sym, known, vals = sym[order], known[order], vals[order]
-    keys = sym * _BIG + known
-    csum = np.concatenate([[0.0], np.cumsum(vals)])
-    row_s = rows_s.astype(np.int64)
-    row_t = rows_t.astype(np.int64)
-    hi = np.searchsorted(keys, row_s * _BIG + row_t, side="right")  # events [.., hi) known
-    lo_age = np.searchsorted(keys, row_s * _BIG + (row_t - max_age), side="left")
-    lo_sym = np.searchsorted(keys, row_s * _BIG, side="left")
-    lo = np.maximum(np.maximum(lo_age, lo_sym), hi - last)
-    n = hi - lo
-    good = n >= max(min_n, 1)
-    out[good] = (csum[hi[good]] - csum[lo[good]]) / n[good]
-    return out
+    """Mean of ``values`` over each row's last ``last`` events known by day t (each of age
+    <= max_age), NaN with fewer than ``min_n`` such events."""
+    prepared = _Prepared(ev_sym, ev_known, values)
+    return prepared.query(rows_s, rows_t, last=last, min_n=min_n, max_age=max_age)
 
 
-class _FilledClose:
-    """Forward-filled close looked up at (symbol, day) points only: filling the whole (S, D)
-    matrix costs a gather of S x D values per update, the points are a few thousand."""
+def _tickers_key(tickers: np.ndarray) -> tuple[int, int]:
+    arr = np.asarray(tickers).astype(str)
+    return len(arr), hash(arr.tobytes())
 
-    def __init__(self, close: np.ndarray) -> None:
-        d = close.shape[1]
-        idx = np.where(np.isfinite(close), np.arange(d, dtype=np.int32)[np.newaxis, :], 0)
+
+def _memo(data: EarningsData, key: tuple, build):  # type: ignore[no-untyped-def]
+    """Per-EarningsData cache: the facts never change once loaded, so their sorted indexes are
+    built once per universe instead of on every live update."""
+    cache = data.__dict__.setdefault("_memo", {})
+    if key not in cache:
+        cache[key] = build()
+    return cache[key]
+
+
+def _ffill_at(close: np.ndarray, sym: np.ndarray, day: np.ndarray) -> np.ndarray:
+    """Forward-filled close at (symbol, day) points; rows with a missing point are filled
+    on their own (filling the whole matrix would cost S x D per update)."""
+    vals = close[sym, day]
+    miss = np.flatnonzero(np.isnan(vals))
+    if len(miss):
+        rows = np.unique(sym[miss])
+        sub = close[rows]
+        d = sub.shape[1]
+        idx = np.where(np.isfinite(sub), np.arange(d, dtype=np.int32)[np.newaxis, :], 0)
         np.maximum.accumulate(idx, axis=1, out=idx)
-        self._close = close
-        self._last = idx
-
-    def at(self, sym: np.ndarray, day: np.ndarray) -> np.ndarray:
-        return self._close[sym, self._last[sym, day]]
+        where = np.searchsorted(rows, sym[miss])
+        vals[miss] = sub[where, idx[where, day[miss]]]
+    return vals
 
 
 # -- the features -------------------------------------------------------------------------
@@ -292,62 +331,72 @@ def _event_features(
     data: EarningsData,
     tickers: np.ndarray,
     dates: np.ndarray,
-    close_ff: _FilledClose,
+    close: np.ndarray,
     rows_s: np.ndarray,
     rows_t: np.ndarray,
 ) -> None:
     ev = data.events
     if ev.empty:
         return
-    sym = _sym_codes(tickers, ev["ticker"])
-    known = _session_no(ev["date"])
-    est = ev["eps_estimate"].to_numpy(dtype=np.float64)
-    act = ev["eps_actual"].to_numpy(dtype=np.float64)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        surprise = np.where(est != 0, (act - est) / np.abs(est), np.nan)
-        beat = np.where(np.isfinite(act) & np.isfinite(est), (act > est).astype(float), np.nan)
+
+    def build() -> dict:
+        sym = _sym_codes(tickers, ev["ticker"])
+        known = _session_no(ev["date"])
+        est = ev["eps_estimate"].to_numpy(dtype=np.float64)
+        act = ev["eps_actual"].to_numpy(dtype=np.float64)
         rev_est = ev["revenue_estimate"].to_numpy(dtype=np.float64)
         rev_act = ev["revenue_actual"].to_numpy(dtype=np.float64)
-        rev_surprise = np.where(rev_est != 0, (rev_act - rev_est) / np.abs(rev_est), np.nan)
-    stat = _window_stat
-    out[:, _COL["eps_surprise_pct"]] = stat(
-        sym, known, surprise, rows_s, rows_t, last=1, min_n=1, max_age=70
-    )
-    out[:, _COL["revenue_surprise_pct"]] = stat(
-        sym, known, rev_surprise, rows_s, rows_t, last=1, min_n=1, max_age=70
-    )
-    out[:, _COL["beat_rate_4q"]] = stat(
-        sym, known, beat, rows_s, rows_t, last=4, min_n=2, max_age=200
-    )
+        with np.errstate(invalid="ignore", divide="ignore"):
+            surprise = np.where(est != 0, (act - est) / np.abs(est), np.nan)
+            beat = np.where(np.isfinite(act) & np.isfinite(est), (act > est).astype(float), np.nan)
+            rev_surprise = np.where(rev_est != 0, (rev_act - rev_est) / np.abs(rev_est), np.nan)
+        reaction = _session_no(ev["reaction_date"])
+        keep = (sym >= 0) & (reaction >= 0)
+        return {
+            "surprise": _Prepared(sym, known, surprise),
+            "rev_surprise": _Prepared(sym, known, rev_surprise),
+            "beat": _Prepared(sym, known, beat),
+            "sym": sym[keep],
+            "reaction": reaction[keep],
+        }
 
-    # Post-earnings returns from the base day b = the day before the reaction day.
-    reaction = _day_index(dates, ev["reaction_date"])
-    base = np.where((reaction >= 1) & (reaction < len(dates)), reaction - 1, -1)
-    d = len(dates)
+    facts = _memo(data, ("events", _tickers_key(tickers)), build)
+    out[:, _COL["eps_surprise_pct"]] = facts["surprise"].query(
+        rows_s, rows_t, last=1, min_n=1, max_age=70
+    )
+    out[:, _COL["revenue_surprise_pct"]] = facts["rev_surprise"].query(
+        rows_s, rows_t, last=1, min_n=1, max_age=70
+    )
+    out[:, _COL["beat_rate_4q"]] = facts["beat"].query(rows_s, rows_t, last=4, min_n=2, max_age=200)
+
+    # Post-earnings returns from the base day b = the day before the reaction day, with b and
+    # the window's end both inside the given close history.
     day_no = _session_no(dates)
+    sym = facts["sym"]
+    reaction = np.searchsorted(day_no, facts["reaction"], side="left")  # first day >= reaction
+    d = len(dates)
+    base = reaction - 1
     ret = {}
     for horizon in (HORIZON_30D, HORIZON_12M):
         end = base + horizon
-        valid = (sym >= 0) & (base >= 0) & (end < d)
-        r = np.full(len(ev), np.nan)
+        valid = (base >= 0) & (reaction < d) & (end < d)
+        s_v, b_v, e_v = sym[valid], base[valid], end[valid]
         with np.errstate(invalid="ignore", divide="ignore"):
-            r[valid] = (
-                close_ff.at(sym[valid], end[valid]) / close_ff.at(sym[valid], base[valid]) - 1.0
-            )
-        ret[horizon] = (r, np.where(valid, day_no[np.clip(end, 0, d - 1)], -1))
-    r30, k30 = ret[HORIZON_30D]
-    r12, k12 = ret[HORIZON_12M]
+            r = _ffill_at(close, s_v, e_v) / _ffill_at(close, s_v, b_v) - 1.0
+        ret[horizon] = (s_v, day_no[e_v], r)
     age30 = CLOSE_LOOKBACK - HORIZON_30D
     age12 = CLOSE_LOOKBACK - HORIZON_12M
-    out[:, _COL["return_30d_avg"]] = stat(
-        sym, k30, r30, rows_s, rows_t, last=8, min_n=2, max_age=age30
+    s30, k30, r30 = ret[HORIZON_30D]
+    s12, k12, r12 = ret[HORIZON_12M]
+    out[:, _COL["return_30d_avg"]] = _window_stat(
+        s30, k30, r30, rows_s, rows_t, last=8, min_n=2, max_age=age30
     )
-    out[:, _COL["return_12m_avg"]] = stat(
-        sym, k12, r12, rows_s, rows_t, last=4, min_n=2, max_age=age12
+    out[:, _COL["return_12m_avg"]] = _window_stat(
+        s12, k12, r12, rows_s, rows_t, last=4, min_n=2, max_age=age12
     )
     up = np.where(np.isfinite(r30), (r30 > 0).astype(float), np.nan)
-    out[:, _COL["pattern_score"]] = 100.0 * stat(
-        sym, k30, up, rows_s, rows_t, last=8, min_n=2, max_age=age30
+    out[:, _COL["pattern_score"]] = 100.0 * _window_stat(
+        s30, k30, up, rows_s, rows_t, last=8, min_n=2, max_age=age30
     )
 
 
@@ -359,53 +408,57 @@ def _fundamental_features(
     rows_s: np.ndarray,
     rows_t: np.ndarray,
 ) -> None:
-    fu = data.fundamentals
-    if fu.empty:
+    if data.fundamentals.empty:
         return
-    fu = fu.copy()
-    fu["period_end"] = pd.to_datetime(fu["period_end"])
-    avail = pd.to_datetime(fu["available_on"], errors="coerce")
-    fu["available_on"] = avail.fillna(fu["period_end"] + pd.Timedelta(days=90))
-    fu = fu.sort_values(["ticker", "period_end"], ignore_index=True)
 
-    def col(name: str) -> np.ndarray:
-        if name not in fu.columns:
-            return np.full(len(fu), np.nan)
-        return pd.to_numeric(fu[name], errors="coerce").to_numpy(dtype=np.float64)
+    def build() -> tuple[dict[str, np.ndarray], _Prepared]:
+        fu = data.fundamentals.copy()
+        fu["period_end"] = pd.to_datetime(fu["period_end"])
+        avail = pd.to_datetime(fu["available_on"], errors="coerce")
+        fu["available_on"] = avail.fillna(fu["period_end"] + pd.Timedelta(days=90))
+        fu = fu.sort_values(["ticker", "period_end"], ignore_index=True)
 
-    rev = col("revenue")
-    gross = col("gross_profit")
-    gross = np.where(np.isfinite(gross), gross, rev - col("cost_of_revenue"))
-    invested = col("invested_capital")
-    invested = np.where(np.isfinite(invested), invested, col("total_equity") + col("total_debt"))
-    fcf = col("free_cash_flow")
-    fcf = np.where(
-        np.isfinite(fcf), fcf, col("operating_cash_flow") - np.abs(col("capital_expenditures"))
-    )
-    prev_rev = np.full(len(fu), np.nan)
-    same = fu["ticker"].to_numpy()[1:] == fu["ticker"].to_numpy()[:-1]
-    gap = (fu["period_end"].to_numpy()[1:] - fu["period_end"].to_numpy()[:-1]) / np.timedelta64(
-        1, "D"
-    )
-    prior = same & (gap >= 300) & (gap <= 430)
-    prev_rev[1:][prior] = rev[:-1][prior]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        pos_rev = np.where(rev > 0, rev, np.nan)
-        values = {
-            "gross_margin": gross / pos_rev,
-            "operating_margin": col("operating_income") / pos_rev,
-            "net_margin": col("net_income") / pos_rev,
-            "revenue_growth_yoy": np.where(prev_rev > 0, rev / prev_rev - 1.0, np.nan),
-            "roic": np.where(invested > 0, col("net_income") / invested, np.nan),
-            "fcf_margin": fcf / pos_rev,
-        }
-    sym = _sym_codes(tickers, fu["ticker"])
-    known = _session_no(fu["available_on"])
-    # One lookup of the latest known period, then gather every value from that period.
-    period_no = np.arange(len(fu), dtype=np.float64)
-    latest = _window_stat(sym, known, period_no, rows_s, rows_t, last=1, min_n=1, max_age=300)
-    has = np.isfinite(latest)
-    pick = latest[has].astype(np.int64)
+        def col(name: str) -> np.ndarray:
+            if name not in fu.columns:
+                return np.full(len(fu), np.nan)
+            return pd.to_numeric(fu[name], errors="coerce").to_numpy(dtype=np.float64)
+
+        rev = col("revenue")
+        gross = col("gross_profit")
+        gross = np.where(np.isfinite(gross), gross, rev - col("cost_of_revenue"))
+        invested = col("invested_capital")
+        invested = np.where(
+            np.isfinite(invested), invested, col("total_equity") + col("total_debt")
+        )
+        fcf = col("free_cash_flow")
+        fcf = np.where(
+            np.isfinite(fcf), fcf, col("operating_cash_flow") - np.abs(col("capital_expenditures"))
+        )
+        prev_rev = np.full(len(fu), np.nan)
+        same = fu["ticker"].to_numpy()[1:] == fu["ticker"].to_numpy()[:-1]
+        ends = fu["period_end"].to_numpy()
+        gap = (ends[1:] - ends[:-1]) / np.timedelta64(1, "D")
+        prior = same & (gap >= 300) & (gap <= 430)
+        prev_rev[1:][prior] = rev[:-1][prior]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            pos_rev = np.where(rev > 0, rev, np.nan)
+            values = {
+                "gross_margin": gross / pos_rev,
+                "operating_margin": col("operating_income") / pos_rev,
+                "net_margin": col("net_income") / pos_rev,
+                "revenue_growth_yoy": np.where(prev_rev > 0, rev / prev_rev - 1.0, np.nan),
+                "roic": np.where(invested > 0, col("net_income") / invested, np.nan),
+                "fcf_margin": fcf / pos_rev,
+            }
+        sym = _sym_codes(tickers, fu["ticker"])
+        known = _session_no(fu["available_on"])
+        return values, _Prepared(sym, known, np.zeros(len(fu)))
+
+    values, periods = _memo(data, ("fundamentals", _tickers_key(tickers)), build)
+    # One lookup of the latest known period, then every value from that period.
+    latest = periods.latest(rows_s, rows_t, max_age=300)
+    has = latest >= 0
+    pick = latest[has]
     components = []
     for name, vals in values.items():
         column = np.full(len(rows_s), np.nan)
@@ -469,34 +522,24 @@ def _transcript_features(
     tr = transcript_known_dates(data)
     if tr.empty:
         return
-    sym = _sym_codes(tickers, tr["ticker"])
-    known = tr["known_no"].to_numpy()
+
+    def build() -> _Prepared:
+        sym = _sym_codes(tickers, tr["ticker"])
+        return _Prepared(sym, tr["known_no"].to_numpy(), np.zeros(len(tr)))
+
+    calls = _memo(data, ("transcripts", _tickers_key(tickers)), build)
+    # The latest transcript per row, so a missing guidance is not replaced by an older one.
+    latest = calls.latest(rows_s, rows_t, max_age=100)
+    has = latest >= 0
     for name, column in (
         ("transcript_sentiment", "sentiment"),
         ("mgmt_confidence", "confidence"),
         ("guidance_surprise", "guidance"),
     ):
         vals = tr[column].to_numpy(dtype=np.float64)
-        # Latest transcript per row first, so a missing guidance is not replaced by an older one.
-        out[:, _COL[name]] = _latest_of(sym, known, vals, rows_s, rows_t, max_age=100)
-
-
-def _latest_of(
-    sym: np.ndarray,
-    known: np.ndarray,
-    vals: np.ndarray,
-    rows_s: np.ndarray,
-    rows_t: np.ndarray,
-    *,
-    max_age: int,
-) -> np.ndarray:
-    """Value of the newest item known by t (age <= max_age), even when that value is NaN."""
-    idx = np.arange(len(vals), dtype=np.float64)
-    latest = _window_stat(sym, known, idx, rows_s, rows_t, last=1, min_n=1, max_age=max_age)
-    res = np.full(len(rows_s), np.nan)
-    has = np.isfinite(latest)
-    res[has] = vals[latest[has].astype(np.int64)]
-    return res
+        res = np.full(len(rows_s), np.nan)
+        res[has] = vals[latest[has]]
+        out[:, _COL[name]] = res
 
 
 def earnings_features_rows(
@@ -513,7 +556,7 @@ def earnings_features_rows(
         return out
     dates = np.asarray(dates).astype("datetime64[D]")
     rows_day = _session_no(dates)[rows_t]  # ages are counted in NYSE sessions
-    _event_features(out, data, tickers, dates, _FilledClose(close), rows_s, rows_day)
+    _event_features(out, data, tickers, dates, close, rows_s, rows_day)
     _fundamental_features(out, data, tickers, dates, rows_s, rows_day)
     _transcript_features(out, data, tickers, dates, rows_s, rows_day)
     f, p = out[:, _COL["fundamental_score"]], out[:, _COL["pattern_score"]]
