@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 
 import redis
 from asgiref.sync import sync_to_async
@@ -63,11 +65,17 @@ def _load_state(user_id: int) -> AuthState | None:
     return AuthState(user.pk, user.is_active, user.tier, get_md5_hash_password(user.password))
 
 
-def _decode_cached(raw: bytes | None) -> AuthState | None:
-    return AuthState(**json.loads(raw)) if raw else None
+@dataclass(frozen=True)
+class TokenClaims:
+    user_id: int
+    expires_at: int
+    password_digest: str | None
 
 
-def _validate(raw_token: str) -> tuple[int, AccessToken]:
+@lru_cache(maxsize=20_000)
+def _decode(raw_token: str) -> TokenClaims:
+    # Signature, type and expiry checked once per distinct token (access tokens have no
+    # blacklist); callers re-check expiry on every use. Failures raise, so are never cached.
     try:
         token = AccessToken(raw_token)
     except TokenError:
@@ -76,58 +84,75 @@ def _validate(raw_token: str) -> tuple[int, AccessToken]:
         user_id = int(token[api_settings.USER_ID_CLAIM])
     except (KeyError, TypeError, ValueError):
         raise AuthError("token_not_valid", "Token contained no recognizable user") from None
-    return user_id, token
+    return TokenClaims(user_id, int(token["exp"]), token.get(api_settings.REVOKE_TOKEN_CLAIM))
 
 
-def _check(state: AuthState | None, token: AccessToken, user_id: int) -> Principal:
+def validate_token(raw_token: str) -> TokenClaims:
+    """The claims of a valid, unexpired access token; raises AuthError (no I/O)."""
+    claims = _decode(raw_token)
+    if claims.expires_at <= time.time():
+        raise AuthError("token_not_valid", "Given token not valid for any token type")
+    return claims
+
+
+def check_state(state: AuthState | None, claims: TokenClaims) -> Principal:
     # Codes and messages as simplejwt's JWTAuthentication, so both API paths answer alike.
     if state is None:
         raise AuthError("user_not_found", "User not found")
     if not state.active:
         raise AuthError("user_inactive", "User is inactive")
-    if token.get(api_settings.REVOKE_TOKEN_CLAIM) != state.password_digest:
+    if claims.password_digest != state.password_digest:
         raise AuthError("password_changed", "The user's password has been changed.")
-    return Principal(user_id=user_id, tier=state.tier, expires_at=int(token["exp"]))
+    return Principal(user_id=claims.user_id, tier=state.tier, expires_at=claims.expires_at)
+
+
+def decode_state(raw: bytes | None) -> AuthState | None:
+    return AuthState(**json.loads(raw)) if raw else None
+
+
+async def aload_state(user_id: int, cache: bool = True) -> AuthState | None:
+    """The user's state from PostgreSQL, then cached in Redis (unless Redis is known down)."""
+    state = await sync_to_async(_load_state)(user_id)
+    if state is not None and cache:
+        try:
+            await async_client().set(
+                state_key(user_id), json.dumps(asdict(state)), ex=STATE_TTL_SECONDS
+            )
+        except (redis.RedisError, OSError):
+            pass
+    return state
 
 
 async def aauthenticate(raw_token: str) -> Principal:
-    user_id, token = _validate(raw_token)
-    client = async_client()
-    state: AuthState | None = None
-    cached = True
+    claims = validate_token(raw_token)
     try:
-        state = _decode_cached(await client.get(state_key(user_id)))
+        state = decode_state(await async_client().get(state_key(claims.user_id)))
+        redis_up = True
     except (redis.RedisError, OSError):
-        cached = False
+        state, redis_up = None, False
     if state is None:
-        state = await sync_to_async(_load_state)(user_id)
-        if state is not None and cached:
-            try:
-                await client.set(
-                    state_key(user_id), json.dumps(asdict(state)), ex=STATE_TTL_SECONDS
-                )
-            except (redis.RedisError, OSError):
-                pass
-    return _check(state, token, user_id)
+        state = await aload_state(claims.user_id, cache=redis_up)
+    return check_state(state, claims)
 
 
 def authenticate(raw_token: str) -> Principal:
-    user_id, token = _validate(raw_token)
+    claims = validate_token(raw_token)
     client = sync_client()
-    state: AuthState | None = None
-    cached = True
     try:
-        state = _decode_cached(client.get(state_key(user_id)))
+        state = decode_state(client.get(state_key(claims.user_id)))
+        redis_up = True
     except redis.RedisError:
-        cached = False
+        state, redis_up = None, False
     if state is None:
-        state = _load_state(user_id)
-        if state is not None and cached:
+        state = _load_state(claims.user_id)
+        if state is not None and redis_up:
             try:
-                client.set(state_key(user_id), json.dumps(asdict(state)), ex=STATE_TTL_SECONDS)
+                client.set(
+                    state_key(claims.user_id), json.dumps(asdict(state)), ex=STATE_TTL_SECONDS
+                )
             except redis.RedisError:
                 pass
-    return _check(state, token, user_id)
+    return check_state(state, claims)
 
 
 def forget(user_id: int) -> None:

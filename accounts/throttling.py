@@ -27,7 +27,7 @@ from accounts.redis_clients import async_client, sync_client
 log = logging.getLogger(__name__)
 
 # INCR the window counter; the first hit of a window sets its expiry. Returns the new count.
-_INCR_SCRIPT = """
+INCR_SCRIPT = """
 local n = redis.call('INCR', KEYS[1])
 if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
 return n
@@ -59,13 +59,19 @@ def limit_for(tier: str | None) -> int | None:
     return limits[key]
 
 
+def window_key(ident: str, now: float) -> tuple[str, int]:
+    """(Redis key of the current window of ``ident``, Unix time the window ends)."""
+    start, reset_at = _window(now)
+    return _key(ident, start), reset_at
+
+
 def _window(now: float) -> tuple[int, int]:
     size = settings.API_RATE_WINDOW_SECONDS
     start = int(now // size) * size
     return start, start + size
 
 
-def _decide(count: int, limit: int, reset_at: int, now: float) -> RateDecision:
+def decide(count: int, limit: int, reset_at: int, now: float) -> RateDecision:
     allowed = count <= limit
     return RateDecision(
         allowed=allowed,
@@ -86,14 +92,12 @@ def hit(ident: str, limit: int) -> RateDecision | None:
     start, reset_at = _window(now)
     try:
         count = int(
-            sync_client().eval(
-                _INCR_SCRIPT, 1, _key(ident, start), settings.API_RATE_WINDOW_SECONDS
-            )
+            sync_client().eval(INCR_SCRIPT, 1, _key(ident, start), settings.API_RATE_WINDOW_SECONDS)
         )
     except redis.RedisError as exc:
         log.warning("Rate limit not counted, Redis unavailable: %s", exc)
         return None
-    return _decide(count, limit, reset_at, now)
+    return decide(count, limit, reset_at, now)
 
 
 async def ahit(ident: str, limit: int) -> RateDecision | None:
@@ -103,13 +107,13 @@ async def ahit(ident: str, limit: int) -> RateDecision | None:
     try:
         count = int(
             await async_client().eval(
-                _INCR_SCRIPT, 1, _key(ident, start), settings.API_RATE_WINDOW_SECONDS
+                INCR_SCRIPT, 1, _key(ident, start), settings.API_RATE_WINDOW_SECONDS
             )
         )
     except (redis.RedisError, OSError) as exc:
         log.warning("Rate limit not counted, Redis unavailable: %s", exc)
         return None
-    return _decide(count, limit, reset_at, now)
+    return decide(count, limit, reset_at, now)
 
 
 def client_ip(request) -> str:

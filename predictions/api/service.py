@@ -21,7 +21,7 @@ from django.db import DatabaseError
 from django.utils import timezone
 from rest_framework import status
 
-from accounts.redis_clients import async_client, sync_client
+from accounts.redis_clients import sync_client
 from core.api_errors import ApiError
 from ingestion.models import AssetType, Symbol
 from predictions.models import Prediction
@@ -134,7 +134,7 @@ def shape(
     }
 
 
-def _decode_record(symbol: str, raw: bytes | None) -> dict[str, Any] | None:
+def decode_record(symbol: str, raw: bytes | None) -> dict[str, Any] | None:
     if raw is None:
         return None
     try:
@@ -236,37 +236,21 @@ def get_prediction(symbol: str, include_features: bool = False) -> tuple[dict[st
     return _from_replies(symbol, include_features, replies)
 
 
-async def aget_cached(symbol: str, include_features: bool = False) -> dict[str, Any] | None:
-    """The cache-hit path for async callers: the body, or None on a miss or Redis error (the
-    caller then takes the PostgreSQL path). Raises 503 when the cached prediction is stale."""
-    try:
-        client = async_client()
-        if include_features:
-            async with client.pipeline(transaction=False) as pipe:
-                pipe.get(pred_key(symbol))
-                pipe.hgetall(features_key(symbol))
-                raw, feature_hash = await pipe.execute()
-        else:
-            raw, feature_hash = await client.get(pred_key(symbol)), None
-    except (redis.RedisError, OSError) as exc:
-        log.warning("Redis unavailable, reading %s from PostgreSQL: %s", symbol, exc)
-        return None
-    record = _decode_record(symbol, raw)
-    if record is None:
-        return None
-    return shape(record, features=parse_features(feature_hash) if include_features else None)
+def snapshot_features(symbol: str) -> dict[str, Any]:
+    """The features a prediction was made from, kept with its PostgreSQL row."""
+    snapshot = db_predictions([symbol], with_features=True).get(symbol) or {}
+    return parse_features(snapshot.get("features_snapshot") or {})
 
 
 def _from_replies(symbol: str, include_features: bool, replies: list) -> tuple[dict, str]:
-    record = _decode_record(symbol, replies[0])
+    record = decode_record(symbol, replies[0])
     if record is None:
         return from_database(symbol, include_features), SOURCE_DATABASE
     features = None
     if include_features:
         features = parse_features(replies[1]) if replies[1] else None
         if features is None:  # the feature hash expired: the prediction's own snapshot
-            snapshot = db_predictions([symbol], with_features=True).get(symbol) or {}
-            features = parse_features(snapshot.get("features_snapshot") or {})
+            features = snapshot_features(symbol)
     return shape(record, features=features), SOURCE_CACHE
 
 
@@ -282,9 +266,7 @@ def get_batch(symbols: list[str]) -> dict[str, Any]:
     except redis.RedisError as exc:
         log.warning("Redis unavailable, batch from PostgreSQL: %s", exc)
         cached = [None] * len(symbols)
-    records = {
-        s: r for s, raw in zip(symbols, cached, strict=True) if (r := _decode_record(s, raw))
-    }
+    records = {s: r for s, raw in zip(symbols, cached, strict=True) if (r := decode_record(s, raw))}
     missing = [s for s in symbols if s not in records]
     if missing:
         records.update(db_predictions(missing))

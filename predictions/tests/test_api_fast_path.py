@@ -8,7 +8,7 @@ from django.test import override_settings
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from core.testing import BaseTestCase
+from core.testing import BaseTransactionTestCase
 from predictions.tests.api_support import (
     access_token,
     asgi_get,
@@ -20,7 +20,10 @@ from predictions.tests.api_support import (
 SMALL = {"free": 2, "pro": 3, "enterprise": None, "anon": 50}
 
 
-class FastPathTestCase(BaseTestCase):
+class FastPathTestCase(BaseTransactionTestCase):
+    # Transactional: the fast path reads PostgreSQL from a thread pool, which only sees
+    # committed rows.
+
     def setUp(self) -> None:
         super().setUp()
         self.nvda = make_symbol("NVDA", "NVIDIA Corp")
@@ -52,6 +55,12 @@ class FastPathTestCase(BaseTestCase):
         self.redis.hset("features:NVDA", mapping={"rsi_14": "40.5", "eps_surprise": "nan"})
         answers = self.assert_same_answer("/api/prediction/NVDA", {"include_features": "true"})
         self.assertEqual(answers["fast"].json()["features"], {"rsi_14": 40.5, "eps_surprise": None})
+
+    def test_it_answers_snapshot_features_like_the_drf_view(self) -> None:
+        put_cached(self.redis, "NVDA")
+        store_prediction(self.nvda)  # no features:NVDA hash: the row's snapshot
+        answers = self.assert_same_answer("/api/prediction/NVDA", {"include_features": "1"})
+        self.assertEqual(answers["fast"].json()["features"], {"return_1d": 0.01, "rsi_14": 55.0})
 
     def test_it_falls_back_to_postgresql_on_a_miss(self) -> None:
         store_prediction(self.nvda)

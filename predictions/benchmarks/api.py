@@ -1,0 +1,367 @@
+"""``python manage.py bench api [--concurrency N] [--seconds S] --json``
+
+Load on ``GET /api/prediction/{symbol}`` against a real ASGI server process, from a SEPARATE
+load-generator process (asyncio, raw keep-alive HTTP/1.1 sockets, so the generator costs as little
+CPU as possible on a machine it shares with the server), with an enterprise user's JWT (no
+throttle). Two phases:
+
+1. cache hits: every symbol's ``pred:{SYMBOL}`` is in Redis -> ``rps``, ``p50_ms``, ``p95_ms``,
+   ``p99_ms`` (and the share of answers that really came from Redis);
+2. fallback: every ``pred:*`` key deleted -> PostgreSQL -> ``fallback_p95_ms`` (and its rps).
+
+Isolation: the benchmark re-runs itself in a child process whose database is
+``stockpred_bench_api`` (created and migrated on demand) and whose Redis is ``BENCH_REDIS_URL``
+(default db 5), so it never touches the shared development data. The data come from one real
+pipeline cycle (``predictions.pipeline.cycle.run_cycle`` with the pipeline's toy contract models)
+for 5,000 synthetic symbols.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import resource
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from core.benchmarks import Benchmark
+
+BENCH_DATABASE = "stockpred_bench_api"
+BENCH_REDIS_DEFAULT = "redis://127.0.0.1:6379/5"
+CHILD_FLAG = "BENCH_API_CHILD"
+N_SYMBOLS = 5000
+BENCH_DAY = "2025-07-08"
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+
+
+# --- shared by the api and ws benchmarks ------------------------------------------------------
+
+
+def raise_fd_limit() -> int:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+def run_in_bench_child(name: str, options: dict[str, Any], argv: list[str]) -> dict[str, Any]:
+    """Re-run ``bench NAME`` with the bench database and Redis; return its figures."""
+    env = {
+        **os.environ,
+        CHILD_FLAG: "1",
+        "DATABASE_NAME": BENCH_DATABASE,
+        "REDIS_URL": options.get("redis_url") or BENCH_REDIS_DEFAULT,
+        "DEBUG": "0",
+        "PYTHONUNBUFFERED": "1",
+        "LOG_LEVEL": "WARNING",
+    }
+    env.pop("DATABASE_URL", None)
+    cmd = [sys.executable, str(BASE_DIR / "manage.py"), "bench", name, "--json", *argv]
+    proc = subprocess.run(cmd, env=env, cwd=BASE_DIR, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"bench {name} child failed:\n{proc.stderr[-4000:]}")
+    figures = json.loads(proc.stdout)
+    for key in ("benchmark", "wall_s", "machine"):
+        figures.pop(key, None)
+    return figures
+
+
+def in_bench_child() -> bool:
+    return os.environ.get(CHILD_FLAG) == "1"
+
+
+def bench_tickers(n: int = N_SYMBOLS) -> list[str]:
+    return [f"B{i:04d}" for i in range(n)]
+
+
+def prepare_database() -> None:
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0, interactive=False)
+
+
+def bench_user(tier: str = "enterprise"):
+    from accounts.models import User
+
+    user, _ = User.objects.get_or_create(username=f"bench-{tier}", defaults={"tier": tier})
+    if user.tier != tier:
+        user.tier = tier
+        user.save()
+    return user
+
+
+def access_token_for(user) -> str:
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    return str(AccessToken.for_user(user))
+
+
+def run_pipeline_cycle(tickers: list[str], *, publish: bool = True) -> dict[str, Any]:
+    """One real prediction cycle (toy contract models) for ``tickers``; returns its summary and
+    the wall-clock time it started (for delivery latencies)."""
+    import datetime as dt
+
+    from django.conf import settings
+
+    from predictions.pipeline import runtime
+    from predictions.pipeline.cycle import run_cycle
+    from predictions.pipeline.testing import cycle_input, install_models, make_symbols
+
+    make_symbols(tickers)
+    runtime.clear_cache()
+    install_models(Path(settings.VAR_DIR) / "bench" / "models")
+    inp = cycle_input(dt.date.fromisoformat(BENCH_DAY), tickers)
+    started = time.time()
+    result, _ = run_cycle(inp, publish=publish, realise=False, record_status=False)
+    return {"started_at": started, **result.summary()}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(kind: str, port: int, workers: int = 1) -> subprocess.Popen:
+    if kind == "uvicorn":
+        cmd = [
+            sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1",
+            "--port", str(port), "--workers", str(workers), "--no-access-log", "--log-level",
+            "warning",
+        ]  # fmt: skip
+    else:
+        cmd = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "-v", "0",
+               "config.asgi:application"]  # fmt: skip
+    proc = subprocess.Popen(cmd, cwd=BASE_DIR, env=os.environ.copy())
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{kind} exited with {proc.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return proc
+        except OSError:
+            time.sleep(0.2)
+    proc.terminate()
+    raise RuntimeError(f"{kind} did not start listening on {port}")
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def percentile(sorted_values: list[float], q: float) -> float | None:
+    if not sorted_values:
+        return None
+    index = min(len(sorted_values) - 1, max(0, round(q / 100 * (len(sorted_values) - 1))))
+    return sorted_values[index]
+
+
+def ms(value: float | None) -> float | None:
+    return None if value is None else round(value * 1000, 2)
+
+
+# --- load generator (runs in its own process: python -m predictions.benchmarks.api) ----------
+
+
+async def _connection(
+    port: int, requests: list[bytes], start: float, warm_until: float, deadline: float,
+    out: dict[str, Any],
+) -> None:  # fmt: skip
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    index = random.randrange(len(requests))
+    try:
+        while True:
+            now = time.perf_counter()
+            if now >= deadline:
+                break
+            request = requests[index % len(requests)]
+            index += 1
+            writer.write(request)
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = 0
+            source = b""
+            for line in head.split(b"\r\n")[1:]:
+                name, _, value = line.partition(b":")
+                lowered = name.strip().lower()
+                if lowered == b"content-length":
+                    length = int(value)
+                elif lowered == b"x-prediction-source":
+                    source = value.strip()
+            if length:
+                await reader.readexactly(length)
+            done = time.perf_counter()
+            if now < warm_until:
+                continue
+            out["latencies"].append(done - now)
+            status = head[9:12].decode()
+            out["status"][status] = out["status"].get(status, 0) + 1
+            out["source"][source.decode()] = out["source"].get(source.decode(), 0) + 1
+    finally:
+        writer.close()
+
+
+async def _load(port: int, token: str, tickers: list[str], concurrency: int, seconds: float,
+                warmup: float) -> dict[str, Any]:  # fmt: skip
+    requests = [
+        (
+            f"GET /api/prediction/{t} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            f"Authorization: Bearer {token}\r\nConnection: keep-alive\r\n\r\n"
+        ).encode()
+        for t in tickers
+    ]
+    out: dict[str, Any] = {"latencies": [], "status": {}, "source": {}}
+    start = time.perf_counter()
+    warm_until = start + warmup
+    deadline = warm_until + seconds
+    await asyncio.gather(
+        *(_connection(port, requests, start, warm_until, deadline, out) for _ in range(concurrency))
+    )
+    latencies = sorted(out["latencies"])
+    return {
+        "requests": len(latencies),
+        "rps": round(len(latencies) / seconds, 1),
+        "p50_ms": ms(percentile(latencies, 50)),
+        "p95_ms": ms(percentile(latencies, 95)),
+        "p99_ms": ms(percentile(latencies, 99)),
+        "max_ms": ms(latencies[-1] if latencies else None),
+        "status": out["status"],
+        "source": out["source"],
+    }
+
+
+def run_load_process(port: int, token: str, tickers: list[str], concurrency: int,
+                     seconds: float, warmup: float) -> dict[str, Any]:  # fmt: skip
+    args = json.dumps(
+        {
+            "port": port,
+            "token": token,
+            "tickers": tickers,
+            "concurrency": concurrency,
+            "seconds": seconds,
+            "warmup": warmup,
+        }
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "predictions.benchmarks.api", "--loadgen"],
+        input=args, capture_output=True, text=True, cwd=BASE_DIR, check=True,
+    )  # fmt: skip
+    return json.loads(proc.stdout)
+
+
+# --- the benchmark -----------------------------------------------------------------------------
+
+
+class ApiBenchmark(Benchmark):
+    name = "api"
+    help = "Requests/s and latency of GET /api/prediction/{symbol} (cache hits and fallback)"
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--concurrency", type=int, default=32, help="Keep-alive connections")
+        parser.add_argument("--seconds", type=float, default=20.0, help="Measured seconds")
+        parser.add_argument("--fallback-seconds", type=float, default=8.0)
+        parser.add_argument("--warmup", type=float, default=2.0)
+        parser.add_argument("--server", choices=["daphne", "uvicorn"], default=default_server())
+        parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
+        parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL"))
+
+    def run(self, options: dict[str, Any]) -> dict[str, Any]:
+        if not in_bench_child():
+            argv = [
+                "--concurrency", str(options["concurrency"]), "--seconds", str(options["seconds"]),
+                "--fallback-seconds", str(options["fallback_seconds"]),
+                "--warmup", str(options["warmup"]), "--server", options["server"],
+                "--workers", str(options["workers"]),
+            ]  # fmt: skip
+            return run_in_bench_child(self.name, options, argv)
+        return self._run(options)
+
+    def _run(self, options: dict[str, Any]) -> dict[str, Any]:
+        import redis
+        from django.conf import settings
+
+        raise_fd_limit()
+        load_before = os.getloadavg()
+        prepare_database()
+        tickers = bench_tickers()
+        cycle = run_pipeline_cycle(tickers, publish=False)
+        token = access_token_for(bench_user("enterprise"))
+        client = redis.Redis.from_url(settings.REDIS_URL)
+        server = options["server"]
+        workers = options["workers"] if server == "uvicorn" else 1
+        port = free_port()
+        proc = start_server(server, port, workers)
+        try:
+            concurrency = options["concurrency"]
+            # Keep the 120 s TTL keys alive whatever the run length.
+            for ticker in tickers:
+                client.expire(f"pred:{ticker}", 3600)
+            hits = run_load_process(
+                port, token, tickers, concurrency, options["seconds"], options["warmup"]
+            )
+            deleted = client.delete(*[f"pred:{t}" for t in tickers])
+            fallback = run_load_process(
+                port, token, tickers, concurrency, options["fallback_seconds"], options["warmup"]
+            )
+        finally:
+            stop_server(proc)
+        return {
+            "rps": hits["rps"],
+            "p50_ms": hits["p50_ms"],
+            "p95_ms": hits["p95_ms"],
+            "p99_ms": hits["p99_ms"],
+            "fallback_p95_ms": fallback["p95_ms"],
+            "fallback_p50_ms": fallback["p50_ms"],
+            "fallback_rps": fallback["rps"],
+            "cache_hits": hits,
+            "fallback": {**fallback, "redis_keys_deleted": deleted},
+            "server": server,
+            "server_workers": workers,
+            "concurrency": concurrency,
+            "seconds": options["seconds"],
+            "symbols": len(tickers),
+            "data": f"one pipeline cycle (toy contract models), {cycle['n_predicted']} predictions",
+            "load_generator": "separate process, asyncio raw HTTP/1.1 keep-alive sockets",
+            "loadavg_before": [round(x, 2) for x in load_before],
+            "loadavg_after": [round(x, 2) for x in os.getloadavg()],
+        }
+
+
+def default_server() -> str:
+    """The server of worker/Procfile's ``web:`` line."""
+    try:
+        procfile = (BASE_DIR / "worker" / "Procfile").read_text()
+    except OSError:
+        return "daphne"
+    web = next((line for line in procfile.splitlines() if line.startswith("web:")), "")
+    return "uvicorn" if "uvicorn" in web else "daphne"
+
+
+BENCHMARKS = [ApiBenchmark]
+
+
+if __name__ == "__main__" and "--loadgen" in sys.argv:
+    params = json.loads(sys.stdin.read())
+    result = asyncio.run(
+        _load(
+            params["port"],
+            params["token"],
+            params["tickers"],
+            params["concurrency"],
+            params["seconds"],
+            params["warmup"],
+        )
+    )
+    print(json.dumps(result))
