@@ -17,8 +17,18 @@ LIGHTGBM = "lightgbm.txt"
 
 
 def new_version(kind: str) -> str:
-    """Sortable and unique enough for a registry of weekly retrains: v20250709-101530."""
-    return datetime.now(UTC).strftime("v%Y%m%d-%H%M%S")
+    """Sortable, e.g. v20250709-101530; a suffix keeps two trainings in one second apart."""
+    from predictions.models import ModelVersion
+
+    base = datetime.now(UTC).strftime("v%Y%m%d-%H%M%S")
+    version, n = base, 1
+    while (
+        artifact_dir(kind, version).exists()
+        or ModelVersion.objects.filter(kind=kind, version=version).exists()
+    ):
+        n += 1
+        version = f"{base}-{n}"
+    return version
 
 
 def artifact_dir(kind: str, version: str) -> Path:

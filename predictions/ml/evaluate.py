@@ -19,7 +19,9 @@ from predictions.ml import artifacts, data
 from predictions.ml.baselines import load_lightgbm
 from predictions.models import ModelVersion
 
-WARMUP_DAYS = 400  # calendar days, > 253 trading days of history
+# Calendar days of history loaded before --from: > 253 trading days for the longest window, and
+# more so exponential averages (MACD, RSI, ATR) have forgotten their start value.
+WARMUP_DAYS = 750
 
 
 def load_window(prices: Path, date_from: date | None, date_to: date | None):

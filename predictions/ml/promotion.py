@@ -97,4 +97,4 @@ def retrain(
     cand = evaluate_version(candidate, prices, start, end, loaded=loaded)
     act = evaluate_version(active, prices, start, end, loaded=loaded) if active else None
     decision = record_decision(candidate, active, cand, act, window)
-    return {"kind": kind, "candidate": candidate.version, **decision}
+    return {"kind": kind, **decision}

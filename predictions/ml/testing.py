@@ -20,13 +20,13 @@ TEST_SYMBOLS = (
 )  # fmt: skip
 
 
-def source_file() -> Path:
-    return Path(settings.SHARED_DATA_DIR) / "prices" / SOURCE_NAME
+def source_file(name: str = SOURCE_NAME) -> Path:
+    return Path(settings.SHARED_DATA_DIR) / "prices" / name
 
 
 @lru_cache(maxsize=4)
-def _rows(symbols: tuple[str, ...], start: str, end: str | None) -> pd.DataFrame:
-    frame = pd.read_csv(source_file(), dtype={"symbol": str, "exchange": str, "date": str})
+def _rows(symbols: tuple[str, ...], start: str, end: str | None, source: str) -> pd.DataFrame:
+    frame = pd.read_csv(source_file(source), dtype={"symbol": str, "exchange": str, "date": str})
     keep = frame["symbol"].isin(symbols) & (frame["date"] >= start)
     if end:
         keep &= frame["date"] <= end
@@ -39,9 +39,10 @@ def write_slice(
     start: str = "2015-01-01",
     end: str | None = None,
     name: str = "slice.csv.gz",
+    source: str = SOURCE_NAME,
 ) -> Path:
     path = Path(directory) / name
-    _rows(tuple(symbols), start, end).to_csv(path, index=False, compression="gzip")
+    _rows(tuple(symbols), start, end, source).to_csv(path, index=False, compression="gzip")
     return path
 
 

@@ -13,7 +13,6 @@ __all__ = ["weekly_retrain"]
 
 @shared_task(
     name="predictions.tasks.training.weekly_retrain",
-    queue="inference",
     time_limit=1800,
     soft_time_limit=1700,
     acks_late=False,  # a retrain killed half-way must not be redelivered and rerun blindly
@@ -23,8 +22,9 @@ def weekly_retrain(
     prices: str | None = None,
     overrides: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Retrain each kind; the candidate replaces the active version only if it passes the rule.
-    ``overrides`` (TrainOptions fields, e.g. {"max_train_rows": 20000}) let tests stay small."""
+    """Retrain each kind; the candidate replaces the active version only if it passes the
+    rule. Runs on queue ``inference`` (the beat entry routes it there). ``overrides``
+    (TrainOptions fields, e.g. {"max_train_rows": 20000}) let tests stay small."""
     from predictions.ml.fit import FitConfig
     from predictions.ml.promotion import retrain
 

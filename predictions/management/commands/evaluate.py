@@ -16,6 +16,8 @@ class Command(BaseCommand):
     help = "Evaluate a registered model (default: the active one) on any shared-format price file."
 
     def add_arguments(self, parser) -> None:
+        # The contract's --version (model version) replaces Django's program --version flag.
+        parser.conflict_handler = parser._optionals.conflict_handler = "resolve"
         parser.add_argument("--model", required=True, choices=KINDS)
         parser.add_argument("--version", default=None)
         parser.add_argument("--prices", type=Path, required=True)
