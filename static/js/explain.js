@@ -1,7 +1,21 @@
 // "Explain this prediction": POST /api/explanation/{symbol} starts a job, then GET is polled
 // for its progress until the explanation (text, key drivers, uncertainties, sources) is ready.
-const POLL_MS = 1000;
+// Every request counts against the user's API rate limit, so polling starts after the job's
+// estimated time (at most 2 s) and slows down from 1 s to 5 s between polls.
+const FIRST_POLL_MAX_MS = 2000;
+const POLL_MIN_MS = 1000;
+const POLL_MAX_MS = 5000;
 const GIVE_UP_MS = 240000;
+
+function nextDelay(polls) {
+  return Math.min(POLL_MIN_MS + polls * 500, POLL_MAX_MS);
+}
+
+function rateLimited(response, body) {
+  const wait = Number(response.headers.get("Retry-After") || 0);
+  const message = body?.error?.message || "API rate limit reached.";
+  return wait ? `${message} Try again in ${Math.ceil(wait / 60)} min.` : message;
+}
 
 const box = document.querySelector("[data-explain]");
 const button = box?.querySelector("[data-explain-button]");
@@ -93,7 +107,7 @@ async function readBody(response) {
   }
 }
 
-async function poll(started) {
+async function poll(started, polls = 0) {
   if (Date.now() - started > GIVE_UP_MS) {
     showError("The explanation is taking too long. Please try again later.");
     return;
@@ -111,7 +125,9 @@ async function poll(started) {
   } else if (response.status === 202 || body?.status === "processing" || body?.status === "queued") {
     const p = body?.progress;
     showProgress(p, p === undefined || p === null ? "Working…" : `Working… ${Math.round(Number(p) * 100)}%`);
-    setTimeout(() => poll(started), POLL_MS);
+    setTimeout(() => poll(started, polls + 1), nextDelay(polls));
+  } else if (response.status === 429) {
+    showError(rateLimited(response, body));
   } else if (response.status === 404) {
     showError(errorMessage(body, 404) || "No explanation job was found.");
   } else {
@@ -140,7 +156,10 @@ async function start() {
     showExplanation(body.explanation);
   } else if (response.status === 202 || response.status === 200) {
     showProgress(body?.progress ?? 0, "Explanation queued…");
-    setTimeout(() => poll(Date.now()), POLL_MS);
+    const estimate = Number(body?.estimated_time_sec || 1) * 1000;
+    setTimeout(() => poll(Date.now()), Math.min(Math.max(estimate, POLL_MIN_MS), FIRST_POLL_MAX_MS));
+  } else if (response.status === 429) {
+    showError(rateLimited(response, body));
   } else {
     showError(errorMessage(body, response.status));
   }

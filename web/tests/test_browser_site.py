@@ -126,6 +126,17 @@ class SiteInBrowserTests(ChannelsLiveServerTestCase):
         self.browser.run(sign_up)
         self.log_in("dana", "a-long-unusual-passphrase-42")
 
+        def autocomplete(page):
+            page.get_by_label("Search symbols").press_sequentially("micro", delay=30)
+            page.wait_for_function(
+                "document.querySelector('#symbol-suggestions option[value=\"MSFT\"]')"
+            )
+            return page.eval_on_selector_all(
+                "#symbol-suggestions option", "options => options.map(o => o.label)"
+            )
+
+        self.assertEqual(self.browser.run(autocomplete), ["Microsoft Corporation · NASDAQ"])
+
         def add_symbols(page):
             for ticker in ("AAPL", "NVDA", "MSFT"):
                 page.get_by_label("Add a symbol").fill(ticker.lower())
