@@ -92,60 +92,26 @@ class EarningsData:
 
     @classmethod
     def from_csv(cls, tickers: list[str] | np.ndarray | None = None) -> EarningsData:
-        """The same facts straight from the shared CSVs, for tests and coverage measurement when
-        the database has not been loaded. Rules where the CSVs lack a field: the release timing
-        is unknown, so ``reaction_date`` = the next trading day after ``date`` (an after-close
-        release); fundamentals become available 90 days after the period end."""
+        """The same facts straight from the shared CSVs, for tests, benchmarks and coverage
+        measurement without a loaded database. It reuses ingestion's own readers
+        (``ingestion.reference``: event merging, reaction-day rule, fundamentals lag), so the
+        values equal what ``from_db`` gives after ``load_reference_data``."""
         from django.conf import settings
 
-        from features.dataset import next_trading_days
         from features.transcripts import transcript_scores
+        from ingestion.reference.earnings import merged_events
+        from ingestion.reference.fundamentals import fundamentals_rows
 
         root = settings.SHARED_DATA_DIR
-        eps = pd.read_csv(root / "earnings" / "eps_actual_vs_estimate_1993_2025.csv")
         wanted = None if tickers is None else {str(t) for t in tickers}
+        ev = merged_events(root)
         if wanted is not None:
-            eps = eps[eps["ticker"].isin(wanted)]
-        eps = eps.drop_duplicates(["ticker", "date"], keep="last")
-        dates = pd.to_datetime(eps["date"]).to_numpy().astype("datetime64[D]")
-        inside = (dates >= np.datetime64("1990-01-01")) & (dates < np.datetime64("2030-12-01"))
-        eps, dates = eps[inside], dates[inside]
-        ev = pd.DataFrame(
-            {
-                "ticker": eps["ticker"].to_numpy(),
-                "date": dates,
-                "reaction_date": next_trading_days(dates),
-                "eps_estimate": eps["eps_estimate"].to_numpy(dtype=np.float64),
-                "eps_actual": eps["eps_actual"].to_numpy(dtype=np.float64),
-                "revenue_estimate": np.nan,
-                "revenue_actual": np.nan,
-            }
-        )
-        raw = pd.read_csv(root / "fundamentals" / "fundamentals_annual_2012_2016.csv")
-        if wanted is not None:
-            raw = raw[raw["Ticker Symbol"].isin(wanted)]
-        period_end = pd.to_datetime(raw["Period Ending"])
-        fu = pd.DataFrame(
-            {
-                "ticker": raw["Ticker Symbol"].to_numpy(),
-                "period_end": period_end.to_numpy(),
-                "available_on": (period_end + pd.Timedelta(days=90)).to_numpy(),
-                "revenue": raw["Total Revenue"].to_numpy(dtype=np.float64),
-                "gross_profit": raw["Gross Profit"].to_numpy(dtype=np.float64),
-                "cost_of_revenue": raw["Cost of Revenue"].to_numpy(dtype=np.float64),
-                "operating_income": raw["Operating Income"].to_numpy(dtype=np.float64),
-                "net_income": raw["Net Income"].to_numpy(dtype=np.float64),
-                "operating_cash_flow": raw["Net Cash Flow-Operating"].to_numpy(dtype=np.float64),
-                "capital_expenditures": raw["Capital Expenditures"].to_numpy(dtype=np.float64),
-                "free_cash_flow": np.nan,
-                "total_equity": raw["Total Equity"].to_numpy(dtype=np.float64),
-                "total_debt": (
-                    raw["Long-Term Debt"]
-                    + raw["Short-Term Debt / Current Portion of Long-Term Debt"]
-                ).to_numpy(dtype=np.float64),
-                "invested_capital": np.nan,
-            }
-        )
+            ev = ev[ev["ticker"].isin(wanted)]
+        ev = ev.assign(revenue_estimate=np.nan, revenue_actual=np.nan).reset_index(drop=True)
+        fu = pd.DataFrame(fundamentals_rows(root)).drop(columns=["raw"], errors="ignore")
+        if wanted is not None and not fu.empty:
+            fu = fu[fu["ticker"].isin(wanted)]
+        fu = fu.reset_index(drop=True)
         try:
             tr = transcript_scores()
         except FileNotFoundError:
