@@ -96,3 +96,24 @@ class DashboardTests(BaseTestCase):
         self.assertRedirects(response, "/symbol/MSFT")
         response = self.client.get(reverse("search"), {"q": "Inc"})
         self.assertContains(response, 'href="/symbol/AAPL"')
+
+
+class DashboardQueryTests(BaseTestCase):
+    def test_it_does_not_query_per_card(self):
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        symbols = [make_symbol(f"Q{i}") for i in range(12)]
+        for s in symbols:
+            save_prediction(s, prediction_payload(s.ticker))
+        self.client.login(username="bob", password=PASSWORD)
+
+        def count(n: int) -> int:
+            WatchlistItem.objects.filter(user=self.bob).delete()
+            for s in symbols[:n]:
+                WatchlistItem.objects.create(user=self.bob, symbol=s)
+            with CaptureQueriesContext(connection) as ctx:
+                self.assertEqual(self.client.get(reverse("dashboard")).status_code, 200)
+            return len(ctx.captured_queries)
+
+        self.assertEqual(count(2), count(12))
