@@ -77,6 +77,12 @@ class PredictionRecord(models.Model):
         ]
         indexes = [
             models.Index(fields=["model_type", "target_date"], name="predrecord_kind_target_idx"),
+            # Accuracy tracking looks up the few records still waiting for their outcome.
+            models.Index(
+                fields=["target_date"],
+                condition=Q(realised_at__isnull=True),
+                name="predrecord_unrealised_idx",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -4,30 +4,44 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('predictions', '0002_time_series'),
+        ("predictions", "0002_time_series"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='PipelineRun',
+            name="PipelineRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('data_date', models.DateField(help_text='Trading day t whose close the cycle predicted from')),
-                ('started_at', models.DateTimeField()),
-                ('finished_at', models.DateTimeField()),
-                ('ok', models.BooleanField(help_text='True when every stage succeeded for every symbol')),
-                ('n_symbols', models.IntegerField(default=0)),
-                ('n_earnings', models.IntegerField(default=0)),
-                ('n_predicted', models.IntegerField(default=0)),
-                ('model_versions', models.JSONField(blank=True, default=dict)),
-                ('stages_ms', models.JSONField(blank=True, default=dict)),
-                ('errors', models.JSONField(blank=True, default=list)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "data_date",
+                    models.DateField(
+                        help_text="Trading day t whose close the cycle predicted from"
+                    ),
+                ),
+                ("started_at", models.DateTimeField()),
+                ("finished_at", models.DateTimeField()),
+                (
+                    "ok",
+                    models.BooleanField(
+                        help_text="True when every stage succeeded for every symbol"
+                    ),
+                ),
+                ("n_symbols", models.IntegerField(default=0)),
+                ("n_earnings", models.IntegerField(default=0)),
+                ("n_predicted", models.IntegerField(default=0)),
+                ("model_versions", models.JSONField(blank=True, default=dict)),
+                ("stages_ms", models.JSONField(blank=True, default=dict)),
+                ("errors", models.JSONField(blank=True, default=list)),
             ],
             options={
-                'ordering': ['-started_at'],
-                'indexes': [models.Index(fields=['-started_at'], name='pipelinerun_started_idx')],
+                "ordering": ["-started_at"],
+                "indexes": [models.Index(fields=["-started_at"], name="pipelinerun_started_idx")],
             },
         ),
     ]

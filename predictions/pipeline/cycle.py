@@ -31,7 +31,7 @@ from django.utils import timezone
 from predictions.accuracy import record_realised
 from predictions.pipeline import failpoints, publisher, status, writer
 from predictions.pipeline.days import day_timestamp
-from predictions.pipeline.records import PredictionBatch, snapshot_json
+from predictions.pipeline.records import PredictionBatch, snapshot_rows
 from predictions.pipeline.routing import Routing, route
 from predictions.pipeline.runtime import (
     LoadedModel,
@@ -190,7 +190,7 @@ def _infer(
                 "quantiles": quantiles.astype(np.float64),
                 "close": close.astype(np.float64),
                 "model": model,
-                "snapshot": snapshot_json(model.features, X[valid]) if snapshots else None,
+                "snapshot": snapshot_rows(model.features, X[valid]) if snapshots else None,
             }
         )
     return parts, unserved
@@ -212,7 +212,7 @@ def _batch(
         )
 
     tickers = inp.tickers[rows]
-    snapshots: list[str | None] = []
+    snapshots: list[dict | None] = []
     for p in parts:
         snapshots.extend(p["snapshot"] or [None] * len(p["rows"]))
     contexts = [

@@ -1,19 +1,29 @@
 """Publish one ``prediction.update`` per symbol to the Channels layer (group per symbol).
 
-channels_redis' ``group_send`` costs two Redis round trips per group even when nobody listens,
-so 5,000 sequential sends would dominate a cycle. Two measures keep it cheap:
-- one pipelined ``EXISTS`` over every group key finds the groups that have subscribers (a
-  group's key only exists while a consumer is in it); only those get a ``group_send``;
-- the sends run concurrently with ``asyncio.gather`` in one event loop that lives as long as
-  the process (channels_redis keeps its connection pools per loop).
-With a sharded layer (several hosts) the pre-filter is skipped and every group is sent to.
-A consumer that joins between the check and the send gets the next cycle's update.
+channels_redis' ``group_send`` costs four Redis round trips per group, even for a group nobody
+watches; 5,000 of them per cycle take seconds (``bench pipeline`` prints the measurement). With a
+single-host channels_redis layer (this platform's), the publisher speaks the same protocol in
+bulk instead:
+
+1. ONE Lua call over every symbol's group key returns the live members (channels added within
+   ``group_expiry``) of the groups that have any - usually a handful of watched symbols;
+2. the message for each member channel is built and serialised by the layer itself
+   (``_map_channel_keys_to_connection``: same ``__asgi_channel__`` fan-in, same serializer,
+   same capacity), and
+3. ONE pipeline delivers them with channels_redis' own ``group_send`` Lua script (capacity
+   check, ZADD, EXPIRE per channel).
+
+So a cycle costs two or three round trips whatever the number of symbols and watchers. Any other
+layer (sharded, in-memory) gets plain ``group_send`` calls, run concurrently in one event loop
+that lives as long as the process (channels_redis keeps connection pools per loop).
 """
 
 from __future__ import annotations
 
 import asyncio
 import threading
+import time
+from functools import lru_cache
 from typing import Any
 
 import redis
@@ -21,9 +31,40 @@ from channels.layers import get_channel_layer
 
 from core.groups import PREDICTION_UPDATE_EVENT, prediction_group
 
+# In-flight group_send calls on the generic path: below redis-py asyncio's pool limit (100).
+SEND_CONCURRENCY = 50
+EVAL_CHUNK = 1000  # channel keys per delivery script call
+
+_LIVE_MEMBERS_LUA = """
+local out = {}
+for i = 1, #KEYS do
+    local members = redis.call('ZRANGEBYSCORE', KEYS[i], ARGV[1], '+inf')
+    if #members > 0 then
+        out[#out + 1] = i
+        out[#out + 1] = members
+    end
+end
+return out
+"""
+
+# channels_redis 4.x group_send script, verbatim in behaviour.
+_DELIVER_LUA = """
+local over_capacity = 0
+local current_time = ARGV[#ARGV - 1]
+local expiry = ARGV[#ARGV]
+for i=1,#KEYS do
+    if redis.call('ZCOUNT', KEYS[i], '-inf', '+inf') < tonumber(ARGV[i + #KEYS]) then
+        redis.call('ZADD', KEYS[i], current_time, ARGV[i])
+        redis.call('EXPIRE', KEYS[i], expiry)
+    else
+        over_capacity = over_capacity + 1
+    end
+end
+return over_capacity
+"""
+
 _loop: asyncio.AbstractEventLoop | None = None
 _loop_lock = threading.Lock()
-SEND_CONCURRENCY = 200  # in-flight group_send calls (bounds connections per pool)
 
 
 def _event_loop() -> asyncio.AbstractEventLoop:
@@ -33,28 +74,67 @@ def _event_loop() -> asyncio.AbstractEventLoop:
     return _loop
 
 
-def _layer_client(layer) -> redis.Redis | None:
-    hosts = getattr(layer, "hosts", None)
-    if not hosts or len(hosts) != 1 or not hasattr(layer, "_group_key"):
-        return None
-    host = hosts[0]
-    address = host.get("address") if isinstance(host, dict) else host
-    if not isinstance(address, str):
-        return None
+@lru_cache(maxsize=4)
+def _client(address: str) -> redis.Redis:
     return redis.Redis.from_url(address, socket_timeout=2, socket_connect_timeout=2)
 
 
-def subscribed_groups(layer, groups: list[str]) -> list[bool]:
-    client = _layer_client(layer)
-    if client is None:
-        return [True] * len(groups)
-    try:
+def _bulk_client(layer) -> redis.Redis | None:
+    """A sync client on the layer's Redis when the bulk path applies, else None."""
+    hosts = getattr(layer, "hosts", None)
+    needed = ("_group_key", "_map_channel_keys_to_connection", "group_expiry", "expiry")
+    if not hosts or len(hosts) != 1 or not all(hasattr(layer, n) for n in needed):
+        return None
+    host = hosts[0]
+    address = host.get("address") if isinstance(host, dict) else None
+    if not isinstance(address, str) or len(host) != 1:
+        return None
+    return _client(address)
+
+
+def live_members(layer, client: redis.Redis, groups: list[str]) -> dict[int, list[str]]:
+    """Index in ``groups`` -> member channel names, for the groups that have members."""
+    if not groups:
+        return {}
+    keys = [layer._group_key(g) for g in groups]
+    since = int(time.time()) - layer.group_expiry
+    reply = client.eval(_LIVE_MEMBERS_LUA, len(keys), *keys, since)
+    return {int(reply[j]) - 1: [m.decode() for m in reply[j + 1]] for j in range(0, len(reply), 2)}
+
+
+def _bulk_publish(layer, client: redis.Redis, payloads: list[dict[str, Any]]) -> int:
+    groups = [prediction_group(p["symbol"]) for p in payloads]
+    members = live_members(layer, client, groups)
+    keys: list[bytes | str] = []
+    messages: list[bytes] = []
+    capacities: list[int] = []
+    for index, channels in members.items():
+        message = {"type": PREDICTION_UPDATE_EVENT, "payload": payloads[index]}
+        _, key_to_message, key_to_capacity = layer._map_channel_keys_to_connection(
+            channels, message
+        )
+        for key, serialised in key_to_message.items():
+            keys.append(key)
+            messages.append(serialised)
+            capacities.append(key_to_capacity[key])
+    if keys:
         pipe = client.pipeline(transaction=False)
-        for group in groups:
-            pipe.exists(layer._group_key(group))
-        return [bool(x) for x in pipe.execute()]
-    finally:
-        client.close()
+        stale = int(time.time()) - int(layer.expiry)
+        for key in keys:
+            pipe.zremrangebyscore(key, 0, stale)
+        for start in range(0, len(keys), EVAL_CHUNK):
+            chunk = slice(start, start + EVAL_CHUNK)
+            pipe.eval(
+                _DELIVER_LUA,
+                len(keys[chunk]),
+                *keys[chunk],
+                *messages[chunk],
+                *capacities[chunk],
+                time.time(),
+                layer.expiry,
+            )
+        pipe.execute()
+    return len(members)
 
 
 async def _send(layer, targets: list[tuple[str, dict[str, Any]]]) -> None:
@@ -68,19 +148,15 @@ async def _send(layer, targets: list[tuple[str, dict[str, Any]]]) -> None:
 
 
 def publish(payloads: list[dict[str, Any]]) -> int:
-    """Send each payload to its symbol's group; returns the number of groups sent to."""
+    """Send each payload to its symbol's group; returns the number of groups that had
+    subscribers (bulk path) or that were sent to (generic path)."""
     layer = get_channel_layer()
     if layer is None or not payloads:
         return 0
-    groups = [prediction_group(p["symbol"]) for p in payloads]
-    targets = [
-        (group, payload)
-        for group, payload, live in zip(
-            groups, payloads, subscribed_groups(layer, groups), strict=True
-        )
-        if live
-    ]
-    if targets:
-        with _loop_lock:
-            _event_loop().run_until_complete(_send(layer, targets))
+    client = _bulk_client(layer)
+    if client is not None:
+        return _bulk_publish(layer, client, payloads)
+    targets = [(prediction_group(p["symbol"]), p) for p in payloads]
+    with _loop_lock:
+        _event_loop().run_until_complete(_send(layer, targets))
     return len(targets)

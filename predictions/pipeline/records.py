@@ -35,7 +35,7 @@ class PredictionBatch:
     data_timestamp: dt.datetime
     target_date: dt.date
     predicted_at: dt.datetime
-    features_snapshot: list[str | None] = field(default_factory=list)  # JSON text per symbol
+    features_snapshot: list[dict | None] = field(default_factory=list)  # model inputs
     earnings_context: list[str | None] = field(default_factory=list)  # JSON text or None
     _payloads: list[dict[str, Any]] | None = None
 
@@ -96,15 +96,9 @@ class PredictionBatch:
         return [json.dumps(p, separators=(",", ":")) for p in self.payloads()]
 
 
-def snapshot_json(names: list[str], X: np.ndarray) -> list[str]:
-    """Each row's model inputs as a JSON object; missing values (NaN) become null."""
+def snapshot_rows(names: list[str], X: np.ndarray) -> list[dict[str, float | None]]:
+    """Each row's model inputs as a dict (missing values -> None); the writer serialises the
+    whole list with ONE json.dumps call (the C encoder), not one call per symbol."""
     rounded = np.round(X.astype(np.float64), 6)
-    out = []
-    for row in rounded.tolist():
-        out.append(
-            json.dumps(
-                {n: (v if v == v else None) for n, v in zip(names, row, strict=True)},
-                separators=(",", ":"),
-            )
-        )
-    return out
+    values = np.where(np.isnan(rounded), None, rounded).tolist()
+    return [dict(zip(names, row, strict=True)) for row in values]

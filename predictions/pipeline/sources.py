@@ -1,6 +1,7 @@
 """Where an inference worker gets the features of a trading day.
 
-In the Celery chain the features worker has written ``features:{SYMBOL}`` hashes (contract:
+First choice: the one-value matrix of ``predictions.pipeline.handoff`` (one GET). Fallback:
+in the Celery chain the features worker has written ``features:{SYMBOL}`` hashes (contract:
 the 37 values, missing ones omitted or "nan", plus ``data_timestamp`` and ``close``). The
 inference worker reads them back for the active universe with pipelined ``HMGET`` in a fixed
 field order, so parsing is one vectorised bytes -> float conversion.
@@ -14,6 +15,7 @@ import numpy as np
 import redis
 
 from ingestion.models import AssetType, Symbol
+from predictions.pipeline import handoff
 from predictions.pipeline.cycle import CycleInput
 from predictions.pipeline.runtime import active_version
 
@@ -53,6 +55,9 @@ def from_redis(
 ) -> CycleInput:
     """Features of ``data_date`` for ``tickers`` (default: the active equity universe); symbols
     whose hash is missing or belongs to another day are left out."""
+    matrix = handoff.read_matrix(client, data_date)
+    if matrix is not None:
+        return _from_matrix(matrix, tickers)
     tickers = universe() if tickers is None else tickers
     names = feature_names() if names is None else names
     fields = [*names, "close", "data_timestamp"]
@@ -72,4 +77,23 @@ def from_redis(
         X=matrix[:, :-1].astype(np.float32),
         feature_names=list(names),
         close=matrix[:, -1],
+    )
+
+
+def _from_matrix(matrix, tickers: list[str] | None) -> CycleInput:
+    data_date, names, all_tickers, X, close = matrix
+    # The same rows the hashes hold (features.store writes "valid" symbols only): a bar on the
+    # day and every technical feature defined.
+    from features.definitions import TECHNICAL_FEATURES
+
+    tech = [i for i, name in enumerate(names) if name in set(TECHNICAL_FEATURES)]
+    rows = np.isfinite(close) & (close > 0) & np.isfinite(X[:, tech]).all(axis=1)
+    if tickers is not None:
+        rows &= np.isin(all_tickers, np.asarray(tickers, dtype=str))
+    return CycleInput(
+        data_date=data_date,
+        tickers=all_tickers[rows],
+        X=X[rows],
+        feature_names=list(names),
+        close=close[rows],
     )

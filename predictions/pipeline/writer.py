@@ -30,17 +30,21 @@ PRED_KEY = "pred:{}"
 REDIS_CHUNK = 2000  # commands per pipeline round trip: bounded memory, few round trips
 
 _WRITE_SQL = """
-WITH u AS MATERIALIZED (
-    SELECT s.id AS symbol_id, u.*
+WITH snap AS (
+    SELECT NULLIF(value, 'null'::jsonb) AS features_snapshot, ordinality AS i
+    FROM jsonb_array_elements(%(features_snapshot)s::jsonb) WITH ORDINALITY
+),
+u AS MATERIALIZED (
+    SELECT s.id AS symbol_id, u.*, snap.features_snapshot
     FROM unnest(
         %(tickers)s::text[], %(current_price)s::float8[], %(predicted_return)s::float8[],
         %(predicted_price)s::float8[], %(sigma)s::float8[], %(p10)s::float8[],
         %(p50)s::float8[], %(p90)s::float8[], %(model_type)s::text[],
-        %(model_version)s::text[], %(uncertainty_method)s::text[],
-        %(features_snapshot)s::jsonb[], %(earnings_context)s::jsonb[]
-    ) AS u(ticker, current_price, predicted_return, predicted_price, sigma, p10, p50, p90,
-           model_type, model_version, uncertainty_method, features_snapshot, earnings_context)
+        %(model_version)s::text[], %(uncertainty_method)s::text[], %(earnings_context)s::jsonb[]
+    ) WITH ORDINALITY AS u(ticker, current_price, predicted_return, predicted_price, sigma, p10,
+           p50, p90, model_type, model_version, uncertainty_method, earnings_context, i)
     JOIN ingestion_symbol s ON s.ticker = u.ticker
+    LEFT JOIN snap ON snap.i = u.i
 ),
 rec AS (
     INSERT INTO predictions_predictionrecord (
@@ -103,7 +107,10 @@ def write_postgres(batch: PredictionBatch) -> DbWriteResult:
         "model_type": batch.model_type.tolist(),
         "model_version": batch.model_version.tolist(),
         "uncertainty_method": batch.uncertainty_method.tolist(),
-        "features_snapshot": batch.features_snapshot or [None] * n,
+        # One JSON array for all symbols, split by jsonb_array_elements in the statement.
+        "features_snapshot": json.dumps(batch.features_snapshot, separators=(",", ":"))
+        if batch.features_snapshot
+        else None,
         "earnings_context": batch.earnings_context or [None] * n,
         "data_timestamp": batch.data_timestamp,
         "target_date": batch.target_date,

@@ -121,3 +121,19 @@ def test_it_publishes_one_update_to_each_watched_symbol_group(platform):
     assert message["type"] == "prediction.update"
     assert message["payload"]["symbol"] == "S007"
     assert set(message["payload"]) == KEYS
+
+
+def test_it_delivers_to_a_channel_watching_several_symbols(platform):
+    layer = channel_layers.make_backend(DEFAULT_CHANNEL_LAYER)
+    loop = asyncio.new_event_loop()
+    channel = loop.run_until_complete(layer.new_channel())
+    for ticker in ("S010", "S011"):
+        loop.run_until_complete(layer.group_add(prediction_group(ticker), channel))
+    result, _ = run_cycle(cycle_input(DAY, TICKERS), redis_client=platform)
+    received = {
+        loop.run_until_complete(asyncio.wait_for(layer.receive(channel), 5))["payload"]["symbol"]
+        for _ in range(2)
+    }
+    loop.run_until_complete(layer.flush())
+    loop.close()
+    assert result.published == 2 and received == {"S010", "S011"}

@@ -1,0 +1,315 @@
+"""``python manage.py bench pipeline --symbols 5000 [--cycles 10] --json``: full live cycles.
+
+Each cycle is what the Celery chain does for one trading day, run in-process stage by stage
+against the real services (PostgreSQL, Redis, the Channels layer):
+
+    ingest          validate + store the day's bars (``ingestion.pipeline.ingest_frame``)
+    features        ``FeatureEngine.update`` + ``features.store.write_live`` (Redis hashes)
+    handoff         the whole feature matrix as one Redis value (``pipeline.handoff``)
+    read_features   the inference worker reading it back (``sources.from_redis``)
+    realise         accuracy: outcomes of the previous day's predictions
+    route           earnings calendar -> earnings / normal model
+    inference       ONNX Runtime, batches of the measured size
+    write_postgres  one INSERT ... SELECT unnest(...) statement (Prediction upsert + history)
+    write_redis     pred:{SYMBOL} for every symbol, pipelined
+    publish         prediction.update to every watched symbol group
+
+Universe: the first N symbols (alphabetical) of ``us_stocks_daily_last500_asof_2025-07-09``
+(7,391 real symbols); the last ``--cycles`` trading days of the file are replayed after a
+feature warm-up on the days before. Isolation: a scratch database ``bench_pipeline`` (created
+from the migrations, dropped afterwards) and its own Redis database (``--redis-url``), so the
+running platform's data and live WebSocket groups are never touched. Models: the platform's
+ACTIVE trained versions when there are (their artifacts are served read-only), else the toy
+contract model (``predictions.pipeline.toy_model``) - the output says which.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import redis
+from django.conf import settings
+from django.db import connection
+from django.test import override_settings
+
+from core.benchmarks import Benchmark
+
+PRICES = "prices/us_stocks_daily_last500_asof_2025-07-09.csv.gz"
+STAGES = (
+    "ingest",
+    "features",
+    "handoff",
+    "read_features",
+    "realise",
+    "route",
+    "inference",
+    "write_postgres",
+    "write_redis",
+    "publish",
+)
+
+
+def _percentile(values: list[float], q: float) -> float:
+    return float(np.percentile(np.array(values), q, method="linear"))
+
+
+def _active_trained_models() -> dict[str, dict[str, Any]]:
+    """The platform's active versions whose artifact exists (read before switching databases)."""
+    from predictions.models import ModelVersion
+
+    found = {}
+    try:
+        for mv in ModelVersion.objects.filter(status="active"):
+            if (Path(mv.artifact_path) / "model.onnx").exists():
+                found[mv.kind] = {
+                    "version": mv.version,
+                    "artifact_path": mv.artifact_path,
+                    "metadata": mv.metadata,
+                }
+    except Exception:  # the dev database may not be migrated yet
+        return {}
+    return found
+
+
+def _day_frame(panel, col: int) -> pd.DataFrame:
+    close = panel.close[:, col]
+    ok = np.isfinite(close)
+    day = np.datetime64(panel.dates[col], "s")
+    return pd.DataFrame(
+        {
+            "symbol": panel.tickers[ok].astype(object),
+            "exchange": np.full(int(ok.sum()), "", dtype=object),
+            "date": np.full(int(ok.sum()), day),
+            **{f: getattr(panel, f)[ok, col] for f in ("open", "high", "low", "close", "volume")},
+        }
+    )
+
+
+class PipelineBenchmark(Benchmark):
+    name = "pipeline"
+    help = "Full live cycles (ingest -> features -> route -> inference -> dual write -> publish)"
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--symbols", type=int, default=5000)
+        parser.add_argument("--cycles", type=int, default=10)
+        parser.add_argument("--watchers", type=int, default=100, help="symbol groups watched")
+        parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/12")
+        parser.add_argument("--database", default="bench_pipeline")
+
+    def run(self, options: dict[str, Any]) -> dict[str, Any]:
+        url = options["redis_url"]
+        if redis.Redis.from_url(url).connection_pool.connection_kwargs.get("db", 0) == 0:
+            raise SystemExit("--redis-url must not be database 0 (the running platform's)")
+        trained = _active_trained_models()
+        creation = connection.creation
+        connection.settings_dict.setdefault("TEST", {})["NAME"] = options["database"]
+        old_name = connection.settings_dict["NAME"]
+        creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
+        client = redis.Redis.from_url(url)
+        client.flushdb()
+        layers = {
+            "default": {
+                "BACKEND": "channels_redis.core.RedisChannelLayer",
+                "CONFIG": {"hosts": [url], "capacity": 5000, "expiry": 30},
+            }
+        }
+        try:
+            with override_settings(REDIS_URL=url, CHANNEL_LAYERS=layers):
+                return self._cycles(options, client, trained)
+        finally:
+            client.flushdb()
+            creation.destroy_test_db(old_name, verbosity=0)
+
+    def _cycles(self, options, client: redis.Redis, trained) -> dict[str, Any]:
+        from channels import DEFAULT_CHANNEL_LAYER
+        from channels.layers import channel_layers
+
+        from core.groups import prediction_group
+        from features import store
+        from features.earnings import EarningsData
+        from features.live import DayBars, FeatureEngine
+        from features.panel import Panel
+        from ingestion.models import EarningsEvent
+        from ingestion.pipeline import ingest_frame
+        from ingestion.storage import ensure_symbols, forget_symbol_cache
+        from predictions.models import ModelVersion
+        from predictions.pipeline import handoff, runtime, sources
+        from predictions.pipeline.cycle import run_cycle
+        from predictions.pipeline.testing import install_models
+
+        t0 = time.perf_counter()
+        panel = Panel.from_csv(settings.SHARED_DATA_DIR / PRICES)
+        n = min(options["symbols"], len(panel.tickers))
+        panel = panel.select(np.sort(panel.tickers)[:n])
+        tickers = panel.tickers
+        cycles = min(options["cycles"], len(panel.dates) - 300)
+        first = len(panel.dates) - cycles
+        setup: dict[str, float] = {"csv_load_s": round(time.perf_counter() - t0, 2)}
+
+        # --- untimed setup: symbols, the day before the first cycle, events, models, state ----
+        t = time.perf_counter()
+        forget_symbol_cache()
+        ensure_symbols(tickers)
+        ingest_frame(_day_frame(panel, first - 1), provider="replay", mode="backfill")
+        earnings = EarningsData.from_csv(tickers)
+        events = earnings.events
+        lo, hi = panel.dates[first - 1], panel.dates[-1] + np.timedelta64(10, "D")
+        events = events[(events["reaction_date"] >= lo) & (events["reaction_date"] <= hi)]
+        ids = ensure_symbols(tickers)
+        EarningsEvent.objects.bulk_create(
+            [
+                EarningsEvent(
+                    symbol_id=ids[row.ticker],
+                    date=pd.Timestamp(row.date).date(),
+                    reaction_date=pd.Timestamp(row.reaction_date).date(),
+                    eps_estimate=None if np.isnan(row.eps_estimate) else row.eps_estimate,
+                    source="bench",
+                )
+                for row in events.itertuples()
+            ],
+            ignore_conflicts=True,
+        )
+        if set(trained) == {"normal", "earnings"}:
+            for kind, info in trained.items():
+                ModelVersion.objects.create(kind=kind, status="active", **info)
+            models_used = {k: f"trained {v['version']}" for k, v in trained.items()}
+        else:
+            install_models(Path(settings.VAR_DIR) / "bench" / "models", "bench")
+            models_used = {k: "toy contract model" for k in ("normal", "earnings")}
+        runtime.clear_cache()
+        loaded = {kind: runtime.get_model(kind) for kind in ("normal", "earnings")}
+        engine = FeatureEngine(earnings)
+        engine.full(panel.until(panel.dates[first - 1]))
+        setup["setup_s"] = round(time.perf_counter() - t, 2)
+
+        # Watchers: channels in symbol groups, as Daphne adds them for WebSocket clients.
+        rng = np.random.default_rng(0)
+        watched = rng.choice(tickers, size=min(options["watchers"], n), replace=False)
+        watch_layer = channel_layers.make_backend(DEFAULT_CHANNEL_LAYER)
+        loop = asyncio.new_event_loop()
+        for ticker in watched:
+            channel = loop.run_until_complete(watch_layer.new_channel())
+            loop.run_until_complete(watch_layer.group_add(prediction_group(str(ticker)), channel))
+
+        cycle_ms: list[float] = []
+        stages: dict[str, list[float]] = {s: [] for s in STAGES}
+        shares, predicted, errors = [], [], []
+        for col in range(first, len(panel.dates)):
+            day = pd.Timestamp(panel.dates[col]).date()
+            started = time.perf_counter()
+            t = time.perf_counter()
+            ingest_frame(_day_frame(panel, col), provider="replay", mode="live")
+            stages["ingest"].append((time.perf_counter() - t) * 1000)
+            t = time.perf_counter()
+            bars = DayBars(
+                date=day,
+                tickers=tickers,
+                **{
+                    f: getattr(panel, f)[:, col] for f in ("open", "high", "low", "close", "volume")
+                },
+            )
+            live = engine.update(bars)
+            store.write_live(live, client)
+            stages["features"].append((time.perf_counter() - t) * 1000)
+            t = time.perf_counter()
+            handoff.write_matrix(client, live)
+            stages["handoff"].append((time.perf_counter() - t) * 1000)
+            t = time.perf_counter()
+            inp = sources.from_redis(client, day, tickers=tickers.tolist())
+            stages["read_features"].append((time.perf_counter() - t) * 1000)
+            result, _ = run_cycle(inp, redis_client=client)
+            cycle_ms.append((time.perf_counter() - started) * 1000)
+            for name, ms in result.stages_ms.items():
+                stages[name].append(ms)
+            shares.append(result.n_earnings / max(result.n_symbols, 1))
+            predicted.append(result.n_predicted)
+            errors.extend(result.errors)
+
+        publish = self._publish_measurement(tickers, loop)
+        loop.run_until_complete(watch_layer.flush())
+        loop.close()
+        return {
+            "symbols": int(n),
+            "cycles": len(cycle_ms),
+            "days": [str(d) for d in panel.dates[first:]],
+            "cycle_p50_ms": round(_percentile(cycle_ms, 50), 1),
+            "cycle_p95_ms": round(_percentile(cycle_ms, 95), 1),
+            "cycle_max_ms": round(max(cycle_ms), 1),
+            "cycles_ms": [round(x, 1) for x in cycle_ms],
+            "stages_ms": {s: round(statistics.median(v), 1) for s, v in stages.items() if v},
+            "symbols_per_s": round(n / (statistics.median(cycle_ms) / 1000), 0),
+            "predicted_per_cycle": predicted,
+            "earnings_share": round(float(np.mean(shares)), 5),
+            "earnings_routed_per_cycle": [round(s * n) for s in shares],
+            "models": models_used,
+            "inference": {
+                kind: {
+                    "provider": m.provider,
+                    "intra_op_threads": settings.ORT_INTRA_OP_THREADS,
+                    "batch_size": m.batch.as_dict(),
+                }
+                for kind, m in loaded.items()
+            },
+            "publish": publish,
+            "watched_groups": len(watched),
+            "errors": sorted(set(errors))[:10],
+            **setup,
+            "pid": os.getpid(),
+        }
+
+    def _publish_measurement(self, tickers: np.ndarray, loop) -> dict[str, Any]:
+        """Why the publisher speaks the protocol in bulk: plain ``group_send`` to EVERY symbol
+        group (concurrently in one loop; and one by one for the first 500) against the bulk
+        path's live-member lookup over all groups."""
+        from channels import DEFAULT_CHANNEL_LAYER
+        from channels.layers import channel_layers
+
+        from core.groups import PREDICTION_UPDATE_EVENT, prediction_group
+        from predictions.pipeline import publisher
+
+        layer = channel_layers.make_backend(DEFAULT_CHANNEL_LAYER)
+        message = {"type": PREDICTION_UPDATE_EVENT, "payload": {"symbol": "X"}}
+        groups = [prediction_group(str(t)) for t in tickers]
+
+        async def gather_all() -> None:
+            sem = asyncio.Semaphore(publisher.SEND_CONCURRENCY)
+
+            async def one(g: str) -> None:
+                async with sem:
+                    await layer.group_send(g, message)
+
+            await asyncio.gather(*(one(g) for g in groups))
+
+        async def sequential(k: int) -> None:
+            for g in groups[:k]:
+                await layer.group_send(g, message)
+
+        loop.run_until_complete(sequential(10))  # connect the pool
+        t = time.perf_counter()
+        loop.run_until_complete(gather_all())
+        gather_ms = (time.perf_counter() - t) * 1000
+        t = time.perf_counter()
+        loop.run_until_complete(sequential(500))
+        seq_ms = (time.perf_counter() - t) * 1000
+        client = publisher._bulk_client(layer)
+        t = time.perf_counter()
+        members = publisher.live_members(layer, client, groups) if client else {}
+        lookup_ms = (time.perf_counter() - t) * 1000
+        loop.run_until_complete(layer.flush())
+        return {
+            "group_send_all_groups_gather_ms": round(gather_ms, 1),
+            "group_send_sequential_500_groups_ms": round(seq_ms, 1),
+            "bulk_live_member_lookup_ms": round(lookup_ms, 1),
+            "groups": len(groups),
+            "watched_found": len(members),
+        }
+
+
+BENCHMARKS = [PipelineBenchmark]
