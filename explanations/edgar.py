@@ -166,9 +166,14 @@ SECTION_TITLES = {"10-K": "Item 1A. Risk Factors", "10-Q": "Item 2. MD&A"}
 
 def html_to_text(html: str) -> str:
     """Visible text with one block element per line (tables and hidden XBRL headers dropped)."""
-    from bs4 import BeautifulSoup
+    import warnings
 
-    soup = BeautifulSoup(html, "lxml")
+    from bs4 import BeautifulSoup, XMLParsedAsHTMLWarning
+
+    # Inline-XBRL documents are XHTML with an XML declaration; the HTML parser reads them fine.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)
+        soup = BeautifulSoup(html, "lxml")
     for tag in soup(["script", "style", "head", "ix:header"]):
         tag.decompose()
     for tag in soup.find_all(style=re.compile(r"display:\s*none", re.I)):

@@ -7,6 +7,7 @@ is located through the package's import spec without importing it.
 
 from __future__ import annotations
 
+import atexit
 import importlib.util
 import threading
 from collections.abc import Iterator
@@ -48,6 +49,8 @@ def get_llama():
                     seed=1234,
                     verbose=False,
                 )
+                # Free the model before interpreter teardown (its __del__ fails late).
+                atexit.register(_llama.close)
     return _llama
 
 

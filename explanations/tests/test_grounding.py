@@ -1,0 +1,126 @@
+"""The grounding check: invented numbers, unknown metrics and promises fail; faithful text,
+whatever its rounding and notation, passes; the template passes by construction."""
+
+from __future__ import annotations
+
+from explanations.facts import Fact, Facts
+from explanations.grounding import check
+from explanations.template import render
+
+FACTS = [
+    Fact("symbol", "symbol", "NVDA", "text"),
+    Fact("model_version", "model version", "v2.1", "text"),
+    Fact("predicted_return_1d", "predicted 1-day return", 0.0123, "return"),
+    Fact("current_price", "current price", 150.55, "price"),
+    Fact("predicted_price", "predicted price", 152.40, "price"),
+    Fact("p10", "p10", -0.010, "return"),
+    Fact("p90", "p90", 0.035, "return"),
+    Fact("interval_level", "interval", 0.80, "return"),
+    Fact("rsi_14", "RSI", 62.5, "number"),
+    Fact("volatility_20d", "volatility", 0.42, "return"),
+    Fact("dollar_volume", "dollar volume", 1.52e9, "number"),
+    Fact("data_date", "data as of", "2025-07-09", "date"),
+]
+
+
+def test_it_accepts_faithful_text_in_any_rounding_and_notation():
+    text = (
+        "NVDA (model v2.1) is predicted to rise 1.2% (+1.23%, or 0.0123 as a fraction) from "
+        "$150.55 to $152.4. The 80% interval (p10-p90) runs from -1.0% to +3.5%. The RSI 14 "
+        "reading is 62.5, 20-day volatility is 42%, dollar volume $1.5B, data as of 2025-07-09."
+    )
+    result = check(text, FACTS)
+    assert result.passed, result.problems
+    assert result.numbers_checked >= 9
+
+
+def test_it_rejects_invented_numbers():
+    result = check("NVDA is predicted to rise 4.7% to $160.00.", FACTS)
+    assert not result.passed
+    assert "number '4.7%' matches no fact" in result.problems
+    assert "number '$160.00' matches no fact" in result.problems
+
+
+def test_it_rejects_a_wrong_sign():
+    result = check("The model expects a move of -1.23%.", FACTS)
+    assert result.problems == ["number '-1.23%' matches no fact"]
+
+
+def test_it_rejects_rounding_beyond_the_shown_precision():
+    # 1.23% shown as 1.25% is not a rounding of the fact.
+    assert not check("A rise of 1.25% is expected.", FACTS).passed
+    assert check("A rise of 1.23% is expected.", FACTS).passed
+
+
+def test_it_rejects_invented_dates_and_years():
+    result = check("Data as of 2024-01-02, similar to 2019.", FACTS)
+    assert "date '2024-01-02' matches no fact" in result.problems
+    assert "year '2019' matches no fact" in result.problems
+
+
+def test_it_accepts_numbers_quoted_from_the_retrieved_excerpts():
+    text = "Management said revenue grew 12% in 2019."
+    assert not check(text, FACTS).passed
+    assert check(text, FACTS, ["In 2019 revenue grew 12% on data-center demand."]).passed
+
+
+def test_it_rejects_metrics_that_are_not_among_the_facts():
+    result = check("Its P/E ratio and EPS look attractive next to its MACD.", FACTS)
+    assert not result.passed
+    assert "metric 'P/E ratio' is not among the facts" in result.problems
+    assert "metric 'EPS' is not among the facts" in result.problems
+    assert "metric 'MACD' is not among the facts" in result.problems
+    assert check("Its RSI and volatility are elevated.", FACTS).passed
+
+
+def test_it_rejects_promises_and_recommendations():
+    for text, label in [
+        ("NVDA will rise tomorrow.", "promised direction"),
+        ("A gain is guaranteed.", "guarantee"),
+        ("It is definitely going up.", "certainty"),
+        ("This is a strong buy.", "recommendation"),
+        ("You should sell now.", "recommendation"),
+        ("A risk-free trade.", "certainty"),
+    ]:
+        result = check(text, FACTS)
+        assert not result.passed, text
+        assert any(p.startswith(label) for p in result.problems), (text, result.problems)
+    # Neutral wording of the same forecast is fine; "sell-side" is not a recommendation.
+    assert check("NVDA is predicted to rise, per sell-side style models.", FACTS).passed
+
+
+def test_it_rejects_empty_text():
+    assert check("   ", FACTS).problems == ["empty text"]
+
+
+def test_it_passes_the_template_explanation():
+    facts = Facts(
+        symbol="NVDA",
+        prediction={
+            "current_price": 150.55,
+            "predicted_return_1d": -0.0042,
+            "predicted_price": 149.92,
+            "p10": -0.031,
+            "p50": -0.004,
+            "p90": 0.022,
+            "model_type": "earnings_day",
+            "model_version": "e2025.07",
+            "data_timestamp": "2025-07-09T00:00:00Z",
+            "predicted_at": "2025-07-09T21:00:00Z",
+        },
+        features={"return_20d": 0.082, "volatility_20d": 0.42},
+        earnings={"announcement_date": "2025-07-09", "eps_estimate": 1.01},
+        drivers=[
+            {
+                "feature": "return_20d",
+                "label": "20-day momentum",
+                "value": 0.082,
+                "contribution": -0.0021,
+                "text": "20-day momentum +8.20% (moves the forecast down by 0.21%)",
+            }
+        ],
+    )
+    text = render(facts)
+    result = check(text, facts.all())
+    assert result.passed, (text, result.problems)
+    assert "fall 0.42%" in text
