@@ -117,3 +117,12 @@ class DashboardQueryTests(BaseTestCase):
             return len(ctx.captured_queries)
 
         self.assertEqual(count(2), count(12))
+
+
+class EmptyDashboardTests(BaseTestCase):
+    def test_it_says_when_there_are_no_predictions_yet(self):
+        self.client.login(username="charlie", password=PASSWORD)
+        page = self.client.get(reverse("dashboard"))
+        self.assertContains(page, "No predictions yet")
+        self.assertNotContains(page, "Predictions are stale")
+        self.assertContains(page, "Your watchlist is empty")
