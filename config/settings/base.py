@@ -146,6 +146,18 @@ REPLAY_PRICES_FILE = Path(
     )
 )
 REPLAY_PERIOD_SECONDS = env_float("REPLAY_PERIOD_SECONDS", 5.0, minimum=0.1)
+# Ingestion (ingestion app): replay clock start, yfinance batching/backoff/cache, live beat entry.
+REPLAY_START_DATE = env_str("REPLAY_START_DATE", "2024-07-10")  # first day the clock emits
+YFINANCE_BATCH_SIZE = env_int("YFINANCE_BATCH_SIZE", 100, minimum=1)
+YFINANCE_MAX_RETRIES = env_int("YFINANCE_MAX_RETRIES", 4, minimum=0)
+YFINANCE_BACKOFF_SECONDS = env_float("YFINANCE_BACKOFF_SECONDS", 2.0, minimum=0.0)
+YFINANCE_REFRESH_DAYS = env_int("YFINANCE_REFRESH_DAYS", 5, minimum=0)
+YFINANCE_CACHE_DIR = Path(env_str("YFINANCE_CACHE_DIR", str(VAR_DIR / "cache" / "yfinance")))
+CELERY_BEAT_SCHEDULE["ingestion-live-cycle"] = {
+    "task": "ingestion.tasks.live_cycle",
+    "schedule": REPLAY_PERIOD_SECONDS,
+    "options": {"queue": "ingest", "expires": REPLAY_PERIOD_SECONDS},
+}
 MODELS_DIR = Path(env_str("MODELS_DIR", str(VAR_DIR / "models")))
 PREDICTION_STALE_SECONDS = env_int("PREDICTION_STALE_SECONDS", 600, minimum=1)
 PREDICTION_RETENTION_DAYS = env_int("PREDICTION_RETENTION_DAYS", 90, minimum=1)

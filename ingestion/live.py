@@ -1,0 +1,95 @@
+"""The live cycle: one step of new quotes for every symbol, validated and stored.
+
+Replay (the default): a clock in Redis, ``replay:date`` = ISO date of the last emitted trading
+day, advances one trading day of the replay file per cycle and emits that day's bars for every
+symbol as the current quotes. Unset, it starts at ``REPLAY_START_DATE`` (first file day on or
+after it); at the end of the file it wraps to that start again, so a demo keeps moving (re-emitted
+days are stored as ``unchanged``). The key only advances after the bars are stored, so a failed
+cycle is retried on the same day. A Redis lock keeps two cycles from overlapping.
+
+yfinance: fetches the last few days for every active symbol (the provider's cache keeps this to
+the recent tail) and reports the newest trading day received.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+import numpy as np
+import redis
+from django.conf import settings
+
+from ingestion.models import IngestionRun
+from ingestion.pipeline import ingest_frame
+from ingestion.providers import BarQuery, get_provider
+from ingestion.providers.replay import ReplayProvider
+
+log = logging.getLogger(__name__)
+
+REPLAY_KEY = "replay:date"
+LOCK_KEY = "replay:lock"
+
+
+def redis_client() -> redis.Redis:
+    return redis.Redis.from_url(settings.REDIS_URL, decode_responses=True)
+
+
+def next_replay_day(days: np.ndarray, current: str | None, start: str) -> np.datetime64:
+    """The file day after ``current`` (or the first on/after ``start``), wrapping at the end."""
+    first = int(np.searchsorted(days, np.datetime64(start, "D")))
+    if first >= len(days):
+        first = 0
+    if not current:
+        return days[first]
+    i = int(np.searchsorted(days, np.datetime64(current, "D"), side="right"))
+    if i >= len(days):
+        log.info("replay clock reached the end of the file (%s); wrapping to %s", current, start)
+        return days[first]
+    return days[i]
+
+
+def replay_cycle(
+    client: redis.Redis | None = None, provider: ReplayProvider | None = None
+) -> dict[str, Any]:
+    client = client or redis_client()
+    provider = provider or ReplayProvider()
+    lock = client.lock(LOCK_KEY, timeout=120, blocking_timeout=0)
+    if not lock.acquire(blocking=False):
+        return {"skipped": "another live cycle is running"}
+    try:
+        day = next_replay_day(provider.days(), client.get(REPLAY_KEY), settings.REPLAY_START_DATE)
+        bars = provider.day_bars(day)
+        summary = ingest_frame(
+            bars,
+            provider="replay",
+            mode=IngestionRun.Mode.LIVE,
+            params={"date": str(day), "file": str(provider.file)},
+        )
+        client.set(REPLAY_KEY, str(day))
+        summary["trading_date"] = str(day)
+        return summary
+    finally:
+        lock.release()
+
+
+def yfinance_cycle(provider=None) -> dict[str, Any]:
+    provider = provider or get_provider("yfinance")
+    today = dt.date.today()
+    query = BarQuery(start=today - dt.timedelta(days=7), end=today)
+    bars = provider.fetch(query)
+    summary = ingest_frame(
+        bars, provider="yfinance", mode=IngestionRun.Mode.LIVE, params={"end": str(today)}
+    )
+    summary["provider_report"] = provider.report()
+    summary["trading_date"] = (
+        str(bars["date"].max().date()) if len(bars) else None  # newest day received
+    )
+    return summary
+
+
+def live_cycle() -> dict[str, Any]:
+    if settings.MARKET_DATA_PROVIDER == "yfinance":
+        return yfinance_cycle()
+    return replay_cycle()

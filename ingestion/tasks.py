@@ -1,0 +1,38 @@
+"""Celery task of the live cycle: ``ingestion.tasks.live_cycle`` (queue ingest, beat every
+``REPLAY_PERIOD_SECONDS``; entry ``ingestion-live-cycle`` in settings)."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from django.db import transaction
+
+from ingestion.live import live_cycle as run_live_cycle
+
+log = logging.getLogger(__name__)
+
+
+@shared_task(
+    name="ingestion.tasks.live_cycle",
+    queue="ingest",
+    time_limit=120,
+    soft_time_limit=90,
+    acks_late=True,
+)
+def live_cycle() -> dict:
+    """One live step (replay day or yfinance quotes): validate, store, then hand the trading
+    date to the feature engine once the bars are committed."""
+    from config.celery_app import app
+
+    with transaction.atomic():
+        summary = run_live_cycle()
+        day = summary.get("trading_date")
+        if day:
+            transaction.on_commit(
+                lambda: app.send_task(
+                    "features.tasks.update_features", args=[day], queue="features"
+                )
+            )
+    log.info("live cycle: %s", summary)
+    return summary
