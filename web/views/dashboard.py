@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from web import api_tokens, watchlist
@@ -32,6 +33,7 @@ def _watchlist_partial(request: HttpRequest, form: WatchlistAddForm | None = Non
 
 
 @login_required
+@never_cache  # embeds a personal WebSocket token
 def dashboard(request: HttpRequest) -> HttpResponse:
     context = {
         "cards": _cards(request),

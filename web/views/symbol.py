@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
 
 from ingestion.models import Symbol
 from web import api_tokens, symbol_data, watchlist
@@ -12,6 +13,7 @@ from web.feature_table import feature_rows
 from web.snapshots import latest_prediction
 
 
+@never_cache  # live figures, and a personal WebSocket token for logged-in users
 def symbol_page(request: HttpRequest, ticker: str) -> HttpResponse:
     canonical = ticker.upper()
     if ticker != canonical:
