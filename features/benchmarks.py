@@ -34,6 +34,12 @@ class FeaturesBenchmark(Benchmark):
     def add_arguments(self, parser) -> None:
         parser.add_argument("--symbols", type=int, default=5000)
         parser.add_argument("--repeat", type=int, default=5)
+        parser.add_argument(
+            "--redis-url",
+            default="",
+            help="Also time the Redis write of the update into this Redis database "
+            "(its features:* keys are deleted afterwards); never the platform's db 0 in use",
+        )
 
     def run(self, options: dict[str, Any]) -> dict[str, Any]:
         t0 = time.perf_counter()
@@ -65,7 +71,28 @@ class FeaturesBenchmark(Benchmark):
             t = time.perf_counter()
             live = fresh.update(bars)
             inc_times.append(time.perf_counter() - t)
+        extra: dict[str, Any] = {}
+        if options["redis_url"]:
+            import redis
+
+            from features import store
+
+            conn = redis.Redis.from_url(options["redis_url"])
+            write_times = []
+            for _ in range(options["repeat"]):
+                t = time.perf_counter()
+                written = store.write_live(live, conn)
+                write_times.append(time.perf_counter() - t)
+            extra = {
+                "redis_write_ms": round(statistics.median(write_times) * 1000, 1),
+                "redis_symbols_written": written,
+            }
+            for key in conn.scan_iter("features:*", count=5000):
+                conn.delete(key)
+            for key in conn.scan_iter("earnings_*", count=5000):
+                conn.delete(key)
         return {
+            **extra,
             "symbols": n,
             "days": len(history.dates),
             "full_ms": round(statistics.median(full_times) * 1000, 1),

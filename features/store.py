@@ -1,7 +1,7 @@
 """Redis feature store: ``features:{SYMBOL}``, ``earnings_flag:{SYMBOL}``,
 ``earnings_analysis:{SYMBOL}`` (architecture 2.2, CONTRACTS "Live").
 
-* ``features:{SYMBOL}`` — hash, TTL 300 s: the 37 features (missing ones omitted), ``close``
+* ``features:{SYMBOL}`` — hash, TTL 300 s: the 37 features (missing ones "nan"), ``close``
   and ``data_timestamp`` (ISO, 00:00 UTC of the data's trading date, like ``PriceBar``).
 * ``earnings_flag:{SYMBOL}`` = "1", TTL 86400 s, for symbols whose next trading day is a
   reaction day; deleted for the other symbols of the same write (the replay clock advances a
@@ -9,14 +9,13 @@
 * ``earnings_analysis:{SYMBOL}`` — hash, TTL 86400 s, the available earnings features and
   ``data_timestamp``, for the flagged symbols.
 
-Everything of one cycle goes out in one non-transactional pipeline (one round trip per
-``BATCH`` symbols).
+The feature hashes of one cycle go out pre-encoded (RESP) in one round trip per ``BATCH``
+symbols; the earnings keys in one redis-py pipeline.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import math
 
 import numpy as np
 import redis
@@ -42,29 +41,62 @@ def data_timestamp(day: dt.date) -> str:
     return dt.datetime.combine(day, dt.time(), dt.UTC).isoformat().replace("+00:00", "Z")
 
 
+_FIELDS = [*ALL_FEATURES, "close", "data_timestamp"]
+# One RESP text template per symbol: HSET with the 39 fields, then EXPIRE. Filled with a single
+# %-format per symbol (C speed); redis-py would encode the 80 arguments one by one (~100 us).
+_TEMPLATE = (
+    f"*{2 + 2 * len(_FIELDS)}\r\n$4\r\nHSET\r\n$%d\r\n%s\r\n"
+    + "".join(f"${len(n)}\r\n{n}\r\n$%d\r\n%s\r\n" for n in _FIELDS)
+    + f"*3\r\n$6\r\nEXPIRE\r\n$%d\r\n%s\r\n${len(str(FEATURES_TTL))}\r\n{FEATURES_TTL}\r\n"
+)
+
+
+def _send(conn: redis.Redis, payload: list[str], replies: int) -> None:
+    """Send pre-encoded RESP commands on one connection and read (and check) every reply."""
+    pool = conn.connection_pool
+    connection = pool.get_connection()
+    try:
+        connection.send_packed_command(["".join(payload).encode("ascii")])
+        for _ in range(replies):
+            connection.read_response()  # raises on an error reply
+    finally:
+        pool.release(connection)
+
+
 def write_live(live: LiveFeatures, conn: redis.Redis | None = None) -> int:
-    """Write the valid symbols' features; returns how many symbols were written."""
+    """Write the valid symbols' features; returns how many symbols were written.
+
+    Every one of the 37 fields is written each cycle ("nan" when missing), so a value that
+    became missing cannot survive from an earlier cycle and no DEL is needed per key.
+    """
     conn = conn or client()
     stamp = data_timestamp(live.data_date)
-    valid = live.valid
-    x = live.X.astype(np.float64)
-    written = 0
-    pipe = conn.pipeline(transaction=False)
-    for i in np.flatnonzero(valid):
+    rows = np.flatnonzero(live.valid)
+    # "%.9g" round-trips float32 exactly; NaN prints as "nan".
+    values = list(map("%.9g".__mod__, live.X[rows].astype(np.float64).ravel().tolist()))
+    closes = list(map(repr, live.close[rows].astype(np.float64).tolist()))
+    flagged = live.is_earnings_day[rows]
+    n_feat = len(ALL_FEATURES)
+    n_args = 2 + 2 * len(_FIELDS) + 2
+    args: list[object] = [None] * n_args
+    payload: list[str] = []
+    pipe = conn.pipeline(transaction=False)  # the few earnings-day symbols
+    unflagged: list[str] = []
+    for k, i in enumerate(rows):
         sym = str(live.tickers[i])
-        row = x[i]
-        mapping = {n: repr(float(v)) for n, v in zip(ALL_FEATURES, row, strict=True) if v == v}
-        mapping["close"] = repr(float(live.close[i]))
-        mapping["data_timestamp"] = stamp
         key = features_key(sym)
-        pipe.delete(key)  # features that became missing must not survive from the last cycle
-        pipe.hset(key, mapping=mapping)
-        pipe.expire(key, FEATURES_TTL)
-        if live.is_earnings_day[i]:
+        vals = values[k * n_feat : (k + 1) * n_feat]
+        fields = [*vals, closes[k], stamp]
+        args[0] = args[-2] = len(key)
+        args[1] = args[-1] = key
+        args[2:-2:2] = list(map(len, fields))
+        args[3:-2:2] = fields
+        payload.append(_TEMPLATE % tuple(args))
+        if flagged[k]:
             earn = {
-                n: repr(float(v))
-                for n, v in zip(EARNINGS_FEATURES, row[N_TECHNICAL:], strict=True)
-                if v == v
+                n: v
+                for n, v in zip(EARNINGS_FEATURES, vals[N_TECHNICAL:], strict=True)
+                if v != "nan"
             }
             earn["data_timestamp"] = stamp
             pipe.set(f"earnings_flag:{sym}", "1", ex=EARNINGS_TTL)
@@ -72,12 +104,16 @@ def write_live(live: LiveFeatures, conn: redis.Redis | None = None) -> int:
             pipe.hset(f"earnings_analysis:{sym}", mapping=earn)
             pipe.expire(f"earnings_analysis:{sym}", EARNINGS_TTL)
         else:
-            pipe.delete(f"earnings_flag:{sym}", f"earnings_analysis:{sym}")
-        written += 1
-        if written % BATCH == 0:
-            pipe.execute()
+            unflagged += (f"earnings_flag:{sym}", f"earnings_analysis:{sym}")
+        if len(payload) >= BATCH:
+            _send(conn, payload, 2 * len(payload))
+            payload = []
+    if payload:
+        _send(conn, payload, 2 * len(payload))
+    for start in range(0, len(unflagged), 2 * BATCH):
+        pipe.delete(*unflagged[start : start + 2 * BATCH])
     pipe.execute()
-    return written
+    return len(rows)
 
 
 def read_features(symbol: str, conn: redis.Redis | None = None) -> dict[str, float | str]:
@@ -100,7 +136,3 @@ def read_vector(symbol: str, conn: redis.Redis | None = None) -> np.ndarray | No
     if not stored:
         return None
     return np.array([stored[n] for n in ALL_FEATURES], dtype=np.float32)
-
-
-def is_missing(value: float) -> bool:
-    return isinstance(value, float) and math.isnan(value)

@@ -43,3 +43,13 @@ def test_it_clears_the_earnings_flag_when_the_next_day_is_not_a_reaction_day(red
     store.write_live(_live(False), redis_client)
     assert not redis_client.exists("earnings_flag:AAA")
     assert not redis_client.exists("earnings_analysis:AAA")
+
+
+def test_it_does_not_keep_a_value_that_became_missing(redis_client):
+    first = _live(False)
+    store.write_live(first, redis_client)
+    assert store.read_features("AAA", redis_client)["rsi_14"] == pytest.approx(1.5)
+    second = _live(False)
+    second.X[0, ALL_FEATURES.index("rsi_14")] = np.nan
+    store.write_live(second, redis_client)
+    assert np.isnan(store.read_features("AAA", redis_client)["rsi_14"])
