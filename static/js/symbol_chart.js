@@ -2,6 +2,8 @@
 // history of predicted vs realised returns with the rolling MAE.
 import { COLORS, lib, makeChart, percentFormat, readJson } from "./charts.js";
 
+const VISIBLE_BARS = 130;
+
 function priceChart() {
   const container = document.getElementById("price-chart");
   const bars = readJson("bars-data") || [];
@@ -82,7 +84,10 @@ function priceChart() {
       });
     }
   }
-  chart.timeScale().fitContent();
+  // The last ~6 months plus a little room on the right, so the predicted range is readable;
+  // older bars are a scroll or pinch away.
+  const slots = bars.length + (band && band.time > lastTime ? 1 : 0);
+  chart.timeScale().setVisibleLogicalRange({ from: Math.max(slots - VISIBLE_BARS, 0) - 0.5, to: slots + 2.5 });
   container.dataset.drawn = "true";
 }
 
