@@ -110,6 +110,13 @@ def write_live(live: LiveFeatures, conn: redis.Redis | None = None) -> int:
             payload = []
     if payload:
         _send(conn, payload, 2 * len(payload))
+    # Symbols without a bar (or without full history) today: drop yesterday's values.
+    stale = [
+        f"{prefix}{t}"
+        for t in live.tickers[~live.valid].tolist()
+        for prefix in ("features:", "earnings_flag:", "earnings_analysis:")
+    ]
+    unflagged += stale
     for start in range(0, len(unflagged), 2 * BATCH):
         pipe.delete(*unflagged[start : start + 2 * BATCH])
     pipe.execute()

@@ -46,10 +46,16 @@ def test_it_clears_the_earnings_flag_when_the_next_day_is_not_a_reaction_day(red
 
 
 def test_it_does_not_keep_a_value_that_became_missing(redis_client):
-    first = _live(False)
-    store.write_live(first, redis_client)
-    assert store.read_features("AAA", redis_client)["rsi_14"] == pytest.approx(1.5)
+    store.write_live(_live(False), redis_client)
+    assert store.read_features("AAA", redis_client)["roic"] == pytest.approx(
+        float(np.float32(_live(False).X[0, ALL_FEATURES.index("roic")]))
+    )
     second = _live(False)
-    second.X[0, ALL_FEATURES.index("rsi_14")] = np.nan
+    second.X[0, ALL_FEATURES.index("roic")] = np.nan
     store.write_live(second, redis_client)
-    assert np.isnan(store.read_features("AAA", redis_client)["rsi_14"])
+    assert np.isnan(store.read_features("AAA", redis_client)["roic"])
+    # A symbol without a bar on the new day loses its stored features.
+    third = _live(False)
+    third.close[0] = np.nan
+    store.write_live(third, redis_client)
+    assert not redis_client.exists("features:AAA")
