@@ -1,6 +1,16 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ActionForm
 
-from ingestion.models import EarningsEvent, Fundamentals, PriceBar, Symbol
+from ingestion.models import (
+    EarningsEvent,
+    Fundamentals,
+    IngestionRun,
+    PriceBar,
+    QuarantinedBar,
+    Symbol,
+)
+from ingestion.quarantine import release
 
 
 @admin.register(Symbol)
@@ -53,3 +63,90 @@ class FundamentalsAdmin(admin.ModelAdmin):
     list_filter = ("period_type", "source")
     search_fields = ("symbol__ticker",)
     raw_id_fields = ("symbol",)
+
+
+class QuarantineActionForm(ActionForm):
+    note = forms.CharField(
+        required=False,
+        label="Reason (required to force-store)",
+        widget=forms.TextInput(attrs={"size": 50}),
+    )
+
+
+@admin.register(QuarantinedBar)
+class QuarantinedBarAdmin(admin.ModelAdmin):
+    list_display = (
+        "ticker",
+        "timestamp",
+        "reason",
+        "open",
+        "high",
+        "low",
+        "close",
+        "volume",
+        "status",
+        "source",
+        "created_at",
+    )
+    list_filter = ("status", "reason", "source", "interval")
+    search_fields = ("ticker", "detail")
+    readonly_fields = [f.name for f in QuarantinedBar._meta.fields]
+    date_hierarchy = "created_at"
+    action_form = QuarantineActionForm
+    actions = ["release_selected", "force_store_selected"]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # rows come from validation only
+
+    @admin.action(description="Release: re-validate and store the bars that now pass")
+    def release_selected(self, request, queryset) -> None:
+        result = release(list(queryset.values_list("pk", flat=True)))
+        self._report(request, result)
+
+    @admin.action(description="Force-store (needs a reason in the box above)")
+    def force_store_selected(self, request, queryset) -> None:
+        note = request.POST.get("note", "").strip()
+        if not note:
+            self.message_user(
+                request, "Force-storing needs a reason: type it in the box.", messages.ERROR
+            )
+            return
+        result = release(list(queryset.values_list("pk", flat=True)), force=True, note=note)
+        self._report(request, result)
+
+    def _report(self, request, result) -> None:
+        self.message_user(
+            request,
+            f"{len(result.released)} released, {len(result.forced)} force-stored, "
+            f"{len(result.still_rejected)} still rejected"
+            + (
+                f" ({', '.join(sorted(set(result.still_rejected.values())))})"
+                if result.still_rejected
+                else ""
+            ),
+            messages.SUCCESS if not result.still_rejected else messages.WARNING,
+        )
+
+
+@admin.register(IngestionRun)
+class IngestionRunAdmin(admin.ModelAdmin):
+    list_display = (
+        "id",
+        "started_at",
+        "mode",
+        "provider",
+        "status",
+        "received",
+        "accepted",
+        "inserted",
+        "updated",
+        "unchanged",
+        "quarantined",
+        "duplicates",
+    )
+    list_filter = ("mode", "provider", "status")
+    readonly_fields = [f.name for f in IngestionRun._meta.fields]
+    date_hierarchy = "started_at"
+
+    def has_add_permission(self, request) -> bool:
+        return False

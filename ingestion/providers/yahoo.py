@@ -51,23 +51,27 @@ class _ErrorCollector(logging.Handler):
 
 
 class HistoryCache:
-    """Daily history per ticker as a small CSV file (``<dir>/1d/<TICKER>.csv.gz``)."""
+    """Daily history per ticker as a small CSV file (``<dir>/1d/<TICKER>.csv.gz``) plus the
+    first date it was requested from (``.from``), so a range that starts on a weekend or a
+    holiday still counts as covered."""
 
     def __init__(self, directory: Path) -> None:
         self.dir = Path(directory) / "1d"
 
-    def _path(self, ticker: str) -> Path:
-        return self.dir / f"{ticker.replace('^', '_')}.csv.gz"
+    def _path(self, ticker: str, suffix: str = ".csv.gz") -> Path:
+        return self.dir / f"{ticker.replace('^', '_')}{suffix}"
 
-    def load(self, ticker: str) -> pd.DataFrame | None:
-        path = self._path(ticker)
-        if not path.exists():
+    def load(self, ticker: str) -> tuple[pd.DataFrame, dt.date] | None:
+        path, since = self._path(ticker), self._path(ticker, ".from")
+        if not path.exists() or not since.exists():
             return None
-        return pd.read_csv(path, parse_dates=["date"]).set_index("date")
+        frame = pd.read_csv(path, parse_dates=["date"]).set_index("date")
+        return frame, dt.date.fromisoformat(since.read_text().strip())
 
-    def save(self, ticker: str, frame: pd.DataFrame) -> None:
+    def save(self, ticker: str, frame: pd.DataFrame, covered_from: dt.date) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)
         frame.sort_index().rename_axis("date").to_csv(self._path(ticker))
+        self._path(ticker, ".from").write_text(covered_from.isoformat())
 
 
 class YFinanceProvider(Provider):
@@ -98,6 +102,12 @@ class YFinanceProvider(Provider):
         self.threads = threads
         self.timeout = timeout
         self.stats: dict[str, Any] = {}
+        import yfinance as yf
+
+        # yfinance keeps a small SQLite cache of exchange time zones; keep it under var/.
+        tz_dir = Path(self.cache.dir).parent / "tz"
+        tz_dir.mkdir(parents=True, exist_ok=True)
+        yf.set_tz_cache_location(str(tz_dir))
 
     # -- query -> extract ------------------------------------------------------------------
     def _symbols(self, query: BarQuery) -> list[str]:
@@ -122,11 +132,15 @@ class YFinanceProvider(Provider):
         }
         plans: dict[dt.date, list[str]] = {}
         cached: dict[str, pd.DataFrame] = {}
+        covered: dict[str, dt.date] = {}
         for ticker in self._symbols(query):
-            frame = self.cache.load(ticker)
+            hit = self.cache.load(ticker)
             fetch_from = start
-            if frame is not None and len(frame) and frame.index.min().date() <= start:
+            covered[ticker] = start
+            if hit is not None and len(hit[0]) and hit[1] <= start:
+                frame, covered[ticker] = hit
                 cached[ticker] = frame
+                # Bars older than refresh_days before the newest cached one are final.
                 fetch_from = max(start, frame.index.max().date() - dt.timedelta(self.refresh_days))
                 if fetch_from > end:
                     self.stats["cache_hits"] += 1
@@ -145,7 +159,7 @@ class YFinanceProvider(Provider):
             merged = pd.concat(parts)
             merged = merged[~merged.index.duplicated(keep="last")].sort_index()
             if ticker in fresh:
-                self.cache.save(ticker, merged)
+                self.cache.save(ticker, merged, covered[ticker])
             out[ticker] = merged
         return {"start": start, "end": end, "frames": out}
 
@@ -213,7 +227,10 @@ class YFinanceProvider(Provider):
                 # index, not bars; a partly missing bar is kept for validation to reject.
                 sub = sub.dropna(how="all")
                 if len(sub):
-                    sub.index = pd.DatetimeIndex(sub.index).tz_localize(None).normalize()
+                    idx = pd.DatetimeIndex(sub.index)
+                    if idx.tz is not None:  # daily bars: the exchange-local session date
+                        idx = idx.tz_convert("America/New_York").tz_localize(None)
+                    sub.index = idx.normalize()
                     frames[str(ticker)] = sub
         return frames, collector.messages
 
