@@ -1,7 +1,7 @@
 """Historical pattern notes: how a symbol's price moved around its past earnings releases.
 
-One note per symbol per year-end checkpoint, covering only the events up to that date, so a
-retrieval made "as of" a replayed date never shows statistics that use later data. Computed from
+One note per symbol per checkpoint (every fifth year-end, and the latest event), covering only
+the events up to that date, so a retrieval made "as of" a replayed date never shows statistics that use later data. Computed from
 PriceBar + EarningsEvent (``reaction_date``) when the database has them, otherwise from the shared
 CSVs (prices + SEC 8-K Item 2.02 dates); there the reaction day is unknown (the 8-K is filed on
 the release day or the day after), so the move measured is the two-day close-to-close window
@@ -22,6 +22,7 @@ from explanations.chunking import TextChunk
 from explanations.sources.base import DocumentSpec
 
 MIN_EVENTS = 4
+CHECKPOINT_YEARS = 5
 
 
 @dataclass
@@ -123,9 +124,13 @@ def _from_csv(symbols: list[str] | None) -> list[EventMoves]:
 
 
 def _db_has_events() -> bool:
-    from ingestion.models import EarningsEvent
+    """Both halves must be loaded: events with reaction dates and daily bars."""
+    from ingestion.models import EarningsEvent, PriceBar
 
-    return EarningsEvent.objects.filter(reaction_date__isnull=False).exists()
+    return (
+        EarningsEvent.objects.filter(reaction_date__isnull=False).exists()
+        and PriceBar.objects.filter(interval="1d").exists()
+    )
 
 
 def pattern_note(em: EventMoves, as_of: np.datetime64) -> DocumentSpec | None:
@@ -179,8 +184,11 @@ def iter_patterns(*, symbols: list[str] | None = None) -> Iterator[DocumentSpec]
             continue
         first_year = int(str(em.event_dates[0])[:4])
         last = em.event_dates[-1]
+        # Year-ends 2004, 2009, 2014, ... (every CHECKPOINT_YEARS) keep the corpus small.
         checkpoints = [
-            np.datetime64(f"{y}-12-31", "D") for y in range(first_year, int(str(last)[:4]))
+            np.datetime64(f"{y}-12-31", "D")
+            for y in range(first_year, int(str(last)[:4]))
+            if y % CHECKPOINT_YEARS == 4
         ]
         checkpoints.append(last)
         for as_of in checkpoints:

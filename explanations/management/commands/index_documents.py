@@ -25,6 +25,11 @@ class Command(BaseCommand):
         parser.add_argument("--source", choices=SOURCE_NAMES, action="append")
         parser.add_argument("--limit", type=int, default=None, help="At most N documents")
         parser.add_argument("--symbols", default="", help="Comma-separated tickers")
+        parser.add_argument(
+            "--universe",
+            action="store_true",
+            help="Only symbols in the platform's Symbol table (all when it is empty)",
+        )
         parser.add_argument("--mode", choices=("auto", "queue", "inline"), default="auto")
         parser.add_argument("--batch", type=int, default=16, help="Documents per task")
 
@@ -34,6 +39,11 @@ class Command(BaseCommand):
         if mode == "auto":
             mode = "queue" if explain_worker_available() else "inline"
         symbols = [s.strip().upper() for s in options["symbols"].split(",") if s.strip()] or None
+        if options["universe"] and symbols is None:
+            from ingestion.models import Symbol
+
+            tickers = list(Symbol.objects.filter(active=True).values_list("ticker", flat=True))
+            symbols = tickers or None
         results = [
             index_source(
                 name,
