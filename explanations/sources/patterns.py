@@ -1,7 +1,8 @@
 """Historical pattern notes: how a symbol's price moved around its past earnings releases.
 
 One note per symbol per checkpoint (every fifth year-end, and the latest event), covering only
-the events up to that date, so a retrieval made "as of" a replayed date never shows statistics that use later data. Computed from
+the events up to that date, so a retrieval made "as of" a replayed date never shows
+statistics that use later data. Computed from
 PriceBar + EarningsEvent (``reaction_date``) when the database has them, otherwise from the shared
 CSVs (prices + SEC 8-K Item 2.02 dates); there the reaction day is unknown (the 8-K is filed on
 the release day or the day after), so the move measured is the two-day close-to-close window
