@@ -65,8 +65,13 @@ def ensure_symbols(tickers: np.ndarray | list[str], frame: pd.DataFrame | None =
             cur.execute(
                 "SELECT ticker, id FROM ingestion_symbol WHERE ticker = ANY(%s)", [list(wanted)]
             )
-            _SYMBOL_IDS.update(dict(cur.fetchall()))
-    return {t: _SYMBOL_IDS[t] for t in unique}
+            found = dict(cur.fetchall())
+        # Cache only what is committed: a rolled-back run must not leave ids of symbols that
+        # no longer exist.
+        transaction.on_commit(lambda: _SYMBOL_IDS.update(found))
+    else:
+        found = {}
+    return {t: _SYMBOL_IDS.get(t) or found[t] for t in unique}
 
 
 def forget_symbol_cache() -> None:
