@@ -108,3 +108,57 @@ def test_it_uses_fundamentals_from_available_on_and_scores_them(real_panel):
     assert 0 <= after[COL["fundamental_score"]] <= 100
     assert np.isnan(after[COL["combined_score"]])  # no pattern score without events
     assert np.isnan(at("2015-07-30")[COL["gross_margin"]])
+
+
+def test_it_makes_a_transcript_known_on_its_earnings_release_or_90_days_after_quarter_end():
+    import datetime as dt
+
+    from ingestion.calendar import trading_days
+
+    dates = np.array(trading_days(dt.date(2021, 6, 1), dt.date(2022, 3, 31)), "datetime64[D]")
+    tickers = np.array(["JCI", "KBR"])
+    close = np.ones((2, len(dates)))
+    transcripts = pd.DataFrame(
+        {
+            "ticker": ["JCI", "KBR"],
+            "quarter": [3, 3],
+            "year": [2021, 2021],
+            "sentiment": [0.4, -0.2],
+            "confidence": [0.7, 0.3],
+            "guidance": [1.0, np.nan],
+        }
+    )
+    # JCI's fiscal Q4 release of 2021-11-05 is the first event after the 2021-09-30 quarter end.
+    events = _events(
+        [
+            ("JCI", "2021-07-30", "2021-08-02", 0.85, 0.85),
+            ("JCI", "2021-11-05", "2021-11-08", 0.85, 0.85),
+        ]
+    )
+    data = EarningsData(events, pd.DataFrame(), transcripts)
+
+    def at(sym: int, day: str) -> np.ndarray:
+        t = np.array([int(np.searchsorted(dates, np.datetime64(day)))])
+        return earnings_features_rows(data, tickers, dates, close, np.array([sym]), t)[0]
+
+    assert np.isnan(at(0, "2021-11-04")[COL["transcript_sentiment"]])
+    jci = at(0, "2021-11-05")
+    assert jci[COL["transcript_sentiment"]] == 0.4
+    assert jci[COL["mgmt_confidence"]] == 0.7 and jci[COL["guidance_surprise"]] == 1.0
+    # KBR has no event: quarter end + 90 days = 2021-12-29.
+    assert np.isnan(at(1, "2021-12-28")[COL["transcript_sentiment"]])
+    kbr = at(1, "2021-12-29")
+    assert kbr[COL["transcript_sentiment"]] == -0.2
+    assert np.isnan(kbr[COL["guidance_surprise"]])  # no guidance phrase: missing, not 0
+
+
+def test_it_scores_real_transcripts_within_their_ranges():
+    from features.transcripts import transcript_scores
+
+    scores = transcript_scores()
+    assert len(scores) == 2425  # every ECTSum call, deduplicated across splits
+    assert scores["sentiment"].between(-1, 1).all()
+    assert scores["confidence"].between(0, 1).all()
+    assert set(scores["guidance"].dropna().unique()) <= {-1.0, 0.0, 1.0}
+    # A real measurement varies across calls instead of sitting on one value.
+    assert scores["sentiment"].std() > 0.1 and scores["confidence"].std() > 0.05
