@@ -9,6 +9,7 @@ into (symbol, date) integer codes and scattered into preallocated arrays.
 from __future__ import annotations
 
 import datetime as dt
+import io
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,30 @@ def _day(value: DateLike) -> np.datetime64 | None:
     if isinstance(value, dt.datetime):
         value = value.date()
     return np.datetime64(value, "D")
+
+
+def _copy_frame(cur, sql: str, params: list[object]) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+    """Run a SELECT through ``COPY ... TO STDOUT`` (CSV) and parse it with pandas' C reader:
+    ~5x faster than fetching millions of row tuples through the DB-API."""
+    from psycopg import sql as pgsql
+
+    raw = cur.cursor  # the psycopg cursor under Django's wrapper
+    query = pgsql.SQL(sql.replace("%s", "{}")).format(*(pgsql.Literal(p) for p in params))
+    buf = io.BytesIO()
+    with raw.copy(pgsql.SQL("COPY ({}) TO STDOUT (FORMAT csv)").format(query)) as copy:
+        for chunk in copy:
+            buf.write(chunk)
+    buf.seek(0)
+    if buf.getbuffer().nbytes == 0:
+        return pd.DataFrame(columns=["symbol", "date", *FIELDS])
+    return pd.read_csv(
+        buf,
+        header=None,
+        names=["symbol", "date", *FIELDS],
+        dtype={"symbol": "str", "date": "str", **dict.fromkeys(FIELDS, "float64")},
+        keep_default_na=False,
+        na_values=[""],
+    )
 
 
 @dataclass
@@ -187,9 +212,7 @@ class Panel:
         with connection.cursor() as cur:
             cur.execute(sql_dates, params)
             all_dates = np.sort(np.array([r[0] for r in cur.fetchall()], dtype="datetime64[D]"))
-            cur.execute(sql, bar_params)
-            rows = cur.fetchall()
-        frame = pd.DataFrame(rows, columns=["symbol", "date", *FIELDS])
+            frame = _copy_frame(cur, sql, bar_params)
         if frame.empty:
             names = np.asarray(wanted or [], dtype=object).astype(str)
             empty = np.full((len(names), len(all_dates)), np.nan)

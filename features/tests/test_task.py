@@ -62,3 +62,16 @@ def test_it_updates_features_in_redis_on_a_worker(celery_worker_thread, redis_cl
     tasks._ENGINES.clear()
     cold = tasks.compute(dt.date.fromisoformat(day2))
     np.testing.assert_array_equal(cold.X[:, :20], engine.snapshot().X[:, :20])
+
+
+@pytest.mark.django_db
+def test_it_reads_the_same_panel_from_the_database_as_from_the_csv(real_panel):
+    _load(real_panel)
+    db = Panel.from_db(tickers=["XOM", "KO", "NOPE"], start="2015-03-02", end="2016-12-30")
+    csv = real_panel.select(["KO", "NOPE", "XOM"])
+    lo = int(np.searchsorted(csv.dates, np.datetime64("2015-03-02")))
+    hi = int(np.searchsorted(csv.dates, np.datetime64("2016-12-30"), side="right"))
+    assert list(db.tickers) == ["KO", "NOPE", "XOM"]
+    np.testing.assert_array_equal(db.dates, csv.dates[lo:hi])
+    for field in ("open", "high", "low", "close", "volume"):
+        np.testing.assert_array_equal(getattr(db, field), getattr(csv, field)[:, lo:hi])
