@@ -75,10 +75,12 @@ class EdgarClient:
         user_agent: str | None = None,
         timeout: float = 20.0,
         retries: int = 3,
+        backoff: float = 1.0,
     ) -> None:
         self.data_url = (data_url or conf.get("EDGAR_DATA_URL")).rstrip("/")
         self.archives_url = (archives_url or conf.get("EDGAR_ARCHIVES_URL")).rstrip("/")
         self.retries = retries
+        self.backoff = backoff
         self._http = httpx.Client(
             timeout=timeout,
             headers={
@@ -109,7 +111,7 @@ class EdgarClient:
                 # 429/503: EDGAR's throttle answer; back off and retry.
                 if response.status_code in (429, 503):
                     last = EdgarError(f"{url}: HTTP {response.status_code}")
-                    time.sleep(min(2.0**attempt, 10.0))
+                    time.sleep(min(self.backoff * 2.0**attempt, 10.0))
                     continue
                 if response.status_code != 200:
                     raise EdgarError(f"{url}: HTTP {response.status_code}")

@@ -147,6 +147,7 @@ def http_server() -> Iterator[Callable]:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            timeout = 2  # an idle keep-alive connection does not hold the shutdown
 
             def _handle(self, method: str) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
@@ -194,6 +195,8 @@ def http_server() -> Iterator[Callable]:
                 pass
 
         server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        server.daemon_threads = True
+        server.block_on_close = False
         threading.Thread(target=server.serve_forever, daemon=True).start()
         servers.append(server)
         return f"http://127.0.0.1:{server.server_address[1]}", recorder

@@ -66,14 +66,16 @@ def test_it_extracts_risk_factors_and_mdna_not_the_table_of_contents(http_server
 
 def test_it_retries_when_edgar_throttles(http_server):
     base, recorder = http_server(edgar_routes(submission_status=[429]))
-    with EdgarClient(data_url=base, archives_url=base, user_agent=UA) as client:
+    with EdgarClient(data_url=base, archives_url=base, user_agent=UA, backoff=0.01) as client:
         assert client.latest(rec.CIK, "10-K") is not None
     assert len(recorder.requests) == 2
 
 
 def test_it_gives_up_on_errors(http_server):
     base, _ = http_server(edgar_routes(submission_status=[429, 429, 429]))
-    with EdgarClient(data_url=base, archives_url=base, user_agent=UA, retries=3) as client:
+    with EdgarClient(
+        data_url=base, archives_url=base, user_agent=UA, retries=3, backoff=0.01
+    ) as client:
         with pytest.raises(EdgarError):
             client.submissions(rec.CIK)
 
