@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from ingestion.models import IngestionRun, Interval
+from ingestion.quarantine import release
 from ingestion.storage import previous_closes, quarantine_bars, store_bars
 from ingestion.validation import validate
 
@@ -39,6 +40,7 @@ def ingest_frame(
             validate_s = time.perf_counter() - t_val
             counts = store_bars(result.accepted, source, interval)
             new_q = quarantine_bars(result.rejected, run.pk, source, interval)
+            held = _resolve_held_jumps(previous, result.accepted)
             run.received = len(df)
             run.accepted = len(result.accepted)
             run.inserted, run.updated, run.unchanged = (
@@ -60,10 +62,26 @@ def ingest_frame(
         raise
     summary = run_summary(run)
     summary["quarantine_reasons"] = result.counts
+    if held:
+        summary["held_jumps"] = held
     summary["validate_s"] = round(validate_s, 3)
     summary["seconds"] = round(time.perf_counter() - started, 3)
     log.info("ingestion run %s: %s", run.pk, summary)
     return summary
+
+
+def _resolve_held_jumps(previous: dict, accepted: pd.DataFrame) -> dict[str, Any]:
+    """A bar held as ``jump_unconfirmed`` is decided once the next bar of its ticker is stored:
+    re-validated with it, it is released (the level held) or stays quarantined as
+    ``jump_reverted`` (a bad tick)."""
+    if accepted.empty:
+        return {}
+    tickers = set(accepted["symbol"])
+    ids = [p.held_id for t, p in previous.items() if p.held_id and t in tickers]
+    if not ids:
+        return {}
+    outcome = release(ids)
+    return {"released": len(outcome.released), "reverted": len(outcome.still_rejected)}
 
 
 def run_summary(run: IngestionRun) -> dict[str, Any]:

@@ -104,7 +104,12 @@ def release(ids: list[int], *, force: bool = False, note: str = "") -> ReleaseRe
             elif force and _complete(bar):
                 to_store.append((bar, QuarantinedBar.Status.FORCED))
             else:
-                result.still_rejected[bar.pk] = str(mine["reason"].iloc[0])
+                reason = str(mine["reason"].iloc[0])
+                result.still_rejected[bar.pk] = reason
+                if reason != bar.reason:  # e.g. a held jump now known to be a bad tick
+                    bar.reason = reason
+                    bar.detail = str(mine["detail"].iloc[0])
+                    bar.save(update_fields=["reason", "detail"])
         now = timezone.now()
         counts = None
         if to_store:

@@ -178,11 +178,18 @@ def _exchanges(df: pd.DataFrame) -> dict[str, str]:
     return dict(zip(ex["symbol"], ex["exchange"], strict=True))
 
 
-def previous_closes(df: pd.DataFrame, interval: str = Interval.DAY) -> dict[str, float]:
-    """For each ticker of ``df``: the close of the latest bar before its first date there.
+@dataclass(frozen=True)
+class Previous:
+    """What precedes a ticker's first bar of a batch: the latest stored close and, when newer,
+    a bar still held as ``jump_unconfirmed`` (its close and quarantine id)."""
 
-    That is the stored bar, or a newer bar still held as ``jump_unconfirmed`` (so a real jump
-    confirmed by the next bar is compared with its own level, not with the pre-jump one)."""
+    close: float | None
+    held_close: float | None = None
+    held_id: int | None = None
+
+
+def previous_closes(df: pd.DataFrame, interval: str = Interval.DAY) -> dict[str, Previous]:
+    """For each ticker of ``df``: the bars just before its first date there (``Previous``)."""
     if df.empty:
         return {}
     first = df.groupby("symbol", sort=False)["date"].min()
@@ -194,33 +201,41 @@ def previous_closes(df: pd.DataFrame, interval: str = Interval.DAY) -> dict[str,
     with connection.cursor() as cur:
         cur.execute(
             """
-            SELECT t.ticker, (
-                SELECT x.close FROM (
-                    (SELECT p.timestamp, p.close FROM ingestion_pricebar p
-                     WHERE p.symbol_id = t.sid AND p.interval = %s AND p.timestamp < t.ts
-                     ORDER BY p.timestamp DESC LIMIT 1)
-                    UNION ALL
-                    (SELECT q.timestamp, q.close FROM ingestion_quarantinedbar q
-                     WHERE q.ticker = t.ticker AND q.interval = %s AND q.timestamp < t.ts
-                       AND q.reason = 'jump_unconfirmed' AND q.status = 'pending'
-                     ORDER BY q.timestamp DESC LIMIT 1)
-                ) x ORDER BY x.timestamp DESC LIMIT 1)
+            SELECT t.ticker, p.timestamp, p.close, q.timestamp, q.close, q.id
             FROM unnest(
                 string_to_array(%s, '|'),
                 string_to_array(%s, ',')::bigint[],
                 string_to_array(%s, ',')::date[]
-            ) AS u(ticker, sid, day),
-            LATERAL (SELECT u.ticker, u.sid, u.day::timestamp AT TIME ZONE 'UTC' AS ts) t
+            ) AS u(ticker, sid, day)
+            CROSS JOIN LATERAL (
+                SELECT u.ticker, u.sid, u.day::timestamp AT TIME ZONE 'UTC' AS ts
+            ) t
+            LEFT JOIN LATERAL (
+                SELECT timestamp, close FROM ingestion_pricebar
+                WHERE symbol_id = t.sid AND interval = %s AND timestamp < t.ts
+                ORDER BY timestamp DESC LIMIT 1
+            ) p ON true
+            LEFT JOIN LATERAL (
+                SELECT id, timestamp, close FROM ingestion_quarantinedbar
+                WHERE ticker = t.ticker AND interval = %s AND timestamp < t.ts
+                  AND reason = 'jump_unconfirmed' AND status = 'pending'
+                ORDER BY timestamp DESC LIMIT 1
+            ) q ON true
             """,
             [
-                interval,
-                interval,
                 "|".join(tickers),
                 ",".join(str(sym_ids[t]) for t in tickers),
                 ",".join(days),
+                interval,
+                interval,
             ],
         )
-        return {t: c for t, c in cur.fetchall() if c is not None}
+        out = {}
+        for ticker, p_ts, p_close, q_ts, q_close, q_id in cur.fetchall():
+            held = q_ts is not None and (p_ts is None or q_ts > p_ts)
+            if p_close is not None or held:
+                out[ticker] = Previous(p_close, q_close if held else None, q_id if held else None)
+        return out
 
 
 def fingerprint(ticker: str, interval: str, day: str, values: list[float], reason: str) -> str:

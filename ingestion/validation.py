@@ -145,9 +145,10 @@ def _split_duplicates(
     return df[~conflict], df[conflict], int(identical.sum()), codes[~conflict]
 
 
-def validate(df: pd.DataFrame, previous: dict[str, float] | None = None) -> ValidationResult:
-    """Validate a bar frame. ``previous``: ticker -> close of the stored bar just before the
-    first bar of that ticker in ``df`` (for the jump rule across batch boundaries)."""
+def validate(df: pd.DataFrame, previous: dict | None = None) -> ValidationResult:
+    """Validate a bar frame. ``previous``: ticker -> what precedes the first bar of that ticker
+    in ``df`` (a stored close, or a ``storage.Previous`` that may include a held jump), for the
+    jump rule across batch boundaries."""
     if "exchange" not in df:
         df = df.assign(exchange="")
     df, codes, day = _sorted_with_keys(df)
@@ -203,8 +204,18 @@ def validate(df: pd.DataFrame, previous: dict[str, float] | None = None) -> Vali
     return ValidationResult(good.reset_index(drop=True), rejected, n_identical)
 
 
+def _prev(value, which: int) -> float:
+    """``previous`` values are floats (a stored close) or ``storage.Previous``."""
+    if value is None:
+        return np.nan
+    if isinstance(value, int | float):
+        return float(value) if which == 0 else np.nan
+    x = value.close if which == 0 else value.held_close
+    return np.nan if x is None else float(x)
+
+
 def _jump_check(
-    df: pd.DataFrame, codes: np.ndarray, previous: dict[str, float]
+    df: pd.DataFrame, codes: np.ndarray, previous: dict
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``df`` is sorted by (symbol, date) and ``codes`` are its symbol codes."""
     if df.empty:
@@ -218,11 +229,20 @@ def _jump_check(
     prev = np.empty(n)
     prev[0] = np.nan
     prev[1:] = close[:-1]
+    prev[first] = np.nan
     if previous:
-        firsts = df["symbol"].to_numpy(dtype=object)[first]
-        prev[first] = pd.Series(firsts).map(previous).to_numpy(dtype="float64")
-    else:
-        prev[first] = np.nan
+        # The first bar of a ticker compares with the stored close, or with a held
+        # (jump_unconfirmed) bar when it is closer to that one: a held jump followed by a bar at
+        # the same level is a confirmed move, not a second jump.
+        firsts = pd.Series(df["symbol"].to_numpy(dtype=object)[first])
+        stored = firsts.map(lambda t: _prev(previous.get(t), 0)).to_numpy(dtype="float64")
+        held = firsts.map(lambda t: _prev(previous.get(t), 1)).to_numpy(dtype="float64")
+        c0 = close[first]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            use_held = ~np.isnan(held) & (
+                np.isnan(stored) | (np.abs(np.log(c0 / held)) < np.abs(np.log(c0 / stored)))
+            )
+        prev[first] = np.where(use_held, held, stored)
     nxt = np.empty(n)
     nxt[-1] = np.nan
     nxt[:-1] = close[1:]

@@ -1,0 +1,104 @@
+"""Quarantine rows of real dirty bars, release (re-validate / force) and the admin pages."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+
+from ingestion.models import PriceBar, QuarantinedBar
+from ingestion.pipeline import ingest_frame
+from ingestion.quarantine import release
+from ingestion.tests.conftest import SP500, US, real_bars
+
+pytestmark = pytest.mark.django_db
+
+UTC = dt.UTC
+
+
+def _avb():
+    return real_bars(SP500, ["AVB"], "2012-12-01", "2012-12-31")  # close 9.90749 on 12-21
+
+
+def test_it_keeps_raw_values_reason_detail_and_run() -> None:
+    s = ingest_frame(_avb(), provider="replay", mode="backfill")
+    q = QuarantinedBar.objects.get()
+    assert q.ticker == "AVB" and q.timestamp == dt.datetime(2012, 12, 21, tzinfo=UTC)
+    assert (q.open, q.high, q.low, q.close) == (97.4383, 99.272, 97.4187, 9.90749)
+    assert q.reason == "close_outside_range" and "close 9.90749 outside" in q.detail
+    assert q.run_id == s["run_id"] and q.status == "pending" and q.created_at is not None
+    assert not PriceBar.objects.filter(timestamp=q.timestamp).exists()
+
+
+def test_it_keeps_a_bad_tick_rejected_on_release() -> None:
+    ingest_frame(_avb(), provider="replay", mode="backfill")
+    q = QuarantinedBar.objects.get()
+    result = release([q.pk])
+    assert result.still_rejected == {q.pk: "close_outside_range"}
+    q.refresh_from_db()
+    assert q.status == "pending"
+
+
+def test_it_force_stores_only_with_a_reason() -> None:
+    ingest_frame(_avb(), provider="replay", mode="backfill")
+    q = QuarantinedBar.objects.get()
+    with pytest.raises(ValueError, match="reason"):
+        release([q.pk], force=True)
+    result = release([q.pk], force=True, note="checked against the exchange: keep as printed")
+    assert result.forced == [q.pk]
+    q.refresh_from_db()
+    assert q.status == "forced" and q.resolution_note.startswith("checked")
+    bar = PriceBar.objects.get(symbol__ticker="AVB", timestamp=q.timestamp)
+    assert bar.close == 9.90749 and bar.source == "quarantine"
+
+
+def test_it_decides_a_held_jump_as_reverted_when_the_next_bar_returns() -> None:
+    # ZVZZT 2024-04-23 (12.17 -> 63.97) arrives as the newest bar of a live batch: held.
+    zv = real_bars(US, ["ZVZZT"], "2024-04-01", "2024-04-30")
+    ingest_frame(zv[zv["date"] <= "2024-04-23"], provider="replay", mode="live")
+    q = QuarantinedBar.objects.get()
+    assert q.reason == "jump_unconfirmed"
+    # The real next bar (2024-04-24, 15.03) is back at the old level: it is accepted and the
+    # held bar is re-decided as a reverted jump (a bad tick), still quarantined.
+    s = ingest_frame(zv[zv["date"] == "2024-04-24"], provider="replay", mode="live")
+    assert s["inserted"] == 1 and s["held_jumps"] == {"released": 0, "reverted": 1}
+    q.refresh_from_db()
+    assert (q.reason, q.status) == ("jump_reverted", "pending")
+    assert not PriceBar.objects.filter(timestamp=q.timestamp).exists()
+
+
+def test_it_releases_a_held_jump_when_the_next_bar_confirms_the_level() -> None:
+    zv = real_bars(US, ["ZVZZT"], "2024-04-01", "2024-04-30")
+    ingest_frame(zv[zv["date"] <= "2024-04-23"], provider="replay", mode="live")
+    q = QuarantinedBar.objects.get()
+    # Alteration: the real 2024-04-24 bar scaled to the jump's level, as if the move were real.
+    confirmed = zv[zv["date"] == "2024-04-24"].copy()
+    confirmed[["open", "high", "low", "close"]] *= 63.97 / 15.03
+    s = ingest_frame(confirmed, provider="replay", mode="live")
+    assert s["inserted"] == 1 and s["held_jumps"] == {"released": 1, "reverted": 0}
+    q.refresh_from_db()
+    assert q.status == "released"
+    assert PriceBar.objects.get(symbol__ticker="ZVZZT", timestamp=q.timestamp).close == 63.97
+
+
+def test_it_shows_and_releases_from_the_admin(client, users) -> None:
+    from accounts.models import User
+
+    ingest_frame(_avb(), provider="replay", mode="backfill")
+    q = QuarantinedBar.objects.get()
+    admin = User.objects.create_superuser("ops", "ops@example.org", "pw-for-ops-123")
+    client.force_login(admin)
+    page = client.get(reverse("admin:ingestion_quarantinedbar_changelist"))
+    assert page.status_code == 200 and b"AVB" in page.content
+    assert client.get(reverse("admin:ingestion_ingestionrun_changelist")).status_code == 200
+    url = reverse("admin:ingestion_quarantinedbar_changelist")
+    client.post(url, {"action": "force_store_selected", "_selected_action": [q.pk], "note": ""})
+    q.refresh_from_db()
+    assert q.status == "pending"  # refused without a reason
+    client.post(
+        url,
+        {"action": "force_store_selected", "_selected_action": [q.pk], "note": "verified"},
+    )
+    q.refresh_from_db()
+    assert q.status == "forced" and q.resolution_note == "verified"
