@@ -16,7 +16,7 @@ DEFAULTS: dict[str, Any] = {
     "EDGAR_ARCHIVES_URL": "https://www.sec.gov",
     "RAG_EF_SEARCH": 64,
     "EXPLANATION_CACHE_SECONDS": 300,
-    "LLM_MAX_TOKENS": 120,
+    "LLM_MAX_TOKENS": 80,
     "LLM_BACKEND": "llamacpp",
     "LLM_THREADS": 2,
     "OLLAMA_HOST": "http://127.0.0.1:11434",

@@ -18,6 +18,8 @@ from explanations.llm.base import Backend
 
 GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
 N_CTX = 2048
+# A blank line or an echoed prompt heading ends the 2-3 sentence answer.
+STOP = ["\n\n", "PREDICTION DATA", "RETRIEVED CONTEXT"]
 
 _lock = threading.Lock()
 _llama = None
@@ -70,6 +72,7 @@ class LlamaCppBackend(Backend):
                 temperature=temperature,
                 top_p=0.9,
                 repeat_penalty=1.1,
+                stop=STOP,
                 stream=True,
             ):
                 piece = chunk["choices"][0].get("delta", {}).get("content")

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 from explanations import conf
 from explanations.llm.base import Backend
+from explanations.llm.llamacpp import STOP
 
 
 class OllamaBackend(Backend):
@@ -25,7 +26,7 @@ class OllamaBackend(Backend):
             model=self.model,
             messages=messages,
             stream=True,
-            options={"temperature": temperature, "num_predict": max_tokens},
+            options={"temperature": temperature, "num_predict": max_tokens, "stop": STOP},
         ):
             piece = part.message.content if part.message else ""
             if piece:
