@@ -40,6 +40,11 @@ class Dataset:
     def __len__(self) -> int:
         return len(self.y)
 
+    @property
+    def mask(self) -> np.ndarray:
+        """(N, 37) bool, True where a feature has a value (the explicit missingness mask)."""
+        return np.isfinite(self.X)
+
 
 def next_trading_days(dates: np.ndarray) -> np.ndarray:
     """The NYSE trading day after each date (datetime64[D])."""

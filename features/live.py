@@ -31,6 +31,11 @@ class LiveFeatures:
     is_earnings_day: np.ndarray  # (S,) bool: the next trading day is a reaction day
 
     @property
+    def data_timestamp(self) -> str:
+        """00:00 UTC of the data's trading day, ISO with Z (as ``PriceBar.timestamp``)."""
+        return f"{self.data_date.isoformat()}T00:00:00Z"
+
+    @property
     def valid(self) -> np.ndarray:
         """Symbols with a bar on data_date and every technical feature defined."""
         return np.isfinite(self.close) & np.isfinite(self.X[:, :N_TECHNICAL]).all(axis=1)
@@ -76,6 +81,10 @@ class FeatureEngine:
         self._dates = np.empty(cap, dtype="datetime64[D]")
         self._n = 0
         self.data_date: dt.date | None = None
+
+    def set_earnings(self, data: EarningsData) -> None:
+        """Swap in freshly loaded earnings facts (new events, fundamentals) between cycles."""
+        self._earnings = data
 
     @property
     def ready(self) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import threading
 import time
 
 from celery import shared_task
@@ -22,6 +23,7 @@ from features.panel import Panel
 
 log = logging.getLogger(__name__)
 _ENGINES: dict[str, FeatureEngine] = {}
+_LOCK = threading.Lock()
 _EARNINGS_REFRESH_S = 300.0
 _loaded_at: dict[str, float] = {}
 
@@ -55,6 +57,11 @@ def rebuild(tickers: list[str], day: dt.date) -> tuple[FeatureEngine, LiveFeatur
 
 def compute(day: dt.date) -> LiveFeatures:
     """Bring this process's engine to ``day`` (incrementally when possible) and return it."""
+    with _LOCK:  # a threads/gevent pool must not advance the shared state twice at once
+        return _compute(day)
+
+
+def _compute(day: dt.date) -> LiveFeatures:
     from ingestion.calendar import previous_trading_day
 
     tickers = universe()
@@ -64,7 +71,7 @@ def compute(day: dt.date) -> LiveFeatures:
         return engine.snapshot()
     if engine is not None and engine.ready and engine.data_date == previous_trading_day(day):
         if time.monotonic() - _loaded_at.get(key, 0.0) > _EARNINGS_REFRESH_S:
-            engine._earnings = EarningsData.from_db(tickers)  # new events / fundamentals
+            engine.set_earnings(EarningsData.from_db(tickers))  # new events / fundamentals
             _loaded_at[key] = time.monotonic()
         return engine.update(DayBars.from_db(day))
     _ENGINES.clear()  # one universe per process: drop the old state before building anew
