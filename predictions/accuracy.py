@@ -37,14 +37,14 @@ SET realised_return = x.realised,
                            ELSE x.realised BETWEEN r.p10 AND r.p90 END,
     realised_at = now()
 FROM (
+    -- The realised return is measured from the close the prediction started from
+    -- (current_price = close of day t), so predicted and realised share one base.
     SELECT r2.id AS id, r2.data_timestamp AS ts,
-           b1.close / NULLIF(COALESCE(b0.close, r2.current_price), 0) - 1 AS realised
+           b1.close / NULLIF(r2.current_price, 0) - 1 AS realised
     FROM predictions_predictionrecord r2
     JOIN ingestion_pricebar b1
       ON b1.symbol_id = r2.symbol_id AND b1.interval = '1d'
      AND b1.timestamp = (r2.target_date::timestamp AT TIME ZONE 'UTC')
-    LEFT JOIN ingestion_pricebar b0
-      ON b0.symbol_id = r2.symbol_id AND b0.interval = '1d' AND b0.timestamp = r2.data_timestamp
     WHERE r2.realised_at IS NULL AND r2.target_date IS NOT NULL
       AND r2.target_date <= %(upto)s AND r2.target_date >= %(since)s
 ) AS x

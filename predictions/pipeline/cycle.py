@@ -1,13 +1,14 @@
 """One prediction cycle, stage by stage, with per-stage timings.
 
-    realise -> route -> inference -> [write_postgres || write_redis -> publish] -> status
+    route -> inference -> [write_postgres || write_redis -> publish] -> realise -> status
 
-- realise: accuracy tracking, outcomes of earlier predictions whose target day just arrived;
 - route: earnings calendar -> earnings model, the rest -> normal model;
 - inference: each kind's ACTIVE model (process-cached ONNX session), batched;
 - write_postgres (durable) runs while a helper thread does write_redis (cache) and then
   publish (Channels): PostgreSQL spends the statement's time in its own process, so the fast
-  layer is nearly free. Redelivery after a PostgreSQL failure rewrites the same Redis values.
+  layer is nearly free. Redelivery after a PostgreSQL failure rewrites the same Redis values;
+- realise: accuracy tracking, outcomes of earlier predictions whose target day just arrived
+  (after the dual write, so it never delays fresh predictions).
 
 Faults are reported, not hidden: a model that cannot be loaded leaves its symbols on their last
 good predictions (re-put into Redis from PostgreSQL, predicted_at unchanged, so
@@ -289,9 +290,6 @@ def run_cycle(
     result.started_at = timezone.now()
     stage = _Stages(result)
     client = redis_client or status.redis_client()
-    if realise:
-        with stage("realise"):
-            result.realised = record_realised(inp.data_date)
     with stage("route"):
         routing = route(inp.tickers, inp.data_date)
     result.target_date = routing.target_date
@@ -318,6 +316,9 @@ def run_cycle(
             writer.repopulate_redis(client, inp.tickers[unserved].tolist())
         except redis.RedisError as exc:
             result.errors.append(f"redis repopulate: {exc}")
+    if realise:  # after the predictions are out: accuracy is not on the freshness path
+        with stage("realise"):
+            result.realised = record_realised(inp.data_date)
     result.finished_at = timezone.now()
     for error in result.errors:
         logger.error("prediction cycle %s: %s", inp.data_date, error)
