@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from explanations.models import Chunk, Document
+from explanations.models import Chunk, Document, Explanation
 
 
 class ChunkInline(admin.TabularInline):
@@ -27,3 +27,14 @@ class ChunkAdmin(admin.ModelAdmin):
     search_fields = ("symbol", "text")
     raw_id_fields = ("document",)
     exclude = ("embedding",)
+
+
+@admin.register(Explanation)
+class ExplanationAdmin(admin.ModelAdmin):
+    list_display = (
+        "job_id", "symbol", "depth", "status", "generator", "grounding_passed", "created_at",
+    )  # fmt: skip
+    list_filter = ("status", "generator", "depth", "grounding_passed")
+    search_fields = ("job_id", "symbol")
+    readonly_fields = ("result", "error", "created_at", "started_at", "completed_at")
+    raw_id_fields = ("requested_by",)

@@ -64,3 +64,16 @@ def test_it_writes_pattern_notes_that_use_only_past_events():
     assert note_2009.metadata["events"] < later.metadata["events"]
     text = note_2009.chunks.get().text
     assert "NVDA earnings reactions through 2009-12-31" in text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_embeds_batches_on_the_explain_queue(celery_worker_thread):
+    out = io.StringIO()
+    call_command("index_documents", "--source", "playbooks", "--batch", "2", stdout=out)
+    summary = json.loads(out.getvalue())
+    assert summary["sources"][0]["mode"] == "queue"  # auto mode found the worker
+    assert summary["indexed"] == 5 and summary["errors"] == 0
+    assert (
+        Chunk.objects.filter(source="playbook", embedding__isnull=False).count()
+        == (summary["chunks_written"])
+    )
