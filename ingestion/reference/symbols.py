@@ -15,6 +15,7 @@ Tickers are Yahoo-style: ``BRK.B`` becomes ``BRK-B`` as in the price files.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
@@ -40,6 +41,15 @@ def _clean(value) -> str:
     return "" if pd.isna(value) else str(value).strip()
 
 
+@lru_cache(maxsize=4)
+def _price_file_exchanges(path: str) -> tuple[tuple[str, str], ...]:
+    """(symbol, exchange of its latest bar) of a price file; the files never change, so one
+    read per process is enough (the read is most of this loader's time)."""
+    px = pd.read_csv(path, usecols=["symbol", "exchange"], dtype=str)
+    px = px.drop_duplicates("symbol", keep="last")
+    return tuple(zip(px["symbol"], px["exchange"], strict=True))
+
+
 def symbol_table(data_dir: Path, price_files: tuple[str, ...] = PRICE_FILES) -> dict[str, dict]:
     """ticker -> {name, exchange, sector, industry, cik, asset_type}."""
     out: dict[str, dict] = {}
@@ -52,9 +62,7 @@ def symbol_table(data_dir: Path, price_files: tuple[str, ...] = PRICE_FILES) -> 
                 row[key] = value[: {"name": 200, "exchange": 16, "sector": 100}.get(key, 150)]
 
     for rel in price_files:
-        px = pd.read_csv(data_dir / rel, usecols=["symbol", "exchange"], dtype=str)
-        px = px.drop_duplicates("symbol", keep="last")
-        for t, ex in zip(px["symbol"], px["exchange"], strict=True):
+        for t, ex in _price_file_exchanges(str(data_dir / rel)):
             put(normalise_ticker(t), exchange=ex)
 
     cur = pd.read_csv(data_dir / "reference/sp500_constituents_2026-08-08.csv", dtype=str)
