@@ -239,6 +239,13 @@ class PipelineBenchmark(Benchmark):
             predicted.append(result.n_predicted)
             errors.extend(result.errors)
 
+        # The Celery task's fallback when the features worker wrote no matrix: per-symbol hashes.
+        client.delete(handoff.MATRIX_KEY.format(day.isoformat()))
+        t = time.perf_counter()
+        via_hashes = sources.from_redis(
+            client, day, tickers=tickers.tolist(), names=inp.feature_names
+        )
+        hashes_ms = (time.perf_counter() - t) * 1000
         publish = self._publish_measurement(tickers, loop)
         loop.run_until_complete(watch_layer.flush())
         loop.close()
@@ -265,6 +272,8 @@ class PipelineBenchmark(Benchmark):
                 for kind, m in loaded.items()
             },
             "publish": publish,
+            "read_features_from_hashes_ms": round(hashes_ms, 1),
+            "read_features_from_hashes_symbols": len(via_hashes.tickers),
             "watched_groups": len(watched),
             "errors": sorted(set(errors))[:10],
             # The machine is shared: its load (1-min average) says how contended the run was.
