@@ -45,7 +45,8 @@ class GroundingSerializer(serializers.Serializer):
 class ExplanationBodySerializer(serializers.Serializer):
     text = serializers.CharField()
     confidence = serializers.FloatField()
-    key_drivers = DriverSerializer(many=True)
+    key_drivers = serializers.ListField(child=serializers.CharField())
+    key_driver_details = DriverSerializer(many=True, required=False)
     uncertainties = serializers.ListField(child=serializers.CharField())
     sources = SourceSerializer(many=True)
     generator = serializers.ChoiceField(choices=["llm", "template"])

@@ -148,7 +148,10 @@ def explain(
     explanation = {
         "text": text,
         "confidence": round(facts.confidence, 4),
-        "key_drivers": drivers,
+        # Strings, as in the architecture's example (what the website renders); the structured
+        # form (feature, value, signed contribution) is in key_driver_details.
+        "key_drivers": [d["text"] for d in drivers],
+        "key_driver_details": drivers,
         "uncertainties": uncertainties(facts, _age_seconds(facts)),
         "sources": [e.as_source() for e in excerpts],
         "generator": generator,

@@ -37,7 +37,7 @@ def test_it_uses_grounded_llm_text(kb, prediction, http_server):
     assert len(recorder.requests) == 1 and timings.attempts == 1
     prompt = recorder.requests[0]["body"].decode()
     assert "62.50" in prompt and "Playbook:" in prompt  # facts and excerpts reach the model
-    assert [d["feature"] for d in explanation["key_drivers"]][:1] == ["rsi_14"]
+    assert [d["feature"] for d in explanation["key_driver_details"]][:1] == ["rsi_14"]
     assert explanation["sources"] and explanation["sources"][0]["relevance"] > 0
 
 
