@@ -15,7 +15,6 @@ from ingestion.providers.yahoo import YFinanceProvider
 from ingestion.tests.conftest import SP500, real_bars
 from ingestion.tests.yahoo import LocalYahooSession, YahooServer
 
-
 TICKERS = ["AAPL", "MSFT", "NVDA"]
 D = dt.date
 
