@@ -255,7 +255,10 @@ def train(opts: TrainOptions, *, activate: bool = False, loaded: tuple | None = 
         "calibration": calib,
         "sigma_method": "(p90 - p10) / (2 * 1.2815516), normal-equivalent sigma of [p10, p90]",
         "uncertainty_method": "quantile_conformal",
-        "leakage_checks": leakage_checks(ds, panel, features, test_idx),
+        "leakage_checks": {
+            "validation": leakage_checks(ds, panel, features, val_idx),
+            "test": leakage_checks(ds, panel, features, test_idx),
+        },
         "architecture": "features -> RobustScale(+NaN masks) -> Dense64 ReLU -> Dropout.3 -> "
         "Dense32 ReLU -> Dropout.2 -> Dense16 ReLU -> point, p50 + softplus offsets x calibration",
         "lightgbm": {"file": artifacts.LIGHTGBM, "best_iteration": booster.best_iteration},
