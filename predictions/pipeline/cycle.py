@@ -262,7 +262,7 @@ def _fast_layer(client: redis.Redis, batch: PredictionBatch, publish: bool) -> d
     if publish:
         started = time.perf_counter()
         try:
-            out["published"] = publisher.publish(batch.payloads())
+            out["published"] = publisher.publish(batch.tickers.tolist(), batch.payload)
         except (redis.RedisError, OSError) as exc:
             out["errors"].append(f"publish: {exc}")
         out["ms"]["publish"] = round((time.perf_counter() - started) * 1000, 2)

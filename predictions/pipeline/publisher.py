@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
@@ -102,14 +103,16 @@ def live_members(layer, client: redis.Redis, groups: list[str]) -> dict[int, lis
     return {int(reply[j]) - 1: [m.decode() for m in reply[j + 1]] for j in range(0, len(reply), 2)}
 
 
-def _bulk_publish(layer, client: redis.Redis, payloads: list[dict[str, Any]]) -> int:
-    groups = [prediction_group(p["symbol"]) for p in payloads]
+def _bulk_publish(
+    layer, client: redis.Redis, tickers: list[str], payload: Callable[[int], dict[str, Any]]
+) -> int:
+    groups = [prediction_group(t) for t in tickers]
     members = live_members(layer, client, groups)
     keys: list[bytes | str] = []
     messages: list[bytes] = []
     capacities: list[int] = []
     for index, channels in members.items():
-        message = {"type": PREDICTION_UPDATE_EVENT, "payload": payloads[index]}
+        message = {"type": PREDICTION_UPDATE_EVENT, "payload": payload(index)}
         _, key_to_message, key_to_capacity = layer._map_channel_keys_to_connection(
             channels, message
         )
@@ -147,16 +150,17 @@ async def _send(layer, targets: list[tuple[str, dict[str, Any]]]) -> None:
     await asyncio.gather(*(one(group, payload) for group, payload in targets))
 
 
-def publish(payloads: list[dict[str, Any]]) -> int:
-    """Send each payload to its symbol's group; returns the number of groups that had
-    subscribers (bulk path) or that were sent to (generic path)."""
+def publish(tickers: list[str], payload: Callable[[int], dict[str, Any]]) -> int:
+    """Send ``payload(i)`` to the group of ``tickers[i]``; payloads are only built for the
+    groups that get a message. Returns the number of groups that had subscribers (bulk path)
+    or that were sent to (generic path)."""
     layer = get_channel_layer()
-    if layer is None or not payloads:
+    if layer is None or not tickers:
         return 0
     client = _bulk_client(layer)
     if client is not None:
-        return _bulk_publish(layer, client, payloads)
-    targets = [(prediction_group(p["symbol"]), p) for p in payloads]
+        return _bulk_publish(layer, client, tickers, payload)
+    targets = [(prediction_group(t), payload(i)) for i, t in enumerate(tickers)]
     with _loop_lock:
         _event_loop().run_until_complete(_send(layer, targets))
     return len(targets)

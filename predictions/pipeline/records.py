@@ -37,7 +37,7 @@ class PredictionBatch:
     predicted_at: dt.datetime
     features_snapshot: list[dict | None] = field(default_factory=list)  # model inputs
     earnings_context: list[str | None] = field(default_factory=list)  # JSON text or None
-    _payloads: list[dict[str, Any]] | None = None
+    _json: list[str] | None = None
 
     def __len__(self) -> int:
         return len(self.tickers)
@@ -47,15 +47,31 @@ class PredictionBatch:
         # real, and Redis and PostgreSQL then hold exactly the same numbers.
         for name in ("predicted_return", "p10", "p50", "p90", "sigma"):
             setattr(self, name, np.round(np.asarray(getattr(self, name), np.float64), 6))
+        self.current_price = np.asarray(self.current_price, np.float64)
+        numbers = (self.current_price, self.predicted_return, self.p10, self.p50, self.p90)
+        if not all(np.isfinite(a).all() for a in (*numbers, self.sigma)):
+            raise ValueError("a prediction batch holds a non-finite number")
 
     @property
     def predicted_price(self) -> np.ndarray:
         return np.round(self.current_price * (1.0 + self.predicted_return), 4)
 
-    def payloads(self) -> list[dict[str, Any]]:
-        """The contract's ``pred:{SYMBOL}`` objects (returns for p10/p50/p90, not prices)."""
-        if self._payloads is None:
-            predicted_at, data_ts = iso_z(self.predicted_at), iso_z(self.data_timestamp)
+    def payload_json(self) -> list[str]:
+        """The contract's ``pred:{SYMBOL}`` objects as JSON text, one per symbol (p10/p50/p90
+        are returns, not prices). Built with one string template per row instead of a dict and
+        a ``json.dumps`` per symbol (measured 4x faster for 5,000); numbers are written with
+        ``repr`` exactly as ``json.dumps`` writes floats, strings are escaped by ``json.dumps``
+        (once per distinct value), and ``__post_init__`` has checked every number is finite."""
+        if self._json is None:
+            escaped: dict[str, str] = {}
+
+            def esc(value: str) -> str:
+                out = escaped.get(value)
+                if out is None:
+                    out = escaped[value] = json.dumps(value)
+                return out
+
+            predicted_at, data_ts = esc(iso_z(self.predicted_at)), esc(iso_z(self.data_timestamp))
             columns = zip(
                 self.tickers.tolist(),
                 self.current_price.tolist(),
@@ -70,30 +86,41 @@ class PredictionBatch:
                 self.model_version.tolist(),
                 strict=True,
             )
-            self._payloads = [
-                {
-                    "symbol": ticker,
-                    "current_price": price,
-                    "predicted_return_1d": ret,
-                    "predicted_price": pprice,
-                    "uncertainty_sigma": sigma,
-                    "p10": p10,
-                    "p50": p50,
-                    "p90": p90,
-                    "uncertainty_method": method,
-                    "model_type": mtype,
-                    "model_version": version,
-                    "predicted_at": predicted_at,
-                    "data_timestamp": data_ts,
-                }
+            self._json = [
+                _TEMPLATE
+                % (
+                    esc(ticker),
+                    price,
+                    ret,
+                    pprice,
+                    sigma,
+                    p10,
+                    p50,
+                    p90,
+                    esc(method),
+                    esc(mtype),
+                    esc(version),
+                    predicted_at,
+                    data_ts,
+                )
                 for ticker, price, ret, pprice, sigma, p10, p50, p90, method, mtype, version in (
                     columns
                 )
             ]
-        return self._payloads
+        return self._json
 
-    def payload_json(self) -> list[str]:
-        return [json.dumps(p, separators=(",", ":")) for p in self.payloads()]
+    def payload(self, index: int) -> dict[str, Any]:
+        return json.loads(self.payload_json()[index])
+
+    def payloads(self) -> list[dict[str, Any]]:
+        return [json.loads(text) for text in self.payload_json()]
+
+
+_TEMPLATE = (
+    '{"symbol":%s,"current_price":%r,"predicted_return_1d":%r,"predicted_price":%r,'
+    '"uncertainty_sigma":%r,"p10":%r,"p50":%r,"p90":%r,"uncertainty_method":%s,'
+    '"model_type":%s,"model_version":%s,"predicted_at":%s,"data_timestamp":%s}'
+)
 
 
 def snapshot_rows(names: list[str], X: np.ndarray) -> list[dict[str, float | None]]:

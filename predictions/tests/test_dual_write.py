@@ -16,6 +16,7 @@ from ingestion.models import EarningsEvent, Symbol
 from predictions.models import PipelineRun, Prediction, PredictionRecord
 from predictions.pipeline import runtime
 from predictions.pipeline.cycle import run_cycle
+from predictions.pipeline.records import PredictionBatch
 from predictions.pipeline.testing import cycle_input, install_models, make_symbols
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -137,3 +138,36 @@ def test_it_delivers_to_a_channel_watching_several_symbols(platform):
     loop.run_until_complete(layer.flush())
     loop.close()
     assert result.published == 2 and received == {"S010", "S011"}
+
+
+def _batch(**override) -> PredictionBatch:
+    n = 3
+    q = np.array([[-0.01, 0.001, 0.012], [-0.02, 0.0, 0.02], [-0.005, 0.002, 0.009]])
+    columns = dict(
+        tickers=np.array(["A\"B", "BRK.B", "C"]),
+        current_price=np.array([10.0, 411.5, 3.25]),
+        predicted_return=q[:, 1],
+        p10=q[:, 0], p50=q[:, 1], p90=q[:, 2],
+        sigma=(q[:, 2] - q[:, 0]) / 2.5631032,
+        model_type=np.full(n, "normal_day", dtype=object),
+        model_version=np.full(n, "v\\1", dtype=object),
+        uncertainty_method=np.full(n, "quantile_conformal", dtype=object),
+        data_timestamp=dt.datetime(2025, 7, 8, tzinfo=dt.UTC),
+        target_date=NEXT,
+        predicted_at=dt.datetime(2025, 7, 9, 1, 2, 3, tzinfo=dt.UTC),
+    )  # fmt: skip
+    columns.update(override)
+    return PredictionBatch(**columns)
+
+
+def test_it_serialises_payloads_exactly_like_json_dumps():
+    batch = _batch()
+    for text in batch.payload_json():
+        assert json.dumps(json.loads(text), separators=(",", ":")) == text
+    assert batch.payload(0)["symbol"] == 'A"B' and batch.payload(1)["model_version"] == "v\\1"
+    assert batch.payload(2)["predicted_price"] == round(3.25 * 1.002, 4)
+
+
+def test_it_refuses_a_batch_with_a_non_finite_number():
+    with pytest.raises(ValueError, match="non-finite"):
+        _batch(current_price=np.array([10.0, np.nan, 3.0]))
