@@ -108,6 +108,11 @@ class PipelineBenchmark(Benchmark):
         parser.add_argument("--watchers", type=int, default=100, help="symbol groups watched")
         parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/12")
         parser.add_argument("--database", default="bench_pipeline")
+        parser.add_argument(
+            "--no-snapshot",
+            action="store_true",
+            help="skip Prediction.features_snapshot (measures what the snapshot costs)",
+        )
 
     def run(self, options: dict[str, Any]) -> dict[str, Any]:
         url = options["redis_url"]
@@ -231,7 +236,7 @@ class PipelineBenchmark(Benchmark):
             t = time.perf_counter()
             inp = sources.from_redis(client, day, tickers=tickers.tolist())
             stages["read_features"].append((time.perf_counter() - t) * 1000)
-            result, _ = run_cycle(inp, redis_client=client)
+            result, _ = run_cycle(inp, redis_client=client, snapshots=not options["no_snapshot"])
             cycle_ms.append((time.perf_counter() - started) * 1000)
             for name, ms in result.stages_ms.items():
                 stages[name].append(ms)
@@ -263,6 +268,7 @@ class PipelineBenchmark(Benchmark):
             "earnings_share": round(float(np.mean(shares)), 5),
             "earnings_routed_per_cycle": [round(s * n) for s in shares],
             "models": models_used,
+            "features_snapshot": not options["no_snapshot"],
             "inference": {
                 kind: {
                     "provider": m.provider,

@@ -35,7 +35,7 @@ class PredictionBatch:
     data_timestamp: dt.datetime
     target_date: dt.date
     predicted_at: dt.datetime
-    features_snapshot: list[dict | None] = field(default_factory=list)  # model inputs
+    features_snapshot: Snapshot | None = None  # the model inputs of every row
     earnings_context: list[str | None] = field(default_factory=list)  # JSON text or None
     _json: list[str] | None = None
 
@@ -123,9 +123,15 @@ _TEMPLATE = (
 )
 
 
-def snapshot_rows(names: list[str], X: np.ndarray) -> list[dict[str, float | None]]:
-    """Each row's model inputs as a dict (missing values -> None); the writer serialises the
-    whole list with ONE json.dumps call (the C encoder), not one call per symbol."""
-    rounded = np.round(X.astype(np.float64), 6)
-    values = np.where(np.isnan(rounded), None, rounded).tolist()
-    return [dict(zip(names, row, strict=True)) for row in values]
+@dataclass
+class Snapshot:
+    """Model inputs per row: ``values`` (N, K) over ``names``; NaN = left out of the row's
+    ``features_snapshot`` object (missing, or not an input of the row's model), as the
+    ``features:{SYMBOL}`` hash omits missing features. PostgreSQL builds the JSON objects
+    (``writer``), so no per-symbol dict or JSON text is made in Python."""
+
+    names: list[str]
+    values: np.ndarray
+
+    def __post_init__(self) -> None:
+        self.values = np.round(np.asarray(self.values, np.float64), 6)
