@@ -33,6 +33,11 @@ def export_onnx(model: Any, n_features: int, path: Path) -> None:
         }
 
     proto, _ = tf2onnx.convert.from_function(serve, input_signature=spec, opset=OPSET)
+    # tf2onnx names the dynamic batch dimension "unk__N"; call it "batch" for readers.
+    for value in [*proto.graph.input, *proto.graph.output]:
+        dim = value.type.tensor_type.shape.dim[0]
+        if not dim.HasField("dim_value"):
+            dim.dim_param = "batch"
     names = [o.name for o in proto.graph.output]
     if names != OUTPUTS or [i.name for i in proto.graph.input] != [INPUT_NAME]:
         raise RuntimeError(f"Unexpected ONNX signature: inputs/outputs {names}")

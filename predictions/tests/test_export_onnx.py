@@ -49,6 +49,8 @@ def test_it_exports_the_contract_signature_with_parity(earnings_shaped, tmp_path
     session = onnx_session(path)
     assert [i.name for i in session.get_inputs()] == ["features"]
     assert [o.name for o in session.get_outputs()] == ["point", "quantiles"]
+    assert session.get_inputs()[0].shape == ["batch", 37]
+    assert [o.shape for o in session.get_outputs()] == [["batch", 1], ["batch", 3]]
     result = parity_check(model, path, x[:3000].astype("float32"))
     assert result["rows"] == min(3000, len(x))
     assert result["rows_with_nan"] > 0
