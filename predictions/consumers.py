@@ -31,7 +31,7 @@ from django.conf import settings
 
 from accounts.auth_state import AuthError, Principal, aauthenticate
 from core.api_errors import error_body
-from core.groups import prediction_group
+from core.groups import PREDICTION_UPDATE_EVENT, prediction_group
 from ingestion.models import Symbol
 from predictions.api.symbols import clean_symbol
 
@@ -243,6 +243,15 @@ class PredictionConsumer(AsyncWebsocketConsumer):
         await self.send_json({"type": "authenticated", "expires_at": principal.expires_at})
 
     # --- channel layer events ----------------------------------------------------------------
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        # Channels runs close_old_connections() in the single sync thread before EVERY handler;
+        # for 10,000 clients that serial thread hop per update was the whole delivery time
+        # (bench ws). Updates touch no database, so they skip it; other events keep it.
+        if message.get("type") == PREDICTION_UPDATE_EVENT:
+            await self.prediction_update(message)
+        else:
+            await super().dispatch(message)
 
     async def prediction_update(self, event: dict[str, Any]) -> None:
         """``prediction.update`` from a symbol group (core.groups) -> the client."""

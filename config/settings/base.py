@@ -176,7 +176,7 @@ EDGAR_DATA_URL = env_str("EDGAR_DATA_URL", "https://data.sec.gov")
 EDGAR_ARCHIVES_URL = env_str("EDGAR_ARCHIVES_URL", "https://www.sec.gov")
 RAG_EF_SEARCH = env_int("RAG_EF_SEARCH", 64, minimum=1)
 EXPLANATION_CACHE_SECONDS = env_int("EXPLANATION_CACHE_SECONDS", 300, minimum=1)
-LLM_MAX_TOKENS = env_int("LLM_MAX_TOKENS", 120, minimum=8)
+LLM_MAX_TOKENS = env_int("LLM_MAX_TOKENS", 80, minimum=8)
 # Models (predictions.ml): training data, retrain schedule and the promotion rule.
 TRAINING_PRICES_FILE = Path(
     env_str(
@@ -222,6 +222,17 @@ WS_SUBSCRIPTION_LIMITS = {
     "pro": env_int("WS_SUBSCRIPTIONS_PRO", 100, minimum=1),
     "enterprise": env_int("WS_SUBSCRIPTIONS_ENTERPRISE", 1000, minimum=1),
 }
+# WebSocket fan-out: "core" keeps CHANNEL_LAYERS above (channels_redis RedisChannelLayer);
+# "pubsub" uses Redis Pub/Sub (one PUBLISH per group, in-process fan-out), measured faster for
+# thousands of clients by `bench ws` (predictions/ws_layer.py).
+CHANNEL_LAYER = env_choice("CHANNEL_LAYER", "core", {"core", "pubsub"})
+if CHANNEL_LAYER == "pubsub":
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "predictions.ws_layer.PubSubChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL]},
+        }
+    }
 
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {

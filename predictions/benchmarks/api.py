@@ -51,10 +51,13 @@ def raise_fd_limit() -> int:
     return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
 
 
-def run_in_bench_child(name: str, options: dict[str, Any], argv: list[str]) -> dict[str, Any]:
+def run_in_bench_child(
+    name: str, options: dict[str, Any], argv: list[str], extra_env: dict[str, str] | None = None
+) -> dict[str, Any]:
     """Re-run ``bench NAME`` with the bench database and Redis; return its figures."""
     env = {
         **os.environ,
+        **(extra_env or {}),
         CHILD_FLAG: "1",
         "DATABASE_NAME": BENCH_DATABASE,
         "REDIS_URL": options.get("redis_url") or BENCH_REDIS_DEFAULT,
@@ -120,7 +123,7 @@ def run_pipeline_cycle(tickers: list[str], *, publish: bool = True) -> dict[str,
     inp = cycle_input(dt.date.fromisoformat(BENCH_DAY), tickers)
     started = time.time()
     result, _ = run_cycle(inp, publish=publish, realise=False, record_status=False)
-    return {"started_at": started, **result.summary()}
+    return {**result.summary(), "wall_started_at": started}
 
 
 def free_port() -> int:

@@ -6,9 +6,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from asgiref.sync import async_to_sync, sync_to_async
+from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
+from django.conf import settings
 from django.test import override_settings
 from rest_framework_simplejwt.tokens import AccessToken
 
@@ -22,6 +23,16 @@ def application():
     from config.asgi import application
 
     return application
+
+
+async def publish(payloads: list[dict]) -> None:
+    """What the pipeline does per symbol (core/groups.py contract), through the real layer."""
+    layer = get_channel_layer()
+    for payload in payloads:
+        await layer.group_send(
+            prediction_group(payload["symbol"]),
+            {"type": PREDICTION_UPDATE_EVENT, "payload": payload},
+        )
 
 
 async def receive_json(comm: WebsocketCommunicator, timeout: float = 5) -> dict:
@@ -104,14 +115,11 @@ class FeedTestCase(BaseTransactionTestCase):
             comm = await self.connected()
             await comm.send_json_to({"action": "subscribe", "symbols": ["NVDA", "BRK.B"]})
             await receive_json(comm)
-            from predictions.pipeline.publisher import publish
-
             payloads = [
                 cached_record(t, predicted_return_1d=0.01 * i)
                 for i, t in enumerate(["AAPL", "NVDA", "BRK.B"], start=1)
             ]
-            await sync_to_async(publish)(payloads)
-            # The publisher sends concurrently: any order.
+            await publish(payloads)
             frames = [await receive_json(comm), await receive_json(comm)]
             by_symbol = {frame["symbol"]: frame for frame in frames}
             self.assertEqual(set(by_symbol), {"NVDA", "BRK.B"})
@@ -121,6 +129,28 @@ class FeedTestCase(BaseTransactionTestCase):
             await comm.disconnect()
 
         self.run_async(scenario)
+
+    def test_it_delivers_through_the_pubsub_layer_too(self) -> None:
+        layers = {
+            "default": {
+                "BACKEND": "predictions.ws_layer.PubSubChannelLayer",
+                "CONFIG": {"hosts": [settings.REDIS_URL]},
+            }
+        }
+
+        async def scenario() -> None:
+            comm = await self.connected()
+            await comm.send_json_to({"action": "subscribe", "symbols": ["AAPL"]})
+            await receive_json(comm)
+            payloads = [cached_record("NVDA"), cached_record("AAPL", predicted_return_1d=-0.02)]
+            await publish(payloads)
+            frame = await receive_json(comm)
+            self.assertEqual(frame, {"type": "prediction_update", **payloads[1]})
+            self.assertTrue(await comm.receive_nothing(timeout=0.3))
+            await comm.disconnect()
+
+        with override_settings(CHANNEL_LAYERS=layers):
+            self.run_async(scenario)
 
     def test_it_stops_pushing_after_unsubscribe(self) -> None:
         async def scenario() -> None:

@@ -1,0 +1,309 @@
+"""``python manage.py bench ws [--clients N] --json``
+
+N authenticated WebSocket clients (the ``websockets`` library, asyncio, in a few client
+processes separate from the server) connect to ``/ws/predictions`` on a real ASGI server and
+subscribe to symbols; then ONE real pipeline cycle for 5,000 symbols runs
+(``predictions.pipeline.cycle.run_cycle``: routing, ONNX inference with the pipeline's toy
+contract models, PostgreSQL + Redis writes, publish through the channels_redis layer).
+
+Figures:
+- ``clients_held``: connections open and subscribed when the cycle starts, and still open after;
+- ``memory_per_client_kb``: server RSS (process tree) after the clients joined minus before,
+  divided by the clients held;
+- ``delivery_p50_ms`` / ``delivery_p99_ms``: from the start of the cycle's publish step to
+  each client's receipt of its update (wall clock, same machine), over every expected update;
+  ``delivery_from_cycle_start_*`` adds inference and the writes.
+
+Client i subscribes to ``--symbols-per-client`` consecutive symbols from i (mod 5,000), so with
+10,000 clients and 1 symbol each every symbol has two subscribers (10,000 deliveries). Runs in
+the benchmark database and Redis like ``bench api`` (see predictions/benchmarks/api.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+from typing import Any
+
+from core.benchmarks import Benchmark
+from predictions.benchmarks.api import (
+    BASE_DIR,
+    access_token_for,
+    bench_tickers,
+    bench_user,
+    default_server,
+    free_port,
+    in_bench_child,
+    ms,
+    percentile,
+    prepare_database,
+    raise_fd_limit,
+    run_in_bench_child,
+    start_server,
+    stop_server,
+)
+
+HANDSHAKE_CONCURRENCY = 200  # simultaneous opening handshakes per client process
+
+
+def tree_rss(pid: int) -> int:
+    import psutil
+
+    proc = psutil.Process(pid)
+    total = proc.memory_info().rss
+    for child in proc.children(recursive=True):
+        try:
+            total += child.memory_info().rss
+        except psutil.NoSuchProcess:
+            pass
+    return total
+
+
+# --- client process (python -m predictions.benchmarks.ws --clients-proc) ----------------------
+
+
+async def _client_main(params: dict[str, Any]) -> dict[str, Any]:
+    import websockets
+    from websockets.asyncio.client import connect
+
+    url = f"ws://127.0.0.1:{params['port']}/ws/predictions?token={params['token']}"
+    tickers: list[str] = params["tickers"]
+    per_client: int = params["symbols_per_client"]
+    gate = asyncio.Semaphore(HANDSHAKE_CONCURRENCY)
+    failures: list[str] = []
+
+    async def open_one(i: int):
+        symbols = [tickers[(i + k) % len(tickers)] for k in range(per_client)]
+        async with gate:
+            try:
+                ws = await connect(
+                    url, ping_interval=None, compression=None, open_timeout=120, close_timeout=2
+                )
+                await ws.send(json.dumps({"action": "subscribe", "symbols": symbols}))
+                ack = json.loads(await asyncio.wait_for(ws.recv(), 60))
+                if ack.get("type") != "subscribed":
+                    raise RuntimeError(str(ack)[:200])
+                return ws, set(symbols)
+            except (OSError, RuntimeError, TimeoutError, websockets.WebSocketException) as exc:
+                failures.append(f"{type(exc).__name__}: {exc}"[:200])
+                return None
+
+    opened = await asyncio.gather(*(open_one(i) for i in params["indices"]))
+    clients = [c for c in opened if c is not None]
+    print(f"READY {len(clients)} {len(failures)}", flush=True)
+    loop = asyncio.get_running_loop()
+    await loop.run_in_executor(None, sys.stdin.readline)  # "GO"
+    deadline = time.time() + params["wait"]
+    received: list[float] = []
+
+    async def listen(ws, expected: set[str]) -> None:
+        remaining = set(expected)
+        while remaining:
+            timeout = deadline - time.time()
+            if timeout <= 0:
+                return
+            try:
+                frame = await asyncio.wait_for(ws.recv(), timeout)
+            except (TimeoutError, websockets.WebSocketException):
+                return
+            at = time.time()
+            message = json.loads(frame)
+            if message.get("type") == "prediction_update" and message.get("symbol") in remaining:
+                remaining.discard(message["symbol"])
+                received.append(at)
+
+    await asyncio.gather(*(listen(ws, symbols) for ws, symbols in clients))
+    still_open = sum(1 for ws, _ in clients if ws.state.name == "OPEN")
+    expected = sum(len(symbols) for _, symbols in clients)
+    await asyncio.gather(*(ws.close() for ws, _ in clients), return_exceptions=True)
+    return {
+        "opened": len(clients),
+        "failed": len(failures),
+        "failures": failures[:5],
+        "still_open": still_open,
+        "expected": expected,
+        "received": received,
+    }
+
+
+# --- the benchmark -----------------------------------------------------------------------------
+
+
+class WsBenchmark(Benchmark):
+    name = "ws"
+    help = "WebSocket clients held, memory per client and delivery latency of one cycle"
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--clients", type=int, default=10_000)
+        parser.add_argument("--symbols-per-client", type=int, default=1)
+        parser.add_argument("--client-processes", type=int, default=2)
+        parser.add_argument("--wait", type=float, default=60.0, help="Max seconds for delivery")
+        parser.add_argument("--server", choices=["daphne", "uvicorn"], default=default_server())
+        parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL"))
+        parser.add_argument(
+            "--layer",
+            choices=["core", "pubsub"],
+            default=os.environ.get("CHANNEL_LAYER", "core"),
+            help="Channels layer (CHANNEL_LAYER setting) of the server and the pipeline",
+        )
+
+    def run(self, options: dict[str, Any]) -> dict[str, Any]:
+        if not in_bench_child():
+            argv = [
+                "--clients", str(options["clients"]),
+                "--symbols-per-client", str(options["symbols_per_client"]),
+                "--client-processes", str(options["client_processes"]),
+                "--wait", str(options["wait"]), "--server", options["server"],
+            ]  # fmt: skip
+            return run_in_bench_child(self.name, options, argv, {"CHANNEL_LAYER": options["layer"]})
+        return self._run(options)
+
+    def _run(self, options: dict[str, Any]) -> dict[str, Any]:
+        from django.conf import settings
+
+        from predictions.benchmarks.api import run_pipeline_cycle
+        from predictions.pipeline import publisher
+        from predictions.pipeline.testing import make_symbols
+
+        fd_limit = raise_fd_limit()
+        load_before = os.getloadavg()
+        prepare_database()
+        tickers = bench_tickers()
+        make_symbols(tickers)
+        token = access_token_for(bench_user("enterprise"))
+        port = free_port()
+        server = start_server(options["server"], port, workers=1)
+        procs: list[subprocess.Popen] = []
+        try:
+            _warm_up(port, token, tickers[0])
+            rss_before = tree_rss(server.pid)
+            n = options["clients"]
+            k = max(1, options["client_processes"])
+            for p in range(k):
+                params = {
+                    "port": port,
+                    "token": token,
+                    "tickers": tickers,
+                    "symbols_per_client": options["symbols_per_client"],
+                    "indices": list(range(p, n, k)),
+                    "wait": options["wait"],
+                }
+                proc = subprocess.Popen(
+                    [sys.executable, "-m", "predictions.benchmarks.ws", "--clients-proc"],
+                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=BASE_DIR,
+                )  # fmt: skip
+                proc.stdin.write(json.dumps(params) + "\n")
+                proc.stdin.flush()
+                procs.append(proc)
+            opened = failed = 0
+            connect_started = time.time()
+            for proc in procs:
+                ready = proc.stdout.readline().split()
+                if not ready or ready[0] != "READY":
+                    raise RuntimeError(f"client process failed: {ready}")
+                opened += int(ready[1])
+                failed += int(ready[2])
+            connect_s = time.time() - connect_started
+            time.sleep(2)  # let the server settle before reading its memory
+            rss_after = tree_rss(server.pid)
+
+            marks: dict[str, float] = {}
+            original_publish = publisher.publish
+
+            def timed_publish(*args, **kwargs):
+                marks["publish_start"] = time.time()
+                try:
+                    return original_publish(*args, **kwargs)
+                finally:
+                    marks["publish_end"] = time.time()
+
+            for proc in procs:
+                proc.stdin.write("GO\n")
+                proc.stdin.flush()
+            publisher.publish = timed_publish
+            try:
+                cycle = run_pipeline_cycle(tickers, publish=True)
+            finally:
+                publisher.publish = original_publish
+            results = [
+                json.loads(proc.communicate(timeout=options["wait"] + 120)[0]) for proc in procs
+            ]
+        finally:
+            for proc in procs:
+                if proc.poll() is None:
+                    proc.kill()
+            stop_server(server)
+
+        received = sorted(t for r in results for t in r["received"])
+        expected = sum(r["expected"] for r in results)
+        start = marks.get("publish_start", cycle["wall_started_at"])
+        delivery = [t - start for t in received]
+        from_cycle = [t - cycle["wall_started_at"] for t in received]
+        held = sum(r["still_open"] for r in results)
+        return {
+            "clients_requested": options["clients"],
+            "clients_held": held,
+            "clients_failed_to_connect": failed,
+            "connect_failures_sample": [f for r in results for f in r["failures"]][:5],
+            "memory_per_client_kb": round((rss_after - rss_before) / max(opened, 1) / 1024, 1),
+            "server_rss_mb_before": round(rss_before / 2**20, 1),
+            "server_rss_mb_after": round(rss_after / 2**20, 1),
+            "delivery_p50_ms": ms(percentile(delivery, 50)),
+            "delivery_p99_ms": ms(percentile(delivery, 99)),
+            "delivery_max_ms": ms(delivery[-1] if delivery else None),
+            "delivery_from_cycle_start_p50_ms": ms(percentile(from_cycle, 50)),
+            "delivery_from_cycle_start_p99_ms": ms(percentile(from_cycle, 99)),
+            "updates_expected": expected,
+            "updates_delivered": len(received),
+            "publish_ms": round((marks["publish_end"] - marks["publish_start"]) * 1000, 1)
+            if "publish_end" in marks
+            else None,
+            "cycle": {
+                "n_symbols": cycle["n_symbols"],
+                "n_predicted": cycle["n_predicted"],
+                "published_groups": cycle["published"],
+                "stages_ms": cycle["stages_ms"],
+                "errors": cycle["errors"],
+            },
+            "connect_all_s": round(connect_s, 1),
+            "symbols_per_client": options["symbols_per_client"],
+            "client_processes": len(results),
+            "server": options["server"],
+            "server_workers": 1,
+            "channel_layer": settings.CHANNEL_LAYERS["default"]["BACKEND"],
+            "fd_limit": fd_limit,
+            "loadavg_before": [round(x, 2) for x in load_before],
+            "loadavg_after": [round(x, 2) for x in os.getloadavg()],
+        }
+
+
+def _warm_up(port: int, token: str, ticker: str) -> None:
+    """One client in and out, so the server has imported and initialised everything."""
+
+    async def once() -> None:
+        from websockets.asyncio.client import connect
+
+        url = f"ws://127.0.0.1:{port}/ws/predictions?token={token}"
+        async with connect(url, ping_interval=None, compression=None) as ws:
+            await ws.send(json.dumps({"action": "subscribe", "symbols": [ticker]}))
+            await ws.recv()
+
+    asyncio.run(once())
+    time.sleep(1)
+
+
+BENCHMARKS = [WsBenchmark]
+
+
+if __name__ == "__main__" and "--clients-proc" in sys.argv:
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    client_params = json.loads(sys.stdin.readline())
+    print(json.dumps(asyncio.run(_client_main(client_params))), flush=True)
