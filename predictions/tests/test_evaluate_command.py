@@ -45,7 +45,7 @@ def test_it_trains_registers_and_evaluates_on_unseen_symbols(models_dir, tmp_pat
     train_file = write_slice(tmp_path)
     result = run(
         "train", "--model", "normal", "--prices", str(train_file),
-        "--epochs", "1", "--max-train-rows", "6000", "--activate",
+        "--epochs", "1", "--max-train-rows", "6000", "--activate", "--until", "2024-06-28",
     )  # fmt: skip
     mv = ModelVersion.objects.get(kind="normal", version=result["version"])
     assert mv.status == "active"
@@ -55,7 +55,11 @@ def test_it_trains_registers_and_evaluates_on_unseen_symbols(models_dir, tmp_pat
         assert (directory / name).is_file()
     meta = artifacts.read_metadata(directory)
     assert meta["features"][0] == "return_1d" and len(meta["features"]) == 20
-    assert meta["training_window"]["train_end"] == "2021-12-31"
+    # --until moves the whole split and no later price is even loaded.
+    assert meta["training_window"]["train_end"] == "2020-12-31"
+    assert meta["training_window"]["test_end"] == "2024-06-28"
+    assert meta["rows"]["dataset"]["last_date"] <= "2024-06-28"
+    assert 0.78 <= meta["calibration"]["calibrated_coverage_validation"] <= 0.82
     assert meta["parity"]["max_abs_diff"] <= 1e-4
     assert meta["data_fingerprint"] and meta["uncertainty_method"] == "quantile_conformal"
     assert CONTRACT_KEYS <= set(result["metrics"]["test"])
