@@ -35,7 +35,7 @@ from django.utils import timezone
 from predictions.accuracy import record_realised
 from predictions.pipeline import failpoints, publisher, status, writer
 from predictions.pipeline.days import day_timestamp
-from predictions.pipeline.records import PredictionBatch, Snapshot
+from predictions.pipeline.records import PredictionBatch, snapshot_json
 from predictions.pipeline.routing import Routing, route
 from predictions.pipeline.runtime import (
     LoadedModel,
@@ -196,7 +196,7 @@ def _infer(
                 "quantiles": quantiles.astype(np.float64),
                 "close": close.astype(np.float64),
                 "model": model,
-                "inputs": X[valid] if snapshots else None,
+                "snapshot": snapshot_json(model.features, X[valid]) if snapshots else None,
             }
         )
     return parts, unserved
@@ -219,19 +219,8 @@ def _batch(
 
     tickers = inp.tickers[rows]
     snapshot = None
-    if parts and all(p["inputs"] is not None for p in parts):
-        # One (N, K) matrix over the union of the models' inputs; NaN where a row's model does
-        # not read a feature or the value is missing (both are left out of the JSON object).
-        used = {f for p in parts for f in p["model"].features}
-        names = [f for f in inp.feature_names if f in used]
-        column = {f: j for j, f in enumerate(names)}
-        values = np.full((len(rows), len(names)), np.nan)
-        offset = 0
-        for p in parts:
-            cols = [column[f] for f in p["model"].features]
-            values[offset : offset + len(p["rows"]), cols] = p["inputs"]
-            offset += len(p["rows"])
-        snapshot = Snapshot(names=names, values=values)
+    if parts and all(p["snapshot"] is not None for p in parts):
+        snapshot = "[" + ",".join(text for p in parts for text in p["snapshot"]) + "]"
     contexts = [
         json.dumps(routing.events[t]) if t in routing.events else None for t in tickers.tolist()
     ]

@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from typing import Any
 
 import psycopg
 import redis
@@ -32,17 +31,21 @@ PRED_KEY = "pred:{}"
 REDIS_CHUNK = 1000  # keys per script call
 
 _WRITE_SQL = """
-WITH u AS MATERIALIZED (
-    SELECT s.id AS symbol_id, u.*, {snapshot_expr} AS features_snapshot
+WITH snap AS (
+    SELECT NULLIF(jsonb_strip_nulls(value), 'null'::jsonb) AS features_snapshot, ordinality AS i
+    FROM jsonb_array_elements(%(features_snapshot)s::jsonb) WITH ORDINALITY
+),
+u AS MATERIALIZED (
+    SELECT s.id AS symbol_id, u.*, snap.features_snapshot
     FROM unnest(
         %(tickers)s::text[], %(current_price)s::float8[], %(predicted_return)s::float8[],
         %(predicted_price)s::float8[], %(sigma)s::float8[], %(p10)s::float8[],
         %(p50)s::float8[], %(p90)s::float8[], %(model_type)s::text[],
         %(model_version)s::text[], %(uncertainty_method)s::text[], %(earnings_context)s::jsonb[]
-        {snapshot_arrays}
-    ) AS u(ticker, current_price, predicted_return, predicted_price, sigma, p10, p50, p90,
-           model_type, model_version, uncertainty_method, earnings_context {snapshot_columns})
+    ) WITH ORDINALITY AS u(ticker, current_price, predicted_return, predicted_price, sigma, p10,
+           p50, p90, model_type, model_version, uncertainty_method, earnings_context, i)
     JOIN ingestion_symbol s ON s.ticker = u.ticker
+    LEFT JOIN snap ON snap.i = u.i
 ),
 rec AS (
     INSERT INTO predictions_predictionrecord (
@@ -109,44 +112,9 @@ def _fast_transaction(cursor: psycopg.Cursor) -> None:
         cursor.execute("SET LOCAL session_replication_role = replica")
 
 
-PAIRS_PER_OBJECT = 40  # jsonb_build_object takes at most 100 arguments
-
-
-def _statement(batch: PredictionBatch) -> tuple[str, dict[str, Any]]:
-    """The write statement and its snapshot parameters. The features snapshot is built by
-    PostgreSQL: one float8[] per feature travels in the same ``unnest``, and
-    ``jsonb_strip_nulls(jsonb_build_object(name, NULLIF(value, 'NaN'), ...))`` makes each row's
-    object (NaN = missing or not read by the row's model -> key left out). Names are bound
-    parameters, never spliced into the SQL text."""
-    snapshot = batch.features_snapshot
-    if snapshot is None or not snapshot.names:
-        sql = _WRITE_SQL.format(
-            snapshot_expr="NULL::jsonb", snapshot_arrays="", snapshot_columns=""
-        )
-        return sql, {}
-    params: dict[str, Any] = {}
-    arrays, columns, pairs = [], [], []
-    for j, name in enumerate(snapshot.names):
-        params[f"snap_name_{j}"] = name
-        params[f"snap_{j}"] = snapshot.values[:, j].tolist()
-        arrays.append(f", %(snap_{j})s::float8[]")
-        columns.append(f", snap_{j}")
-        pairs.append(f"%(snap_name_{j})s::text, NULLIF(u.snap_{j}, 'NaN'::float8)")
-    objects = [
-        "jsonb_build_object(" + ", ".join(pairs[k : k + PAIRS_PER_OBJECT]) + ")"
-        for k in range(0, len(pairs), PAIRS_PER_OBJECT)
-    ]
-    expr = "jsonb_strip_nulls(" + " || ".join(objects) + ")"
-    sql = _WRITE_SQL.format(
-        snapshot_expr=expr, snapshot_arrays="".join(arrays), snapshot_columns="".join(columns)
-    )
-    return sql, params
-
-
 def write_postgres(batch: PredictionBatch) -> DbWriteResult:
     n = len(batch)
-    sql, params = _statement(batch)
-    params |= {
+    params = {
         "tickers": batch.tickers.tolist(),
         "current_price": batch.current_price.tolist(),
         "predicted_return": batch.predicted_return.tolist(),
@@ -158,6 +126,8 @@ def write_postgres(batch: PredictionBatch) -> DbWriteResult:
         "model_type": batch.model_type.tolist(),
         "model_version": batch.model_version.tolist(),
         "uncertainty_method": batch.uncertainty_method.tolist(),
+        # All rows' snapshots as ONE JSON array text, split by jsonb_array_elements.
+        "features_snapshot": batch.features_snapshot,
         "earnings_context": batch.earnings_context or [None] * n,
         "data_timestamp": batch.data_timestamp,
         "target_date": batch.target_date,
@@ -169,7 +139,7 @@ def write_postgres(batch: PredictionBatch) -> DbWriteResult:
         # quoted into one huge SQL text by Django's default client-side-binding cursor.
         with psycopg.Cursor(connection.connection) as cursor:
             _fast_transaction(cursor)
-            cursor.execute(sql, params)
+            cursor.execute(_WRITE_SQL, params)
             matched, inserted, upserted = cursor.fetchone()
     if matched < n:
         logger.warning("%d of %d predicted tickers are not in ingestion_symbol", n - matched, n)
