@@ -141,7 +141,11 @@ def _bulk_publish(
 
 
 async def _send(layer, targets: list[tuple[str, dict[str, Any]]]) -> None:
-    semaphore = asyncio.Semaphore(SEND_CONCURRENCY)
+    # channels_redis' core layer takes a pooled connection per in-flight call (redis-py caps a
+    # pool at 100); other layers (e.g. predictions.ws_layer's Pub/Sub layer, which pipelines the
+    # sends that arrive together) get every send at once.
+    core = type(layer).__module__.startswith("channels_redis.core")
+    semaphore = asyncio.Semaphore(SEND_CONCURRENCY if core else max(1, len(targets)))
 
     async def one(group: str, payload: dict[str, Any]) -> None:
         async with semaphore:

@@ -179,3 +179,23 @@ def test_it_serialises_payloads_exactly_like_json_dumps():
 def test_it_refuses_a_batch_with_a_non_finite_number():
     with pytest.raises(ValueError, match="non-finite"):
         _batch(current_price=np.array([10.0, np.nan, 3.0]))
+
+
+def test_it_publishes_through_a_layer_without_the_bulk_path(platform, settings):
+    # The WebSocket feed's optional Pub/Sub layer (CHANNEL_LAYER=pubsub): plain group_send.
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "predictions.ws_layer.PubSubChannelLayer",
+            "CONFIG": {"hosts": [settings.REDIS_URL]},
+        }
+    }
+    layer = channel_layers.make_backend(DEFAULT_CHANNEL_LAYER)
+    loop = asyncio.new_event_loop()
+    channel = loop.run_until_complete(layer.new_channel())
+    loop.run_until_complete(layer.group_add(prediction_group("S012"), channel))
+    result, _ = run_cycle(cycle_input(DAY, TICKERS), redis_client=platform)
+    message = loop.run_until_complete(asyncio.wait_for(layer.receive(channel), 5))
+    loop.run_until_complete(layer.flush())
+    loop.close()
+    assert result.published == 60  # every group is sent to: the layer cannot tell who listens
+    assert message["payload"]["symbol"] == "S012" and set(message["payload"]) == KEYS
