@@ -66,6 +66,21 @@ def _percentile(values: list[float], q: float) -> float:
     return float(np.percentile(np.array(values), q, method="linear"))
 
 
+def _backend_pid() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return int(cursor.fetchone()[0])
+
+
+def _process_cpu_s(pid: int) -> float:
+    """user + system CPU seconds of a local process (the embedded PostgreSQL runs here)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _active_trained_models() -> dict[str, dict[str, Any]]:
     """The platform's active versions whose artifact exists (read before switching databases)."""
     from predictions.models import ModelVersion
@@ -210,12 +225,15 @@ class PipelineBenchmark(Benchmark):
             loop.run_until_complete(watch_layer.group_add(prediction_group(str(ticker)), channel))
 
         load_before = os.getloadavg()
+        backend = _backend_pid()
+        cpu_ms: dict[str, list[float]] = {"python": [], "postgres_backend": []}
         cycle_ms: list[float] = []
         stages: dict[str, list[float]] = {s: [] for s in STAGES}
         shares, predicted, errors = [], [], []
         for col in range(first, len(panel.dates)):
             day = pd.Timestamp(panel.dates[col]).date()
             started = time.perf_counter()
+            cpu_py, cpu_pg = time.process_time(), _process_cpu_s(backend)
             t = time.perf_counter()
             ingest_frame(_day_frame(panel, col), provider="replay", mode="live")
             stages["ingest"].append((time.perf_counter() - t) * 1000)
@@ -238,6 +256,8 @@ class PipelineBenchmark(Benchmark):
             stages["read_features"].append((time.perf_counter() - t) * 1000)
             result, _ = run_cycle(inp, redis_client=client, snapshots=not options["no_snapshot"])
             cycle_ms.append((time.perf_counter() - started) * 1000)
+            cpu_ms["python"].append((time.process_time() - cpu_py) * 1000)
+            cpu_ms["postgres_backend"].append((_process_cpu_s(backend) - cpu_pg) * 1000)
             for name, ms in result.stages_ms.items():
                 stages[name].append(ms)
             shares.append(result.n_earnings / max(result.n_symbols, 1))
@@ -261,6 +281,9 @@ class PipelineBenchmark(Benchmark):
             "cycle_p50_ms": round(_percentile(cycle_ms, 50), 1),
             "cycle_p95_ms": round(_percentile(cycle_ms, 95), 1),
             "cycle_max_ms": round(max(cycle_ms), 1),
+            # CPU actually consumed per cycle (median) by this process (all threads) and by its
+            # PostgreSQL backend: what a cycle costs without the other tenants of the machine.
+            "cpu_ms_per_cycle": {k: round(statistics.median(v), 1) for k, v in cpu_ms.items()},
             "cycles_ms": [round(x, 1) for x in cycle_ms],
             "stages_ms": {s: round(statistics.median(v), 1) for s, v in stages.items() if v},
             "symbols_per_s": round(n / (statistics.median(cycle_ms) / 1000), 0),
