@@ -35,8 +35,11 @@ def _line(facts: Facts, name: str) -> str | None:
 
 
 def build_messages(
-    facts: Facts, excerpts: list[Excerpt], *, excerpt_chars: int = 240
+    facts: Facts, excerpts: list[Excerpt], *, excerpt_chars: int = 200, max_excerpts: int = 3
 ) -> list[dict[str, str]]:
+    """Prompt length is what the first token waits for on a CPU (prompt evaluation), so the
+    excerpts are the top ``max_excerpts``, cut to ``excerpt_chars``; the response lists them all
+    as sources."""
     p = facts.prediction
     direction = "rise" if facts.predicted_return >= 0 else "fall"
     lines = [
@@ -67,7 +70,7 @@ def build_messages(
         lines += [line for name in EARNINGS if (line := _line(facts, name))]
     if excerpts:
         lines.append("RETRIEVED CONTEXT:")
-        for e in excerpts:
+        for e in excerpts[:max_excerpts]:
             text = e.text[:excerpt_chars].rsplit(" ", 1)[0]
             lines.append(f"- [{e.title}] {text}")
     lines.append(
