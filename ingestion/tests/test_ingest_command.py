@@ -53,3 +53,13 @@ def test_it_loads_the_sp500_index_as_gspc() -> None:
 def test_it_refuses_a_file_for_yfinance() -> None:
     with pytest.raises(CommandError):
         ingest(provider="yfinance", file="/tmp/x.csv")
+
+
+def test_it_skips_a_recorded_backfill_with_once(tmp_path) -> None:
+    bars = real_bars(SP500, ["KO"], "2008-03-01", "2008-03-31")
+    path = tmp_path / "ko.csv"
+    bars.assign(date=bars["date"].dt.strftime("%Y-%m-%d")).to_csv(path, index=False)
+    first = ingest(provider="replay", file=str(path), once=True)
+    assert first["inserted"] == len(bars)
+    second = ingest(provider="replay", file=str(path), once=True)
+    assert second["skipped"] is True and second["previous_run"] == first["run_id"]

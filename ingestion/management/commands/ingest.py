@@ -38,6 +38,12 @@ class Command(BaseCommand):
         parser.add_argument("--end", type=_date)
         parser.add_argument("--file", help="Price file (replay) or index directory")
         parser.add_argument("--index", action="store_true", help="Load the S&P 500 index")
+        parser.add_argument(
+            "--once",
+            action="store_true",
+            help="Skip when a successful backfill with the same arguments is recorded "
+            "(fast re-runs of make run's bootstrap)",
+        )
 
     def handle(self, *args, **options) -> None:
         symbols = tuple(s.strip().upper() for s in options["symbols"].split(",") if s.strip())
@@ -52,6 +58,24 @@ class Command(BaseCommand):
             end=options["end"],
             file=Path(file) if file else None,
         )
+        params = {
+            "symbols": list(symbols),
+            "start": options["start"] and options["start"].isoformat(),
+            "end": options["end"] and options["end"].isoformat(),
+            "file": file,
+        }
+        if options["once"]:
+            done = IngestionRun.objects.filter(
+                provider=options["provider"],
+                mode=IngestionRun.Mode.BACKFILL,
+                status=IngestionRun.Status.OK,
+                params=params,
+            ).first()
+            if done is not None:
+                self.stdout.write(
+                    json.dumps({"skipped": True, "previous_run": done.pk, "params": params})
+                )
+                return
         provider = get_provider(options["provider"])
         started = time.perf_counter()
         bars = provider.fetch(query)
@@ -60,12 +84,7 @@ class Command(BaseCommand):
             bars,
             provider=provider.name,
             mode=IngestionRun.Mode.BACKFILL,
-            params={
-                "symbols": list(symbols),
-                "start": options["start"] and options["start"].isoformat(),
-                "end": options["end"] and options["end"].isoformat(),
-                "file": file,
-            },
+            params=params,
         )
         summary["fetch_s"] = round(fetched_s, 2)
         summary["total_s"] = round(time.perf_counter() - started, 2)

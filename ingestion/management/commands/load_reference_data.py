@@ -9,6 +9,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
+from ingestion.models import EarningsEvent, Fundamentals, Symbol
 from ingestion.reference.loader import load_reference_data
 
 
@@ -18,8 +19,18 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--data-dir", default=str(settings.SHARED_DATA_DIR))
         parser.add_argument("--symbols", default="", help="Only these tickers (comma-separated)")
+        parser.add_argument(
+            "--once",
+            action="store_true",
+            help="Skip when symbols, earnings events and fundamentals are already loaded",
+        )
 
     def handle(self, *args, **options) -> None:
+        if options["once"] and all(
+            m.objects.exists() for m in (Symbol, EarningsEvent, Fundamentals)
+        ):
+            self.stdout.write(json.dumps({"skipped": True, "message": "already loaded"}))
+            return
         only = {s.strip().upper() for s in options["symbols"].split(",") if s.strip()} or None
         started = time.perf_counter()
         result = load_reference_data(Path(options["data_dir"]), only)
