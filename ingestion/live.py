@@ -74,9 +74,9 @@ def replay_cycle(
         lock.release()
 
 
-def yfinance_cycle(provider=None) -> dict[str, Any]:
+def yfinance_cycle(provider=None, today: dt.date | None = None) -> dict[str, Any]:
     provider = provider or get_provider("yfinance")
-    today = dt.date.today()
+    today = today or dt.date.today()
     query = BarQuery(start=today - dt.timedelta(days=7), end=today)
     bars = provider.fetch(query)
     summary = ingest_frame(

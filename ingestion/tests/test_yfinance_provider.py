@@ -111,3 +111,16 @@ def test_it_feeds_the_same_pipeline_as_replay(yahoo, tmp_path) -> None:
     assert s["inserted"] == 6 and s["quarantined"] == 0
     bar = PriceBar.objects.get(timestamp=dt.datetime(2025, 7, 9, tzinfo=dt.UTC))
     assert bar.source == "yfinance" and bar.close == 211.14
+
+
+@pytest.mark.django_db
+def test_it_runs_a_live_cycle_from_yfinance_quotes(yahoo, tmp_path) -> None:
+    from ingestion.live import yfinance_cycle
+    from ingestion.models import Symbol
+
+    for t in TICKERS:
+        Symbol.objects.create(ticker=t)
+    s = yfinance_cycle(provider(yahoo, tmp_path), today=D(2025, 7, 9))
+    # the last 7 calendar days: 07-02, 07-03, 07-07, 07-08, 07-09 for 3 tickers
+    assert s["trading_date"] == "2025-07-09" and s["inserted"] == 15 and s["mode"] == "live"
+    assert s["provider_report"]["downloads"] == 1
