@@ -1,4 +1,9 @@
-"""The one Celery app. Queues: ingest, features, inference, explain (see README, "Workers")."""
+"""The one Celery app.
+
+Queues: ``ingest``, ``features``, ``inference`` (the live cycle), ``explain`` (on-demand
+explanations and embeddings) and ``training`` (the weekly retrain, kept off ``inference`` so a
+long training run never delays live predictions). Tasks are routed here by name, in one place.
+"""
 
 from __future__ import annotations
 
@@ -12,9 +17,17 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 app = Celery("stockpred")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 
-QUEUES = ("ingest", "features", "inference", "explain")
+QUEUES = ("ingest", "features", "inference", "explain", "training")
 app.conf.task_queues = [Queue(name) for name in QUEUES]
 app.conf.task_default_queue = "ingest"
+app.conf.task_routes = {
+    "core.tasks.*": {"queue": "ingest"},
+    "ingestion.tasks.*": {"queue": "ingest"},
+    "features.tasks.*": {"queue": "features"},
+    "predictions.tasks.pipeline.*": {"queue": "inference"},
+    "predictions.tasks.training.*": {"queue": "training"},
+    "explanations.tasks.*": {"queue": "explain"},
+}
 app.conf.update(
     # Late acknowledgement + reject on worker loss: a batch whose worker dies is redelivered,
     # and the writes are idempotent so redelivery cannot duplicate rows.

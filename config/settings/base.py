@@ -192,7 +192,7 @@ from celery.schedules import crontab  # noqa: E402  (kept beside its only use)
 CELERY_BEAT_SCHEDULE["weekly-model-retrain"] = {
     "task": "predictions.tasks.training.weekly_retrain",
     "schedule": crontab(minute=0, hour=6, day_of_week=MODEL_RETRAIN_WEEKDAY),
-    "options": {"queue": "inference"},
+    "options": {"queue": "training"},
 }
 
 # API (accounts + predictions API): JWT lifetimes, tier limits, WebSocket caps.
