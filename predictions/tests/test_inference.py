@@ -8,6 +8,7 @@ import pytest
 from django.test import override_settings
 
 from features.definitions import TECHNICAL_FEATURES
+from predictions.models import ModelVersion
 from predictions.pipeline import runtime, toy_model
 from predictions.pipeline.batching import CANDIDATES, measure
 from predictions.pipeline.testing import install_models
@@ -99,3 +100,15 @@ def test_it_refuses_a_missing_or_corrupt_model(tmp_path):
     versions["earnings"].delete()
     with pytest.raises(runtime.ModelLoadError, match="no active earnings"):
         runtime.get_model("earnings")
+
+
+def test_it_reports_the_device_and_batch_size_per_active_model(tmp_path):
+    from predictions.pipeline.device_check import report
+
+    install_models(tmp_path)
+    ModelVersion.objects.filter(kind="earnings").delete()
+    out = report()
+    assert out["requested_providers"][-1] == "CPUExecutionProvider"
+    assert out["models"]["normal"]["provider"] in out["available_providers"]
+    assert out["models"]["normal"]["batch_size"]["chosen"] in CANDIDATES
+    assert "no active earnings" in out["models"]["earnings"]["error"]
