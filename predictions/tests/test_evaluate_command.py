@@ -7,6 +7,7 @@ import json
 from io import StringIO
 from pathlib import Path
 
+import numpy as np
 import pytest
 from django.core.management import call_command
 
@@ -63,6 +64,17 @@ def test_it_trains_registers_and_evaluates_on_unseen_symbols(models_dir, tmp_pat
     assert meta["parity"]["max_abs_diff"] <= 1e-4
     assert meta["data_fingerprint"] and meta["uncertainty_method"] == "quantile_conformal"
     assert CONTRACT_KEYS <= set(result["metrics"]["test"])
+    # The saved Keras model reloads and agrees with the served ONNX graph (NaN rows included).
+    import keras
+
+    from predictions.ml.export import onnx_predict, onnx_session
+
+    rows = np.random.default_rng(0).normal(size=(64, 20)).astype("float32")
+    rows[::3, 5] = np.nan
+    reloaded = keras.models.load_model(directory / "model.keras", compile=False)
+    k_q = np.asarray(reloaded.predict(rows, verbose=0)["quantiles"])
+    _, o_q = onnx_predict(onnx_session(directory / "model.onnx"), rows)
+    np.testing.assert_allclose(k_q, o_q, atol=1e-5)
 
     other = write_slice(
         tmp_path,
