@@ -75,7 +75,7 @@ app.worker_main(["worker", "-Q", "inference", "-P", "solo", "-n", "%s@test", "-l
 def _start_worker(name: str, failpoints: str = "") -> subprocess.Popen:
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DJANGO_SETTINGS_MODULE": "config.settings_test",
         "DATABASE_NAME": connection.settings_dict["NAME"],  # the test database
         "TEST_REDIS_URL": settings.REDIS_URL,
         "PIPELINE_FAILPOINTS": failpoints,

@@ -1,0 +1,20 @@
+"""Test settings: the same as base, with their own Redis database so a running platform (db 0) is
+never flushed by a test run, and fast password hashing. Override with TEST_REDIS_URL.
+
+This module lives outside the ``config.settings`` package on purpose: importing a submodule of
+that package would first run its ``__init__`` (the base settings) before the variables below are
+set, and every derived setting (cache, Channels, Celery broker) would point at db 0.
+"""
+
+import os
+
+os.environ["DJANGO_ENV"] = "test"
+os.environ["REDIS_URL"] = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+from config.settings.base import *  # noqa: F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
