@@ -37,7 +37,10 @@ app.conf.update(
     task_track_started=True,
     result_expires=3600,
     broker_connection_retry_on_startup=True,
-    broker_transport_options={"visibility_timeout": 3600},
+    # An unacknowledged task (its worker died) is redelivered after this long; it must exceed
+    # the longest time limit of a late-acknowledged task (600 s) and no more, or a killed
+    # inference cycle waits needlessly before it is retried.
+    broker_transport_options={"visibility_timeout": 900},
     beat_scheduler="django_celery_beat.schedulers:DatabaseScheduler",
     task_serializer="json",
     accept_content=["json"],

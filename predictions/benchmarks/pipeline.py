@@ -5,7 +5,7 @@ against the real services (PostgreSQL, Redis, the Channels layer):
 
     ingest          validate + store the day's bars (``ingestion.pipeline.ingest_frame``)
     features        ``FeatureEngine.update`` + ``features.store.write_live`` (Redis hashes)
-    handoff         the whole feature matrix as one Redis value (``pipeline.handoff``)
+    handoff         the whole feature matrix as one Redis value (``features.handoff``)
     read_features   the inference worker reading it back (``sources.from_redis``)
     realise         accuracy: outcomes of the previous day's predictions
     route           earnings calendar -> earnings / normal model
@@ -158,7 +158,7 @@ class PipelineBenchmark(Benchmark):
         from channels.layers import channel_layers
 
         from core.groups import prediction_group
-        from features import store
+        from features import handoff, store
         from features.earnings import EarningsData
         from features.live import DayBars, FeatureEngine
         from features.panel import Panel
@@ -166,7 +166,7 @@ class PipelineBenchmark(Benchmark):
         from ingestion.pipeline import ingest_frame
         from ingestion.storage import ensure_symbols, forget_symbol_cache
         from predictions.models import ModelVersion
-        from predictions.pipeline import handoff, runtime, sources
+        from predictions.pipeline import runtime, sources
         from predictions.pipeline.cycle import run_cycle
         from predictions.pipeline.testing import install_models
 

@@ -1,6 +1,6 @@
 """Where an inference worker gets the features of a trading day.
 
-First choice: the one-value matrix of ``predictions.pipeline.handoff`` (one GET). Fallback:
+First choice: the one-value matrix of ``features.handoff`` (one GET). Fallback:
 in the Celery chain the features worker has written ``features:{SYMBOL}`` hashes (contract:
 the 37 values, missing ones omitted or "nan", plus ``data_timestamp`` and ``close``). The
 inference worker reads them back for the active universe with pipelined ``HMGET`` in a fixed
@@ -14,8 +14,8 @@ import datetime as dt
 import numpy as np
 import redis
 
+from features import handoff
 from ingestion.models import AssetType, Symbol
-from predictions.pipeline import handoff
 from predictions.pipeline.cycle import CycleInput
 from predictions.pipeline.runtime import active_version
 

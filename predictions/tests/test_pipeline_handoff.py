@@ -7,7 +7,8 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from predictions.pipeline import handoff, sources
+from features import handoff
+from predictions.pipeline import sources
 from predictions.pipeline.testing import cycle_input, make_symbols, write_features
 
 pytestmark = pytest.mark.django_db
