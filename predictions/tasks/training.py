@@ -23,8 +23,8 @@ def weekly_retrain(
     overrides: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Retrain each kind; the candidate replaces the active version only if it passes the
-    rule. Runs on queue ``inference`` (the beat entry routes it there). ``overrides``
-    (TrainOptions fields, e.g. {"max_train_rows": 20000}) let tests stay small."""
+    rule. Runs on queue ``training`` (routed in ``config.celery_app``), off the live path.
+    ``overrides`` (TrainOptions fields, e.g. {"max_train_rows": 20000}) keep tests small."""
     from predictions.ml.fit import FitConfig
     from predictions.ml.promotion import retrain
 

@@ -54,13 +54,15 @@ def test_it_promotes_a_candidate_within_the_limit():
     assert ModelVersion.objects.get(version="v1").status == "retired"
 
 
-def test_it_schedules_the_weekly_retrain_on_the_inference_queue():
+def test_it_schedules_the_weekly_retrain_on_the_training_queue():
     from config.celery_app import app
 
+    name = "predictions.tasks.training.weekly_retrain"
     entry = settings.CELERY_BEAT_SCHEDULE["weekly-model-retrain"]
-    assert entry["task"] == "predictions.tasks.training.weekly_retrain"
-    assert entry["options"]["queue"] == "inference"
-    assert "predictions.tasks.training.weekly_retrain" in app.tasks
+    assert entry["task"] == name
+    assert entry["options"]["queue"] == "training"
+    assert name in app.tasks
+    assert app.amqp.router.route({}, name)["queue"].name == "training"
 
 
 def test_it_retrains_through_a_worker_and_records_the_decision(
@@ -76,11 +78,11 @@ def test_it_retrains_through_a_worker_and_records_the_decision(
         "overrides": {"epochs": 1, "max_train_rows": 5000},
     }
     name = "predictions.tasks.training.weekly_retrain"
-    first = app.send_task(name, kwargs=kwargs, queue="inference").get(timeout=400)["normal"]
+    first = app.send_task(name, kwargs=kwargs).get(timeout=400)["normal"]
     assert first["promoted"] is True and first["active"] is None
     assert registry.active_version("normal").version == first["candidate"]["version"]
 
-    second = app.send_task(name, kwargs=kwargs, queue="inference").get(timeout=400)["normal"]
+    second = app.send_task(name, kwargs=kwargs).get(timeout=400)["normal"]
     assert second["active"]["version"] == first["candidate"]["version"]
     # Both scored on the same held-out rows.
     assert second["candidate"]["n"] == second["active"]["n"] > 1000
