@@ -74,6 +74,16 @@ def ensure_symbols(tickers: np.ndarray | list[str], frame: pd.DataFrame | None =
     return {t: _SYMBOL_IDS.get(t) or found[t] for t in unique}
 
 
+def id_array(symbols: np.ndarray, sym_ids: dict[str, int]) -> np.ndarray:
+    """Vectorised ``[sym_ids[s] for s in symbols]`` (one hash-index lookup, not a Python loop)."""
+    keys = pd.Index(list(sym_ids))
+    values = np.fromiter(sym_ids.values(), dtype="int64", count=len(sym_ids))
+    pos = keys.get_indexer(symbols)
+    if (pos < 0).any():
+        raise KeyError("symbols without an id")
+    return values[pos]
+
+
 def forget_symbol_cache() -> None:
     """Tests and reference reloads call this when symbol rows may have been deleted."""
     _SYMBOL_IDS.clear()
@@ -114,7 +124,7 @@ def store_bars(
     if df.empty:
         return counts
     sym_ids = ensure_symbols(df["symbol"].to_numpy(dtype=object), df)
-    ids = df["symbol"].map(sym_ids).to_numpy(dtype="int64")
+    ids = id_array(df["symbol"].to_numpy(dtype=object), sym_ids)
     with transaction.atomic(), connection.cursor() as cur:
         if len(df) >= BULK_ROWS and _is_superuser(cur):
             # The symbol foreign key is DEFERRABLE INITIALLY DEFERRED: for a backfill PostgreSQL

@@ -234,9 +234,9 @@ def _jump_check(
         # The first bar of a ticker compares with the stored close, or with a held
         # (jump_unconfirmed) bar when it is closer to that one: a held jump followed by a bar at
         # the same level is a confirmed move, not a second jump.
-        firsts = pd.Series(df["symbol"].to_numpy(dtype=object)[first])
-        stored = firsts.map(lambda t: _prev(previous.get(t), 0)).to_numpy(dtype="float64")
-        held = firsts.map(lambda t: _prev(previous.get(t), 1)).to_numpy(dtype="float64")
+        found = [previous.get(t) for t in df["symbol"].to_numpy(dtype=object)[first]]
+        stored = np.array([_prev(v, 0) for v in found], dtype="float64")
+        held = np.array([_prev(v, 1) for v in found], dtype="float64")
         c0 = close[first]
         with np.errstate(invalid="ignore", divide="ignore"):
             use_held = ~np.isnan(held) & (
