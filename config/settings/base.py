@@ -184,6 +184,8 @@ TRAINING_PRICES_FILE = Path(
         str(SHARED_DATA_DIR / "prices" / "sp500_members_daily_2005_2025.csv.gz"),
     )
 )
+# "file": train on TRAINING_PRICES_FILE; "db": on the daily PriceBars (the latest live data).
+TRAINING_DATA_SOURCE = env_choice("TRAINING_DATA_SOURCE", "file", {"file", "db"})
 MODEL_PROMOTION_MAX_MAE_INCREASE = env_float("MODEL_PROMOTION_MAX_MAE_INCREASE", 0.2, minimum=0.0)
 # Weekly retrain at 06:00 UTC on this weekday (crontab numbering: 0 = Sunday, 6 = Saturday).
 MODEL_RETRAIN_WEEKDAY = env_int("MODEL_RETRAIN_WEEKDAY", 6, minimum=0)

@@ -43,6 +43,13 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def panel_sha256(panel) -> str:
+    digest = hashlib.sha256()
+    for arr in (panel.tickers.astype("U16"), panel.dates, panel.close, panel.volume):
+        digest.update(arr.tobytes())
+    return digest.hexdigest()
+
+
 def data_fingerprint(prices_sha256: str, features: list[str], window: dict[str, Any]) -> str:
     payload = json.dumps(
         {"prices_sha256": prices_sha256, "features": features, "window": window}, sort_keys=True

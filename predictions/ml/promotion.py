@@ -78,14 +78,14 @@ def _brief(m: dict[str, Any]) -> dict[str, Any]:
 def retrain(
     kind: str,
     *,
-    prices: Path | None = None,
+    prices: Path | str | None = None,
     until: date | None = None,
     overrides: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     from predictions.ml.evaluate import evaluate_version
-    from predictions.ml.train import TrainOptions, load, train
+    from predictions.ml.train import TrainOptions, load, resolve_source, train
 
-    prices = Path(prices or settings.TRAINING_PRICES_FILE)
+    prices = resolve_source(prices)
     loaded = load(prices, until)
     opts = replace(TrainOptions(kind=kind, prices=prices, until=until), **(overrides or {}))
     active = registry.active_version(kind)

@@ -32,7 +32,7 @@ PARITY_ROWS = 4000
 @dataclass
 class TrainOptions:
     kind: str
-    prices: Path | None = None
+    prices: Path | str | None = None  # a price file, "db", or None = configured source
     until: date | None = None
     seed: int = 42
     max_train_rows: int | None = 400_000
@@ -52,16 +52,25 @@ class TrainOptions:
         return replace(config, epochs=self.epochs) if self.epochs else config
 
 
-def default_prices() -> Path:
-    return Path(settings.TRAINING_PRICES_FILE)
+DB = "db"  # price source: the daily PriceBars instead of a file
 
 
-def load(prices: Path, until: date | None, start: date | None = None):
+def resolve_source(prices: Path | str | None) -> Path | str:
+    """A price file, or ``DB``; None means the configured training source."""
+    if prices is None:
+        return DB if settings.TRAINING_DATA_SOURCE == DB else Path(settings.TRAINING_PRICES_FILE)
+    return DB if str(prices) == DB else Path(prices)
+
+
+def load(prices: Path | str, until: date | None, start: date | None = None):
     """Panel + Dataset through the feature engine's shared training/serving code path."""
     from features.dataset import build_dataset
     from features.panel import Panel
 
-    panel = Panel.from_csv(prices, start=start, end=until)
+    if prices == DB:
+        panel = Panel.from_db(start=start, end=until)
+    else:
+        panel = Panel.from_csv(prices, start=start, end=until)
     return panel, build_dataset(panel)
 
 
@@ -146,7 +155,7 @@ def train(opts: TrainOptions, *, activate: bool = False, loaded: tuple | None = 
 
     t0 = time.monotonic()
     kind = opts.kind
-    prices = Path(opts.prices or default_prices())
+    prices = resolve_source(opts.prices)
     panel, ds = loaded or load(prices, opts.until)
     t_data = time.monotonic() - t0
     last = np.datetime64(np.asarray(ds.dates, dtype="datetime64[D]").max(), "D").item()
@@ -215,7 +224,8 @@ def train(opts: TrainOptions, *, activate: bool = False, loaded: tuple | None = 
     }
     t_total = time.monotonic() - t0
     window = {**split.as_dict(), "data_first_date": str(np.min(ds.dates)), "until": str(until)}
-    prices_sha = artifacts.file_sha256(prices) if prices.exists() else "db"
+    # The file's bytes, or for the database the loaded arrays themselves.
+    prices_sha = artifacts.panel_sha256(panel) if prices == DB else artifacts.file_sha256(prices)
     metadata = {
         "kind": kind,
         "version": version,

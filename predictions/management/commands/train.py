@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -29,9 +28,9 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--prices",
-            type=Path,
+            type=str,
             default=None,
-            help="Price file (default: settings.TRAINING_PRICES_FILE)",
+            help="Price file, or 'db' for the daily PriceBars (default: TRAINING_DATA_SOURCE)",
         )
         parser.add_argument("--seed", type=int, default=42)
         parser.add_argument(
