@@ -105,3 +105,24 @@ def test_it_builds_knowledge_base_documents(http_server):
     assert ten_k.date == date(2025, 2, 26)
     assert ten_k.url.endswith(rec.TEN_K["document"])
     assert any("foundries" in c.text for c in ten_k.chunks)
+
+
+@pytest.mark.django_db
+def test_it_indexes_filings_through_the_command(http_server):
+    import io
+    import json
+
+    from django.core.management import call_command
+
+    from explanations.models import Chunk
+    from ingestion.models import Symbol
+
+    Symbol.objects.create(ticker="NVDA", cik=rec.CIK)
+    base, _ = http_server(edgar_routes())
+    with override_settings(EDGAR_DATA_URL=base, EDGAR_ARCHIVES_URL=base, EDGAR_USER_AGENT=UA):
+        for expected in (2, 0):  # the second run finds both filings unchanged
+            out = io.StringIO()
+            call_command("index_documents", "--source", "edgar", "--mode", "inline", stdout=out)
+            assert json.loads(out.getvalue())["indexed"] == expected
+    sections = set(Chunk.objects.filter(source="edgar").values_list("section", flat=True))
+    assert sections == {"Item 1A. Risk Factors", "Item 2. MD&A"}
