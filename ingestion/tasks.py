@@ -25,14 +25,13 @@ def live_cycle() -> dict:
     date to the feature engine once the bars are committed."""
     from config.celery_app import app
 
-    with transaction.atomic():
-        summary = run_live_cycle()
-        day = summary.get("trading_date")
-        if day:
-            transaction.on_commit(
-                lambda: app.send_task(
-                    "features.tasks.update_features", args=[day], queue="features"
-                )
-            )
+    # No outer transaction: the cycle commits its bars (and its IngestionRun, also when it
+    # fails) itself; on_commit outside a transaction runs at once, i.e. after that commit.
+    summary = run_live_cycle()
+    day = summary.get("trading_date")
+    if day:
+        transaction.on_commit(
+            lambda: app.send_task("features.tasks.update_features", args=[day], queue="features")
+        )
     log.info("live cycle: %s", summary)
     return summary
