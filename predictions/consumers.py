@@ -94,6 +94,11 @@ class PredictionConsumer(AsyncWebsocketConsumer):
         self._set_principal(principal)
         loop = asyncio.get_running_loop()
         self._timers.append(loop.call_later(GROUP_REFRESH_SECONDS, self._schedule_refresh))
+        self._outbox: list[str] = []
+        self._draining = False
+        register = getattr(type(self.channel_layer), "register_direct", None)
+        if register is not None:  # the Pub/Sub layer: updates skip the per-message dispatch
+            self.channel_layer.register_direct(self.channel_name, self._direct_event)
 
     def _set_principal(self, principal: Principal) -> None:
         self.principal = principal
@@ -126,6 +131,8 @@ class PredictionConsumer(AsyncWebsocketConsumer):
             await self.channel_layer.group_add(prediction_group(symbol), self.channel_name)
 
     async def disconnect(self, code: int) -> None:
+        if getattr(type(self.channel_layer), "register_direct", None) is not None:
+            self.channel_layer.register_direct(self.channel_name, None)
         if getattr(self, "_expiry", None) is not None:
             self._expiry.cancel()
         for timer in getattr(self, "_timers", []):
@@ -255,9 +262,45 @@ class PredictionConsumer(AsyncWebsocketConsumer):
 
     async def prediction_update(self, event: dict[str, Any]) -> None:
         """``prediction.update`` from a symbol group (core.groups) -> the client."""
+        text = self._update_text(event)
+        if text is not None:
+            await self.send(text_data=text)
+
+    def _update_text(self, event: dict[str, Any]) -> str | None:
         payload = event.get("payload") or {}
-        if payload.get("symbol") in self.subscriptions:
-            await self.send(text_data=json.dumps({"type": "prediction_update", **payload}))
+        if payload.get("symbol") not in self.subscriptions:
+            return None
+        text = event.get("_text")
+        if text is None:
+            text = json.dumps({"type": "prediction_update", **payload})
+            # The direct path hands the same event to every local subscriber: encode once.
+            event["_text"] = text
+        return text
+
+    def _direct_event(self, event: dict[str, Any]) -> None:
+        """Group messages from ``predictions.ws_layer`` (sync, in the event loop): updates are
+        queued for one sender task; anything else takes Channels' normal dispatch."""
+        if event.get("type") != PREDICTION_UPDATE_EVENT:
+            self._spawn(self.dispatch(event))
+            return
+        text = self._update_text(event)
+        if text is None:
+            return
+        self._outbox.append(text)
+        if not self._draining:
+            self._draining = True
+            self._spawn(self._drain())
+
+    async def _drain(self) -> None:
+        try:
+            while self._outbox:
+                text = self._outbox.pop(0)
+                await self.send(text_data=text)
+        except Exception as exc:  # the client went away mid-send: nothing left to deliver to
+            log.debug("Dropping %d updates for a closed connection: %s", len(self._outbox), exc)
+            self._outbox.clear()
+        finally:
+            self._draining = False
 
     # --- helpers -----------------------------------------------------------------------------
 

@@ -137,7 +137,7 @@ def start_server(kind: str, port: int, workers: int = 1) -> subprocess.Popen:
         cmd = [
             sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1",
             "--port", str(port), "--workers", str(workers), "--no-access-log", "--log-level",
-            "warning",
+            "warning", "--ws", os.environ.get("BENCH_UVICORN_WS", "auto"),
         ]  # fmt: skip
     else:
         cmd = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "-v", "0",
@@ -272,7 +272,7 @@ class ApiBenchmark(Benchmark):
     help = "Requests/s and latency of GET /api/prediction/{symbol} (cache hits and fallback)"
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("--concurrency", type=int, default=32, help="Keep-alive connections")
+        parser.add_argument("--concurrency", type=int, default=8, help="Keep-alive connections")
         parser.add_argument("--seconds", type=float, default=20.0, help="Measured seconds")
         parser.add_argument("--fallback-seconds", type=float, default=8.0)
         parser.add_argument("--warmup", type=float, default=2.0)
