@@ -171,7 +171,8 @@ class WsBenchmark(Benchmark):
                 "--wait", str(options["wait"]), "--server", options["server"],
                 "--workers", str(options["workers"]),
             ]  # fmt: skip
-            return run_in_bench_child(self.name, options, argv, {"CHANNEL_LAYER": options["layer"]})
+            env = {"CHANNEL_LAYER": options["layer"], "BENCH_UVICORN_WS": options["ws_impl"]}
+            return run_in_bench_child(self.name, options, argv, env)
         return self._run(options)
 
     def _run(self, options: dict[str, Any]) -> dict[str, Any]:
