@@ -70,6 +70,8 @@ def run_in_bench_child(
     proc = subprocess.run(cmd, env=env, cwd=BASE_DIR, capture_output=True, text=True)
     if proc.returncode != 0:
         raise RuntimeError(f"bench {name} child failed:\n{proc.stderr[-4000:]}")
+    if proc.stderr.strip():  # the server's and workers' warnings, for the reader
+        sys.stderr.write(proc.stderr[-6000:])
     figures = json.loads(proc.stdout)
     for key in ("benchmark", "wall_s", "machine"):
         figures.pop(key, None)
