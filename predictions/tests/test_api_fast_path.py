@@ -127,6 +127,18 @@ class FastPathTestCase(BaseTransactionTestCase):
         self.assertGreaterEqual(int(refused.headers["retry-after"]), 1)
         self.assertEqual(drf.get("/api/prediction/NVDA").status_code, 429)
 
+    @override_settings(API_RATE_LIMITS=SMALL)
+    def test_it_applies_a_tier_change_at_once(self) -> None:
+        put_cached(self.redis, "NVDA")
+        token = access_token(self.bob)  # free: 2 per window here
+        codes = [asgi_get("/api/prediction/NVDA", token=token).status_code for _ in range(3)]
+        self.assertEqual(codes, [200, 200, 429])
+        self.bob.tier = "enterprise"  # what an operator does in the admin
+        self.bob.save()
+        r = asgi_get("/api/prediction/NVDA", token=token)
+        self.assertEqual(r.status_code, 200)
+        self.assertNotIn("x-ratelimit-limit", r.headers)
+
     def test_it_leaves_requests_without_a_bearer_token_to_django(self) -> None:
         put_cached(self.redis, "NVDA")
         r = asgi_get("/api/prediction/NVDA")
