@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.test import override_settings
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
@@ -68,6 +69,14 @@ class TokenTestCase(BaseTestCase):
         r = self.client.get("/api/no/such/thing")
         self.assertEqual(r.status_code, 404)
         self.assertEqual(r.json()["error"]["code"], "not_found")
+
+    def test_it_never_shows_debug_pages_under_api(self) -> None:
+        with override_settings(DEBUG=True):
+            r = self.client.get("/api/no/such/thing")
+        self.assertEqual(r.status_code, 404)
+        self.assertEqual(r["Content-Type"], "application/json")
+        self.assertNotIn(b"<html", r.content.lower())
+        self.assertEqual(r.json()["error"]["details"], {"path": "/api/no/such/thing"})
 
     def test_it_answers_a_wrong_method_in_the_error_shape(self) -> None:
         r = self.client.get("/api/auth/token")
