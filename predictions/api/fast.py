@@ -26,13 +26,14 @@ import json
 import logging
 import re
 import time
+import weakref
 from typing import Any
 from urllib.parse import parse_qs
 
 import redis
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.db import DatabaseError, connection
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections
 
 from accounts.auth_state import (
     AuthError,
@@ -79,7 +80,22 @@ async def _db(fn, *args) -> Any:
     return await sync_to_async(_db_call, thread_sensitive=False)(fn, *args)
 
 
+_db_wrappers: weakref.WeakSet = weakref.WeakSet()
+
+
+def close_db_connections() -> None:
+    """Close the PostgreSQL connections the pool threads opened (tests, whose database must be
+    droppable; the threads of a closed event loop leave theirs to the garbage collector)."""
+    for wrapper in list(_db_wrappers):
+        raw = wrapper.connection
+        if raw is not None:
+            raw.close()
+            wrapper.connection = None
+    _db_wrappers.clear()
+
+
 def _db_call(fn, *args) -> Any:
+    _db_wrappers.add(connections[DEFAULT_DB_ALIAS])
     try:
         return fn(*args)
     except (ApiError, DatabaseError):

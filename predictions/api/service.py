@@ -179,21 +179,29 @@ def service_unavailable() -> ApiError:
     )
 
 
-def missing_error(symbol: str) -> ApiError:
+def _symbol_info(symbols: list[str]) -> dict[str, dict[str, Any]]:
+    rows = Symbol.objects.filter(ticker__in=symbols).values("ticker", "asset_type", "active")
+    return {row["ticker"]: row for row in rows}
+
+
+def missing_error(symbol: str, known: dict[str, dict[str, Any]] | None = None) -> ApiError:
     """404 for a symbol we do not know (or never predict, like an index); 503 for a known
-    equity whose prediction does not exist yet (the pipeline has not produced it)."""
-    try:
-        known = Symbol.objects.filter(ticker=symbol).values("asset_type", "active").first()
-    except DatabaseError:
-        return service_unavailable()
+    equity whose prediction does not exist yet (the pipeline has not produced it).
+    ``known``: the symbols' rows when the caller already fetched them (batch)."""
     if known is None:
+        try:
+            known = _symbol_info([symbol])
+        except DatabaseError:
+            return service_unavailable()
+    info = known.get(symbol)
+    if info is None:
         return ApiError(
             f"Unknown symbol {symbol!r}",
             code="not_found",
             status_code=status.HTTP_404_NOT_FOUND,
             details={"symbol": symbol},
         )
-    if known["asset_type"] != AssetType.EQUITY or not known["active"]:
+    if info["asset_type"] != AssetType.EQUITY or not info["active"]:
         return ApiError(
             f"No predictions are made for {symbol}",
             code="not_predicted",
@@ -268,8 +276,15 @@ def get_batch(symbols: list[str]) -> dict[str, Any]:
         cached = [None] * len(symbols)
     records = {s: r for s, raw in zip(symbols, cached, strict=True) if (r := decode_record(s, raw))}
     missing = [s for s in symbols if s not in records]
+    known: dict[str, dict[str, Any]] = {}
     if missing:
         records.update(db_predictions(missing))
+        unserved = [s for s in missing if s not in records]
+        if unserved:  # one query says why, for all of them
+            try:
+                known = _symbol_info(unserved)
+            except DatabaseError:
+                raise service_unavailable() from None
     now = timezone.now()
     results: list[dict[str, Any]] = []
     errors: list[dict[str, Any]] = []
@@ -277,7 +292,7 @@ def get_batch(symbols: list[str]) -> dict[str, Any]:
         try:
             record = records.get(symbol)
             if record is None:
-                raise missing_error(symbol)
+                raise missing_error(symbol, known)
             results.append(shape(record, features=None, now=now))
         except ApiError as exc:
             errors.append({"symbol": symbol, "code": exc.code, "message": str(exc.detail)})

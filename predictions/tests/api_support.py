@@ -95,6 +95,7 @@ def asgi_get(path: str, *, token: str | None = None, query: dict | None = None) 
     """GET through ``config.asgi.application`` (fast path, then Django), from sync code: database
     work inside runs on this thread, so it sees the test's transaction."""
     from config.asgi import application
+    from predictions.api.fast import close_db_connections
 
     headers = [(b"host", b"testserver")]
     if token is not None:
@@ -133,6 +134,7 @@ def asgi_get(path: str, *, token: str | None = None, query: dict | None = None) 
     try:
         async_to_sync(application)(scope, receive, send)
     finally:
+        close_db_connections()
         signals.request_started.connect(close_old_connections)
         signals.request_finished.connect(close_old_connections)
     start = next(m for m in sent if m["type"] == "http.response.start")
