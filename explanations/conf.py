@@ -17,6 +17,7 @@ DEFAULTS: dict[str, Any] = {
     "RAG_EF_SEARCH": 64,
     "EXPLANATION_CACHE_SECONDS": 300,
     "LLM_MAX_TOKENS": 80,
+    "EXPLANATION_BUDGET_MS": 2500,
     "LLM_BACKEND": "llamacpp",
     "LLM_THREADS": 2,
     "OLLAMA_HOST": "http://127.0.0.1:11434",

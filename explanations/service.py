@@ -4,6 +4,8 @@ check (regenerate once) -> template fallback -> PostgreSQL + Redis.
 Depth: ``fast`` skips the language model (template, 3 sources); ``medium`` generates up to
 ``LLM_MAX_TOKENS`` tokens with 4 sources; ``deep`` twice the tokens, 6 sources, 8 drivers.
 Generated text is returned only after it passed the check; otherwise the template is.
+The regeneration gets only the tokens the latency budget (``EXPLANATION_BUDGET_MS``) still
+allows, measured from the first attempt's speed, and is skipped when fewer than 24 remain.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from explanations import cache, conf
 from explanations.drivers import key_drivers
 from explanations.facts import Facts, load_prediction
 from explanations.grounding import GroundingResult, check
+from explanations.llm.base import Generation
 from explanations.prompt import build_messages
 from explanations.retrieval import retrieve
 from explanations.template import render, uncertainties
@@ -46,6 +49,26 @@ class Timings:
     total_ms: float = 0.0
     attempts: int = 0
     llm_problems: list[list[str]] = field(default_factory=list)
+
+
+MIN_REGENERATION_TOKENS = 24
+
+
+def whole_sentences(text: str) -> str:
+    """Text cut at its last full sentence: a generation stopped by its token budget must not
+    end mid-sentence (the check then sees exactly what would be shown)."""
+    text = text.strip()
+    if not text or text[-1] in ".!?":
+        return text
+    cut = max(text.rfind(". "), text.rfind("! "), text.rfind("? "))
+    return text[: cut + 1] if cut > 0 else text
+
+
+def _tokens_left(budget_ms: float, started: float, first: Generation, max_tokens: int) -> int:
+    elapsed = (time.perf_counter() - started) * 1000.0
+    per_token = (first.total_ms - (first.ttft_ms or 0.0)) / max(first.tokens - 1, 1)
+    left = budget_ms - elapsed - (first.ttft_ms or 0.0)
+    return min(max_tokens, int(left / per_token)) if per_token > 0 else max_tokens
 
 
 def _query(facts: Facts) -> str:
@@ -112,11 +135,20 @@ def explain(
         backend = get_backend(backend_name)
         max_tokens = int(conf.get("LLM_MAX_TOKENS")) * plan["tokens"]
         messages = build_messages(facts, excerpts)
+        budget_ms = float(conf.get("EXPLANATION_BUDGET_MS"))
+        generation: Generation | None = None
         for attempt in range(2):  # the first answer, then one regeneration
+            if generation is not None:
+                # Regenerate only with the tokens the latency budget still allows.
+                max_tokens = _tokens_left(budget_ms, started, generation, max_tokens)
+                if max_tokens < MIN_REGENERATION_TOKENS:
+                    timings.llm_problems.append(["regeneration skipped: latency budget spent"])
+                    break
             timings.attempts += 1
             generation = backend.generate(
                 messages, max_tokens=max_tokens, temperature=0.2 if attempt == 0 else 0.7
             )
+            generation.text = whole_sentences(generation.text)
             timings.generation_ms += generation.total_ms
             if timings.ttft_ms is None:
                 timings.ttft_ms = generation.ttft_ms

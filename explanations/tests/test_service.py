@@ -61,6 +61,25 @@ def test_it_accepts_a_good_second_attempt(kb, prediction, http_server):
     assert explanation["generator"] == "llm" and explanation["text"] == good
 
 
+def test_it_skips_the_regeneration_when_the_latency_budget_is_spent(kb, prediction, http_server):
+    base, recorder = http_server({("POST", "/api/chat"): chat_route(["It will rise."])})
+    with override_settings(
+        LLM_BACKEND="ollama", OLLAMA_HOST=base, LLM_MAX_TOKENS=64, EXPLANATION_BUDGET_MS=1
+    ):
+        explanation, timings = explain("NVDA", "medium")
+    assert len(recorder.requests) == 1 and timings.attempts == 1
+    assert explanation["generator"] == "template"
+    assert timings.llm_problems[-1] == ["regeneration skipped: latency budget spent"]
+
+
+def test_it_cuts_generated_text_at_the_last_full_sentence():
+    from explanations.service import whole_sentences
+
+    assert whole_sentences("One. Two is cut") == "One."
+    assert whole_sentences("Complete sentence!") == "Complete sentence!"
+    assert whole_sentences("no end at all") == "no end at all"
+
+
 def test_it_uses_the_template_without_a_model_at_depth_fast(kb, prediction, http_server):
     explanation, timings, recorder = explain_with(http_server, ["unused"], depth="fast")
     assert recorder.requests == [] and timings.attempts == 0
