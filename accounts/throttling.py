@@ -1,7 +1,8 @@
 """Per-tier API rate limits, counted in Redis so every server process shares one budget.
 
 Fixed windows of ``API_RATE_WINDOW_SECONDS`` (one hour) per user (anonymous callers: per IP):
-free 100, pro 1,000, enterprise unlimited (``API_RATE_LIMITS``). One Lua script increments the
+free 100, pro 1,000, enterprise unlimited (``API_RATE_LIMITS``). Requests the website makes
+with the user's browser session count in a separate per-user budget (``API_RATE_WEB``). One Lua script increments the
 window's counter and sets its expiry atomically, in one round trip. When Redis is unreachable the
 limit fails open: the API keeps serving (from PostgreSQL) rather than refusing everyone.
 
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 
 import redis
 from django.conf import settings
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 
@@ -116,6 +118,10 @@ async def ahit(ident: str, limit: int) -> RateDecision | None:
     return decide(count, limit, reset_at, now)
 
 
+def _is_website_session(request: Request) -> bool:
+    return isinstance(request.successful_authenticator, SessionAuthentication)
+
+
 def client_ip(request) -> str:
     # REMOTE_ADDR only: X-Forwarded-For is client-controlled unless a trusted proxy sets it.
     return request.META.get("REMOTE_ADDR") or "unknown"
@@ -126,7 +132,13 @@ class TierRateThrottle(BaseThrottle):
 
     def allow_request(self, request: Request, view) -> bool:
         user = request.user
-        if user is not None and user.is_authenticated:
+        if user is not None and user.is_authenticated and _is_website_session(request):
+            # The website's own calls (autocomplete, explanation polling) made with the user's
+            # browser session: a separate per-user budget, so using the site never eats the
+            # tier quota sold for programmatic (JWT) access, while staying bounded.
+            limit = settings.API_RATE_LIMITS["web"]
+            ident = f"web:{user.pk}"
+        elif user is not None and user.is_authenticated:
             limit = limit_for(getattr(user, "tier", None))
             ident = f"user:{user.pk}"
         else:

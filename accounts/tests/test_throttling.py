@@ -77,3 +77,18 @@ class ThrottleTestCase(BaseTestCase):
         self.assertTrue(first.allowed)
         self.assertEqual(self.client.get("/api/symbols")["X-RateLimit-Remaining"], "0")
         self.assertEqual(self.client.get("/api/symbols").status_code, 429)
+
+
+@override_settings(API_RATE_LIMITS={**SMALL, "web": 4})
+class WebsiteSessionThrottleTestCase(BaseTestCase):
+    def test_it_counts_website_session_calls_apart_from_the_tier_quota(self) -> None:
+        client = APIClient()
+        client.login(username="bob", password=PASSWORD)  # free tier: 2 per window
+        codes = [client.get("/api/symbols").status_code for _ in range(5)]
+        self.assertEqual(codes, [200, 200, 200, 200, 429])
+        self.assertEqual(client.get("/api/symbols")["X-RateLimit-Limit"], "4")
+
+        api = APIClient()
+        r = api.post("/api/auth/token", {"username": "bob", "password": PASSWORD}, format="json")
+        api.credentials(HTTP_AUTHORIZATION=f"Bearer {r.json()['access']}")
+        self.assertEqual(api.get("/api/symbols").status_code, 200)  # the JWT quota is untouched

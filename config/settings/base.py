@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "rest_framework_simplejwt",
     "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "channels",
     "django_celery_beat",
     "django_prometheus",
@@ -177,6 +178,7 @@ EDGAR_ARCHIVES_URL = env_str("EDGAR_ARCHIVES_URL", "https://www.sec.gov")
 RAG_EF_SEARCH = env_int("RAG_EF_SEARCH", 64, minimum=1)
 EXPLANATION_CACHE_SECONDS = env_int("EXPLANATION_CACHE_SECONDS", 300, minimum=1)
 LLM_MAX_TOKENS = env_int("LLM_MAX_TOKENS", 80, minimum=8)
+EXPLANATION_BUDGET_MS = env_int("EXPLANATION_BUDGET_MS", 2500, minimum=100)
 # Models (predictions.ml): training data, retrain schedule and the promotion rule.
 TRAINING_PRICES_FILE = Path(
     env_str(
@@ -215,6 +217,8 @@ API_RATE_LIMITS: dict[str, int | None] = {
     "pro": env_int("API_RATE_PRO", 1000, minimum=1),
     "enterprise": env_int("API_RATE_ENTERPRISE", 0, minimum=0) or None,
     "anon": env_int("API_RATE_ANON", 60, minimum=1),
+    # The website's own session-authenticated calls, per user, whatever the tier.
+    "web": env_int("API_RATE_WEB", 3600, minimum=1),
 }
 # Redis calls on the request path give up fast so the API falls back to PostgreSQL.
 API_REDIS_TIMEOUT_SECONDS = env_float("API_REDIS_TIMEOUT_SECONDS", 0.25, minimum=0.01)
@@ -252,6 +256,10 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Real-Time Price Prediction API",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI's assets are served by us (drf-spectacular-sidecar), not fetched from a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- Security -------------------------------------------------------------------------------

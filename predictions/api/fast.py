@@ -34,6 +34,7 @@ import redis
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections
+from django.http.request import split_domain_port, validate_host
 
 from accounts.auth_state import (
     AuthError,
@@ -105,6 +106,12 @@ def _db_call(fn, *args) -> Any:
         raise
 
 
+def _host_allowed(scope: dict) -> bool:
+    host = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"host"), "")
+    domain, _port = split_domain_port(host)
+    return bool(domain) and validate_host(domain, settings.ALLOWED_HOSTS)
+
+
 class PredictionFastPath:
     def __init__(self, app) -> None:
         self.app = app
@@ -114,7 +121,8 @@ class PredictionFastPath:
             match = _PATH.match(scope["path"])
             if match is not None:
                 token = _bearer(scope)
-                if token is not None:
+                # A Host outside ALLOWED_HOSTS goes to Django, which refuses it (400).
+                if token is not None and _host_allowed(scope):
                     status, body, headers = await self.answer(scope, match.group(1), token)
                     headers.append((b"content-length", str(len(body)).encode()))
                     await send(

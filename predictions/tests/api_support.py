@@ -91,13 +91,15 @@ class AsgiResponse:
         return json.loads(self.body)
 
 
-def asgi_get(path: str, *, token: str | None = None, query: dict | None = None) -> AsgiResponse:
+def asgi_get(
+    path: str, *, token: str | None = None, query: dict | None = None, host: str = "testserver"
+) -> AsgiResponse:
     """GET through ``config.asgi.application`` (fast path, then Django), from sync code: database
     work inside runs on this thread, so it sees the test's transaction."""
     from config.asgi import application
     from predictions.api.fast import close_db_connections
 
-    headers = [(b"host", b"testserver")]
+    headers = [(b"host", host.encode())]
     if token is not None:
         headers.append((b"authorization", f"Bearer {token}".encode()))
     scope = {

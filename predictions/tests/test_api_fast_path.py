@@ -62,6 +62,12 @@ class FastPathTestCase(BaseTransactionTestCase):
         answers = self.assert_same_answer("/api/prediction/NVDA", {"include_features": "1"})
         self.assertEqual(answers["fast"].json()["features"], {"return_1d": 0.01, "rsi_14": 55.0})
 
+    def test_it_leaves_a_disallowed_host_to_django(self) -> None:
+        put_cached(self.redis, "NVDA")
+        response = asgi_get("/api/prediction/NVDA", token=self.token, host="evil.example")
+        self.assertEqual(response.status_code, 400)
+        self.assertEqual(response.json()["error"]["code"], "bad_request")
+
     def test_it_falls_back_to_postgresql_on_a_miss(self) -> None:
         store_prediction(self.nvda)
         answers = self.assert_same_answer("/api/prediction/NVDA")

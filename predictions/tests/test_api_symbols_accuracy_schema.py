@@ -108,3 +108,6 @@ class SchemaTestCase(BaseTestCase):
         r = APIClient().get("/api/docs")
         self.assertEqual(r.status_code, 200)
         self.assertIn(b"swagger", r.content.lower())
+        # Self-hosted assets: the page must work without reaching any CDN.
+        self.assertNotIn(b"cdn.jsdelivr.net", r.content)
+        self.assertIn(b"/static/drf_spectacular_sidecar/swagger-ui-dist/", r.content)
