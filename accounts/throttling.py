@@ -2,8 +2,9 @@
 
 Fixed windows of ``API_RATE_WINDOW_SECONDS`` (one hour) per user (anonymous callers: per IP):
 free 100, pro 1,000, enterprise unlimited (``API_RATE_LIMITS``). Requests the website makes
-with the user's browser session count in a separate per-user budget (``API_RATE_WEB``). One Lua script increments the
-window's counter and sets its expiry atomically, in one round trip. When Redis is unreachable the
+with the user's browser session count in a separate per-user budget (``API_RATE_WEB``).
+One Lua script increments the window's counter and sets its expiry atomically, in one round
+trip. When Redis is unreachable the
 limit fails open: the API keeps serving (from PostgreSQL) rather than refusing everyone.
 
 Every counted request gets ``X-RateLimit-Limit``, ``X-RateLimit-Remaining`` and
