@@ -12,11 +12,15 @@ GOOD_KEY = "Zq8v-3nK_w9Lr2xT7bYp4sGm6hJd1cFe0aVuQiWoPzXyRtEk5Nl"  # test-only, n
 
 
 def _run(env_overrides: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", **env_overrides}
-    env.pop("DEBUG", None) if "DEBUG" not in env_overrides else None
+    env = {k: v for k, v in os.environ.items() if k != "DEBUG"}  # only what the test sets
+    env.update({"DJANGO_SETTINGS_MODULE": "config.settings", **env_overrides})
     return subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=settings.BASE_DIR, env=env,
-        capture_output=True, text=True, timeout=120,
+        [sys.executable, "manage.py", *args],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
