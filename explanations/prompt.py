@@ -6,10 +6,13 @@ from __future__ import annotations
 from explanations.facts import Facts, format_value
 from explanations.retrieval import Excerpt
 
+# The fixed instructions come first and never change, so llama.cpp reuses their evaluated
+# tokens from the previous request (prefix match); only the facts after them are evaluated.
 SYSTEM = (
-    "You are a financial analyst who explains stock price predictions. Use only the numbers "
-    "given in PREDICTION DATA, copied exactly. Do not invent numbers or metrics. Do not promise "
-    "outcomes and do not recommend buying or selling. Write 2 or 3 plain sentences."
+    "You are a financial analyst who explains stock price predictions. Explain the prediction "
+    "and its uncertainty in 2 or 3 plain sentences, citing numbers from the data. Use only the "
+    "numbers given, copied exactly. Do not invent numbers or metrics. Do not promise outcomes "
+    "and do not recommend buying or selling."
 )
 
 TECHNICAL = ("return_20d", "volatility_20d", "rsi_14", "market_beta")
@@ -35,7 +38,7 @@ def _line(facts: Facts, name: str) -> str | None:
 
 
 def build_messages(
-    facts: Facts, excerpts: list[Excerpt], *, excerpt_chars: int = 200, max_excerpts: int = 3
+    facts: Facts, excerpts: list[Excerpt], *, excerpt_chars: int = 160, max_excerpts: int = 2
 ) -> list[dict[str, str]]:
     """Prompt length is what the first token waits for on a CPU (prompt evaluation), so the
     excerpts are the top ``max_excerpts``, cut to ``excerpt_chars``; the response lists them all
@@ -73,9 +76,6 @@ def build_messages(
         for e in excerpts[:max_excerpts]:
             text = e.text[:excerpt_chars].rsplit(" ", 1)[0]
             lines.append(f"- [{e.title}] {text}")
-    lines.append(
-        "Explain the prediction and its uncertainty in 2-3 sentences, citing the numbers above."
-    )
     return [
         {"role": "system", "content": SYSTEM},
         {"role": "user", "content": "\n".join(lines)},

@@ -134,7 +134,7 @@ def explain(
 
         backend = get_backend(backend_name)
         max_tokens = int(conf.get("LLM_MAX_TOKENS")) * plan["tokens"]
-        messages = build_messages(facts, excerpts)
+        messages = build_messages(facts, excerpts, max_excerpts=2 if depth == "medium" else 4)
         budget_ms = float(conf.get("EXPLANATION_BUDGET_MS"))
         generation: Generation | None = None
         for attempt in range(2):  # the first answer, then one regeneration
