@@ -104,10 +104,11 @@ if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
 else:
     DATABASES = {"default": embedded_db.database_settings(env_str("DATABASE_NAME", "stockpred"))}
-DATABASES["default"].setdefault("TEST", {})
-# Lets parallel test runs on one server use separate test databases.
-if env_str("TEST_DATABASE_NAME", ""):
-    DATABASES["default"]["TEST"]["NAME"] = env_str("TEST_DATABASE_NAME")
+# Explicit, so a process started by a test (a live server, a worker) that loads these settings
+# again finds the same test database; TEST_DATABASE_NAME lets parallel runs use separate ones.
+DATABASES["default"]["TEST"] = {
+    "NAME": env_str("TEST_DATABASE_NAME", "test_" + DATABASES["default"]["NAME"])
+}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: cache, Celery broker/results, Channels layer -----------------------------------
@@ -119,11 +120,20 @@ CACHES = {
         "KEY_PREFIX": "cache",
     }
 }
+# WebSocket fan-out (must be the same in every process). "pubsub" (default): Redis Pub/Sub, one
+# PUBLISH per group and in-process fan-out (predictions/ws_layer.py); it holds 10,000 clients
+# where channels_redis' queue-per-channel "core" layer refused connections (`bench ws`, in
+# docs/api.md). Delivery is at most once, fine for a feed whose next cycle supersedes it.
+CHANNEL_LAYER = env_choice("CHANNEL_LAYER", "pubsub", {"core", "pubsub"})
 CHANNEL_LAYERS = {
-    "default": {
-        "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL], "capacity": 5000, "expiry": 30},
-    }
+    "default": (
+        {"BACKEND": "predictions.ws_layer.PubSubChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}
+        if CHANNEL_LAYER == "pubsub"
+        else {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL], "capacity": 5000, "expiry": 30},
+        }
+    )
 }
 
 # --- Celery ---------------------------------------------------------------------------------
@@ -228,17 +238,6 @@ WS_SUBSCRIPTION_LIMITS = {
     "pro": env_int("WS_SUBSCRIPTIONS_PRO", 100, minimum=1),
     "enterprise": env_int("WS_SUBSCRIPTIONS_ENTERPRISE", 1000, minimum=1),
 }
-# WebSocket fan-out: "core" keeps CHANNEL_LAYERS above (channels_redis RedisChannelLayer);
-# "pubsub" uses Redis Pub/Sub (one PUBLISH per group, in-process fan-out), measured faster for
-# thousands of clients by `bench ws` (predictions/ws_layer.py).
-CHANNEL_LAYER = env_choice("CHANNEL_LAYER", "core", {"core", "pubsub"})
-if CHANNEL_LAYER == "pubsub":
-    CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "predictions.ws_layer.PubSubChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
-        }
-    }
 
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -140,6 +140,8 @@ class WsBenchmark(Benchmark):
     help = "WebSocket clients held, memory per client and delivery latency of one cycle"
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        from django.conf import settings
+
         parser.add_argument("--clients", type=int, default=10_000)
         parser.add_argument("--symbols-per-client", type=int, default=1)
         parser.add_argument("--client-processes", type=int, default=4)
@@ -158,7 +160,7 @@ class WsBenchmark(Benchmark):
         parser.add_argument(
             "--layer",
             choices=["core", "pubsub"],
-            default=os.environ.get("CHANNEL_LAYER", "core"),
+            default=settings.CHANNEL_LAYER,
             help="Channels layer (CHANNEL_LAYER setting) of the server and the pipeline",
         )
 

@@ -116,7 +116,19 @@ def test_it_skips_unknown_tickers_and_non_finite_closes(platform):
     assert any("without a finite" in e for e in result.errors)
 
 
-def test_it_publishes_one_update_to_each_watched_symbol_group(platform):
+@pytest.fixture
+def core_layer(settings):
+    """channels_redis' default layer (CHANNEL_LAYER=core), whose groups the publisher can
+    inspect in bulk to send only to watched symbols."""
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [settings.REDIS_URL], "capacity": 5000, "expiry": 30},
+        }
+    }
+
+
+def test_it_publishes_one_update_to_each_watched_symbol_group(platform, core_layer):
     # A layer instance of its own, like a Daphne process subscribing a WebSocket client.
     layer = channel_layers.make_backend(DEFAULT_CHANNEL_LAYER)
     loop = asyncio.new_event_loop()
@@ -132,7 +144,7 @@ def test_it_publishes_one_update_to_each_watched_symbol_group(platform):
     assert set(message["payload"]) == KEYS
 
 
-def test_it_delivers_to_a_channel_watching_several_symbols(platform):
+def test_it_delivers_to_a_channel_watching_several_symbols(platform, core_layer):
     layer = channel_layers.make_backend(DEFAULT_CHANNEL_LAYER)
     loop = asyncio.new_event_loop()
     channel = loop.run_until_complete(layer.new_channel())
@@ -182,7 +194,7 @@ def test_it_refuses_a_batch_with_a_non_finite_number():
 
 
 def test_it_publishes_through_a_layer_without_the_bulk_path(platform, settings):
-    # The WebSocket feed's optional Pub/Sub layer (CHANNEL_LAYER=pubsub): plain group_send.
+    # The WebSocket feed's Pub/Sub layer (CHANNEL_LAYER=pubsub, the default): plain group_send.
     settings.CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "predictions.ws_layer.PubSubChannelLayer",
