@@ -13,6 +13,9 @@ Metrics. A metric the text names (RSI, P/E, EPS, margins, ...) must be among the
 excerpts; a model that talks about a P/E ratio nobody gave it is making it up.
 
 Promises. "will rise", "guaranteed", "definitely", "risk-free", buy/sell recommendations fail.
+
+Substance. The text must state at least one figure of the forecast itself (return, price,
+interval bound, sigma or confidence); a reply with no numbers would otherwise pass vacuously.
 """
 
 from __future__ import annotations
@@ -124,6 +127,18 @@ PROMISES: list[tuple[str, str]] = [
 ]
 
 
+# Facts of the forecast itself: an explanation must state at least one of them.
+CORE_FACTS = {
+    "predicted_return_1d",
+    "predicted_price",
+    "p10",
+    "p50",
+    "p90",
+    "uncertainty_sigma",
+    "confidence",
+}
+
+
 @dataclass
 class GroundingResult:
     passed: bool
@@ -173,7 +188,9 @@ def _context_has(token: str, context: str) -> bool:
     return re.search(rf"(?<![\d.]){re.escape(token)}(?![\d])", context) is not None
 
 
-def check(text: str, facts: list[Fact], context: Iterable[str] = ()) -> GroundingResult:
+def check(
+    text: str, facts: list[Fact], context: Iterable[str] = (), *, require_prediction: bool = True
+) -> GroundingResult:
     problems: list[str] = []
     context_text = "\n".join(context)
     cleaned = text.replace("\u2212", "-").replace("\u2013", "-").replace("\u2009", " ")
@@ -204,6 +221,10 @@ def check(text: str, facts: list[Fact], context: Iterable[str] = ()) -> Groundin
 
     pct_values = [c for c, is_pct in _candidates(facts) if is_pct]
     plain_values = [c for c, _ in _candidates(facts)]
+    core = [f for f in facts if f.key in CORE_FACTS]
+    core_pct = [c for c, is_pct in _candidates(core) if is_pct]
+    core_plain = [c for c, _ in _candidates(core)]
+    states_prediction = False
     checked = 0
     for m in _NUMBER.finditer(cleaned):
         num, sign, unit = m["num"], m["sign"], (m["unit"] or "").lower()
@@ -215,12 +236,15 @@ def check(text: str, facts: list[Fact], context: Iterable[str] = ()) -> Groundin
             unit = "%"
         if unit.startswith("percent") or unit in ("%", "pp"):
             ok = _matches(x, tol, sign, pct_values)
+            states_prediction |= ok and _matches(x, tol, sign, core_pct)
         else:
             mult = _MULTIPLIERS.get(unit, 1.0)
             ok = _matches(x * mult, tol * mult, sign, plain_values)
+            states_prediction |= ok and _matches(x * mult, tol * mult, sign, core_plain)
             if not ok and mult == 1.0 and not m["dollar"]:
                 # "rose 1.23" without the % sign still names the percentage.
                 ok = _matches(x, tol, sign, pct_values)
+                states_prediction |= ok and _matches(x, tol, sign, core_pct)
         if not ok and _context_has(num, context_text):
             ok = True
         if not ok and not sign and not unit and not m["dollar"] and "." not in num and x <= 5:
@@ -237,5 +261,10 @@ def check(text: str, facts: list[Fact], context: Iterable[str] = ()) -> Groundin
     for label, pattern in PROMISES:
         for m in re.finditer(pattern, text, re.IGNORECASE):
             problems.append(f"{label}: '{m.group(0)}'")
+
+    if require_prediction and not states_prediction:
+        # Text without a single figure of the forecast ("I'm ready to assist you") passes every
+        # other rule vacuously; it explains nothing.
+        problems.append("does not state the prediction (return, price, interval or sigma)")
 
     return GroundingResult(not problems, problems, checked)

@@ -76,6 +76,10 @@ def build_messages(
         for e in excerpts[:max_excerpts]:
             text = e.text[:excerpt_chars].rsplit(" ", 1)[0]
             lines.append(f"- [{e.title}] {text}")
+    lines.append(
+        f"Explain why {facts.symbol} is predicted to {direction} "
+        f"{abs(facts.predicted_return) * 100:.2f}% and how uncertain this is, in 2-3 sentences."
+    )
     return [
         {"role": "system", "content": SYSTEM},
         {"role": "user", "content": "\n".join(lines)},

@@ -42,7 +42,7 @@ def test_it_rejects_invented_numbers():
 
 
 def test_it_rejects_a_wrong_sign():
-    result = check("The model expects a move of -1.23%.", FACTS)
+    result = check("The model expects a move of -1.23%.", FACTS, require_prediction=False)
     assert result.problems == ["number '-1.23%' matches no fact"]
 
 
@@ -59,7 +59,7 @@ def test_it_rejects_invented_dates_and_years():
 
 
 def test_it_accepts_numbers_quoted_from_the_retrieved_excerpts():
-    text = "Management said revenue grew 12% in 2019."
+    text = "A rise of 1.23% is forecast; management said revenue grew 12% in 2019."
     assert not check(text, FACTS).passed
     assert check(text, FACTS, ["In 2019 revenue grew 12% on data-center demand."]).passed
 
@@ -70,7 +70,7 @@ def test_it_rejects_metrics_that_are_not_among_the_facts():
     assert "metric 'P/E ratio' is not among the facts" in result.problems
     assert "metric 'EPS' is not among the facts" in result.problems
     assert "metric 'MACD' is not among the facts" in result.problems
-    assert check("Its RSI and volatility are elevated.", FACTS).passed
+    assert check("Its RSI and volatility are elevated.", FACTS, require_prediction=False).passed
 
 
 def test_it_rejects_promises_and_recommendations():
@@ -86,7 +86,16 @@ def test_it_rejects_promises_and_recommendations():
         assert not result.passed, text
         assert any(p.startswith(label) for p in result.problems), (text, result.problems)
     # Neutral wording of the same forecast is fine; "sell-side" is not a recommendation.
-    assert check("NVDA is predicted to rise, per sell-side style models.", FACTS).passed
+    assert check("NVDA is predicted to rise 1.23%, per sell-side style models.", FACTS).passed
+
+
+def test_it_rejects_text_that_does_not_state_the_prediction():
+    # What the 135M model answers when it ignores the task: no claim, and no explanation.
+    result = check("I'm ready to assist you with your financial analysis.", FACTS)
+    assert result.problems == ["does not state the prediction (return, price, interval or sigma)"]
+    # The 80% level and the RSI are facts, but not the forecast itself.
+    assert not check("The 80% interval is wide and RSI is 62.5.", FACTS).passed
+    assert check("The 80% interval runs from -1.0% to +3.5%.", FACTS).passed
 
 
 def test_it_rejects_empty_text():

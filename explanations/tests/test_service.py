@@ -55,7 +55,8 @@ def test_it_regenerates_once_then_falls_back_to_the_template(kb, prediction, htt
 
 
 def test_it_accepts_a_good_second_attempt(kb, prediction, http_server):
-    good = "The model's confidence in the direction is limited; see the 80% interval."
+    low, high = prediction.p10 * 100, prediction.p90 * 100
+    good = f"The 80% interval runs from {low:+.2f}% to {high:+.2f}%, so the direction is uncertain."
     explanation, _, recorder = explain_with(http_server, ["It is guaranteed to go up.", good])
     assert len(recorder.requests) == 2
     assert explanation["generator"] == "llm" and explanation["text"] == good
