@@ -65,9 +65,11 @@ def whole_sentences(text: str) -> str:
 
 
 def _tokens_left(budget_ms: float, started: float, first: Generation, max_tokens: int) -> int:
+    # The regeneration sends the identical prompt, which llama.cpp (and Ollama) serve from the
+    # KV cache of the first attempt, so only the new tokens cost time.
     elapsed = (time.perf_counter() - started) * 1000.0
     per_token = (first.total_ms - (first.ttft_ms or 0.0)) / max(first.tokens - 1, 1)
-    left = budget_ms - elapsed - (first.ttft_ms or 0.0)
+    left = budget_ms - elapsed
     return min(max_tokens, int(left / per_token)) if per_token > 0 else max_tokens
 
 
