@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 import redis
@@ -10,14 +11,19 @@ from django.conf import settings
 
 from explanations import conf
 
-_clients: dict[str, redis.Redis] = {}
+log = logging.getLogger(__name__)
+_clients: dict[tuple[str, float], redis.Redis] = {}
+READ_TIMEOUT = 0.5  # the request path falls back to PostgreSQL rather than wait
+WRITE_TIMEOUT = 5.0  # the worker can wait; a lost write would leave only PostgreSQL
 
 
-def client() -> redis.Redis:
+def client(timeout: float = READ_TIMEOUT) -> redis.Redis:
     url = settings.REDIS_URL
-    if url not in _clients:
-        _clients[url] = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
-    return _clients[url]
+    if (url, timeout) not in _clients:
+        _clients[(url, timeout)] = redis.Redis.from_url(
+            url, socket_timeout=timeout, socket_connect_timeout=timeout
+        )
+    return _clients[(url, timeout)]
 
 
 def key(symbol: str) -> str:
@@ -34,10 +40,11 @@ def get(symbol: str) -> dict[str, Any] | None:
 
 def put(symbol: str, payload: dict[str, Any]) -> None:
     try:
-        client().set(
+        client(WRITE_TIMEOUT).set(
             key(symbol),
             json.dumps(payload, default=str),
             ex=int(conf.get("EXPLANATION_CACHE_SECONDS")),
         )
     except redis.RedisError:
-        pass  # PostgreSQL keeps the explanation; the cache is only a shortcut
+        # PostgreSQL keeps the explanation; the cache is only a shortcut.
+        log.warning("Could not cache the explanation of %s", symbol, exc_info=True)
