@@ -14,6 +14,9 @@ excerpts; a model that talks about a P/E ratio nobody gave it is making it up.
 
 Promises. "will rise", "guaranteed", "definitely", "risk-free", buy/sell recommendations fail.
 
+Horizon. The forecast is for the next trading day; "over the next 5 days" is not a fact given.
+Echo. Copied prompt instructions or headings ("in 2-3 sentences", "PREDICTION DATA") fail.
+
 Substance. The text must state at least one figure of the forecast itself (return, price,
 interval bound, sigma or confidence); a reply with no numbers would otherwise pass vacuously.
 """
@@ -104,6 +107,19 @@ METRICS: list[tuple[str, str, set[str]]] = [
     ("short interest", r"short interest", set()),
     ("implied volatility", r"implied volatility|\bVIX\b|options?\b", set()),
 ]
+
+# The forecast is for the next trading day only; other horizons are claims nobody made.
+HORIZON = re.compile(
+    r"\b(?:in|over|within|for) (?:the )?(?:next |coming )?(?:\d+(?:\s?-\s?\d+)?|few|several|"
+    r"two|three|four|five) (?:trading )?(?:days|weeks|months|years)\b",
+    re.IGNORECASE,
+)
+# Small models sometimes copy the prompt's instructions or headings into the answer.
+PROMPT_ECHO = re.compile(
+    r"in 2-3 (?:plain )?sentences|PREDICTION DATA|RETRIEVED CONTEXT|KEY DRIVERS \(from|"
+    r"^Premise:",
+    re.IGNORECASE | re.MULTILINE,
+)
 
 PROMISES: list[tuple[str, str]] = [
     (
@@ -261,6 +277,11 @@ def check(
     for label, pattern in PROMISES:
         for m in re.finditer(pattern, text, re.IGNORECASE):
             problems.append(f"{label}: '{m.group(0)}'")
+
+    for m in HORIZON.finditer(text):
+        problems.append(f"horizon other than the next trading day: '{m.group(0)}'")
+    for m in PROMPT_ECHO.finditer(text):
+        problems.append(f"echoes the prompt: '{m.group(0)}'")
 
     if require_prediction and not states_prediction:
         # Text without a single figure of the forecast ("I'm ready to assist you") passes every

@@ -98,6 +98,16 @@ def test_it_rejects_text_that_does_not_state_the_prediction():
     assert check("The 80% interval runs from -1.0% to +3.5%.", FACTS).passed
 
 
+def test_it_rejects_other_horizons_and_echoed_instructions():
+    result = check("NVDA is predicted to fall 1.23% in 2-3 days.", FACTS)
+    assert result.problems == ["horizon other than the next trading day: 'in 2-3 days'"]
+    result = check(
+        "NVDA is predicted to rise 1.23% and how uncertain this is in 2-3 sentences.", FACTS
+    )
+    assert result.problems == ["echoes the prompt: 'in 2-3 sentences'"]
+    assert check("NVDA is predicted to rise 1.23% on the next trading day.", FACTS).passed
+
+
 def test_it_rejects_empty_text():
     assert check("   ", FACTS).problems == ["empty text"]
 
