@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 
 from celery import Celery
-from kombu import Queue
+from kombu import Exchange, Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -18,8 +18,14 @@ app = Celery("stockpred")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 
 QUEUES = ("ingest", "features", "inference", "explain", "training")
-app.conf.task_queues = [Queue(name) for name in QUEUES]
+# Each queue gets its own direct exchange and routing key. (A bare Queue(name) binds every
+# queue to the default exchange under the same key, and one message would reach all of them.)
+app.conf.task_queues = [
+    Queue(name, Exchange(name, type="direct"), routing_key=name) for name in QUEUES
+]
 app.conf.task_default_queue = "ingest"
+app.conf.task_default_exchange = "ingest"
+app.conf.task_default_routing_key = "ingest"
 app.conf.task_routes = {
     "core.tasks.*": {"queue": "ingest"},
     "ingestion.tasks.*": {"queue": "ingest"},

@@ -13,9 +13,7 @@ from django.utils import timezone
 log = logging.getLogger(__name__)
 
 
-@shared_task(
-    name="core.tasks.enforce_retention", queue="ingest", time_limit=600, soft_time_limit=540
-)
+@shared_task(name="core.tasks.enforce_retention", time_limit=600, soft_time_limit=540)
 def enforce_retention() -> dict[str, int | str]:
     """Retention without TimescaleDB: drop prediction history older than
     PREDICTION_RETENTION_DAYS (by when it was predicted: replayed history has old data

@@ -16,7 +16,6 @@ log = logging.getLogger(__name__)
 
 @shared_task(
     name="explanations.tasks.index_documents_batch",
-    queue="explain",
     soft_time_limit=540,
     time_limit=600,
 )
@@ -30,7 +29,6 @@ def index_documents_batch(specs: list[dict[str, Any]]) -> dict[str, int]:
 
 @shared_task(
     name="explanations.tasks.generate_explanation",
-    queue="explain",
     soft_time_limit=90,
     time_limit=120,
 )

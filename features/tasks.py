@@ -83,7 +83,6 @@ def _compute(day: dt.date) -> LiveFeatures:
 
 @shared_task(
     name="features.tasks.update_features",
-    queue="features",
     time_limit=240,
     soft_time_limit=200,
     acks_late=True,

@@ -15,7 +15,6 @@ log = logging.getLogger(__name__)
 
 @shared_task(
     name="ingestion.tasks.live_cycle",
-    queue="ingest",
     time_limit=120,
     soft_time_limit=90,
     acks_late=True,

@@ -167,7 +167,7 @@ YFINANCE_CACHE_DIR = Path(env_str("YFINANCE_CACHE_DIR", str(VAR_DIR / "cache" / 
 CELERY_BEAT_SCHEDULE["ingestion-live-cycle"] = {
     "task": "ingestion.tasks.live_cycle",
     "schedule": REPLAY_PERIOD_SECONDS,
-    "options": {"queue": "ingest", "expires": REPLAY_PERIOD_SECONDS},
+    "options": {"expires": REPLAY_PERIOD_SECONDS},
 }
 MODELS_DIR = Path(env_str("MODELS_DIR", str(VAR_DIR / "models")))
 PREDICTION_STALE_SECONDS = env_int("PREDICTION_STALE_SECONDS", 600, minimum=1)
@@ -206,7 +206,6 @@ from celery.schedules import crontab  # noqa: E402  (kept beside its only use)
 CELERY_BEAT_SCHEDULE["weekly-model-retrain"] = {
     "task": "predictions.tasks.training.weekly_retrain",
     "schedule": crontab(minute=0, hour=6, day_of_week=MODEL_RETRAIN_WEEKDAY),
-    "options": {"queue": "training"},
 }
 
 # API (accounts + predictions API): JWT lifetimes, tier limits, WebSocket caps.

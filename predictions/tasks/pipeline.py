@@ -25,7 +25,6 @@ logger = logging.getLogger(__name__)
 
 @shared_task(
     name="predictions.tasks.pipeline.run_predictions",
-    queue="inference",
     time_limit=120,
     soft_time_limit=90,
     acks_late=True,

@@ -99,6 +99,10 @@ def test_it_redelivers_a_batch_whose_worker_was_killed_without_duplicates(platfo
         assert not PipelineRun.objects.exists()  # still mid-cycle
         os.killpg(first.pid, signal.SIGKILL)
         first.wait(10)
+        # kombu restores unacknowledged messages on the 1st, 11th, 21st... pass of its periodic
+        # check: start the rescuer only once the 2-s visibility timeout has passed, so its first
+        # pass already finds the message instead of the 11th, minutes later.
+        time.sleep(2.5)
         second = _start_worker("rescuer")
         _wait(lambda: PipelineRun.objects.exists(), 90, "the redelivered cycle")
     finally:
