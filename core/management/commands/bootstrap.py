@@ -8,7 +8,7 @@ Every step is idempotent: a second `make run` finds each one done and starts in 
    index — the replay clock then appends one trading day per cycle, as a live market would;
 4. transcript scores for the earnings features;
 5. trained models: each kind is trained and activated only if none is active;
-6. the explanation knowledge base;
+6. the explanation knowledge base (playbooks now; pattern notes and transcripts queued);
 7. the operator account.
 """
 
@@ -31,44 +31,43 @@ class Command(BaseCommand):
     help = "Migrate, load data, make sure trained models exist, create the operator account."
 
     def handle(self, *args, **options) -> None:
+        self.step("migrate", lambda: call_command("migrate", interactive=False, verbosity=0))
+        for title, command in self.data_commands():
+            self.step(title, lambda command=command: self.quiet(*command))
+        self.step("operator account", self.operator_account)
+
+    def data_commands(self) -> list[tuple[str, list[str]]]:
         replay_start = dt.date.fromisoformat(settings.REPLAY_START_DATE)
         history_end = (replay_start - dt.timedelta(days=1)).isoformat()
-        steps: list[tuple[str, Callable[[], None]]] = [
-            ("migrate", lambda: call_command("migrate", interactive=False, verbosity=0)),
-            ("reference data", lambda: self.quiet("load_reference_data", "--once")),
+        replay_file = str(settings.REPLAY_PRICES_FILE)
+        limit = settings.KB_TRANSCRIPTS_LIMIT
+        return [
+            ("reference data", ["load_reference_data", "--once"]),
             (
                 f"price history of {settings.REPLAY_PRICES_FILE.name} until {history_end}",
-                lambda: self.quiet(
-                    "ingest",
-                    "--provider",
-                    "replay",
-                    "--file",
-                    str(settings.REPLAY_PRICES_FILE),
-                    "--end",
-                    history_end,
-                    "--once",
-                ),
+                ["ingest", "--provider", "replay", "--file", replay_file, "--end", history_end,
+                 "--once"],
             ),
-            (
-                "S&P 500 index",
-                lambda: self.quiet("ingest", "--provider", "replay", "--index", "--once"),
-            ),
-            ("transcript scores", lambda: self.quiet("score_transcripts")),
-            (
-                "normal-day model",
-                lambda: self.quiet("train", "--model", "normal", "--if-missing", "--activate"),
-            ),
-            (
-                "earnings-day model",
-                lambda: self.quiet("train", "--model", "earnings", "--if-missing", "--activate"),
-            ),
-            ("operator account", self.operator_account),
-        ]
-        for title, step in steps:
-            started = time.perf_counter()
-            self.stdout.write(f"== {title} ...")
-            step()
-            self.stdout.write(f"   done in {time.perf_counter() - started:.1f} s")
+            ("S&P 500 index", ["ingest", "--provider", "replay", "--index", "--once"]),
+            ("transcript scores", ["score_transcripts"]),
+            ("normal-day model", ["train", "--model", "normal", "--if-missing", "--activate"]),
+            ("earnings-day model", ["train", "--model", "earnings", "--if-missing", "--activate"]),
+            ("knowledge base: playbooks",
+             ["index_documents", "--source", "playbooks", "--mode", "inline"]),
+            # Embedding thousands of chunks takes minutes on a CPU: the explain worker does it
+            # in the background once it runs; unchanged documents are skipped on re-runs.
+            ("knowledge base: pattern notes (queued)",
+             ["index_documents", "--source", "patterns", "--mode", "queue"]),
+            ("knowledge base: transcripts (queued)",
+             ["index_documents", "--source", "transcripts", "--mode", "queue",
+              *(["--limit", str(limit)] if limit else [])]),
+        ]  # fmt: skip
+
+    def step(self, title: str, run: Callable[[], None]) -> None:
+        started = time.perf_counter()
+        self.stdout.write(f"== {title} ...")
+        run()
+        self.stdout.write(f"   done in {time.perf_counter() - started:.1f} s")
 
     def quiet(self, name: str, *args: str) -> None:
         """Run a command, keeping its JSON report out of the console but in var/bootstrap.log."""
