@@ -6,6 +6,7 @@ Every setting the platform reads from the environment goes through one of these,
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 
 from django.core.exceptions import ImproperlyConfigured
@@ -72,4 +73,14 @@ def env_choice(name: str, default: str, choices: set[str]) -> str:
     value = env_str(name, default)
     if value not in choices:
         raise ImproperlyConfigured(f"{name}={value!r} must be one of {sorted(choices)}")
+    return value
+
+
+def env_date(name: str, default: str) -> str:
+    """An ISO date (YYYY-MM-DD), returned as the validated string."""
+    value = env_str(name, default)
+    try:
+        dt.date.fromisoformat(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={value!r} is not a date (YYYY-MM-DD)") from None
     return value

@@ -25,7 +25,7 @@ def check_thread_settings(app_configs, **kwargs):
 
     cores = os.cpu_count() or 1
     errors = []
-    for name in ("ORT_INTRA_OP_THREADS", "TORCH_THREADS", "LLM_THREADS"):
+    for name in ("ORT_INTRA_OP_THREADS", "TORCH_THREADS", "LLM_THREADS", "TF_THREADS"):
         if getattr(settings, name) > cores:
             errors.append(
                 Warning(

@@ -12,7 +12,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from config import embedded_db
-from config.env import env_bool, env_choice, env_float, env_int, env_list, env_str
+from config.env import env_bool, env_choice, env_date, env_float, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
@@ -158,7 +158,7 @@ REPLAY_PRICES_FILE = Path(
 )
 REPLAY_PERIOD_SECONDS = env_float("REPLAY_PERIOD_SECONDS", 5.0, minimum=0.1)
 # Ingestion (ingestion app): replay clock start, yfinance batching/backoff/cache, live beat entry.
-REPLAY_START_DATE = env_str("REPLAY_START_DATE", "2024-07-10")  # first day the clock emits
+REPLAY_START_DATE = env_date("REPLAY_START_DATE", "2024-07-10")  # first day the clock emits
 YFINANCE_BATCH_SIZE = env_int("YFINANCE_BATCH_SIZE", 100, minimum=1)
 YFINANCE_MAX_RETRIES = env_int("YFINANCE_MAX_RETRIES", 4, minimum=0)
 YFINANCE_BACKOFF_SECONDS = env_float("YFINANCE_BACKOFF_SECONDS", 2.0, minimum=0.0)
@@ -200,6 +200,7 @@ TRAINING_PRICES_FILE = Path(
 )
 # "file": train on TRAINING_PRICES_FILE; "db": on the daily PriceBars (the latest live data).
 TRAINING_DATA_SOURCE = env_choice("TRAINING_DATA_SOURCE", "file", {"file", "db"})
+TF_THREADS = env_int("TF_THREADS", 2, minimum=1)  # TensorFlow threads when training
 MODEL_PROMOTION_MAX_MAE_INCREASE = env_float("MODEL_PROMOTION_MAX_MAE_INCREASE", 0.2, minimum=0.0)
 # Weekly retrain at 06:00 UTC on this weekday (crontab numbering: 0 = Sunday, 6 = Saturday).
 MODEL_RETRAIN_WEEKDAY = env_int("MODEL_RETRAIN_WEEKDAY", 6, minimum=0)

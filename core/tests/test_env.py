@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env_bool, env_choice, env_float, env_int, env_list, env_str
+from config.env import env_bool, env_choice, env_date, env_float, env_int, env_list, env_str
 
 
 def test_it_reads_booleans(monkeypatch) -> None:
@@ -48,3 +48,11 @@ def test_it_splits_lists_and_uses_defaults(monkeypatch) -> None:
     assert env_list("HOSTS", []) == ["a.example", "b.example"]
     monkeypatch.delenv("HOSTS")
     assert env_list("HOSTS", ["x"]) == ["x"]
+
+
+def test_it_rejects_a_malformed_date(monkeypatch) -> None:
+    monkeypatch.setenv("START", "2024-13-01")
+    with pytest.raises(ImproperlyConfigured, match="is not a date"):
+        env_date("START", "2024-07-10")
+    monkeypatch.setenv("START", "2024-07-10")
+    assert env_date("START", "2000-01-01") == "2024-07-10"

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
+from django.conf import settings
 
 from predictions.ml.graph import UNITS, build_model
 
@@ -36,7 +37,7 @@ def configure_tensorflow(threads: int | None = None) -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import tensorflow as tf
 
-    threads = threads or int(os.environ.get("TF_THREADS", "2"))
+    threads = threads or settings.TF_THREADS
     try:
         tf.config.threading.set_intra_op_parallelism_threads(threads)
         tf.config.threading.set_inter_op_parallelism_threads(1)
