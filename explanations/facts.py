@@ -16,71 +16,7 @@ from typing import Any
 
 from django.conf import settings
 
-# Features whose values are fractions shown as percentages.
-PERCENT_FEATURES = {
-    "return_1d",
-    "return_5d",
-    "return_20d",
-    "return_60d",
-    "return_120d",
-    "return_252d",
-    "volatility_5d",
-    "volatility_20d",
-    "volatility_60d",
-    "market_return",
-    "market_volatility",
-    "eps_surprise_pct",
-    "revenue_surprise_pct",
-    "gross_margin",
-    "operating_margin",
-    "net_margin",
-    "revenue_growth_yoy",
-    "roic",
-    "fcf_margin",
-    "return_12m_avg",
-    "return_30d_avg",
-    "beat_rate_4q",
-}
-
-FEATURE_LABELS = {
-    "return_1d": "1-day return",
-    "return_5d": "5-day return",
-    "return_20d": "20-day momentum",
-    "return_60d": "60-day return",
-    "return_120d": "120-day return",
-    "return_252d": "1-year return",
-    "volatility_5d": "5-day volatility (annualised)",
-    "volatility_20d": "20-day volatility (annualised)",
-    "volatility_60d": "60-day volatility (annualised)",
-    "volume_ratio_5d": "volume vs 5-day average",
-    "volume_ratio_20d": "volume vs 20-day average",
-    "dollar_volume": "dollar volume",
-    "market_beta": "market beta",
-    "market_return": "S&P 500 return",
-    "market_volatility": "market volatility",
-    "rsi_14": "RSI (14-day)",
-    "macd": "MACD",
-    "sma_50_200_cross": "50/200-day SMA cross",
-    "bollinger_position": "Bollinger band position",
-    "atr": "ATR (14-day)",
-    "eps_surprise_pct": "EPS surprise",
-    "revenue_surprise_pct": "revenue surprise",
-    "guidance_surprise": "guidance surprise",
-    "transcript_sentiment": "transcript sentiment",
-    "mgmt_confidence": "management confidence",
-    "gross_margin": "gross margin",
-    "operating_margin": "operating margin",
-    "net_margin": "net margin",
-    "revenue_growth_yoy": "revenue growth (YoY)",
-    "roic": "ROIC",
-    "fcf_margin": "free-cash-flow margin",
-    "fundamental_score": "fundamental score",
-    "return_12m_avg": "avg 12-month return after past earnings",
-    "return_30d_avg": "avg 30-day return after past earnings",
-    "beat_rate_4q": "beat rate (last 4 quarters)",
-    "pattern_score": "pattern score",
-    "combined_score": "combined score",
-}
+from features.definitions import FEATURE_LABELS, PERCENT_FEATURES
 
 Z80 = 1.2815516  # the normal quantile of 0.9: p10..p90 spans 2 * Z80 sigma
 

@@ -79,7 +79,7 @@ def test_it_runs_the_job_on_a_worker_and_serves_the_result(
     if explanation["generator"] == "template":
         assert explanation["text"].startswith("NVDA is predicted to")
     assert explanation["key_driver_details"][0]["feature"] == "rsi_14"
-    assert explanation["key_drivers"][0].startswith("RSI (14-day) 62.50 (moves the forecast up")
+    assert explanation["key_drivers"][0].startswith("RSI (14 days) 62.50 (moves the forecast up")
     assert explanation["sources"] and all(
         set(s) >= {"title", "excerpt", "relevance"} for s in explanation["sources"]
     )
