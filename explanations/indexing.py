@@ -110,6 +110,7 @@ def index_source(
     name: str,
     *,
     mode: str = "inline",
+    wait: bool = True,
     docs_per_batch: int = DOCS_PER_BATCH,
     task_timeout: float = 600.0,
     **options: Any,
@@ -146,6 +147,9 @@ def index_source(
                 result = store_batch(todo)
                 summary["indexed"] += result["documents"]
                 summary["chunks_written"] += result["chunks"]
+        if not wait:  # e.g. before the workers start: they embed the batches when they do
+            summary["queued_batches"] = len(pending)
+            pending = []
         for async_result in pending:
             result = async_result.get(timeout=task_timeout)
             summary["indexed"] += result["documents"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import sys
 from pathlib import Path
 
@@ -23,7 +24,13 @@ def procfile_entries(path: Path = PROCFILE) -> list[tuple[str, str]]:
     return entries
 
 
+def _stop_on_sigterm(signum, frame) -> None:
+    # Same path as Ctrl-C, so a supervisor's `kill` also stops the processes and the database.
+    raise KeyboardInterrupt
+
+
 def main() -> int:
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     venv_bin = str(Path(sys.executable).parent)
     os.environ["PATH"] = venv_bin + os.pathsep + os.environ.get("PATH", "")
@@ -45,5 +52,13 @@ def main() -> int:
         return manager.returncode or 0
 
 
+def run() -> int:
+    try:
+        return main()
+    except KeyboardInterrupt:
+        print("\nStopped.")
+        return 130
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run())

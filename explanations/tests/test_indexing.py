@@ -77,3 +77,17 @@ def test_it_embeds_batches_on_the_explain_queue(celery_worker_thread):
         Chunk.objects.filter(source="playbook", embedding__isnull=False).count()
         == (summary["chunks_written"])
     )
+
+
+@pytest.mark.django_db
+def test_it_queues_without_waiting_when_no_worker_runs_yet(redis_client):
+    # What `make run` does before its workers start: enqueue, return, let the worker embed later.
+    out = io.StringIO()
+    call_command(
+        "index_documents", "--source", "playbooks", "--mode", "queue", "--no-wait",
+        "--batch", "2", stdout=out,
+    )  # fmt: skip
+    summary = json.loads(out.getvalue())["sources"][0]
+    assert summary["queued_batches"] == 3 and summary["indexed"] == 0
+    assert redis_client.llen("explain") == 3
+    assert not Document.objects.filter(source="playbook").exists()

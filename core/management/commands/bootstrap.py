@@ -57,9 +57,9 @@ class Command(BaseCommand):
             # Embedding thousands of chunks takes minutes on a CPU: the explain worker does it
             # in the background once it runs; unchanged documents are skipped on re-runs.
             ("knowledge base: pattern notes (queued)",
-             ["index_documents", "--source", "patterns", "--mode", "queue"]),
+             ["index_documents", "--source", "patterns", "--mode", "queue", "--no-wait"]),
             ("knowledge base: transcripts (queued)",
-             ["index_documents", "--source", "transcripts", "--mode", "queue",
+             ["index_documents", "--source", "transcripts", "--mode", "queue", "--no-wait",
               *(["--limit", str(limit)] if limit else [])]),
         ]  # fmt: skip
 

@@ -32,6 +32,11 @@ class Command(BaseCommand):
         )
         parser.add_argument("--mode", choices=("auto", "queue", "inline"), default="auto")
         parser.add_argument("--batch", type=int, default=16, help="Documents per task")
+        parser.add_argument(
+            "--no-wait",
+            action="store_true",
+            help="With --mode queue: enqueue and return without waiting for the worker",
+        )
 
     def handle(self, *args, **options) -> None:
         sources = options["source"] or list(DEFAULT_SOURCES)
@@ -48,6 +53,7 @@ class Command(BaseCommand):
             index_source(
                 name,
                 mode=mode,
+                wait=not options["no_wait"],
                 docs_per_batch=options["batch"],
                 limit=options["limit"],
                 symbols=symbols,
