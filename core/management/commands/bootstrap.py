@@ -25,6 +25,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from accounts.models import Tier, User
+from explanations.models import Document, DocumentSource
 
 
 class Command(BaseCommand):
@@ -34,13 +35,21 @@ class Command(BaseCommand):
         self.step("migrate", lambda: call_command("migrate", interactive=False, verbosity=0))
         for title, command in self.data_commands():
             self.step(title, lambda command=command: self.quiet(*command))
+        self.queue_knowledge_base()
         self.step("operator account", self.operator_account)
+
+    def queue_knowledge_base(self) -> None:
+        for source, command in self.knowledge_base_commands():
+            if Document.objects.filter(source=source).exists():
+                # Queued on an earlier run; `index_documents` refreshes them on demand.
+                self.stdout.write(f"== knowledge base: {source} documents present")
+                continue
+            self.step(f"knowledge base: {source} (queued)", lambda c=command: self.quiet(*c))
 
     def data_commands(self) -> list[tuple[str, list[str]]]:
         replay_start = dt.date.fromisoformat(settings.REPLAY_START_DATE)
         history_end = (replay_start - dt.timedelta(days=1)).isoformat()
         replay_file = str(settings.REPLAY_PRICES_FILE)
-        limit = settings.KB_TRANSCRIPTS_LIMIT
         return [
             ("reference data", ["load_reference_data", "--once"]),
             (
@@ -54,11 +63,16 @@ class Command(BaseCommand):
             ("earnings-day model", ["train", "--model", "earnings", "--if-missing", "--activate"]),
             ("knowledge base: playbooks",
              ["index_documents", "--source", "playbooks", "--mode", "inline"]),
-            # Embedding thousands of chunks takes minutes on a CPU: the explain worker does it
-            # in the background once it runs; unchanged documents are skipped on re-runs.
-            ("knowledge base: pattern notes (queued)",
+        ]  # fmt: skip
+
+    def knowledge_base_commands(self) -> list[tuple[str, list[str]]]:
+        """Embedding thousands of chunks takes minutes on a CPU: the explain worker does it in
+        the background once it runs."""
+        limit = settings.KB_TRANSCRIPTS_LIMIT
+        return [
+            (DocumentSource.PATTERN,
              ["index_documents", "--source", "patterns", "--mode", "queue", "--no-wait"]),
-            ("knowledge base: transcripts (queued)",
+            (DocumentSource.TRANSCRIPT,
              ["index_documents", "--source", "transcripts", "--mode", "queue", "--no-wait",
               *(["--limit", str(limit)] if limit else [])]),
         ]  # fmt: skip

@@ -1,0 +1,58 @@
+"""The idempotent steps of `make run`'s bootstrap that need no data or training."""
+
+from __future__ import annotations
+
+import io
+import tempfile
+from pathlib import Path
+
+from django.test import override_settings
+
+from accounts.models import Tier, User
+from core.management.commands.bootstrap import Command
+from core.testing import BaseTestCase
+from explanations.models import Document, DocumentSource
+
+
+class BootstrapTestCase(BaseTestCase):
+    def command(self) -> tuple[Command, io.StringIO]:
+        out = io.StringIO()
+        return Command(stdout=out), out
+
+    def test_it_creates_the_operator_once_and_keeps_its_password(self) -> None:
+        with self.settings(VAR_DIR=self._tmp()):
+            command, out = self.command()
+            command.operator_account()
+            operator = User.objects.get(username="operator")
+            self.assertTrue(operator.is_superuser)
+            self.assertEqual(operator.tier, Tier.ENTERPRISE)
+            password = out.getvalue().split("password=")[1].split()[0]
+            self.assertTrue(operator.check_password(password))
+
+            again, out = self.command()
+            again.operator_account()
+            operator.refresh_from_db()
+            self.assertTrue(operator.check_password(password))
+            self.assertIn("exists", out.getvalue())
+
+    @override_settings(KB_TRANSCRIPTS_LIMIT=0)
+    def test_it_queues_all_transcripts_when_the_limit_is_zero(self) -> None:
+        command, _ = self.command()
+        commands = dict(command.knowledge_base_commands())
+        self.assertNotIn("--limit", commands[DocumentSource.TRANSCRIPT])
+        self.assertIn("--no-wait", commands[DocumentSource.PATTERN])
+
+    def test_it_does_not_queue_a_source_that_has_documents(self) -> None:
+        Document.objects.create(
+            source=DocumentSource.PATTERN, external_id="x", title="x", content_hash="x"
+        )
+        command, _ = self.command()
+        queued: list[list[str]] = []
+        command.quiet = lambda *args: queued.append(list(args))  # record instead of running
+        command.queue_knowledge_base()
+        self.assertEqual([q[2] for q in queued], ["transcripts"])
+
+    def _tmp(self) -> Path:
+        directory = tempfile.TemporaryDirectory()
+        self.addCleanup(directory.cleanup)
+        return Path(directory.name)
