@@ -9,7 +9,7 @@ NaN means missing — never a silent 0 — and the models get the NaN pattern as
 
 Per-event facts (``EarningsEvent``):
 * known day of the actual figures = first panel day >= ``event.date`` (released by the close
-  of that day, after-hours included — the CONTRACTS rule).
+  of that day, after-hours included — the rule of docs/contracts.md).
 * ``eps_surprise_pct`` = (actual - estimate) / |estimate| of the latest event with both values,
   age <= 70 (about one quarter); NaN when the estimate is 0. The absolute value keeps the sign
   meaning "beat" for negative estimates.

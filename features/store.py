@@ -1,5 +1,5 @@
 """Redis feature store: ``features:{SYMBOL}``, ``earnings_flag:{SYMBOL}``,
-``earnings_analysis:{SYMBOL}`` (architecture 2.2, CONTRACTS "Live").
+``earnings_analysis:{SYMBOL}`` (architecture 2.2; docs/contracts.md, "Live").
 
 * ``features:{SYMBOL}`` — hash, TTL 300 s: the 37 features (missing ones "nan"), ``close``
   and ``data_timestamp`` (ISO, 00:00 UTC of the data's trading date, like ``PriceBar``).

@@ -1,5 +1,5 @@
 """Read-only access to the live Redis keys the pipeline and feature engine write
-(CONTRACTS.md): ``pred:{SYMBOL}``, ``features:{SYMBOL}``, ``earnings_flag:{SYMBOL}``,
+(docs/contracts.md): ``pred:{SYMBOL}``, ``features:{SYMBOL}``, ``earnings_flag:{SYMBOL}``,
 ``replay:date``. The website never writes them."""
 
 from __future__ import annotations

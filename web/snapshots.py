@@ -88,7 +88,7 @@ class PredictionSnapshot:
             source="database",
         )
 
-    # p10/p90 are RETURNS (CONTRACTS.md); the card shows them as prices too.
+    # p10/p90 are RETURNS (docs/contracts.md); the card shows them as prices too.
     @property
     def p10_price(self) -> float | None:
         return None if self.p10 is None else self.current_price * (1 + self.p10)

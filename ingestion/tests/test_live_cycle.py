@@ -19,7 +19,9 @@ def test_it_registers_the_beat_entry_on_the_ingest_queue() -> None:
     entry = django_settings.CELERY_BEAT_SCHEDULE["ingestion-live-cycle"]
     assert entry["task"] == "ingestion.tasks.live_cycle"
     assert entry["schedule"] == django_settings.REPLAY_PERIOD_SECONDS
-    assert entry["options"]["queue"] == "ingest"
+    from config.celery_app import app
+
+    assert app.amqp.router.route({}, entry["task"])["queue"].name == "ingest"
 
 
 def test_it_advances_one_file_day_and_wraps_at_the_end() -> None:

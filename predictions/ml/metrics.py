@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-SIGMA_FROM_80 = 2 * 1.2815516  # (p90 - p10) / this = normal-equivalent sigma (CONTRACTS.md)
+SIGMA_FROM_80 = 2 * 1.2815516  # (p90 - p10) / this = normal-equivalent sigma (docs/contracts.md)
 MIN_CROSS_SECTION = 5  # names per day needed for a daily Spearman correlation
 
 

@@ -31,7 +31,7 @@ def make_symbol(ticker: str, name: str = "", **extra: Any) -> Symbol:
 
 
 def cached_record(symbol: str, **over: Any) -> dict[str, Any]:
-    """A ``pred:{SYMBOL}`` value as the pipeline writes it (CONTRACTS.md)."""
+    """A ``pred:{SYMBOL}`` value as the pipeline writes it (docs/contracts.md)."""
     record = {
         "symbol": symbol,
         "current_price": 150.0,

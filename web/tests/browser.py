@@ -11,6 +11,7 @@ it is: ``playwright install`` is never run.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import shutil
 from collections.abc import Callable
@@ -18,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
+from daphne.testing import DaphneProcess
 from django.conf import settings
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -99,3 +101,26 @@ class BrowserSession:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+class SpawnedDaphneProcess(DaphneProcess):
+    """Channels' live server, started with ``spawn`` instead of ``fork``.
+
+    By the time the browser tests run, this pytest process has loaded TensorFlow (the model
+    tests), whose threads and abseil mutexes do not survive a ``fork``: the forked server then
+    aborts ("mutex.cc: Check w->waitp->cond == nullptr failed"). A spawned server is a fresh
+    interpreter that loads the same test settings from the environment.
+    """
+
+    _context = multiprocessing.get_context("spawn")
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # Synchronisation objects must come from the spawn context to be passed to the child.
+        self.port = self._context.Value("i", self.port.value)
+        self.ready = self._context.Event()
+        self.errors = self._context.Queue()
+
+    @staticmethod
+    def _Popen(process_obj):
+        return SpawnedDaphneProcess._context.Process._Popen(process_obj)

@@ -19,7 +19,7 @@ from ingestion.models import EarningsEvent
 from predictions.pipeline import runtime
 from predictions.pipeline.cycle import run_cycle
 from predictions.pipeline.testing import cycle_input, install_models
-from web.tests.browser import BrowserSession, missing_requirements
+from web.tests.browser import BrowserSession, SpawnedDaphneProcess, missing_requirements
 from web.tests.factories import make_bars, make_record, make_symbol, trading_days
 
 pytestmark = pytest.mark.browser
@@ -51,6 +51,7 @@ PAINTED_PIXELS_JS = """(selector) => {
 
 
 class SiteInBrowserTests(ChannelsLiveServerTestCase):
+    ProtocolServerProcess = SpawnedDaphneProcess
     serialized_rollback = False
 
     @classmethod
