@@ -1,6 +1,6 @@
 from django.contrib import admin, messages
 
-from predictions.models import ModelVersion, Prediction, PredictionRecord
+from predictions.models import ModelVersion, PipelineRun, Prediction, PredictionRecord
 
 
 @admin.register(Prediction)
@@ -78,3 +78,25 @@ class ModelVersionAdmin(admin.ModelAdmin):
                 self.message_user(request, str(exc), messages.ERROR)
                 continue
             self.message_user(request, f"{kind}: rolled back to {mv.version}.", messages.SUCCESS)
+
+
+@admin.register(PipelineRun)
+class PipelineRunAdmin(admin.ModelAdmin):
+    """Read-only record of each prediction cycle: what it served, stage times, errors."""
+
+    list_display = (
+        "data_date", "started_at", "ok", "n_symbols", "n_earnings", "n_predicted", "duration_ms",
+    )  # fmt: skip
+    list_filter = ("ok",)
+    date_hierarchy = "started_at"
+    readonly_fields = [f.name for f in PipelineRun._meta.fields]
+
+    @admin.display(description="duration (ms)")
+    def duration_ms(self, run: PipelineRun) -> int:
+        return round((run.finished_at - run.started_at).total_seconds() * 1000)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
