@@ -17,6 +17,7 @@ from typing import Any
 from django.conf import settings
 
 from features.definitions import FEATURE_LABELS, PERCENT_FEATURES
+from predictions import cache
 
 Z80 = 1.2815516  # the normal quantile of 0.9: p10..p90 spans 2 * Z80 sigma
 
@@ -192,9 +193,7 @@ def load_prediction(symbol: str) -> tuple[dict[str, Any] | None, dict[str, float
     )
     try:
         client = _redis()
-        raw = client.get(f"pred:{symbol}")
-        if raw:
-            pred = json.loads(raw)
+        pred = cache.decode(symbol, client.get(cache.pred_key(symbol)))
         live = client.hgetall(f"features:{symbol}")
     except Exception:  # Redis down: PostgreSQL still has the latest prediction
         live = {}

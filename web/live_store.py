@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from functools import lru_cache
 from typing import Any
 
 import redis
 from django.conf import settings
+
+from predictions import cache
 
 log = logging.getLogger(__name__)
 
@@ -27,25 +28,11 @@ def client() -> redis.Redis:
 def cached_predictions(tickers: list[str]) -> dict[str, dict[str, Any]]:
     """``pred:{SYMBOL}`` payloads of the tickers that have one (TTL 120 s). A Redis outage
     degrades to "no cached prediction": pages then fall back to the database."""
-    if not tickers:
-        return {}
     try:
-        raw = client().mget([f"pred:{t}" for t in tickers])
+        return cache.read_many(client(), tickers)
     except redis.RedisError as exc:
         log.warning("Redis unavailable for pred:* (%s); using the database", exc)
         return {}
-    found: dict[str, dict[str, Any]] = {}
-    for ticker, value in zip(tickers, raw, strict=True):
-        if value is None:
-            continue
-        try:
-            payload = json.loads(value)
-        except ValueError:
-            log.warning("pred:%s is not JSON; ignored", ticker)
-            continue
-        if isinstance(payload, dict):
-            found[ticker] = payload
-    return found
 
 
 def live_features(ticker: str) -> dict[str, str]:

@@ -47,6 +47,7 @@ from accounts.auth_state import (
 from accounts.redis_clients import async_client
 from accounts.throttling import INCR_SCRIPT, decide, limit_for, window_key
 from core.api_errors import ApiError, error_body
+from predictions import cache
 from predictions.api import service
 from predictions.api.symbols import clean_symbol, invalid_symbol
 from predictions.api.views import SOURCE_HEADER, parse_bool
@@ -170,7 +171,7 @@ class PredictionFastPath:
                 pipe.get(state_key(claims.user_id))
                 pipe.eval(INCR_SCRIPT, 1, counter, settings.API_RATE_WINDOW_SECONDS)
                 if fetch:
-                    pipe.get(service.pred_key(symbol))
+                    pipe.get(cache.pred_key(symbol))
                     if include:
                         pipe.hgetall(service.features_key(symbol))
                 replies = await pipe.execute()
@@ -200,7 +201,7 @@ class PredictionFastPath:
         if bad_query is not None:
             raise bad_query
 
-        record = service.decode_record(symbol, replies[2]) if replies else None
+        record = cache.decode(symbol, replies[2]) if replies else None
         if record is not None:
             features = None
             if include:

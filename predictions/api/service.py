@@ -10,7 +10,6 @@ stale number as if it were current is worse than saying the service is behind.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import math
 from typing import Any
@@ -24,6 +23,7 @@ from rest_framework import status
 from accounts.redis_clients import sync_client
 from core.api_errors import ApiError
 from ingestion.models import AssetType, Symbol
+from predictions import cache
 from predictions.models import Prediction
 from predictions.pipeline.staleness import age_seconds
 
@@ -46,10 +46,6 @@ _DB_FIELDS = (
     "predicted_at",
     "data_timestamp",
 )
-
-
-def pred_key(symbol: str) -> str:
-    return f"pred:{symbol}"
 
 
 def features_key(symbol: str) -> str:
@@ -132,20 +128,6 @@ def shape(
         "data_freshness_sec": max(int(age), 0),
         "features": features,
     }
-
-
-def decode_record(symbol: str, raw: bytes | None) -> dict[str, Any] | None:
-    if raw is None:
-        return None
-    try:
-        record = json.loads(raw)
-        if not isinstance(record, dict) or "predicted_at" not in record:
-            raise ValueError("not a prediction record")
-    except ValueError:
-        log.warning("Ignoring malformed cache entry %s", pred_key(symbol))
-        return None
-    record.setdefault("symbol", symbol)
-    return record
 
 
 # --- PostgreSQL -----------------------------------------------------------------------------
@@ -234,7 +216,7 @@ def get_prediction(symbol: str, include_features: bool = False) -> tuple[dict[st
     """(body, source) for a canonical symbol; raises ApiError (404/503)."""
     try:
         pipe = sync_client().pipeline(transaction=False)
-        pipe.get(pred_key(symbol))
+        pipe.get(cache.pred_key(symbol))
         if include_features:
             pipe.hgetall(features_key(symbol))
         replies = pipe.execute()
@@ -251,7 +233,7 @@ def snapshot_features(symbol: str) -> dict[str, Any]:
 
 
 def _from_replies(symbol: str, include_features: bool, replies: list) -> tuple[dict, str]:
-    record = decode_record(symbol, replies[0])
+    record = cache.decode(symbol, replies[0])
     if record is None:
         return from_database(symbol, include_features), SOURCE_DATABASE
     features = None
@@ -268,13 +250,11 @@ def _from_replies(symbol: str, include_features: bool, replies: list) -> tuple[d
 def get_batch(symbols: list[str]) -> dict[str, Any]:
     """``{"results": [...], "errors": [...]}`` for canonical symbols: one MGET, then one
     PostgreSQL query for the misses. Per-symbol problems go to ``errors``, never fail the batch."""
-    cached: list[bytes | None]
     try:
-        cached = sync_client().mget([pred_key(s) for s in symbols])
+        records = cache.read_many(sync_client(), symbols)
     except redis.RedisError as exc:
         log.warning("Redis unavailable, batch from PostgreSQL: %s", exc)
-        cached = [None] * len(symbols)
-    records = {s: r for s, raw in zip(symbols, cached, strict=True) if (r := decode_record(s, raw))}
+        records = {}
     missing = [s for s in symbols if s not in records]
     known: dict[str, dict[str, Any]] = {}
     if missing:

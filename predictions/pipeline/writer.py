@@ -22,12 +22,11 @@ import psycopg
 import redis
 from django.db import connection, transaction
 
+from predictions.cache import TTL_SECONDS, pred_key
 from predictions.pipeline.records import PredictionBatch, iso_z
 
 logger = logging.getLogger(__name__)
 
-PRED_TTL_SECONDS = 120
-PRED_KEY = "pred:{}"
 REDIS_CHUNK = 1000  # keys per script call
 
 _WRITE_SQL = """
@@ -165,10 +164,8 @@ def write_redis(client: redis.Redis, batch: PredictionBatch) -> int:
     set_many = client.register_script(_SET_MANY_LUA)
     pipe = client.pipeline(transaction=False)
     for start in range(0, len(tickers), REDIS_CHUNK):
-        keys = [PRED_KEY.format(t) for t in tickers[start : start + REDIS_CHUNK]]
-        set_many(
-            keys=keys, args=[*values[start : start + REDIS_CHUNK], PRED_TTL_SECONDS], client=pipe
-        )
+        keys = [pred_key(t) for t in tickers[start : start + REDIS_CHUNK]]
+        set_many(keys=keys, args=[*values[start : start + REDIS_CHUNK], TTL_SECONDS], client=pipe)
     pipe.execute()
     return len(tickers)
 
@@ -185,9 +182,7 @@ def repopulate_redis(client: redis.Redis, tickers: list[str] | None = None) -> i
     pipe = client.pipeline(transaction=False)
     count = 0
     for row in rows.iterator(chunk_size=2000):
-        pipe.set(
-            PRED_KEY.format(row.symbol.ticker), json.dumps(row_payload(row)), ex=PRED_TTL_SECONDS
-        )
+        pipe.set(pred_key(row.symbol.ticker), json.dumps(row_payload(row)), ex=TTL_SECONDS)
         count += 1
     pipe.execute()
     return count

@@ -1,0 +1,48 @@
+"""The Redis copy of the latest prediction per symbol, ``pred:{SYMBOL}`` (docs/contracts.md).
+
+One place for its key, its lifetime and how it is read back, used by the pipeline (writer),
+the REST API and the website. A malformed entry is treated as absent, so the reader falls back
+to the ``Prediction`` row in PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import redis
+
+log = logging.getLogger(__name__)
+
+TTL_SECONDS = 120
+
+
+def pred_key(symbol: str) -> str:
+    return f"pred:{symbol}"
+
+
+def decode(symbol: str, raw: bytes | str | None) -> dict[str, Any] | None:
+    """A ``pred:{SYMBOL}`` value as a dict, or None when absent or malformed."""
+    if raw is None:
+        return None
+    try:
+        record = json.loads(raw)
+        if not isinstance(record, dict) or "predicted_at" not in record:
+            raise ValueError("not a prediction record")
+    except ValueError:
+        log.warning("Ignoring malformed cache entry %s", pred_key(symbol))
+        return None
+    record.setdefault("symbol", symbol)
+    return record
+
+
+def read_many(client: redis.Redis, symbols: list[str]) -> dict[str, dict[str, Any]]:
+    """The cached predictions of ``symbols`` that have one, with one MGET.
+
+    Raises ``redis.RedisError``: callers decide whether an outage means "use PostgreSQL" or not.
+    """
+    if not symbols:
+        return {}
+    values = client.mget([pred_key(s) for s in symbols])
+    return {s: record for s, raw in zip(symbols, values, strict=True) if (record := decode(s, raw))}
