@@ -23,8 +23,9 @@ class TokenTestCase(BaseTestCase):
         access = AccessToken(r.json()["access"])
         refresh = RefreshToken(r.json()["refresh"])
         self.assertEqual(int(access["user_id"]), self.alice.pk)
-        self.assertEqual(access["exp"] - access["iat"], 3600)
-        self.assertEqual(refresh["exp"] - refresh["iat"], 30 * 24 * 3600)
+        # iat and exp are stamped at two instants, which may fall either side of a second.
+        self.assertAlmostEqual(access["exp"] - access["iat"], 3600, delta=1)
+        self.assertAlmostEqual(refresh["exp"] - refresh["iat"], 30 * 24 * 3600, delta=1)
 
     def test_it_refuses_a_wrong_password_in_the_error_shape(self) -> None:
         r = self.obtain(password="wrong")
