@@ -173,22 +173,7 @@ def load_prediction(symbol: str) -> tuple[dict[str, Any] | None, dict[str, float
     earnings: dict[str, Any] | None = None
     row = (
         Prediction.objects.filter(symbol__ticker=symbol)
-        .values(
-            "current_price",
-            "predicted_return_1d",
-            "predicted_price",
-            "uncertainty_sigma",
-            "p10",
-            "p50",
-            "p90",
-            "uncertainty_method",
-            "model_type",
-            "model_version",
-            "predicted_at",
-            "data_timestamp",
-            "features_snapshot",
-            "earnings_context",
-        )
+        .values(*cache.RECORD_FIELDS, "features_snapshot", "earnings_context")
         .first()
     )
     try:

@@ -17,6 +17,22 @@ log = logging.getLogger(__name__)
 
 TTL_SECONDS = 120
 
+# The fields of a cached record besides "symbol", also the `Prediction` columns it mirrors.
+RECORD_FIELDS = (
+    "current_price",
+    "predicted_return_1d",
+    "predicted_price",
+    "uncertainty_sigma",
+    "p10",
+    "p50",
+    "p90",
+    "uncertainty_method",
+    "model_type",
+    "model_version",
+    "predicted_at",
+    "data_timestamp",
+)
+
 
 def pred_key(symbol: str) -> str:
     return f"pred:{symbol}"

@@ -32,20 +32,7 @@ log = logging.getLogger(__name__)
 SOURCE_CACHE = "redis"
 SOURCE_DATABASE = "postgres"
 
-_DB_FIELDS = (
-    "current_price",
-    "predicted_return_1d",
-    "predicted_price",
-    "uncertainty_sigma",
-    "p10",
-    "p50",
-    "p90",
-    "uncertainty_method",
-    "model_type",
-    "model_version",
-    "predicted_at",
-    "data_timestamp",
-)
+_DB_FIELDS = cache.RECORD_FIELDS
 
 
 def features_key(symbol: str) -> str:

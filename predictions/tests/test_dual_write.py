@@ -211,3 +211,9 @@ def test_it_publishes_through_a_layer_without_the_bulk_path(platform, settings):
     loop.close()
     assert result.published == 60  # every group is sent to: the layer cannot tell who listens
     assert message["payload"]["symbol"] == "S012" and set(message["payload"]) == KEYS
+
+
+def test_it_writes_exactly_the_record_fields_the_readers_use():
+    from predictions import cache
+
+    assert {"symbol", *cache.RECORD_FIELDS} == KEYS
