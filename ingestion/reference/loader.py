@@ -7,10 +7,12 @@ updated, equal rows are left alone, and the counts say which. A second run repor
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Model
 
 from ingestion.models import EarningsEvent, EarningsTiming, Fundamentals, Symbol
 from ingestion.reference.earnings import merged_events
@@ -21,6 +23,33 @@ from ingestion.storage import forget_symbol_cache
 
 def _differs(obj, values: dict[str, Any]) -> bool:
     return any(getattr(obj, k) != v for k, v in values.items())
+
+
+def _sync(
+    model: type[Model],
+    existing: dict[Any, Model],
+    items: Iterable[tuple[Any, dict[str, Any], dict[str, Any]]],
+    batch_size: int,
+) -> tuple[int, int]:
+    """Create the rows missing from ``existing`` and update those whose values differ, in bulk.
+
+    ``items`` are (key in ``existing``, identifying fields, other values). Returns (created,
+    updated); equal rows are left alone.
+    """
+    create, update, fields = [], [], set()
+    for key, identity, values in items:
+        obj = existing.get(key)
+        if obj is None:
+            create.append(model(**identity, **values))
+        elif _differs(obj, values):
+            for k, v in values.items():
+                setattr(obj, k, v)
+            update.append(obj)
+            fields.update(values)
+    model.objects.bulk_create(create, batch_size=batch_size)
+    if update:
+        model.objects.bulk_update(update, sorted(fields), batch_size=batch_size)
+    return len(create), len(update)
 
 
 def load_symbols(data_dir: Path, only: set[str] | None, price_files) -> dict[str, int]:
@@ -66,31 +95,24 @@ def load_earnings(data_dir: Path, only: set[str] | None) -> dict[str, int]:
         (e.symbol_id, e.date): e
         for e in EarningsEvent.objects.filter(symbol_id__in=set(ids.values()))
     }
-    create, update = [], []
-    fields = ["reaction_date", "timing", "eps_estimate", "eps_actual", "source"]
-    for r in events.itertuples(index=False):
-        values = {
-            "reaction_date": r.reaction_date,
-            "timing": EarningsTiming.UNKNOWN,
-            "eps_estimate": None if r.eps_estimate != r.eps_estimate else float(r.eps_estimate),
-            "eps_actual": None if r.eps_actual != r.eps_actual else float(r.eps_actual),
-            "source": r.source,
-        }
-        sid = ids[r.ticker]
-        obj = existing.get((sid, r.date))
-        if obj is None:
-            create.append(EarningsEvent(symbol_id=sid, date=r.date, **values))
-        elif _differs(obj, values):
-            for k, v in values.items():
-                setattr(obj, k, v)
-            update.append(obj)
-    EarningsEvent.objects.bulk_create(create, batch_size=5000)
-    if update:
-        EarningsEvent.objects.bulk_update(update, fields, batch_size=5000)
+
+    def items():
+        for r in events.itertuples(index=False):
+            values = {
+                "reaction_date": r.reaction_date,
+                "timing": EarningsTiming.UNKNOWN,
+                "eps_estimate": None if r.eps_estimate != r.eps_estimate else float(r.eps_estimate),
+                "eps_actual": None if r.eps_actual != r.eps_actual else float(r.eps_actual),
+                "source": r.source,
+            }
+            sid = ids[r.ticker]
+            yield (sid, r.date), {"symbol_id": sid, "date": r.date}, values
+
+    created, updated = _sync(EarningsEvent, existing, items(), batch_size=5000)
     return {
-        "created": len(create),
-        "updated": len(update),
-        "unchanged": len(events) - len(create) - len(update),
+        "created": created,
+        "updated": updated,
+        "unchanged": len(events) - created - updated,
         "skipped_unknown_ticker": len(skipped),
         "skipped_tickers": int(skipped["ticker"].nunique()),
     }
@@ -107,30 +129,24 @@ def load_fundamentals(data_dir: Path, only: set[str] | None) -> dict[str, int]:
         (f.symbol_id, f.period_end, f.period_type): f
         for f in Fundamentals.objects.filter(symbol_id__in=set(ids.values()))
     }
-    create, update, skipped = [], [], 0
-    fields: list[str] = []
-    for row in rows:
-        sid = ids.get(row.pop("ticker"))
-        if sid is None:
-            skipped += 1
-            continue
-        key = (sid, row["period_end"], row["period_type"])
-        values = {k: v for k, v in row.items() if k not in ("period_end", "period_type")}
-        fields = sorted(values)
-        obj = existing.get(key)
-        if obj is None:
-            create.append(Fundamentals(symbol_id=sid, **row))
-        elif _differs(obj, values):
-            for k, v in values.items():
-                setattr(obj, k, v)
-            update.append(obj)
-    Fundamentals.objects.bulk_create(create, batch_size=1000)
-    if update:
-        Fundamentals.objects.bulk_update(update, fields, batch_size=1000)
+    known = [row for row in rows if row["ticker"] in ids]
+    skipped = len(rows) - len(known)
+
+    def items():
+        for row in known:
+            sid = ids[row["ticker"]]
+            identity = {"symbol_id": sid, "period_end": row["period_end"],
+                        "period_type": row["period_type"]}  # fmt: skip
+            values = {
+                k: v for k, v in row.items() if k not in ("ticker", "period_end", "period_type")
+            }
+            yield (sid, row["period_end"], row["period_type"]), identity, values
+
+    created, updated = _sync(Fundamentals, existing, items(), batch_size=1000)
     return {
-        "created": len(create),
-        "updated": len(update),
-        "unchanged": len(rows) - skipped - len(create) - len(update),
+        "created": created,
+        "updated": updated,
+        "unchanged": len(rows) - skipped - created - updated,
         "skipped_unknown_ticker": skipped,
     }
 
