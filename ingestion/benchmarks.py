@@ -15,6 +15,7 @@ first use) so the fresh-insert path is measured on an empty table without touchi
 
 from __future__ import annotations
 
+import argparse
 import statistics
 import time
 from typing import Any
@@ -46,7 +47,7 @@ class IngestBenchmark(Benchmark):
     name = "ingest"
     help = "Backfill of the S&P members file and live cycles of N symbols (own database)"
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--symbols", type=int, default=5000)
         parser.add_argument("--cycles", type=int, default=5)
         parser.add_argument("--database", default="stockpred_bench")
