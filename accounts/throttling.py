@@ -25,7 +25,7 @@ from rest_framework.authentication import SessionAuthentication
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 
-from accounts.redis_clients import async_client, sync_client
+from core.redis_clients import Preset, async_client, client
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +95,9 @@ def hit(ident: str, limit: int) -> RateDecision | None:
     start, reset_at = _window(now)
     try:
         count = int(
-            sync_client().eval(INCR_SCRIPT, 1, _key(ident, start), settings.API_RATE_WINDOW_SECONDS)
+            client(Preset.REQUEST).eval(
+                INCR_SCRIPT, 1, _key(ident, start), settings.API_RATE_WINDOW_SECONDS
+            )
         )
     except redis.RedisError as exc:
         log.warning("Rate limit not counted, Redis unavailable: %s", exc)

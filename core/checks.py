@@ -24,17 +24,16 @@ def check_thread_settings(app_configs, **kwargs):
     import os
 
     cores = os.cpu_count() or 1
-    errors = []
-    for name in ("ORT_INTRA_OP_THREADS", "TORCH_THREADS", "LLM_THREADS", "TF_THREADS"):
-        if getattr(settings, name) > cores:
-            errors.append(
-                Warning(
-                    f"{name}={getattr(settings, name)} exceeds the {cores} cores of this machine",
-                    hint="Threads beyond the core count make processes fight over the CPU.",
-                    id="core.W002",
-                )
-            )
-    return errors
+    names = ("ORT_INTRA_OP_THREADS", "TORCH_THREADS", "LLM_THREADS", "TF_THREADS")
+    return [
+        Warning(
+            f"{name}={getattr(settings, name)} exceeds the {cores} cores of this machine",
+            hint="Threads beyond the core count make processes fight over the CPU.",
+            id="core.W002",
+        )
+        for name in names
+        if getattr(settings, name) > cores
+    ]
 
 
 @register(deploy=True)

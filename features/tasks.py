@@ -14,8 +14,8 @@ import threading
 import time
 
 from celery import shared_task
-from django.db import transaction
 
+from core.tasking import enqueue
 from features import handoff, store
 from features.earnings import CLOSE_LOOKBACK, EarningsData
 from features.live import DayBars, FeatureEngine, LiveFeatures
@@ -88,8 +88,6 @@ def _compute(day: dt.date) -> LiveFeatures:
     acks_late=True,
 )
 def update_features(date_iso: str) -> dict:
-    from config.celery_app import app
-
     started = time.perf_counter()
     day = dt.date.fromisoformat(date_iso)
     live = compute(day)
@@ -99,9 +97,5 @@ def update_features(date_iso: str) -> dict:
     handoff.write_matrix(store.client(), live)
     elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
     log.info("features %s: %d symbols written in %.1f ms", date_iso, written, elapsed_ms)
-    transaction.on_commit(
-        lambda: app.send_task(
-            "predictions.tasks.pipeline.run_predictions", args=[date_iso], queue="inference"
-        )
-    )
+    enqueue("predictions.tasks.pipeline.run_predictions", date_iso)
     return {"date": date_iso, "symbols": written, "ms": elapsed_ms}

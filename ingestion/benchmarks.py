@@ -26,6 +26,7 @@ from django.core.management import call_command
 from django.db import connection, connections
 
 from core.benchmarks import Benchmark
+from core.databases import ensure_database
 
 SP500_FILE = "prices/sp500_members_daily_2005_2025.csv.gz"
 US_FILE = "prices/us_stocks_daily_last500_asof_2025-07-09.csv.gz"
@@ -35,10 +36,7 @@ def _use_database(name: str) -> None:
     """Point the default connection at ``name`` (created if missing) and migrate it."""
     conn = connections["default"]
     conn.close()
-    if not settings.DATABASE_URL:
-        from config import embedded_db
-
-        embedded_db.ensure_database(embedded_db.ensure_running(), name)
+    ensure_database(name)
     conn.settings_dict["NAME"] = name
     call_command("migrate", interactive=False, verbosity=0)
 

@@ -22,6 +22,8 @@ import redis
 from django.conf import settings
 from numpy.typing import NDArray
 
+from core import redis_clients
+from core.redis_clients import Preset
 from ingestion.models import IngestionRun
 from ingestion.pipeline import ingest_frame
 from ingestion.providers import BarQuery, Provider, get_provider
@@ -34,7 +36,20 @@ LOCK_KEY = "replay:lock"
 
 
 def redis_client() -> redis.Redis:
-    return redis.Redis.from_url(settings.REDIS_URL, decode_responses=True)
+    return redis_clients.client(Preset.PIPELINE)
+
+
+def replay_date(client: redis.Redis | None = None) -> str | None:
+    """The last trading day the replay clock emitted (ISO), or None (not started, Redis down)."""
+    try:
+        value = (client or redis_clients.client(Preset.REQUEST)).get(REPLAY_KEY)
+    except redis.RedisError:
+        return None
+    return _text(value)
+
+
+def _text(value: Any) -> str | None:
+    return value.decode() if isinstance(value, bytes) else value
 
 
 def next_replay_day(days: NDArray[np.datetime64], current: str | None, start: str) -> np.datetime64:
@@ -63,7 +78,9 @@ def replay_cycle(
     if not lock.acquire(blocking=False):
         return {"skipped": "another live cycle is running"}
     try:
-        day = next_replay_day(provider.days(), client.get(REPLAY_KEY), settings.REPLAY_START_DATE)
+        day = next_replay_day(
+            provider.days(), _text(client.get(REPLAY_KEY)), settings.REPLAY_START_DATE
+        )
         bars = provider.day_bars(day)
         summary = ingest_frame(
             bars,

@@ -6,7 +6,7 @@ from django.test import override_settings
 from rest_framework.test import APIClient
 
 from accounts.throttling import hit, limit_for
-from core.testing import PASSWORD, BaseTestCase
+from testkit import PASSWORD, BaseTestCase
 
 SMALL = {"free": 2, "pro": 3, "enterprise": None, "anon": 2}
 

@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "predictions",
     "explanations",
     "web",
+    "ops",
 ]
 
 MIDDLEWARE = [
@@ -150,7 +151,7 @@ CELERY_TIMEZONE = "UTC"
 # Beat schedules; the DatabaseScheduler copies them into django-celery-beat's tables, where
 # operators can edit them in the admin. Each app appends its own entries.
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
-    "enforce-retention": {"task": "core.tasks.enforce_retention", "schedule": 6 * 3600.0},
+    "enforce-retention": {"task": "predictions.tasks.retention.enforce_retention", "schedule": 6 * 3600.0},
 }
 
 # --- Platform behaviour ---------------------------------------------------------------------

@@ -117,7 +117,7 @@ def run_pipeline_cycle(tickers: list[str], *, publish: bool = True) -> dict[str,
 
     from predictions.pipeline import runtime
     from predictions.pipeline.cycle import run_cycle
-    from predictions.pipeline.testing import cycle_input, install_models, make_symbols
+    from predictions.benchmarks.universe import cycle_input, install_models, make_symbols
 
     make_symbols(tickers)
     runtime.clear_cache()

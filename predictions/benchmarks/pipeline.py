@@ -168,7 +168,7 @@ class PipelineBenchmark(Benchmark):
         from predictions.models import ModelVersion
         from predictions.pipeline import runtime, sources
         from predictions.pipeline.cycle import run_cycle
-        from predictions.pipeline.testing import install_models
+        from predictions.benchmarks.universe import install_models
 
         t0 = time.perf_counter()
         panel = Panel.from_csv(settings.SHARED_DATA_DIR / PRICES)
@@ -208,7 +208,7 @@ class PipelineBenchmark(Benchmark):
             models_used = {k: f"trained {v['version']}" for k, v in trained.items()}
         else:
             install_models(Path(settings.VAR_DIR) / "bench" / "models", "bench")
-            models_used = {k: "toy contract model" for k in ("normal", "earnings")}
+            models_used = dict.fromkeys(("normal", "earnings"), "toy contract model")
         runtime.clear_cache()
         loaded = {kind: runtime.get_model(kind) for kind in ("normal", "earnings")}
         engine = FeatureEngine(earnings)

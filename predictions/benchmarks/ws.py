@@ -182,7 +182,7 @@ class WsBenchmark(Benchmark):
 
         from predictions.benchmarks.api import run_pipeline_cycle
         from predictions.pipeline import publisher
-        from predictions.pipeline.testing import make_symbols
+        from predictions.benchmarks.universe import make_symbols
 
         fd_limit = raise_fd_limit()
         load_before = os.getloadavg()

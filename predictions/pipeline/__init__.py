@@ -8,6 +8,6 @@
 - ``writer``: dual write (Redis ``pred:{SYMBOL}`` + PostgreSQL), idempotent;
 - ``publisher``: one ``prediction.update`` per symbol to the Channels layer;
 - ``sources``: where a worker gets the features of a trading day;
-- ``status`` / ``staleness``: what the last cycle did and whether a prediction is stale;
+- ``status``: what the last cycle did (staleness: ``predictions.latest``);
 - ``cycle``: one full cycle, stage by stage, with per-stage timings.
 """

@@ -12,7 +12,7 @@
 
 Faults are reported, not hidden: a model that cannot be loaded leaves its symbols on their last
 good predictions (re-put into Redis from PostgreSQL, predicted_at unchanged, so
-``staleness.is_stale`` turns true after PREDICTION_STALE_SECONDS) - except that earnings-day
+``predictions.latest.is_stale`` turns true after PREDICTION_STALE_SECONDS) - except that earnings-day
 symbols fall back to the normal model when only the earnings model is broken. A Redis outage
 skips the Redis write and the publish; PostgreSQL still gets every prediction. Every error is
 logged and recorded (``status.record``). PostgreSQL failures raise, so Celery redelivers.

@@ -13,9 +13,7 @@ from typing import Any
 
 import numpy as np
 
-
-def iso_z(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+from core.timefmt import iso_z
 
 
 @dataclass

@@ -14,7 +14,7 @@ from predictions.models import PredictionRecord
 from predictions.pipeline import runtime
 from predictions.pipeline.cycle import run_cycle
 from predictions.pipeline.days import day_timestamp
-from predictions.pipeline.testing import cycle_input, install_models, make_symbols
+from predictions.benchmarks.universe import cycle_input, install_models, make_symbols
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ from django.test import override_settings
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from core.testing import BaseTransactionTestCase
+from testkit import BaseTransactionTestCase
 from predictions.tests.api_support import (
     access_token,
     asgi_get,

@@ -9,7 +9,7 @@ import pytest
 
 from features import handoff
 from predictions.pipeline import sources
-from predictions.pipeline.testing import cycle_input, make_symbols, write_features
+from predictions.benchmarks.universe import cycle_input, make_symbols, write_features
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ import pytest
 
 from ingestion.models import EarningsEvent, Symbol
 from predictions.pipeline.routing import route
-from predictions.pipeline.testing import make_symbols
+from predictions.benchmarks.universe import make_symbols
 
 pytestmark = pytest.mark.django_db
 

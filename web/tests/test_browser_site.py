@@ -13,12 +13,12 @@ import pytest
 from channels.testing import ChannelsLiveServerTestCase
 from django.urls import Resolver404, resolve
 
-from core import testing
-from core.testing import PASSWORD, make_users
+import testkit as testing
+from testkit import PASSWORD, make_users
 from ingestion.models import EarningsEvent
 from predictions.pipeline import runtime
 from predictions.pipeline.cycle import run_cycle
-from predictions.pipeline.testing import cycle_input, install_models
+from predictions.benchmarks.universe import cycle_input, install_models
 from web.tests.browser import BrowserSession, SpawnedDaphneProcess, missing_requirements
 from web.tests.factories import make_bars, make_record, make_symbol, trading_days
 

@@ -5,7 +5,7 @@ import datetime as dt
 from django.urls import reverse
 from django.utils import timezone
 
-from core.testing import PASSWORD, BaseTestCase
+from testkit import PASSWORD, BaseTestCase
 from ingestion.models import AssetType
 from web.models import WatchlistItem
 from web.tests.factories import (

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from core.testing import PASSWORD, BaseTestCase
+from testkit import PASSWORD, BaseTestCase
 from ingestion.models import EarningsEvent
 from web.tests.factories import (
     make_bars,

@@ -11,15 +11,15 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from predictions.latest import read_many
 from web import api_tokens, watchlist
 from web.forms import WatchlistAddForm
 from web.market import market_overview
-from web.snapshots import latest_predictions
 
 
 def _cards(request: HttpRequest) -> list[dict]:
     items = watchlist.items_for(request.user)
-    predictions = latest_predictions([item.symbol.ticker for item in items])
+    predictions = read_many([item.symbol.ticker for item in items])
     return [{"item": item, "prediction": predictions.get(item.symbol.ticker)} for item in items]
 
 

@@ -6,12 +6,12 @@ import io
 import tempfile
 from pathlib import Path
 
+from ops.management.commands.bootstrap import Command
 from django.test import override_settings
 
 from accounts.models import Tier, User
-from core.management.commands.bootstrap import Command
-from core.testing import BaseTestCase
 from explanations.models import Document, DocumentSource
+from testkit import BaseTestCase
 
 
 class BootstrapTestCase(BaseTestCase):
