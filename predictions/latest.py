@@ -1,6 +1,6 @@
 """The read model of the latest prediction of a symbol: one record shape and one read path.
 
-``LatestPrediction`` is the record: built from the Redis copy (``pred:{SYMBOL}`` JSON, owned by
+``LatestPrediction`` is the record: built from the Redis copy (JSON, its key owned by
 ``predictions.cache``) or from the ``Prediction`` row, written back as the contract's JSON, and
 able to say its age and whether it is stale. ``read_many``/``read_one`` are the read path: Redis
 first with the request-path timeout, PostgreSQL for the misses (or for all when Redis is down),
@@ -72,7 +72,7 @@ class LatestPrediction:
 
     @classmethod
     def from_mapping(cls, data: dict[str, Any], source: Source) -> Self:
-        """From the contract's fields (a decoded ``pred:`` value or a row's values); raises
+        """From the contract's fields (a decoded cache value or a row's values); raises
         KeyError/TypeError/ValueError when a required field is missing or malformed."""
         return cls(
             symbol=str(data["symbol"]).upper(),
@@ -95,7 +95,7 @@ class LatestPrediction:
 
     @classmethod
     def from_cache(cls, symbol: str, raw: bytes | str | None) -> Self | None:
-        """From a ``pred:{SYMBOL}`` value; None when absent or malformed (the reader then
+        """From a cached value; None when absent or malformed (the reader then
         falls back to PostgreSQL)."""
         data = cache.decode(symbol, raw)
         if data is None:
@@ -119,7 +119,7 @@ class LatestPrediction:
     # --- output -----------------------------------------------------------------------------
 
     def to_json(self) -> dict[str, Any]:
-        """The contract's ``pred:{SYMBOL}`` object (p10/p50/p90 are returns, not prices)."""
+        """The contract's cached prediction object (p10/p50/p90 are returns, not prices)."""
         return {
             "symbol": self.symbol,
             "current_price": self.current_price,

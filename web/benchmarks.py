@@ -3,8 +3,8 @@
 The data set is built inside one transaction that is rolled back at the end, so the shared
 database is left as it was: ``--symbols`` predicted symbols (the market overview ranks them all),
 a user whose watchlist holds ``--watchlist`` of them, ``--bars`` daily bars and as many scored
-predictions for the symbol page. Redis is not written (``pred:*`` belongs to the pipeline), so
-the cards take the database fallback path: the slower of the two.
+predictions for the symbol page. Redis is not written (the prediction cache belongs to the
+pipeline), so the cards take the database fallback path: the slower of the two.
 """
 
 from __future__ import annotations
@@ -132,7 +132,7 @@ class WebPagesBenchmark(Benchmark):
             "watchlist": options["watchlist"],
             "bars": options["bars"],
             "requests_per_page": options["requests"],
-            "prediction_source": "database (Redis pred:* not written)",
+            "prediction_source": "database (the Redis prediction cache is not written)",
         }
         try:
             with transaction.atomic():

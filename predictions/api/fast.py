@@ -9,7 +9,8 @@ rules run in a few hundred microseconds, in this order, as in DRF:
    user state: ``accounts.auth_state``) -> 401;
 2. the tier limit (``accounts.throttling``, same Redis counter as DRF) -> 429 + Retry-After;
 3. the symbol grammar and ``include_features`` -> 400;
-4. Redis ``pred:{SYMBOL}``; on a miss or a Redis error, PostgreSQL in a thread -> 404/503.
+4. the cached prediction (``predictions.cache``); on a miss or a Redis error, PostgreSQL in
+   a thread -> 404/503.
 
 The Redis reads of steps 1, 2 and 4 (user state, rate-limit counter, prediction) go in ONE
 pipelined round trip; the answers are then applied in the order above. (A validly signed token

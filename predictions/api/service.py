@@ -1,4 +1,4 @@
-"""Reading predictions: Redis ``pred:{SYMBOL}`` first, PostgreSQL ``Prediction`` on a miss or
+"""Reading predictions (``predictions.latest``): Redis first, PostgreSQL ``Prediction`` on a miss or
 when Redis is down, and the single response shape of ``GET /api/prediction/{symbol}``.
 
 Redis calls use short timeouts (``API_REDIS_TIMEOUT_SECONDS``), so an outage costs at most that

@@ -13,7 +13,7 @@ against the real services (PostgreSQL, Redis, the Channels layer):
     dual_write      wall time of the three below, which overlap (PostgreSQL works in its own
                     process while a helper thread writes Redis and publishes):
     write_postgres  one INSERT ... SELECT unnest(...) statement (Prediction upsert + history)
-    write_redis     pred:{SYMBOL} for every symbol, one pipelined round trip
+    write_redis     the prediction cache of every symbol, one pipelined round trip
     publish         prediction.update to every watched symbol group
 
 A cycle's wall time is measured end to end (``cycles_ms``); the per-stage medians add up to
@@ -165,10 +165,10 @@ class PipelineBenchmark(Benchmark):
         from ingestion.models import EarningsEvent
         from ingestion.pipeline import ingest_frame
         from ingestion.storage import ensure_symbols, forget_symbol_cache
+        from predictions.benchmarks.universe import install_models
         from predictions.models import ModelVersion
         from predictions.pipeline import runtime, sources
         from predictions.pipeline.cycle import run_cycle
-        from predictions.benchmarks.universe import install_models
 
         t0 = time.perf_counter()
         panel = Panel.from_csv(settings.SHARED_DATA_DIR / PRICES)

@@ -154,7 +154,8 @@ return #KEYS
 
 
 def write_redis(client: redis.Redis, batch: PredictionBatch) -> int:
-    """SET every ``pred:{SYMBOL}`` with its TTL; raises ``redis.RedisError`` when Redis is down.
+    """SET every symbol's cached prediction (``predictions.cache``) with its TTL; raises
+    ``redis.RedisError`` when Redis is down.
 
     One pipelined round trip of script calls, ``REDIS_CHUNK`` keys each: packing 5,000
     separate SET commands costs redis-py more than the server's work (measured ~40% slower);
