@@ -19,6 +19,7 @@ import datetime as dt
 
 import numpy as np
 import redis
+from redis.typing import EncodableT
 
 from core import redis_clients
 from core.redis_clients import Preset
@@ -65,7 +66,8 @@ def _send(conn: redis.Redis, payload: list[str], replies: int) -> None:
     pool = conn.connection_pool
     connection = pool.get_connection()
     try:
-        connection.send_packed_command(["".join(payload).encode("ascii")])
+        packed = ["".join(payload).encode("ascii")]
+        connection.send_packed_command(packed)  # type: ignore[no-untyped-call]  # unannotated
         for _ in range(replies):
             connection.read_response()  # raises on an error reply
     finally:
@@ -102,7 +104,7 @@ def write_live(live: LiveFeatures, conn: redis.Redis | None = None) -> int:
         args[3:-2:2] = fields
         payload.append(_TEMPLATE % tuple(args))
         if flagged[k]:
-            earn = {
+            earn: dict[EncodableT, EncodableT] = {
                 n: v
                 for n, v in zip(EARNINGS_FEATURES, vals[N_TECHNICAL:], strict=True)
                 if v != "nan"
@@ -139,7 +141,7 @@ def read_features(symbol: str, conn: redis.Redis | None = None) -> dict[str, flo
     raw = conn.hgetall(features_key(symbol))
     if not raw:
         return {}
-    decoded = {k.decode(): v.decode() for k, v in raw.items()}
+    decoded = {_text(k): _text(v) for k, v in raw.items()}
     out: dict[str, float | str] = {n: float(decoded.get(n, "nan")) for n in ALL_FEATURES}
     out["close"] = float(decoded.get("close", "nan"))
     out["data_timestamp"] = decoded.get("data_timestamp", "")
@@ -164,7 +166,11 @@ def read_raw(symbol: str) -> dict[str, str]:
         raw = redis_clients.client(Preset.REQUEST).hgetall(features_key(symbol))
     except redis.RedisError:
         return {}
-    return {k.decode(): v.decode() for k, v in raw.items()}
+    return {_text(k): _text(v) for k, v in raw.items()}
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
 
 
 def earnings_flagged() -> set[str]:

@@ -12,6 +12,7 @@ import hashlib
 import logging
 import threading
 import time
+from typing import Any
 
 from celery import shared_task
 
@@ -81,13 +82,13 @@ def _compute(day: dt.date) -> LiveFeatures:
     return live
 
 
-@shared_task(
+@shared_task(  # type: ignore[untyped-decorator]  # Celery ships no type hints
     name="features.tasks.update_features",
     time_limit=240,
     soft_time_limit=200,
     acks_late=True,
 )
-def update_features(date_iso: str) -> dict:
+def update_features(date_iso: str) -> dict[str, Any]:
     started = time.perf_counter()
     day = dt.date.fromisoformat(date_iso)
     live = compute(day)
