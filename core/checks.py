@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
+from django.apps import AppConfig
 from django.conf import settings
-from django.core.checks import Error, Warning, register
+from django.core.checks import CheckMessage, Error, Warning, register
 
 
 @register()
-def check_shared_data(app_configs, **kwargs):
+def check_shared_data(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> list[CheckMessage]:
     if not settings.SHARED_DATA_DIR.is_dir():
         return [
             Warning(
@@ -20,7 +24,9 @@ def check_shared_data(app_configs, **kwargs):
 
 
 @register()
-def check_thread_settings(app_configs, **kwargs):
+def check_thread_settings(
+    app_configs: Sequence[AppConfig] | None, **kwargs: Any
+) -> list[CheckMessage]:
     import os
 
     cores = os.cpu_count() or 1
@@ -37,7 +43,7 @@ def check_thread_settings(app_configs, **kwargs):
 
 
 @register(deploy=True)
-def check_redis_url(app_configs, **kwargs):
+def check_redis_url(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> list[CheckMessage]:
     if settings.PRODUCTION and settings.REDIS_URL.startswith("redis://127.0.0.1"):
         return [
             Error(

@@ -6,11 +6,11 @@ import io
 import tempfile
 from pathlib import Path
 
-from ops.management.commands.bootstrap import Command
 from django.test import override_settings
 
 from accounts.models import Tier, User
 from explanations.models import Document, DocumentSource
+from ops.management.commands.bootstrap import Command
 from testkit import BaseTestCase
 
 

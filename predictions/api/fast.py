@@ -28,14 +28,16 @@ import logging
 import re
 import time
 import weakref
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qs
 
 import redis
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.http.request import split_domain_port, validate_host
 
 from accounts.auth_state import (
@@ -58,6 +60,14 @@ from predictions.latest import LatestPrediction
 
 log = logging.getLogger(__name__)
 
+Scope = dict[str, Any]
+Headers = list[tuple[bytes, bytes]]
+Answer = tuple[int, bytes, Headers]
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+T = TypeVar("T")
+
 _PATH = re.compile(r"^/api/prediction/([^/]+)$")
 _BASE_HEADERS = [
     (b"content-type", b"application/json"),
@@ -69,12 +79,12 @@ _BASE_HEADERS = [
 ]
 
 
-def _bearer(scope: dict) -> str | None:
+def _bearer(scope: Scope) -> str | None:
     for name, value in scope["headers"]:
         if name == b"authorization":
             parts = value.split()
             if len(parts) == 2 and parts[0].lower() == b"bearer":
-                return parts[1].decode("latin-1")
+                return str(parts[1].decode("latin-1"))
             return None
     return None
 
@@ -82,11 +92,11 @@ def _bearer(scope: dict) -> str | None:
 # PostgreSQL reads run in asgiref's thread pool (thread_sensitive=False), several at once with one
 # connection per thread, instead of queueing on the single thread-sensitive thread: measured
 # fallback throughput x2, p95 /2 (bench api).
-async def _db(fn, *args) -> Any:
+async def _db(fn: Callable[..., T], *args: Any) -> T:
     return await sync_to_async(_db_call, thread_sensitive=False)(fn, *args)
 
 
-_db_wrappers: weakref.WeakSet = weakref.WeakSet()
+_db_wrappers: weakref.WeakSet[BaseDatabaseWrapper] = weakref.WeakSet()
 
 
 def close_db_connections() -> None:
@@ -100,7 +110,7 @@ def close_db_connections() -> None:
     _db_wrappers.clear()
 
 
-def _db_call(fn, *args) -> Any:
+def _db_call(fn: Callable[..., T], *args: Any) -> T:
     _db_wrappers.add(connections[DEFAULT_DB_ALIAS])
     try:
         return fn(*args)
@@ -111,17 +121,17 @@ def _db_call(fn, *args) -> Any:
         raise
 
 
-def _host_allowed(scope: dict) -> bool:
+def _host_allowed(scope: Scope) -> bool:
     host = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"host"), "")
     domain, _port = split_domain_port(host)
     return bool(domain) and validate_host(domain, settings.ALLOWED_HOSTS)
 
 
 class PredictionFastPath:
-    def __init__(self, app) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
-    async def __call__(self, scope, receive, send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "GET":
             match = _PATH.match(scope["path"])
             if match is not None:
@@ -141,8 +151,8 @@ class PredictionFastPath:
                     return
         await self.app(scope, receive, send)
 
-    async def answer(self, scope: dict, raw_symbol: str, token: str) -> tuple[int, bytes, list]:
-        headers: list[tuple[bytes, bytes]] = []
+    async def answer(self, scope: Scope, raw_symbol: str, token: str) -> Answer:
+        headers: Headers = []
         try:
             return await self._answer(scope, raw_symbol, token, headers)
         except ApiError as exc:
@@ -152,7 +162,7 @@ class PredictionFastPath:
             log.exception("Unhandled error in the prediction fast path")
             return _error(500, "internal_error", "Internal server error", {}, headers)
 
-    async def _answer(self, scope: dict, raw_symbol: str, token: str, headers: list) -> tuple:
+    async def _answer(self, scope: Scope, raw_symbol: str, token: str, headers: Headers) -> Answer:
         """The steps of the module docstring, in order: token, one Redis round trip, user
         state, tier limit, request checks, then the prediction."""
         try:
@@ -201,7 +211,7 @@ class _Request:
         return self.symbol
 
 
-def _parse_request(scope: dict, raw_symbol: str) -> _Request:
+def _parse_request(scope: Scope, raw_symbol: str) -> _Request:
     # Errors are raised only after authentication and the rate limit, as DRF orders them.
     query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
     try:
@@ -228,7 +238,7 @@ async def _round_trip(user_id: int, counter: str, request: _Request) -> list[Any
         return None
 
 
-def _throttle(decision: RateDecision, headers: list) -> tuple | None:
+def _throttle(decision: RateDecision, headers: Headers) -> Answer | None:
     headers += [(k.lower().encode(), v.encode()) for k, v in decision.headers().items()]
     if decision.allowed:
         return None
@@ -253,10 +263,12 @@ async def _prediction(
     return service.shape(prediction, features=features), service.SOURCE_CACHE
 
 
-def _unauthorized(exc: AuthError, headers: list) -> tuple:
+def _unauthorized(exc: AuthError, headers: Headers) -> Answer:
     headers.append((b"www-authenticate", b'Bearer realm="api"'))
     return _error(401, exc.code, exc.message, {}, headers)
 
 
-def _error(status: int, code: str, message: str, details: dict, headers: list) -> tuple:
+def _error(
+    status: int, code: str, message: str, details: dict[str, Any], headers: Headers
+) -> Answer:
     return status, json.dumps(error_body(code, message, details)).encode(), headers

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import redis
@@ -47,7 +48,7 @@ def _number(value: Any) -> float | None:
     return None if math.isnan(number) or math.isinf(number) else number
 
 
-def parse_features(raw: dict) -> dict[str, Any]:
+def parse_features(raw: Mapping[Any, Any]) -> dict[str, Any]:
     """``features:{SYMBOL}`` hash (bytes or str) or a features snapshot -> JSON-safe dict; the
     hash's "nan" values become null, non-numeric fields (data_timestamp) stay strings."""
     parsed: dict[str, Any] = {}
@@ -135,7 +136,7 @@ def service_unavailable() -> ApiError:
 
 def _symbol_info(symbols: list[str]) -> dict[str, dict[str, Any]]:
     rows = Symbol.objects.filter(ticker__in=symbols).values("ticker", "asset_type", "active")
-    return {row["ticker"]: row for row in rows}
+    return {row["ticker"]: dict(row) for row in rows}
 
 
 def missing_error(symbol: str, known: dict[str, dict[str, Any]] | None = None) -> ApiError:
