@@ -47,11 +47,24 @@ def workers_state(timeout: float = 1.0) -> dict[str, Any]:
     return {"ok": bool(names), "workers": names}
 
 
+def intervals_state() -> dict[str, Any]:
+    """The online interval calibration per kind; ``offline_fallback`` is true when a kind's
+    state is missing or corrupt and its intervals are the offline ones."""
+    from predictions.interval_state import health
+
+    try:
+        return health()
+    except Exception as exc:  # noqa: BLE001 - /healthz reports, it never fails on a part
+        return {"offline_fallback": True, "error": str(exc).strip().splitlines()[0]}
+
+
 def platform_state(include_workers: bool = True) -> dict[str, Any]:
     state: dict[str, Any] = {"database": database_state(), "redis": redis_state()}
     if include_workers:
         state["workers"] = (
             workers_state() if state["redis"]["ok"] else {"ok": False, "error": "redis is down"}
         )
+    if state["database"]["ok"]:
+        state["intervals"] = intervals_state()
     state["ok"] = state["database"]["ok"] and state["redis"]["ok"]
     return state

@@ -1,6 +1,12 @@
 from django.contrib import admin, messages
 
-from predictions.models import ModelVersion, PipelineRun, Prediction, PredictionRecord
+from predictions.models import (
+    IntervalCalibration,
+    ModelVersion,
+    PipelineRun,
+    Prediction,
+    PredictionRecord,
+)
 
 
 @admin.register(Prediction)
@@ -100,3 +106,18 @@ class PipelineRunAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(IntervalCalibration)
+class IntervalCalibrationAdmin(admin.ModelAdmin[IntervalCalibration]):
+    list_display = (
+        "kind",
+        "model_version",
+        "scale",
+        "alpha",
+        "n_days",
+        "last_target_date",
+        "reset_at",
+        "updated_at",
+    )
+    readonly_fields = ("updated_at",)

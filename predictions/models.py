@@ -9,6 +9,7 @@ from core.enums import ModelKind, ModelType
 from ingestion.models import Symbol
 
 __all__ = [
+    "IntervalCalibration",
     "ModelKind",
     "ModelStatus",
     "ModelType",
@@ -155,3 +156,26 @@ class PipelineRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.data_date} {'ok' if self.ok else 'errors'}"
+
+
+class IntervalCalibration(models.Model):
+    """The online interval calibration of one model kind (``predictions.intervals``).
+
+    Belongs to one model version: the cycle resets it when another version is active. A row
+    whose ``state`` cannot be read is left as it is for an operator (the cycle then serves the
+    offline calibration and /healthz says so); deleting it restarts the adaptation."""
+
+    kind = models.CharField(max_length=16, choices=ModelKind.choices, unique=True)
+    model_version = models.CharField(max_length=64)
+    alpha = models.FloatField(help_text="ACI miss level alpha_t (nominal 0.2)")
+    scale = models.FloatField(
+        null=True, blank=True, help_text="Last scale served (null: offline calibration)"
+    )
+    state = models.JSONField(default=dict, blank=True)
+    n_days = models.IntegerField(default=0, help_text="Realised target days in the window")
+    last_target_date = models.DateField(null=True, blank=True)
+    reset_at = models.DateTimeField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.model_version} scale={self.scale}"

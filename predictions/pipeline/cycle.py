@@ -15,7 +15,7 @@ predictions (re-put into Redis from PostgreSQL, predicted_at unchanged, so
 ``predictions.latest.is_stale`` turns true after PREDICTION_STALE_SECONDS) - except that earnings-
 day symbols fall back to the normal model when only the earnings model is broken. A Redis outage
 skips the Redis write and the publish; PostgreSQL still gets every prediction. Every error is logged
-and recorded (``status.record``). PostgreSQL failures raise, so Celery redelivers. """
+and recorded (``status.record``). PostgreSQL failures raise, so Celery redelivers."""
 
 from __future__ import annotations
 
@@ -32,6 +32,8 @@ import redis
 from django.utils import timezone
 
 from predictions.accuracy import record_realised
+from predictions.interval_state import served_for_cycle, update_after_realise
+from predictions.intervals import Served
 from predictions.pipeline import failpoints, publisher, status, writer
 from predictions.pipeline.days import day_timestamp
 from predictions.pipeline.records import PredictionBatch, snapshot_json
@@ -136,12 +138,8 @@ def _columns(model: LoadedModel, names: list[str]) -> np.ndarray:
     return np.array([index[f] for f in model.features], dtype=np.intp)
 
 
-def _infer(
-    inp: CycleInput, routing: Routing, result: CycleResult, snapshots: bool
-) -> tuple[list[dict[str, Any]], np.ndarray]:
-    """Per-kind predictions; returns the parts and the mask of symbols left unpredicted."""
-    parts: list[dict[str, Any]] = []
-    unserved = np.zeros(len(inp.tickers), dtype=bool)
+def _groups(routing: Routing, result: CycleResult) -> list[tuple[LoadedModel | None, np.ndarray]]:
+    """(model, row mask) per kind; earnings-day symbols use the normal model when theirs fails."""
     normal_model: LoadedModel | None = None
     try:
         normal_model = get_model("normal")
@@ -156,48 +154,69 @@ def _infer(
             result.errors.append(f"earnings model: {exc}; earnings-day symbols use the normal one")
             groups.append((normal_model, earnings))
     groups.insert(0, (normal_model, ~earnings))
+    return groups
+
+
+def _predict_group(
+    inp: CycleInput,
+    model: LoadedModel,
+    rows: np.ndarray,
+    served: Served,
+    result: CycleResult,
+) -> tuple[dict[str, Any], np.ndarray]:
+    """One model's part of the cycle; returns it and the rows it could not serve."""
+    X = inp.X[np.ix_(rows, _columns(model, inp.feature_names))]
+    point, raw_quantiles = model.predict(X)
+    # The online calibration rescales the offline interval around p50 (predictions.intervals).
+    quantiles, method = served.apply(raw_quantiles, model.uncertainty_method)
+    close = inp.close[rows]
+    valid = (
+        np.isfinite(point) & np.isfinite(quantiles).all(axis=1) & np.isfinite(close) & (close > 0)
+    )
+    if not valid.all():
+        result.errors.append(
+            f"{model.kind} {model.version}: {int((~valid).sum())} symbols without a finite "
+            "prediction or close"
+        )
+    result.model_versions[model.kind] = model.version
+    result.batch_sizes[model.kind] = model.batch.chosen
+    result.providers[model.kind] = model.provider
+    part = {
+        "rows": rows[valid],
+        "point": point[valid].astype(np.float64),
+        "quantiles": quantiles[valid].astype(np.float64),
+        "close": close[valid].astype(np.float64),
+        "model": model,
+        "method": method,
+        "X": X[valid],
+    }
+    return part, rows[~valid]
+
+
+def _infer(
+    inp: CycleInput, routing: Routing, result: CycleResult, snapshots: bool
+) -> tuple[list[dict[str, Any]], np.ndarray]:
+    """Per-kind predictions; returns the parts and the mask of symbols left unpredicted."""
+    parts: list[dict[str, Any]] = []
+    unserved = np.zeros(len(inp.tickers), dtype=bool)
+    groups = [(m, mask) for m, mask in _groups(routing, result) if mask.any()]
+    versions = {m.kind: m.version for m, _ in groups if m is not None}
+    served = served_for_cycle(versions, inp.data_date)
     for model, mask in groups:
-        if not mask.any():
-            continue
         if model is None:
             unserved |= mask
             continue
         try:
-            cols = _columns(model, inp.feature_names)
+            part, missed = _predict_group(
+                inp, model, np.flatnonzero(mask), served[model.kind], result
+            )
         except ModelLoadError as exc:
             result.errors.append(str(exc))
             unserved |= mask
             continue
-        rows = np.flatnonzero(mask)
-        X = inp.X[np.ix_(rows, cols)]
-        point, quantiles = model.predict(X)
-        close = inp.close[rows]
-        valid = (
-            np.isfinite(point)
-            & np.isfinite(quantiles).all(axis=1)
-            & np.isfinite(close)
-            & (close > 0)
-        )
-        if not valid.all():
-            result.errors.append(
-                f"{model.kind} {model.version}: {int((~valid).sum())} symbols without a finite "
-                "prediction or close"
-            )
-            unserved[rows[~valid]] = True
-        rows, point, quantiles, close = rows[valid], point[valid], quantiles[valid], close[valid]
-        result.model_versions[model.kind] = model.version
-        result.batch_sizes[model.kind] = model.batch.chosen
-        result.providers[model.kind] = model.provider
-        parts.append(
-            {
-                "rows": rows,
-                "point": point.astype(np.float64),
-                "quantiles": quantiles.astype(np.float64),
-                "close": close.astype(np.float64),
-                "model": model,
-                "snapshot": snapshot_json(model.features, X[valid]) if snapshots else None,
-            }
-        )
+        unserved[missed] = True
+        part["snapshot"] = snapshot_json(model.features, part["X"]) if snapshots else None
+        parts.append(part)
     return parts, unserved
 
 
@@ -233,7 +252,11 @@ def _batch(
         sigma=sigma_from_quantiles(quantiles),
         model_type=per_model("model_type"),
         model_version=per_model("version"),
-        uncertainty_method=per_model("uncertainty_method"),
+        uncertainty_method=(
+            np.concatenate([np.full(len(p["rows"]), p["method"], dtype=object) for p in parts])
+            if parts
+            else np.empty(0, dtype=object)
+        ),
         data_timestamp=day_timestamp(inp.data_date),
         target_date=routing.target_date,
         predicted_at=predicted_at,
@@ -318,6 +341,8 @@ def run_cycle(
     if realise:  # after the predictions are out: accuracy is not on the freshness path
         with stage("realise"):
             result.realised = record_realised(inp.data_date)
+            # Only now may this day's outcomes move the intervals (of the NEXT cycle).
+            update_after_realise(inp.data_date)
     result.finished_at = timezone.now()
     for error in result.errors:
         logger.error("prediction cycle %s: %s", inp.data_date, error)
