@@ -148,3 +148,41 @@ def rolling_accuracy(as_of: dt.date | None = None) -> dict[str, dict[str, dict[s
                 rank_ic=_round(rank_ic, 4),
             )
     return result
+
+
+_OOD_SQL = """
+SELECT model_type, coalesce(ood_flagged, false), count(*), avg(abs_error),
+       avg(CASE WHEN inside_interval THEN 1.0 WHEN inside_interval IS NULL THEN NULL ELSE 0.0 END)
+FROM predictions_predictionrecord
+WHERE realised_return IS NOT NULL AND ood_score IS NOT NULL
+  AND target_date > %(start)s AND target_date <= %(end)s
+GROUP BY 1, 2
+"""
+
+
+def ood_accuracy(as_of: dt.date | None = None, days: int = 30) -> dict[str, dict[str, Any]]:
+    """Per kind, realised error and coverage of predictions whose inputs were flagged as unlike
+    the training data (``predictions.ood``) and of the others, over the last ``days`` of data
+    time: ``{"normal": {"flagged": {n, mae, coverage}, "unflagged": {...}, "mae_ratio"}}``."""
+    end = as_of or latest_realised_date()
+    empty = {"n": 0, "mae": None, "coverage": None}
+    result: dict[str, dict[str, Any]] = {
+        kind: {"flagged": dict(empty), "unflagged": dict(empty), "mae_ratio": None}
+        for kind in KIND_OF_MODEL_TYPE.values()
+    }
+    if end is None:
+        return result
+    with connection.cursor() as cursor:
+        cursor.execute(_OOD_SQL, {"start": end - dt.timedelta(days=days), "end": end})
+        rows = cursor.fetchall()
+    for model_type, flagged, n, mae, coverage in rows:
+        kind = KIND_OF_MODEL_TYPE.get(model_type)
+        if kind is None:
+            continue
+        part = "flagged" if flagged else "unflagged"
+        result[kind][part] = {"n": int(n), "mae": _round(mae), "coverage": _round(coverage, 4)}
+    for figures in result.values():
+        flagged_mae, plain_mae = figures["flagged"]["mae"], figures["unflagged"]["mae"]
+        if flagged_mae is not None and plain_mae:
+            figures["mae_ratio"] = round(flagged_mae / plain_mae, 3)
+    return result

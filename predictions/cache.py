@@ -30,6 +30,7 @@ RECORD_FIELDS = (
     "model_version",
     "predicted_at",
     "data_timestamp",
+    "ood",  # {"score": float | null, "flagged": bool | null} (predictions.ood)
 )
 
 

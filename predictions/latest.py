@@ -14,7 +14,7 @@ import datetime as dt
 import json
 import logging
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any, Self
 
@@ -44,6 +44,18 @@ def _number(value: Any) -> float | None:
     return None if math.isnan(number) or math.isinf(number) else number
 
 
+def _ood(value: Any) -> dict[str, Any]:
+    """The ``ood`` object of a record, normalised; unknown parts are None (older records)."""
+    value = _json_value(value)
+    if not isinstance(value, dict):
+        return {"score": None, "flagged": None}
+    flagged = value.get("flagged")
+    return {
+        "score": _number(value.get("score")),
+        "flagged": None if flagged is None else bool(flagged),
+    }
+
+
 def _json_value(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
 
@@ -64,6 +76,7 @@ class LatestPrediction:
     predicted_at: dt.datetime
     data_timestamp: dt.datetime | None
     source: Source
+    ood: dict[str, Any] = field(default_factory=lambda: {"score": None, "flagged": None})
     # Only on PostgreSQL reads that ask for them: what the prediction was made from.
     features_snapshot: dict[str, Any] | None = None
     earnings_context: dict[str, Any] | None = None
@@ -91,6 +104,7 @@ class LatestPrediction:
                 parse_instant(data["data_timestamp"]) if data.get("data_timestamp") else None
             ),
             source=source,
+            ood=_ood(data.get("ood")),
         )
 
     @classmethod
@@ -134,6 +148,7 @@ class LatestPrediction:
             "model_version": self.model_version,
             "predicted_at": iso_z(self.predicted_at),
             "data_timestamp": iso_z_or_none(self.data_timestamp),
+            "ood": dict(self.ood),
         }
 
     # --- time -------------------------------------------------------------------------------
@@ -159,6 +174,10 @@ class LatestPrediction:
     @property
     def model_type_label(self) -> str:
         return MODEL_TYPE_LABELS.get(self.model_type, self.model_type or "unknown")
+
+    @property
+    def ood_flagged(self) -> bool:
+        return bool(self.ood.get("flagged"))
 
     @property
     def is_earnings_day(self) -> bool:

@@ -42,6 +42,9 @@ class Prediction(models.Model):
     data_timestamp = models.DateTimeField()
     features_snapshot = models.JSONField(null=True, blank=True)
     earnings_context = models.JSONField(null=True, blank=True)
+    ood = models.JSONField(
+        null=True, blank=True, help_text='{"score", "flagged"}: inputs unlike the training data'
+    )
 
     class Meta:
         indexes = [models.Index(fields=["model_type"], name="prediction_model_type_idx")]
@@ -74,6 +77,8 @@ class PredictionRecord(models.Model):
     abs_error = models.FloatField(null=True, blank=True)
     inside_interval = models.BooleanField(null=True, blank=True)
     realised_at = models.DateTimeField(null=True, blank=True)
+    ood_score = models.FloatField(null=True, blank=True)
+    ood_flagged = models.BooleanField(null=True, blank=True)
 
     class Meta:
         constraints = [

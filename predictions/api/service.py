@@ -108,6 +108,7 @@ def shape(
         "data_timestamp": iso_z_or_none(prediction.data_timestamp),
         "data_freshness_sec": max(int(age), 0),
         "features": features,
+        "ood": dict(prediction.ood),
     }
 
 

@@ -152,6 +152,7 @@ def train(opts: TrainOptions, *, activate: bool = False, loaded: tuple | None = 
     from predictions.ml.export import export_onnx, onnx_session, parity_check
     from predictions.ml.fit import fit_model, predict
     from predictions.ml.graph import set_calibration
+    from predictions.ood import fit_stats as fit_ood_stats
 
     t0 = time.monotonic()
     kind = opts.kind
@@ -263,6 +264,7 @@ def train(opts: TrainOptions, *, activate: bool = False, loaded: tuple | None = 
         "metrics": result_metrics,
         "parity": parity,
         "calibration": calib,
+        "ood": fit_ood_stats(x_train, x_val, seed=opts.seed),  # predictions.ood (issue 14)
         "sigma_method": "(p90 - p10) / (2 * 1.2815516), normal-equivalent sigma of [p10, p90]",
         "uncertainty_method": "quantile_conformal",
         "leakage_checks": {

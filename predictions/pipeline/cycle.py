@@ -178,6 +178,8 @@ def _predict_group(
             f"{model.kind} {model.version}: {int((~valid).sum())} symbols without a finite "
             "prediction or close"
         )
+    # Inputs unlike the training data (predictions.ood): one matrix product for the group.
+    ood = model.ood.score(X) if model.ood is not None else np.full(len(rows), np.nan)
     result.model_versions[model.kind] = model.version
     result.batch_sizes[model.kind] = model.batch.chosen
     result.providers[model.kind] = model.provider
@@ -189,6 +191,10 @@ def _predict_group(
         "model": model,
         "method": method,
         "X": X[valid],
+        "ood_score": ood[valid],
+        "ood_flagged": model.ood.flagged(ood[valid])
+        if model.ood
+        else np.zeros(len(rows[valid]), bool),
     }
     return part, rows[~valid]
 
@@ -262,6 +268,8 @@ def _batch(
         predicted_at=predicted_at,
         features_snapshot=snapshot,
         earnings_context=contexts,
+        ood_score=np.concatenate([p["ood_score"] for p in parts]) if parts else None,
+        ood_flagged=np.concatenate([p["ood_flagged"] for p in parts]) if parts else None,
     )
 
 

@@ -35,6 +35,9 @@ class PredictionBatch:
     predicted_at: dt.datetime
     features_snapshot: str | None = None  # JSON array: each row's model inputs (or null)
     earnings_context: list[str | None] = field(default_factory=list)  # JSON text or None
+    # Out-of-distribution score per row (NaN: the model has no statistics) and its flag.
+    ood_score: np.ndarray | None = None
+    ood_flagged: np.ndarray | None = None
     _json: list[str] | None = None
 
     def __len__(self) -> int:
@@ -46,9 +49,30 @@ class PredictionBatch:
         for name in ("predicted_return", "p10", "p50", "p90", "sigma"):
             setattr(self, name, np.round(np.asarray(getattr(self, name), np.float64), 6))
         self.current_price = np.asarray(self.current_price, np.float64)
+        n = len(self.tickers)
+        score = np.full(n, np.nan) if self.ood_score is None else self.ood_score
+        self.ood_score = np.round(np.asarray(score, np.float64), 4)
+        flagged = np.zeros(n, bool) if self.ood_flagged is None else self.ood_flagged
+        self.ood_flagged = np.asarray(flagged, bool) & np.isfinite(self.ood_score)
         numbers = (self.current_price, self.predicted_return, self.p10, self.p50, self.p90)
         if not all(np.isfinite(a).all() for a in (*numbers, self.sigma)):
             raise ValueError("a prediction batch holds a non-finite number")
+
+    def ood_columns(self) -> tuple[list[float | None], list[bool | None]]:
+        """Score and flag per row, None where the model has no statistics."""
+        score = np.full(len(self), np.nan) if self.ood_score is None else self.ood_score
+        flag = np.zeros(len(self), bool) if self.ood_flagged is None else self.ood_flagged
+        known = np.isfinite(score).tolist()
+        scores = [s if k else None for s, k in zip(score.tolist(), known, strict=True)]
+        flags = [f if k else None for f, k in zip(flag.tolist(), known, strict=True)]
+        return scores, flags
+
+    def _ood_json(self) -> list[str]:
+        scores, flags = self.ood_columns()
+        return [
+            f'{{"score":{"null" if s is None else repr(s)},"flagged":{json.dumps(f)}}}'
+            for s, f in zip(scores, flags, strict=True)
+        ]
 
     @property
     def predicted_price(self) -> np.ndarray:
@@ -83,6 +107,7 @@ class PredictionBatch:
                 self.uncertainty_method.tolist(),
                 self.model_type.tolist(),
                 self.model_version.tolist(),
+                self._ood_json(),
                 strict=True,
             )
             self._json = [
@@ -101,10 +126,22 @@ class PredictionBatch:
                     esc(version),
                     predicted_at,
                     data_ts,
+                    ood,
                 )
-                for ticker, price, ret, pprice, sigma, p10, p50, p90, method, mtype, version in (
-                    columns
-                )
+                for (
+                    ticker,
+                    price,
+                    ret,
+                    pprice,
+                    sigma,
+                    p10,
+                    p50,
+                    p90,
+                    method,
+                    mtype,
+                    version,
+                    ood,
+                ) in columns
             ]
         return self._json
 
@@ -118,7 +155,7 @@ class PredictionBatch:
 _TEMPLATE = (
     '{"symbol":%s,"current_price":%r,"predicted_return_1d":%r,"predicted_price":%r,'
     '"uncertainty_sigma":%r,"p10":%r,"p50":%r,"p90":%r,"uncertainty_method":%s,'
-    '"model_type":%s,"model_version":%s,"predicted_at":%s,"data_timestamp":%s}'
+    '"model_type":%s,"model_version":%s,"predicted_at":%s,"data_timestamp":%s,"ood":%s}'
 )
 
 

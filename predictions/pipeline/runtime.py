@@ -27,6 +27,7 @@ from django.conf import settings
 
 from core.enums import TYPE_OF_KIND
 from predictions.models import ModelVersion
+from predictions.ood import OodStats
 from predictions.pipeline.batching import BatchMeasurement, measure
 
 logger = logging.getLogger(__name__)
@@ -53,6 +54,7 @@ class LoadedModel:
     uncertainty_method: str
     provider: str
     batch: BatchMeasurement
+    ood: OodStats | None = None  # out-of-distribution statistics of the version, if any
 
     def predict(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(point (N,), quantiles (N, 3)) for raw features ``X`` (N, F) in ``self.features``
@@ -161,6 +163,10 @@ def _load(version: ModelVersion, file_key: tuple) -> LoadedModel:
         uncertainty_method=metadata.get("uncertainty_method", ""),
         provider=session.get_providers()[0],
         batch=batch,
+        # The version's registry metadata first: statistics may be added after the artifact.
+        ood=OodStats.from_metadata(
+            (version.metadata or {}).get("ood") or metadata.get("ood"), len(features)
+        ),
     )
 
 

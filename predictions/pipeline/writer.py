@@ -40,19 +40,22 @@ u AS MATERIALIZED (
         %(tickers)s::text[], %(current_price)s::float8[], %(predicted_return)s::float8[],
         %(predicted_price)s::float8[], %(sigma)s::float8[], %(p10)s::float8[],
         %(p50)s::float8[], %(p90)s::float8[], %(model_type)s::text[],
-        %(model_version)s::text[], %(uncertainty_method)s::text[], %(earnings_context)s::jsonb[]
+        %(model_version)s::text[], %(uncertainty_method)s::text[], %(earnings_context)s::jsonb[],
+        %(ood_score)s::float8[], %(ood_flagged)s::bool[]
     ) WITH ORDINALITY AS u(ticker, current_price, predicted_return, predicted_price, sigma, p10,
-           p50, p90, model_type, model_version, uncertainty_method, earnings_context, i)
+           p50, p90, model_type, model_version, uncertainty_method, earnings_context, ood_score,
+           ood_flagged, i)
     JOIN ingestion_symbol s ON s.ticker = u.ticker
     LEFT JOIN snap ON snap.i = u.i
 ),
 rec AS (
     INSERT INTO predictions_predictionrecord (
         symbol_id, data_timestamp, target_date, model_type, model_version, current_price,
-        predicted_return_1d, predicted_price, uncertainty_sigma, p10, p50, p90, predicted_at)
+        predicted_return_1d, predicted_price, uncertainty_sigma, p10, p50, p90, predicted_at,
+        ood_score, ood_flagged)
     SELECT symbol_id, %(data_timestamp)s, %(target_date)s, model_type, model_version,
            current_price, predicted_return, predicted_price, sigma, p10, p50, p90,
-           %(predicted_at)s
+           %(predicted_at)s, ood_score, ood_flagged
     FROM u
     ON CONFLICT (symbol_id, data_timestamp, model_version) DO NOTHING
     RETURNING 1
@@ -61,10 +64,11 @@ pred AS (
     INSERT INTO predictions_prediction AS p (
         symbol_id, current_price, predicted_return_1d, predicted_price, uncertainty_sigma,
         p10, p50, p90, uncertainty_method, model_type, model_version, predicted_at,
-        data_timestamp, features_snapshot, earnings_context)
+        data_timestamp, features_snapshot, earnings_context, ood)
     SELECT symbol_id, current_price, predicted_return, predicted_price, sigma, p10, p50, p90,
            uncertainty_method, model_type, model_version, %(predicted_at)s, %(data_timestamp)s,
-           features_snapshot, earnings_context
+           features_snapshot, earnings_context,
+           jsonb_build_object('score', ood_score, 'flagged', ood_flagged)
     FROM u
     ON CONFLICT (symbol_id) DO UPDATE SET
         current_price = EXCLUDED.current_price,
@@ -78,7 +82,8 @@ pred AS (
         predicted_at = EXCLUDED.predicted_at,
         data_timestamp = EXCLUDED.data_timestamp,
         features_snapshot = EXCLUDED.features_snapshot,
-        earnings_context = EXCLUDED.earnings_context
+        earnings_context = EXCLUDED.earnings_context,
+        ood = EXCLUDED.ood
     WHERE p.data_timestamp <= EXCLUDED.data_timestamp
     RETURNING 1
 )
@@ -113,6 +118,7 @@ def _fast_transaction(cursor: psycopg.Cursor) -> None:
 
 def write_postgres(batch: PredictionBatch) -> DbWriteResult:
     n = len(batch)
+    ood_score, ood_flagged = batch.ood_columns()
     params = {
         "tickers": batch.tickers.tolist(),
         "current_price": batch.current_price.tolist(),
@@ -128,6 +134,8 @@ def write_postgres(batch: PredictionBatch) -> DbWriteResult:
         # All rows' snapshots as ONE JSON array text, split by jsonb_array_elements.
         "features_snapshot": batch.features_snapshot,
         "earnings_context": batch.earnings_context or [None] * n,
+        "ood_score": ood_score,
+        "ood_flagged": ood_flagged,
         "data_timestamp": batch.data_timestamp,
         "target_date": batch.target_date,
         "predicted_at": batch.predicted_at,

@@ -27,7 +27,7 @@ TICKERS = [f"S{i:03d}" for i in range(60)]
 KEYS = {
     "symbol", "current_price", "predicted_return_1d", "predicted_price", "uncertainty_sigma",
     "p10", "p50", "p90", "uncertainty_method", "model_type", "model_version", "predicted_at",
-    "data_timestamp",
+    "data_timestamp", "ood",
 }  # fmt: skip
 
 

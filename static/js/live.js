@@ -79,6 +79,11 @@ function applyUpdate(msg) {
     root.querySelectorAll('[data-field="predicted_at"]').forEach((el) => {
       el.dataset.time = msg.predicted_at || "";
     });
+    const ood = msg.ood || {};
+    root.querySelectorAll('[data-field="ood"]').forEach((el) => {
+      el.hidden = ood.flagged !== true; // inputs unlike the training data (predictions.ood)
+      el.title = ood.score == null ? "" : `Out-of-distribution score ${ood.score}`;
+    });
     root.classList.remove("is-stale");
     root.querySelectorAll('[data-field="stale"]').forEach((el) => (el.hidden = true));
     root.dataset.updatedAt = String(Date.now());
