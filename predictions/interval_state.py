@@ -13,6 +13,7 @@ import logging
 from typing import Any
 
 import numpy as np
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -80,6 +81,8 @@ def _serve_kind(kind: str, version: str, data_day: str) -> Served:
 def served_for_cycle(versions: dict[str, str], data_date: dt.date) -> dict[str, Served]:
     """The scale of each kind's intervals for predictions from ``data_date``; any database
     error leaves that kind on the offline calibration (the cycle must not fail for it)."""
+    if not getattr(settings, "INTERVAL_ADAPTATION", True):  # the replay's baseline run
+        return {kind: Served(None, "adaptation off") for kind in versions}
     out: dict[str, Served] = {}
     for kind, version in versions.items():
         try:

@@ -177,6 +177,8 @@ CELERY_BEAT_SCHEDULE["ingestion-live-cycle"] = {
 }
 MODELS_DIR = Path(env_str("MODELS_DIR", str(VAR_DIR / "models")))
 PREDICTION_STALE_SECONDS = env_int("PREDICTION_STALE_SECONDS", 600, minimum=1)
+# Online interval calibration (predictions.intervals); off = the offline calibration only.
+INTERVAL_ADAPTATION = env_bool("INTERVAL_ADAPTATION", True)
 PREDICTION_RETENTION_DAYS = env_int("PREDICTION_RETENTION_DAYS", 90, minimum=1)
 # Transcripts `make run` queues for indexing (documents, not chunks; 0 = all 2,425).
 KB_TRANSCRIPTS_LIMIT = env_int("KB_TRANSCRIPTS_LIMIT", 300, minimum=0)
