@@ -9,7 +9,9 @@ import json
 import numpy as np
 import pytest
 from django.utils import timezone
+from rest_framework.test import APIClient
 
+from accounts.models import User
 from predictions.accuracy import ood_accuracy
 from predictions.benchmarks.universe import cycle_input, install_models, make_symbols
 from predictions.latest import read_one
@@ -17,6 +19,7 @@ from predictions.models import ModelVersion, Prediction, PredictionRecord
 from predictions.ood import OodStats, fit_stats
 from predictions.pipeline import runtime
 from predictions.pipeline.cycle import run_cycle
+from predictions.tests.api_support import access_token
 
 
 def _inputs(n: int, seed: int, f: int = 20) -> np.ndarray:
@@ -69,7 +72,7 @@ TICKERS = [f"O{i:03d}" for i in range(40)]
 
 
 @pytest.mark.django_db(transaction=True)
-def test_it_travels_in_the_cache_the_records_and_the_api(tmp_path, redis_client, client):
+def test_it_travels_in_the_cache_the_records_and_the_api(tmp_path, redis_client):
     runtime.clear_cache()
     make_symbols(TICKERS)
     install_models(tmp_path)
@@ -92,8 +95,14 @@ def test_it_travels_in_the_cache_the_records_and_the_api(tmp_path, redis_client,
     assert record.ood_flagged is True and record.ood_score == cached["O000"]["score"]
     assert Prediction.objects.get(symbol__ticker="O000").ood == cached["O000"]
     assert read_one("O000").ood == cached["O000"]
+    api = APIClient()
+    user = User.objects.create_user("ood-reader", "o@example.org", "pw-12345678")
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {access_token(user)}")
+    body = api.get("/api/prediction/O000").json()
+    assert body["ood"] == cached["O000"] and body["uncertainty"]["p10"] is not None
     redis_client.delete("pred:O000")  # the PostgreSQL read path carries it too
     assert read_one("O000").ood == cached["O000"]
+    assert api.get("/api/prediction/O000").json()["ood"] == cached["O000"]
     runtime.clear_cache()
 
 
