@@ -9,9 +9,16 @@ from typing import Any
 
 from django.db import connection
 
-from predictions.accuracy import KIND_OF_MODEL_TYPE, MIN_IC_SYMBOLS, rolling_accuracy
+from predictions.accuracy import (
+    KIND_OF_MODEL_TYPE,
+    MIN_IC_SYMBOLS,
+    ood_accuracy,
+    rolling_accuracy,
+)
 
 SERIES_DAYS = 250
+TRAILING_DAYS = 20
+COVERAGE_BAND = (0.75, 0.85)  # the band the trailing coverage of an 80% interval should hold
 
 _DAILY_SQL = """
 WITH w AS (
@@ -29,7 +36,8 @@ ranked AS (
 )
 SELECT model_type, target_date, count(*), avg(err), avg(abs(r)),
        avg(CASE WHEN inside_interval THEN 1.0 WHEN inside_interval IS NULL THEN NULL ELSE 0.0 END),
-       CASE WHEN count(*) >= %(min_ic)s THEN corr(rp, rr) END
+       CASE WHEN count(*) >= %(min_ic)s THEN corr(rp, rr) END,
+       count(inside_interval), count(*) FILTER (WHERE inside_interval)
 FROM ranked
 GROUP BY model_type, target_date
 ORDER BY model_type, target_date
@@ -58,7 +66,7 @@ def daily_series(days: int = SERIES_DAYS) -> dict[str, list[dict[str, Any]]]:
             _DAILY_SQL, {"since": latest - dt.timedelta(days=days), "min_ic": MIN_IC_SYMBOLS}
         )
         rows = cursor.fetchall()
-    for model_type, day, n, mae, naive, coverage, ic in rows:
+    for model_type, day, n, mae, naive, coverage, ic, scored, inside in rows:
         kind = KIND_OF_MODEL_TYPE.get(model_type)
         if kind is None:
             continue
@@ -70,15 +78,30 @@ def daily_series(days: int = SERIES_DAYS) -> dict[str, list[dict[str, Any]]]:
                 "mae_naive": float(naive),
                 "coverage": None if coverage is None else float(coverage),
                 "rank_ic": None if ic is None else float(ic),
+                "scored": int(scored),
+                "inside": int(inside),
             }
         )
+    for points in series.values():
+        add_trailing_coverage(points)
     return series
+
+
+def add_trailing_coverage(points: list[dict[str, Any]], days: int = TRAILING_DAYS) -> None:
+    """``coverage_20d`` of each point: every outcome of the trailing ``days`` target days
+    pooled (a day with more predictions weighs more, as in the replay's figure)."""
+    for i, point in enumerate(points):
+        window = points[max(0, i - days + 1) : i + 1]
+        scored = sum(p["scored"] for p in window)
+        inside = sum(p["inside"] for p in window)
+        point["coverage_20d"] = inside / scored if scored else None
 
 
 def accuracy_summary() -> dict[str, Any]:
     """Everything the accuracy page renders (server-side numbers plus chart series)."""
     rolling = rolling_accuracy()
     series = daily_series()
+    ood = ood_accuracy()
     kinds = []
     for kind, label in (("normal", "Normal-day model"), ("earnings", "Earnings-day model")):
         windows = rolling.get(kind, {})
@@ -91,6 +114,12 @@ def accuracy_summary() -> dict[str, Any]:
                 "series": points,
                 "days": len(points),
                 "has_rank_ic": any(p["rank_ic"] is not None for p in points),
+                "ood": ood.get(kind),
             }
         )
-    return {"kinds": kinds, "series": series, "min_ic_symbols": MIN_IC_SYMBOLS}
+    return {
+        "kinds": kinds,
+        "series": series,
+        "min_ic_symbols": MIN_IC_SYMBOLS,
+        "coverage_band": COVERAGE_BAND,
+    }

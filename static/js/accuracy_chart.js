@@ -27,12 +27,20 @@ function draw(container) {
     add(COLORS.predicted, 2, rolling(points, "mae", WINDOW), "model");
     add(COLORS.naive, 2, rolling(points, "mae_naive", WINDOW), "naive");
   } else if (what === "coverage") {
-    const s = add(COLORS.band, 2, rolling(points, "coverage", WINDOW), "coverage", {
+    // Trailing 20-day coverage (all outcomes of the window pooled, computed by the server).
+    const trailing = points
+      .filter((p) => p.coverage_20d != null)
+      .map((p) => ({ time: p.time, value: p.coverage_20d }));
+    const s = add(COLORS.band, 2, trailing, "coverage", {
       type: "custom",
       minMove: 0.001,
       formatter: (v) => `${(v * 100).toFixed(1)}%`,
     });
     s.createPriceLine({ price: 0.8, color: COLORS.naive, lineStyle: LC.LineStyle.Dashed, title: "target 80%" });
+    // The 75-85% band the trailing coverage should stay in.
+    for (const [price, title] of [[0.85, "85%"], [0.75, "75%"]]) {
+      s.createPriceLine({ price, color: COLORS.band, lineStyle: LC.LineStyle.Dotted, lineWidth: 1, title });
+    }
   } else if (what === "rank_ic") {
     const daily = points.filter((p) => p.rank_ic !== null).map((p) => ({ time: p.time, value: p.rank_ic }));
     add("rgba(29, 78, 216, 0.35)", 1, daily, "daily", plain);
