@@ -110,38 +110,13 @@ class PredictionBatch:
                 self._ood_json(),
                 strict=True,
             )
+            stamps = (predicted_at, data_ts)
+            # Strings (ticker, method, type, version) escaped once per distinct value; the
+            # timestamps and the ood object are already JSON text.
             self._json = [
                 _TEMPLATE
-                % (
-                    esc(ticker),
-                    price,
-                    ret,
-                    pprice,
-                    sigma,
-                    p10,
-                    p50,
-                    p90,
-                    esc(method),
-                    esc(mtype),
-                    esc(version),
-                    predicted_at,
-                    data_ts,
-                    ood,
-                )
-                for (
-                    ticker,
-                    price,
-                    ret,
-                    pprice,
-                    sigma,
-                    p10,
-                    p50,
-                    p90,
-                    method,
-                    mtype,
-                    version,
-                    ood,
-                ) in columns
+                % (esc(t), price, ret, pp, sig, lo, mid, hi, esc(m), esc(ty), esc(v), *stamps, ood)
+                for t, price, ret, pp, sig, lo, mid, hi, m, ty, v, ood in columns
             ]
         return self._json
 
