@@ -138,8 +138,11 @@ def _columns(model: LoadedModel, names: list[str]) -> np.ndarray:
     return np.array([index[f] for f in model.features], dtype=np.intp)
 
 
-def _groups(routing: Routing, result: CycleResult) -> list[tuple[LoadedModel | None, np.ndarray]]:
-    """(model, row mask) per kind; earnings-day symbols use the normal model when theirs fails."""
+def _model_groups(
+    routing: Routing, result: CycleResult
+) -> list[tuple[LoadedModel | None, np.ndarray]]:
+    """(model, mask of the symbols it serves): the normal model first, then the earnings-day
+    one (the normal one stands in when it cannot load); None: no model could load."""
     normal_model: LoadedModel | None = None
     try:
         normal_model = get_model("normal")
@@ -205,7 +208,7 @@ def _infer(
     """Per-kind predictions; returns the parts and the mask of symbols left unpredicted."""
     parts: list[dict[str, Any]] = []
     unserved = np.zeros(len(inp.tickers), dtype=bool)
-    groups = [(m, mask) for m, mask in _groups(routing, result) if mask.any()]
+    groups = [(m, mask) for m, mask in _model_groups(routing, result) if mask.any()]
     versions = {m.kind: m.version for m, _ in groups if m is not None}
     served = served_for_cycle(versions, inp.data_date)
     for model, mask in groups:
@@ -304,7 +307,7 @@ def _merge_fast(result: CycleResult, fast: dict[str, Any]) -> bool:
     result.stages_ms.update(fast["ms"])
     result.redis_written = fast["redis_written"]
     result.published = fast["published"]
-    return fast["redis_ok"]
+    return bool(fast["redis_ok"])
 
 
 def run_cycle(
