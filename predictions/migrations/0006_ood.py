@@ -4,25 +4,28 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('predictions', '0005_interval_calibration'),
+        ("predictions", "0005_interval_calibration"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='prediction',
-            name='ood',
-            field=models.JSONField(blank=True, help_text='{"score", "flagged"}: inputs unlike the training data', null=True),
+            model_name="prediction",
+            name="ood",
+            field=models.JSONField(
+                blank=True,
+                help_text='{"score", "flagged"}: inputs unlike the training data',
+                null=True,
+            ),
         ),
         migrations.AddField(
-            model_name='predictionrecord',
-            name='ood_flagged',
+            model_name="predictionrecord",
+            name="ood_flagged",
             field=models.BooleanField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='predictionrecord',
-            name='ood_score',
+            model_name="predictionrecord",
+            name="ood_score",
             field=models.FloatField(blank=True, null=True),
         ),
     ]
