@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "features",
     "predictions",
     "explanations",
+    "decisions",
     "web",
     "ops",
 ]
