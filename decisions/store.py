@@ -1,4 +1,4 @@
-"""Owner of the stored backtest results: ``VAR_DIR/backtest/<source>.json``.
+"""Owner of the stored backtest results: ``BACKTEST_DIR/<source>.json`` (``var/backtest``).
 
 The ``backtest`` command writes its JSON there together with the equity curves; the
 ``/backtest`` page reads it (a page must not spend a minute recomputing).
@@ -14,7 +14,7 @@ from django.conf import settings
 
 
 def result_path(source: str) -> Path:
-    return Path(settings.VAR_DIR) / "backtest" / f"{source}.json"
+    return Path(settings.BACKTEST_DIR) / f"{source}.json"
 
 
 def save(source: str, result: dict[str, Any]) -> Path:

@@ -177,6 +177,8 @@ CELERY_BEAT_SCHEDULE["ingestion-live-cycle"] = {
     "options": {"expires": REPLAY_PERIOD_SECONDS},
 }
 MODELS_DIR = Path(env_str("MODELS_DIR", str(VAR_DIR / "models")))
+# Stored results of `manage.py backtest`, read by the /backtest page.
+BACKTEST_DIR = Path(env_str("BACKTEST_DIR", str(VAR_DIR / "backtest")))
 PREDICTION_STALE_SECONDS = env_int("PREDICTION_STALE_SECONDS", 600, minimum=1)
 PREDICTION_RETENTION_DAYS = env_int("PREDICTION_RETENTION_DAYS", 90, minimum=1)
 # Transcripts `make run` queues for indexing (documents, not chunks; 0 = all 2,425).
