@@ -153,6 +153,7 @@ CELERY_TIMEZONE = "UTC"
 # operators can edit them in the admin. Each app appends its own entries.
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "enforce-retention": {"task": "predictions.tasks.retention.enforce_retention", "schedule": 6 * 3600.0},
+    "update-regime": {"task": "decisions.tasks.update_regime", "schedule": 6 * 3600.0},
 }
 
 # --- Platform behaviour ---------------------------------------------------------------------

@@ -35,7 +35,8 @@ def _rows(result: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def backtest_context() -> dict[str, Any]:
-    results, curves = [], {}
+    results: list[dict[str, Any]] = []
+    curves: dict[str, Any] = {}
     for source, label in SOURCES.items():
         result = store.load(source)
         if result is None:
