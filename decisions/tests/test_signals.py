@@ -48,10 +48,10 @@ class SignalTests(BaseTestCase):
                 features_snapshot=features(i),
             )
         store_prediction(make_symbol("OLD"), data_timestamp=DAY - dt.timedelta(days=1))
-        self.auth = {"HTTP_AUTHORIZATION": f"Bearer {access_token(self.alice)}"}
+        self.auth = {"Authorization": f"Bearer {access_token(self.alice)}"}
 
     def test_it_gives_the_probability_of_a_rise_the_decile_and_the_drivers(self):
-        response = self.client.get("/api/signals/s24", **self.auth)
+        response = self.client.get("/api/signals/s24", headers=self.auth)
         self.assertEqual(response.status_code, 200)
         body = response.json()
         p10, p50, p90 = body["p10"], body["p50"], body["p90"]
@@ -63,7 +63,7 @@ class SignalTests(BaseTestCase):
         )
         self.assertIn("normal_from_quantiles", body["prob_method"])
         self.assertEqual((body["decile"], body["rank"], body["n_symbols"]), (10, 1, N))
-        self.assertEqual(self.client.get("/api/signals/S00", **self.auth).json()["decile"], 1)
+        self.assertEqual(self.client.get("/api/signals/S00", headers=self.auth).json()["decile"], 1)
         drivers = body["drivers"]
         self.assertEqual(len(drivers), 5)
         magnitudes = [abs(d["contribution"]) for d in drivers]
@@ -80,12 +80,12 @@ class SignalTests(BaseTestCase):
         self.assertAlmostEqual(top["contribution"], point[0] - point[1], places=5)
 
     def test_it_lists_the_extremes_of_the_latest_day(self):
-        long = self.client.get("/api/signals?top=3&side=long", **self.auth).json()
+        long = self.client.get("/api/signals?top=3&side=long", headers=self.auth).json()
         self.assertEqual([r["symbol"] for r in long["results"]], ["S24", "S23", "S22"])
-        short = self.client.get("/api/signals?top=2&side=short", **self.auth).json()
+        short = self.client.get("/api/signals?top=2&side=short", headers=self.auth).json()
         self.assertEqual([r["symbol"] for r in short["results"]], ["S00", "S01"])
         self.assertEqual(short["n_symbols"], N)  # OLD (an older data day) is not ranked
-        default = self.client.get("/api/signals", **self.auth).json()
+        default = self.client.get("/api/signals", headers=self.auth).json()
         self.assertEqual(len(default["results"]), 20)
 
     def test_it_answers_errors_in_the_single_error_shape(self):
@@ -98,7 +98,7 @@ class SignalTests(BaseTestCase):
             "/api/signals/ZZZZ": (404, "not_found"),
         }
         for path, (code, error) in cases.items():
-            response = self.client.get(path, **self.auth)
+            response = self.client.get(path, headers=self.auth)
             self.assertEqual(
                 (response.status_code, response.json()["error"]["code"]), (code, error), path
             )
