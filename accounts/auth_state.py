@@ -78,7 +78,7 @@ def _decode(raw_token: str) -> TokenClaims:
     # Signature, type and expiry checked once per distinct token (access tokens have no
     # blacklist); callers re-check expiry on every use. Failures raise, so are never cached.
     try:
-        token = AccessToken(raw_token)
+        token = AccessToken(raw_token)  # type: ignore[arg-type]  # simplejwt annotates it as Token
     except TokenError:
         raise AuthError("token_not_valid", "Given token not valid for any token type") from None
     try:
@@ -107,7 +107,7 @@ def check_state(state: AuthState | None, claims: TokenClaims) -> Principal:
     return Principal(user_id=claims.user_id, tier=state.tier, expires_at=claims.expires_at)
 
 
-def decode_state(raw: bytes | None) -> AuthState | None:
+def decode_state(raw: bytes | str | None) -> AuthState | None:
     return AuthState(**json.loads(raw)) if raw else None
 
 

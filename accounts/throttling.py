@@ -18,6 +18,7 @@ import logging
 import math
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import redis
 from django.conf import settings
@@ -26,6 +27,10 @@ from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 
 from core.redis_clients import Preset, async_client, client
+
+if TYPE_CHECKING:
+    # Not at run time: rest_framework.views imports this module (DEFAULT_THROTTLE_CLASSES).
+    from rest_framework.views import APIView
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +130,7 @@ def _is_website_session(request: Request) -> bool:
     return isinstance(request.successful_authenticator, SessionAuthentication)
 
 
-def client_ip(request) -> str:
+def client_ip(request: Request) -> str:
     # REMOTE_ADDR only: X-Forwarded-For is client-controlled unless a trusted proxy sets it.
     return request.META.get("REMOTE_ADDR") or "unknown"
 
@@ -133,7 +138,7 @@ def client_ip(request) -> str:
 class TierRateThrottle(BaseThrottle):
     """DRF's global throttle: the user's tier limit, or the anonymous per-IP limit."""
 
-    def allow_request(self, request: Request, view) -> bool:
+    def allow_request(self, request: Request, view: APIView) -> bool:
         user = request.user
         if user is not None and user.is_authenticated and _is_website_session(request):
             # The website's own calls (autocomplete, explanation polling) made with the user's

@@ -40,7 +40,7 @@ class StoreCounts:
 
 
 def ensure_symbols(
-    tickers: NDArray[np.object_] | list[str], frame: pd.DataFrame | None = None
+    tickers: NDArray[np.object_] | NDArray[np.str_] | list[str], frame: pd.DataFrame | None = None
 ) -> dict[str, int]:
     """ticker -> Symbol id, creating missing symbols (reference data fills names later).
 

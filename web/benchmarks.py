@@ -13,13 +13,16 @@ import argparse
 import datetime as dt
 import statistics
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.test import Client
 from django.utils import timezone
 
 from core.benchmarks import Benchmark
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 DAY = dt.date(2024, 5, 1)
 
@@ -34,7 +37,7 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[index]
 
 
-def _build(symbols: int, watchlist: int, bars: int):
+def _build(symbols: int, watchlist: int, bars: int) -> tuple[User, str]:
     from accounts.models import Tier, User
     from ingestion.models import PriceBar, Symbol
     from predictions.models import Prediction, PredictionRecord

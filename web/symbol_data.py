@@ -141,12 +141,13 @@ def accuracy_history(symbol: Symbol, limit: int = HISTORY_POINTS) -> AccuracyHis
     )
     # One point per target day (several model versions may have predicted the same day).
     seen: set[dt.date] = set()
-    unique = []
-    for row in rows:
-        if row[0] is None or row[0] in seen:
+    unique: list[tuple[dt.date, float, float, bool | None]] = []
+    for target_date, predicted_return, realised_return, inside_interval in rows:
+        # realised_return is never None here (filtered above); the check narrows its type.
+        if target_date is None or target_date in seen or realised_return is None:
             continue
-        seen.add(row[0])
-        unique.append(row)
+        seen.add(target_date)
+        unique.append((target_date, predicted_return, realised_return, inside_interval))
     unique = list(reversed(unique[:limit]))
     points = []
     errors: list[float] = []

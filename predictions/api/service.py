@@ -252,11 +252,7 @@ def get_batch(symbols: list[str]) -> dict[str, Any]:
 
 def _batch_predictions(symbols: list[str]) -> dict[str, LatestPrediction]:
     try:
-        found = latest.from_cache(symbols)
-    except redis.RedisError as exc:
-        log.warning("Redis unavailable, batch from PostgreSQL: %s", exc)
-        found = {}
-    missing = [s for s in symbols if s not in found]
-    if missing:
-        found.update(db_predictions(missing))
-    return found
+        return latest.read_many(symbols)
+    except DatabaseError as exc:
+        log.error("Prediction lookup failed: %s", exc)
+        raise service_unavailable() from None
