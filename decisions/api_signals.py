@@ -20,7 +20,7 @@ from predictions.api.symbols import require_symbol
 SIDES = ("long", "short")
 
 
-class DriverSerializer(serializers.Serializer[dict[str, object]]):
+class SignalDriverSerializer(serializers.Serializer[dict[str, object]]):
     feature = serializers.CharField()
     label = serializers.CharField()  # type: ignore[assignment]  # the JSON key shadows Field.label
     value = serializers.FloatField()
@@ -45,7 +45,7 @@ class SignalSummarySerializer(serializers.Serializer[dict[str, object]]):
 
 class SignalSerializer(SignalSummarySerializer):
     prob_method = serializers.CharField()
-    drivers = DriverSerializer(many=True)
+    drivers = SignalDriverSerializer(many=True)
     drivers_info = serializers.DictField()
 
 

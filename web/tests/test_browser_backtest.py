@@ -18,7 +18,7 @@ from web.tests.test_browser_site import PAINTED_PIXELS_JS
 pytestmark = pytest.mark.browser
 
 
-class BacktestInBrowserTests(ChannelsLiveServerTestCase):
+class BacktestInBrowserTests(ChannelsLiveServerTestCase):  # type: ignore[misc]  # Channels is untyped
     ProtocolServerProcess = SpawnedDaphneProcess
     serialized_rollback = False
 
