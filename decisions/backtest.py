@@ -161,10 +161,14 @@ def positions(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def daily_returns(weights: pd.DataFrame, strategy: str, cost_bps: float) -> pd.DataFrame:
-    """Gross return, turnover and net return of one strategy per trading day."""
+def daily_returns(
+    weights: pd.DataFrame, strategy: str, cost_bps: float, r: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Gross return, turnover and net return of one strategy per trading day (``r``: the
+    days x symbols realised returns, when already pivoted)."""
     w = weights.pivot(index="trade_date", columns="symbol", values=strategy).fillna(0.0)
-    r = weights.pivot(index="trade_date", columns="symbol", values="realised").fillna(0.0)
+    if r is None:
+        r = weights.pivot(index="trade_date", columns="symbol", values="realised").fillna(0.0)
     gross = (w * r).sum(axis=1)
     turnover = w.diff().abs().sum(axis=1)
     turnover.iloc[0] = w.iloc[0].abs().sum()
@@ -191,7 +195,8 @@ def run(frame: pd.DataFrame, options: Options) -> Result:
     rows = prepare(frame, options)
     check_lookahead(rows)
     weights = positions(rows)
-    daily = {s: daily_returns(weights, s, options.cost_bps) for s in STRATEGIES}
+    realised = weights.pivot(index="trade_date", columns="symbol", values="realised").fillna(0.0)
+    daily = {s: daily_returns(weights, s, options.cost_bps, realised) for s in STRATEGIES}
     index = daily[STRATEGIES[0]].index
     return Result(daily, benchmark_returns(pd.DatetimeIndex(index)), weights, options)
 

@@ -62,7 +62,9 @@ def read_walkforward(model: str = "normal", path: Path | None = None) -> pd.Data
         frame = pd.read_parquet(file, columns=WALKFORWARD_COLUMNS)
     else:
         frame = pd.read_csv(file, usecols=WALKFORWARD_COLUMNS, dtype={"symbol": str})
-    frame["date"] = pd.to_datetime(frame["date"])
+    if not pd.api.types.is_datetime64_any_dtype(frame["date"]):
+        # ISO dates: the explicit format takes pandas' fast path (seconds saved on 2 M rows).
+        frame["date"] = pd.to_datetime(frame["date"], format="ISO8601")
     frame["trade_date"] = next_sessions(frame["date"])
     return frame
 
