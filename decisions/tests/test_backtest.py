@@ -1,5 +1,5 @@
 """The backtest on forecasts built from the REAL shared prices (a one-line reversal rule, see
-``wf_files``): alignment (no forecast trades on or before the day it was made), costs on
+``decisions.baseline``): alignment (no forecast trades on or before the day it was made), costs on
 turnover, the portfolios, the buy-and-hold, and the command."""
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from django.core.management import CommandError, call_command
 from django.test import TestCase
 
 from decisions import backtest as bt
+from decisions import baseline as wf_files
 from decisions import sources
-from decisions.tests import wf_files
 
 SYMBOLS = [
     "AAPL", "MSFT", "JPM", "XOM", "KO", "PG", "JNJ", "WMT", "CVX", "PFE", "INTC", "CSCO",

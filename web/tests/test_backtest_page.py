@@ -11,8 +11,8 @@ from django.test import TestCase
 
 from decisions import store
 from decisions.backtest import Options, backtest
+from decisions.baseline import write_file
 from decisions.tests.test_backtest import forecasts
-from decisions.tests.wf_files import write_file
 
 
 def store_walkforward_result(directory: Path) -> dict:

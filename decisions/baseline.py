@@ -1,9 +1,11 @@
-"""Test helper: walk-forward-shaped prediction files built from the REAL shared prices.
+"""A transparent baseline in the walk-forward file format, built from the REAL shared prices
+(used by the tests and ``bench backtest`` to exercise the backtest at full size).
 
 The forecast is a transparent one-line rule, not a model: p50 = -0.1 x the day's return
 (short-term reversal), the interval +-1.2816 x the trailing 20-day volatility. ``date`` is day
 t of the data, ``realised`` the return of t's next session, like the files of
-``python manage.py walkforward``. Nothing is synthetic; the file goes to a temporary directory.
+``python manage.py walkforward``. Nothing is synthetic; callers write it to a temporary
+directory.
 """
 
 from __future__ import annotations
