@@ -1,18 +1,19 @@
-"""PostgreSQL extensions: pgvector always; TimescaleDB when the server has it."""
+"""PostgreSQL extensions: pgvector always; TimescaleDB when the server can load it."""
+
+from typing import Any
 
 from django.db import migrations
 
 
-def create_extensions(apps, schema_editor) -> None:
-    from core.timescale import extension_available
+def create_extensions(apps: Any, schema_editor: Any) -> None:
+    from core.timescale import ensure_extension
 
     with schema_editor.connection.cursor() as cursor:
         cursor.execute("CREATE EXTENSION IF NOT EXISTS vector")
-        if extension_available(cursor, "timescaledb"):
-            cursor.execute("CREATE EXTENSION IF NOT EXISTS timescaledb")
+        ensure_extension(cursor)
 
 
 class Migration(migrations.Migration):
     initial = True
-    dependencies: list = []
+    dependencies: list[tuple[str, str]] = []
     operations = [migrations.RunPython(create_extensions, migrations.RunPython.noop)]
