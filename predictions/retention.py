@@ -56,13 +56,19 @@ def enforce_retention(now: dt.datetime | None = None) -> dict[str, int | str]:
         chunks = 0
         if hypertable:
             schedule_retention(cursor)
+            # Counted first so both paths report the rows they removed (chunks drop unseen).
+            cursor.execute(f"SELECT count(*) FROM {TABLE} WHERE data_timestamp < %s", [cutoff])
+            row = cursor.fetchone()
+            deleted = int(row[0]) if row else 0
             cursor.execute(
                 "SELECT count(*) FROM drop_chunks(%s, older_than => %s)", [TABLE, cutoff]
             )
             row = cursor.fetchone()
             chunks = int(row[0]) if row else 0
-        cursor.execute(f"DELETE FROM {TABLE} WHERE data_timestamp < %s", [cutoff])
-        deleted = cursor.rowcount
+            cursor.execute(f"DELETE FROM {TABLE} WHERE data_timestamp < %s", [cutoff])
+        else:
+            cursor.execute(f"DELETE FROM {TABLE} WHERE data_timestamp < %s", [cutoff])
+            deleted = cursor.rowcount
     if hypertable:
         refresh_daily_accuracy(None, cutoff + dt.timedelta(days=1), force=True)
     log.info("retention: %d rows deleted, %d chunks dropped before %s", deleted, chunks, cutoff)
