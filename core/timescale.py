@@ -26,6 +26,7 @@ class TimeSeriesPolicy:
     compress_after: str | None
     retain_for: str | None
     segment_by: str = "symbol_id"
+    order_by: str = ""  # empty: TimescaleDB's default (the time column, descending)
 
 
 def extension_available(cursor: Any, name: str) -> bool:
@@ -110,9 +111,11 @@ def _hypertable(cursor: Any, policy: TimeSeriesPolicy) -> None:
         )
         row = cursor.fetchone()
         if not (row and row[0]):
+            options = [f"timescaledb.compress_segmentby = '{policy.segment_by}'"]
+            if policy.order_by:
+                options.append(f"timescaledb.compress_orderby = '{policy.order_by}'")
             cursor.execute(
-                f'ALTER TABLE "{table}" SET (timescaledb.compress,'
-                f" timescaledb.compress_segmentby = '{policy.segment_by}')"
+                f'ALTER TABLE "{table}" SET (timescaledb.compress, {", ".join(options)})'
             )
         cursor.execute(
             "SELECT add_compression_policy(%s, %s::interval, if_not_exists => true)",
@@ -149,3 +152,18 @@ def forward(*policies: TimeSeriesPolicy) -> Any:
             time_series_table(schema_editor, policy)
 
     return _run
+
+
+def storage_report(cursor: Any) -> dict[str, Any]:
+    """Which storage path this database runs, for benchmarks and docs: "timescaledb" (with
+    its version and hypertables) or "plain"."""
+    cursor.execute("SELECT extversion FROM pg_extension WHERE extname = 'timescaledb'")
+    row = cursor.fetchone()
+    if row is None:
+        return {"path": "plain", "timescaledb": None, "hypertables": []}
+    cursor.execute("SELECT hypertable_name FROM timescaledb_information.hypertables ORDER BY 1")
+    return {
+        "path": "timescaledb",
+        "timescaledb": row[0],
+        "hypertables": [r[0] for r in cursor.fetchall()],
+    }

@@ -146,10 +146,8 @@ def daily_accuracy(start: dt.date, end: dt.date) -> list[tuple[Any, ...]]:
 
 def latest_realised_date() -> dt.date | None:
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT max(target_date) FROM predictions_predictionrecord "
-            "WHERE realised_return IS NOT NULL"
-        )
+        # From the aggregate: on TimescaleDB a raw max() would decompress every chunk.
+        cursor.execute(f"SELECT max(target_date) FROM {DAILY_ACCURACY}")
         row = cursor.fetchone()
     return row[0] if row else None
 

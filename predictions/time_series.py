@@ -28,6 +28,11 @@ PREDICTION_HISTORY = TimeSeriesPolicy(
     chunk_interval="7 days",
     compress_after="7 days",
     retain_for=None,  # scheduled from the setting by predictions.retention
+    # A 7-day chunk holds about 5 rows per symbol: segments per symbol would compress batches
+    # of 5 rows. One segment per model type, ordered by symbol, gives full batches, and the
+    # per-batch min/max of symbol_id still lets a one-symbol history read skip the others.
+    segment_by="model_type",
+    order_by="symbol_id, data_timestamp DESC",
 )
 DAILY_ACCURACY = "predictions_daily_accuracy"
 

@@ -45,6 +45,7 @@ from django.db import connection
 from django.test import override_settings
 
 from core.benchmarks import Benchmark
+from core.timescale import storage_report
 
 PRICES = "prices/us_stocks_daily_last500_asof_2025-07-09.csv.gz"
 STAGES = (
@@ -148,7 +149,10 @@ class PipelineBenchmark(Benchmark):
         }
         try:
             with override_settings(REDIS_URL=url, CHANNEL_LAYERS=layers):
-                return self._cycles(options, client, trained)
+                out = self._cycles(options, client, trained)
+            with connection.cursor() as cursor:
+                # Which path ran: TimescaleDB hypertables or plain PostgreSQL.
+                return {"storage": storage_report(cursor), **out}
         finally:
             client.flushdb()
             creation.destroy_test_db(old_name, verbosity=0)
