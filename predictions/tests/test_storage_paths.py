@@ -150,3 +150,54 @@ def test_it_retains_the_same_rows_on_both_paths(paths):
     assert tsdb["rolling_after"] == plain["rolling_after"]
     assert tsdb["daily_after"] == plain["daily_after"]
     assert len(tsdb["daily_after"]) < len(tsdb["daily"])
+
+
+_MOVE_SCRIPT = """
+import json, shutil, sys
+from pathlib import Path
+import psycopg
+from config import embedded_db as e
+
+path = Path(sys.argv[1])
+shutil.rmtree(path, ignore_errors=True)
+def q(socket, sql):
+    with psycopg.connect(host=str(socket), user="postgres", dbname="postgres",
+                         autocommit=True) as conn:
+        cur = conn.execute(sql)
+        return cur.fetchall() if cur.description else []
+out = {}
+try:
+    s = e.ensure_running(e.Cluster(path, timescaledb=False))  # a cluster from before
+    q(s, "CREATE TABLE kept AS SELECT generate_series(1, 1000) AS n")
+    out["before"] = e._preloaded(s)
+    s = e.ensure_running(e.Cluster(path))  # running: reconfigured and restarted
+    out["after"] = e._preloaded(s)
+    out["rows"] = q(s, "SELECT count(*) FROM kept")[0][0]
+    q(s, "CREATE EXTENSION timescaledb")
+    out["extension"] = q(s, "SELECT extversion FROM pg_extension WHERE extname = 'timescaledb'")
+    e.stop(e.Cluster(path))
+    s = e.ensure_running(e.Cluster(path, timescaledb=False))  # stopped: preload removed
+    out["plain_again"] = not e._preloaded(s)
+    out["rows_again"] = q(s, "SELECT count(*) FROM kept")[0][0]
+finally:
+    e.stop(e.Cluster(path))
+    shutil.rmtree(path, ignore_errors=True)
+print(json.dumps(out))
+"""
+
+
+def test_it_moves_an_existing_cluster_to_timescaledb_keeping_its_data():
+    done = subprocess.run(
+        [sys.executable, "-c", _MOVE_SCRIPT, str(ROOT / "var" / "pgdata-move-test")],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    assert out == {
+        "before": False,
+        "after": True,
+        "rows": 1000,
+        "extension": [["2.29.2"]],
+        "plain_again": True,
+        "rows_again": 1000,
+    }
