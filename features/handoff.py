@@ -75,6 +75,12 @@ def write_matrix(
     return len(blob)
 
 
-def read_matrix(client: redis.Redis, data_date: dt.date):
+def read_matrix(
+    client: redis.Redis, data_date: dt.date
+) -> tuple[dt.date, list[str], np.ndarray, np.ndarray, np.ndarray] | None:
     blob = client.get(MATRIX_KEY.format(data_date.isoformat()))
-    return None if blob is None else unpack(blob)
+    if blob is None:
+        return None
+    if not isinstance(blob, bytes):  # a decode_responses client cannot carry the binary matrix
+        raise TypeError("read_matrix needs a Redis client that answers bytes")
+    return unpack(blob)

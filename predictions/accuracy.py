@@ -32,11 +32,12 @@ from typing import Any
 
 from django.db import connection
 
+from core.enums import KIND_OF_TYPE
 from predictions.time_series import DAILY_ACCURACY, refresh_daily_accuracy
 
 MIN_IC_SYMBOLS = 5
 WINDOWS: dict[str, int] = {"24h": 1, "30d": 30}
-KIND_OF_MODEL_TYPE = {"normal_day": "normal", "earnings_day": "earnings"}
+KIND_OF_MODEL_TYPE = KIND_OF_TYPE
 
 _REALISE_SQL = """
 UPDATE predictions_predictionrecord AS r

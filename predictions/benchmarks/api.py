@@ -5,9 +5,9 @@ load-generator process (asyncio, raw keep-alive HTTP/1.1 sockets, so the generat
 CPU as possible on a machine it shares with the server), with an enterprise user's JWT (no
 throttle). Two phases:
 
-1. cache hits: every symbol's ``pred:{SYMBOL}`` is in Redis -> ``rps``, ``p50_ms``, ``p95_ms``,
+1. cache hits: every symbol's prediction is in Redis -> ``rps``, ``p50_ms``, ``p95_ms``,
    ``p99_ms`` (and the share of answers that really came from Redis);
-2. fallback: every ``pred:*`` key deleted -> PostgreSQL -> ``fallback_p95_ms`` (and its rps).
+2. fallback: every cached prediction deleted -> PostgreSQL -> ``fallback_p95_ms`` (and its rps).
 
 Isolation: the benchmark re-runs itself in a child process whose database is
 ``stockpred_bench_api`` (created and migrated on demand) and whose Redis is ``BENCH_REDIS_URL``
@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from core.benchmarks import Benchmark
+from predictions import cache
 
 BENCH_DATABASE = "stockpred_bench_api"
 BENCH_REDIS_DEFAULT = "redis://127.0.0.1:6379/5"
@@ -115,9 +116,9 @@ def run_pipeline_cycle(tickers: list[str], *, publish: bool = True) -> dict[str,
 
     from django.conf import settings
 
+    from predictions.benchmarks.universe import cycle_input, install_models, make_symbols
     from predictions.pipeline import runtime
     from predictions.pipeline.cycle import run_cycle
-    from predictions.pipeline.testing import cycle_input, install_models, make_symbols
 
     make_symbols(tickers)
     runtime.clear_cache()
@@ -312,11 +313,11 @@ class ApiBenchmark(Benchmark):
             concurrency = options["concurrency"]
             # Keep the 120 s TTL keys alive whatever the run length.
             for ticker in tickers:
-                client.expire(f"pred:{ticker}", 3600)
+                client.expire(cache.pred_key(ticker), 3600)
             hits = run_load_process(
                 port, token, tickers, concurrency, options["seconds"], options["warmup"]
             )
-            deleted = client.delete(*[f"pred:{t}" for t in tickers])
+            deleted = client.delete(*[cache.pred_key(t) for t in tickers])
             fallback = run_load_process(
                 port, token, tickers, concurrency, options["fallback_seconds"], options["warmup"]
             )

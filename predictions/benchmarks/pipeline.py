@@ -13,7 +13,7 @@ against the real services (PostgreSQL, Redis, the Channels layer):
     dual_write      wall time of the three below, which overlap (PostgreSQL works in its own
                     process while a helper thread writes Redis and publishes):
     write_postgres  one INSERT ... SELECT unnest(...) statement (Prediction upsert + history)
-    write_redis     pred:{SYMBOL} for every symbol, one pipelined round trip
+    write_redis     the prediction cache of every symbol, one pipelined round trip
     publish         prediction.update to every watched symbol group
 
 A cycle's wall time is measured end to end (``cycles_ms``); the per-stage medians add up to
@@ -169,10 +169,10 @@ class PipelineBenchmark(Benchmark):
         from ingestion.models import EarningsEvent
         from ingestion.pipeline import ingest_frame
         from ingestion.storage import ensure_symbols, forget_symbol_cache
+        from predictions.benchmarks.universe import install_models
         from predictions.models import ModelVersion
         from predictions.pipeline import runtime, sources
         from predictions.pipeline.cycle import run_cycle
-        from predictions.pipeline.testing import install_models
 
         t0 = time.perf_counter()
         panel = Panel.from_csv(settings.SHARED_DATA_DIR / PRICES)
@@ -212,7 +212,7 @@ class PipelineBenchmark(Benchmark):
             models_used = {k: f"trained {v['version']}" for k, v in trained.items()}
         else:
             install_models(Path(settings.VAR_DIR) / "bench" / "models", "bench")
-            models_used = {k: "toy contract model" for k in ("normal", "earnings")}
+            models_used = dict.fromkeys(("normal", "earnings"), "toy contract model")
         runtime.clear_cache()
         loaded = {kind: runtime.get_model(kind) for kind in ("normal", "earnings")}
         engine = FeatureEngine(earnings)

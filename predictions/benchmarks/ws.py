@@ -181,8 +181,8 @@ class WsBenchmark(Benchmark):
         from django.conf import settings
 
         from predictions.benchmarks.api import run_pipeline_cycle
+        from predictions.benchmarks.universe import make_symbols
         from predictions.pipeline import publisher
-        from predictions.pipeline.testing import make_symbols
 
         fd_limit = raise_fd_limit()
         load_before = os.getloadavg()

@@ -10,13 +10,12 @@
 - realise: accuracy tracking, outcomes of earlier predictions whose target day just arrived
   (after the dual write, so it never delays fresh predictions).
 
-Faults are reported, not hidden: a model that cannot be loaded leaves its symbols on their last
-good predictions (re-put into Redis from PostgreSQL, predicted_at unchanged, so
-``staleness.is_stale`` turns true after PREDICTION_STALE_SECONDS) - except that earnings-day
-symbols fall back to the normal model when only the earnings model is broken. A Redis outage
-skips the Redis write and the publish; PostgreSQL still gets every prediction. Every error is
-logged and recorded (``status.record``). PostgreSQL failures raise, so Celery redelivers.
-"""
+Faults are reported, not hidden: a model that cannot be loaded leaves its symbols on their last good
+predictions (re-put into Redis from PostgreSQL, predicted_at unchanged, so
+``predictions.latest.is_stale`` turns true after PREDICTION_STALE_SECONDS) - except that earnings-
+day symbols fall back to the normal model when only the earnings model is broken. A Redis outage
+skips the Redis write and the publish; PostgreSQL still gets every prediction. Every error is logged
+and recorded (``status.record``). PostgreSQL failures raise, so Celery redelivers. """
 
 from __future__ import annotations
 

@@ -25,12 +25,13 @@ import numpy as np
 import onnxruntime as ort
 from django.conf import settings
 
+from core.enums import TYPE_OF_KIND
 from predictions.models import ModelVersion
 from predictions.pipeline.batching import BatchMeasurement, measure
 
 logger = logging.getLogger(__name__)
 
-MODEL_TYPE_OF_KIND = {"normal": "normal_day", "earnings": "earnings_day"}
+MODEL_TYPE_OF_KIND = TYPE_OF_KIND
 SIGMA_DIVISOR = 2 * 1.2815516  # (p90 - p10) / this = normal-equivalent sigma of the 80% interval
 OUTPUTS = ("point", "quantiles")
 

@@ -15,11 +15,11 @@ import numpy as np
 import redis
 
 from features import handoff
+from features.store import features_key
 from ingestion.models import AssetType, Symbol
 from predictions.pipeline.cycle import CycleInput
 from predictions.pipeline.runtime import active_version
 
-FEATURE_KEY = "features:{}"
 CHUNK = 2000
 
 
@@ -65,7 +65,7 @@ def from_redis(
     for start in range(0, len(tickers), CHUNK):
         pipe = client.pipeline(transaction=False)
         for ticker in tickers[start : start + CHUNK]:
-            pipe.hmget(FEATURE_KEY.format(ticker), fields)
+            pipe.hmget(features_key(ticker), fields)
         rows.extend(pipe.execute())
     day = data_date.isoformat().encode()
     keep = [i for i, row in enumerate(rows) if row[-1] is not None and row[-1][:10] == day]

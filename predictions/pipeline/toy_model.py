@@ -20,9 +20,10 @@ from django.db import transaction
 from django.utils import timezone
 from onnx import TensorProto, helper, numpy_helper
 
+from core.enums import TYPE_OF_KIND
 from predictions.models import ModelStatus, ModelVersion
 
-MODEL_TYPE = {"normal": "normal_day", "earnings": "earnings_day"}
+MODEL_TYPE = TYPE_OF_KIND
 
 
 def build_graph(n_features: int, *, seed: int = 0, base_spread: float = 0.01) -> onnx.ModelProto:

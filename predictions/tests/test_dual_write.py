@@ -13,11 +13,11 @@ from channels.layers import channel_layers
 
 from core.groups import prediction_group
 from ingestion.models import EarningsEvent, Symbol
+from predictions.benchmarks.universe import cycle_input, install_models, make_symbols
 from predictions.models import PipelineRun, Prediction, PredictionRecord
 from predictions.pipeline import runtime
 from predictions.pipeline.cycle import run_cycle
 from predictions.pipeline.records import PredictionBatch
-from predictions.pipeline.testing import cycle_input, install_models, make_symbols
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -21,16 +21,16 @@ from django.test import override_settings
 from config.celery_app import app
 from features.definitions import TECHNICAL_FEATURES
 from ingestion.models import EarningsEvent, Symbol
-from predictions.models import PipelineRun, Prediction, PredictionRecord
-from predictions.pipeline import runtime, status, toy_model
-from predictions.pipeline.cycle import run_cycle
-from predictions.pipeline.staleness import is_stale
-from predictions.pipeline.testing import (
+from predictions.benchmarks.universe import (
     cycle_input,
     install_models,
     make_symbols,
     write_features,
 )
+from predictions.latest import is_stale
+from predictions.models import PipelineRun, Prediction, PredictionRecord
+from predictions.pipeline import runtime, status, toy_model
+from predictions.pipeline.cycle import run_cycle
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

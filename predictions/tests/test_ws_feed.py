@@ -14,9 +14,9 @@ from django.test import override_settings
 from rest_framework_simplejwt.tokens import AccessToken
 
 from core.groups import PREDICTION_UPDATE_EVENT, prediction_group
-from core.testing import BaseTransactionTestCase
 from predictions.consumers import forget_known_symbols
 from predictions.tests.api_support import access_token, cached_record, make_symbol
+from testkit import BaseTransactionTestCase
 
 
 def application():

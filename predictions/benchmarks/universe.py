@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from features.definitions import ALL_FEATURES, TECHNICAL_FEATURES
+from features.store import features_key
 from ingestion.models import Symbol
 from predictions.models import ModelVersion
 from predictions.pipeline import toy_model
@@ -56,6 +57,6 @@ def write_features(client, inp: CycleInput) -> None:
             for name, v in zip(inp.feature_names, inp.X[i].tolist(), strict=True)
         }
         mapping.update(data_timestamp=stamp, close=repr(float(inp.close[i])))
-        pipe.hset(f"features:{ticker}", mapping=mapping)
-        pipe.expire(f"features:{ticker}", 300)
+        pipe.hset(features_key(ticker), mapping=mapping)
+        pipe.expire(features_key(ticker), 300)
     pipe.execute()
