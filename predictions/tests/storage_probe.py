@@ -20,7 +20,8 @@ FIRST_DAY = dt.date(2025, 1, 6)
 
 
 def _business_days() -> list[dt.date]:
-    days, day = [], FIRST_DAY
+    days: list[dt.date] = []
+    day = FIRST_DAY
     while len(days) < N_DAYS + 1:
         if day.weekday() < 5:
             days.append(day)

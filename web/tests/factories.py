@@ -102,7 +102,6 @@ def make_record(
     version: str = "v1",
 ) -> PredictionRecord:
     from ingestion.calendar import previous_trading_day
-
     from predictions.accuracy import rank_realised
 
     day = previous_trading_day(target)
