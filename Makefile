@@ -64,4 +64,5 @@ format:
 
 clean-db:
 	$(PY) -m config.embedded_db stop
-	rm -rf var/pgdata
+	$(PY) -m config.embedded_db stop --plain
+	rm -rf var/pgdata var/pgdata-plain

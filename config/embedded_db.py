@@ -39,7 +39,15 @@ class Cluster:
 DEFAULT = Cluster(PGDATA)
 PLAIN = Cluster(BASE_DIR / "var" / "pgdata-plain", timescaledb=False)
 # postgresql.auto.conf keys this module manages for TimescaleDB (ALTER SYSTEM's file).
-_TSDB_SETTINGS = {"shared_preload_libraries": "timescaledb", "timescaledb.telemetry_level": "off"}
+_TSDB_SETTINGS = {
+    "shared_preload_libraries": "timescaledb",
+    "timescaledb.telemetry_level": "off",
+    # Every database with the extension runs a job scheduler, and each job run is a background
+    # worker: PostgreSQL's default of 8 worker processes leaves policies unlaunched once a few
+    # databases (platform, tests, benchmarks) exist.
+    "timescaledb.max_background_workers": "16",
+    "max_worker_processes": "32",
+}
 
 # Applied once when the cluster is created; sized for the 2-core/24 GiB development machines.
 _SERVER_SETTINGS = {
@@ -86,7 +94,7 @@ def ensure_running(cluster: Cluster = DEFAULT) -> Path:
     socket_dir = _running_socket_dir(cluster.pgdata)
     wanted = _wants_timescaledb(cluster)
     if socket_dir is not None:
-        if _preloaded(socket_dir) == wanted:
+        if _has_timescaledb_settings(socket_dir) == wanted:
             return socket_dir
         # A cluster from before TimescaleDB (or one whose library went away): reconfigure and
         # restart once; the data directory is kept as it is.
@@ -114,12 +122,19 @@ def ensure_running(cluster: Cluster = DEFAULT) -> Path:
     return socket_dir
 
 
-def _preloaded(socket_dir: Path) -> bool:
+def _has_timescaledb_settings(socket_dir: Path) -> bool:
+    """Whether the running server has every TimescaleDB setting this module gives it."""
     import psycopg
 
     with psycopg.connect(host=str(socket_dir), user="postgres", dbname="postgres") as conn:
-        row = conn.execute("SELECT current_setting('shared_preload_libraries')").fetchone()
-    return row is not None and "timescaledb" in str(row[0])
+        values = {
+            key: conn.execute("SELECT current_setting(%s, true)", [key]).fetchone()
+            for key in _TSDB_SETTINGS
+        }
+    return all(
+        row is not None and str(row[0]) == v
+        for row, v in zip(values.values(), _TSDB_SETTINGS.values(), strict=True)
+    )
 
 
 def _write_preload(pgdata: Path, wanted: bool) -> None:

@@ -32,7 +32,8 @@ PREDICTION_HISTORY = TimeSeriesPolicy(
     # of 5 rows. One segment per model type, ordered by symbol, gives full batches, and the
     # per-batch min/max of symbol_id still lets a one-symbol history read skip the others.
     segment_by="model_type",
-    order_by="symbol_id, data_timestamp DESC",
+    # The unique key's columns, so an ON CONFLICT on a compressed chunk narrows to few batches.
+    order_by="symbol_id, data_timestamp DESC, model_version",
 )
 DAILY_ACCURACY = "predictions_daily_accuracy"
 

@@ -169,15 +169,15 @@ out = {}
 try:
     s = e.ensure_running(e.Cluster(path, timescaledb=False))  # a cluster from before
     q(s, "CREATE TABLE kept AS SELECT generate_series(1, 1000) AS n")
-    out["before"] = e._preloaded(s)
+    out["before"] = e._has_timescaledb_settings(s)
     s = e.ensure_running(e.Cluster(path))  # running: reconfigured and restarted
-    out["after"] = e._preloaded(s)
+    out["after"] = e._has_timescaledb_settings(s)
     out["rows"] = q(s, "SELECT count(*) FROM kept")[0][0]
     q(s, "CREATE EXTENSION timescaledb")
     out["extension"] = q(s, "SELECT extversion FROM pg_extension WHERE extname = 'timescaledb'")
     e.stop(e.Cluster(path))
     s = e.ensure_running(e.Cluster(path, timescaledb=False))  # stopped: preload removed
-    out["plain_again"] = not e._preloaded(s)
+    out["plain_again"] = not e._has_timescaledb_settings(s)
     out["rows_again"] = q(s, "SELECT count(*) FROM kept")[0][0]
 finally:
     e.stop(e.Cluster(path))
