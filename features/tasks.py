@@ -82,7 +82,7 @@ def _compute(day: dt.date) -> LiveFeatures:
     return live
 
 
-@shared_task(  # type: ignore[untyped-decorator]  # Celery ships no type hints
+@shared_task(
     name="features.tasks.update_features",
     time_limit=240,
     soft_time_limit=200,

@@ -14,7 +14,7 @@ from ingestion.live import live_cycle as run_live_cycle
 log = logging.getLogger(__name__)
 
 
-@shared_task(  # type: ignore[untyped-decorator]  # Celery ships no type hints
+@shared_task(
     name="ingestion.tasks.live_cycle",
     time_limit=120,
     soft_time_limit=90,

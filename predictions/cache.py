@@ -12,6 +12,8 @@ import json
 import logging
 from typing import Any
 
+import redis
+
 log = logging.getLogger(__name__)
 
 TTL_SECONDS = 120
@@ -50,3 +52,15 @@ def decode(symbol: str, raw: bytes | str | None) -> dict[str, Any] | None:
         return None
     record.setdefault("symbol", symbol)
     return record
+
+
+def read_many(client: redis.Redis, symbols: list[str]) -> dict[str, dict[str, Any]]:
+    """The decoded cache entries of ``symbols`` that have one, with one MGET (the read model
+    ``predictions.latest`` turns them into records).
+
+    Raises ``redis.RedisError``: callers decide whether an outage means "use PostgreSQL" or not.
+    """
+    if not symbols:
+        return {}
+    values = client.mget([pred_key(s) for s in symbols])
+    return {s: record for s, raw in zip(symbols, values, strict=True) if (record := decode(s, raw))}

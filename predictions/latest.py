@@ -98,8 +98,11 @@ class LatestPrediction:
         """From a cached value; None when absent or malformed (the reader then
         falls back to PostgreSQL)."""
         data = cache.decode(symbol, raw)
-        if data is None:
-            return None
+        return None if data is None else cls.from_entry(symbol, data)
+
+    @classmethod
+    def from_entry(cls, symbol: str, data: dict[str, Any]) -> Self | None:
+        """From a decoded cache entry; None when a required field is missing or malformed."""
         try:
             return cls.from_mapping(data, Source.REDIS)
         except (KeyError, TypeError, ValueError):
@@ -191,10 +194,8 @@ def from_database(
 def from_cache(symbols: list[str], conn: redis.Redis | None = None) -> dict[str, LatestPrediction]:
     """The Redis copies of ``symbols`` that exist and parse, in one MGET; raises
     ``redis.RedisError`` (callers decide what an outage means)."""
-    if not symbols:
-        return {}
-    values = (conn or client(Preset.REQUEST)).mget([cache.pred_key(s) for s in symbols])
-    found = (LatestPrediction.from_cache(s, raw) for s, raw in zip(symbols, values, strict=True))
+    entries = cache.read_many(conn or client(Preset.REQUEST), symbols)
+    found = (LatestPrediction.from_entry(s, data) for s, data in entries.items())
     return {p.symbol: p for p in found if p is not None}
 
 

@@ -151,7 +151,10 @@ CELERY_TIMEZONE = "UTC"
 # Beat schedules; the DatabaseScheduler copies them into django-celery-beat's tables, where
 # operators can edit them in the admin. Each app appends its own entries.
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
-    "enforce-retention": {"task": "predictions.tasks.retention.enforce_retention", "schedule": 6 * 3600.0},
+    "enforce-retention": {
+        "task": "predictions.tasks.retention.enforce_retention",
+        "schedule": 6 * 3600.0,
+    },
 }
 
 # --- Platform behaviour ---------------------------------------------------------------------

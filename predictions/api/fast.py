@@ -65,7 +65,7 @@ Headers = list[tuple[bytes, bytes]]
 Answer = tuple[int, bytes, Headers]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+ASGIApp = Callable[..., Awaitable[None]]
 T = TypeVar("T")
 
 _PATH = re.compile(r"^/api/prediction/([^/]+)$")
