@@ -192,10 +192,10 @@ def rolling_accuracy(as_of: dt.date | None = None) -> dict[str, dict[str, dict[s
             cursor.execute(_STATS_SQL, {"start": start, "end": end, "min_ic": MIN_IC_SYMBOLS})
             rows = cursor.fetchall()
         for model_type, n, mae, mae_naive, coverage, rank_ic in rows:
-            name = KIND_OF_MODEL_TYPE.get(model_type)
-            if name is None:
+            row_kind = KIND_OF_MODEL_TYPE.get(model_type)
+            if row_kind is None:
                 continue
-            result[name][window].update(
+            result[row_kind][window].update(
                 n=int(n),
                 mae=_round(mae),
                 mae_naive=_round(mae_naive),

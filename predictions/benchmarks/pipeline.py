@@ -30,12 +30,13 @@ contract model (``predictions.pipeline.toy_model``) - the output says which.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import os
 import statistics
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -46,6 +47,9 @@ from django.test import override_settings
 
 from core.benchmarks import Benchmark
 from core.timescale import storage_report
+
+if TYPE_CHECKING:
+    from features.panel import Panel
 
 PRICES = "prices/us_stocks_daily_last500_asof_2025-07-09.csv.gz"
 STAGES = (
@@ -95,12 +99,12 @@ def _active_trained_models() -> dict[str, dict[str, Any]]:
                     "artifact_path": mv.artifact_path,
                     "metadata": mv.metadata,
                 }
-    except Exception:  # the dev database may not be migrated yet
+    except Exception:  # noqa: BLE001 - the dev database may not be migrated yet
         return {}
     return found
 
 
-def _day_frame(panel, col: int) -> pd.DataFrame:
+def _day_frame(panel: Panel, col: int) -> pd.DataFrame:
     close = panel.close[:, col]
     ok = np.isfinite(close)
     day = np.datetime64(panel.dates[col], "s")
@@ -118,7 +122,7 @@ class PipelineBenchmark(Benchmark):
     name = "pipeline"
     help = "Full live cycles (ingest -> features -> route -> inference -> dual write -> publish)"
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--symbols", type=int, default=5000)
         parser.add_argument("--cycles", type=int, default=10)
         parser.add_argument("--watchers", type=int, default=100, help="symbol groups watched")
@@ -157,7 +161,9 @@ class PipelineBenchmark(Benchmark):
             client.flushdb()
             creation.destroy_test_db(old_name, verbosity=0)
 
-    def _cycles(self, options, client: redis.Redis, trained) -> dict[str, Any]:
+    def _cycles(
+        self, options: dict[str, Any], client: redis.Redis, trained: dict[str, dict[str, Any]]
+    ) -> dict[str, Any]:
         from channels import DEFAULT_CHANNEL_LAYER
         from channels.layers import channel_layers
 
@@ -315,7 +321,9 @@ class PipelineBenchmark(Benchmark):
             "pid": os.getpid(),
         }
 
-    def _publish_measurement(self, tickers: np.ndarray, loop) -> dict[str, Any]:
+    def _publish_measurement(
+        self, tickers: np.ndarray, loop: asyncio.AbstractEventLoop
+    ) -> dict[str, Any]:
         """Why the publisher speaks the protocol in bulk: plain ``group_send`` to EVERY symbol
         group (concurrently in one loop; and one by one for the first 500) against the bulk
         path's live-member lookup over all groups."""

@@ -109,7 +109,8 @@ class PredictionBatch:
         return self._json
 
     def payload(self, index: int) -> dict[str, Any]:
-        return json.loads(self.payload_json()[index])
+        record: dict[str, Any] = json.loads(self.payload_json()[index])
+        return record
 
     def payloads(self) -> list[dict[str, Any]]:
         return [json.loads(text) for text in self.payload_json()]

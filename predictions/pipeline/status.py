@@ -50,7 +50,8 @@ def last_status(client: redis.Redis | None = None) -> dict[str, Any] | None:
     try:
         raw = (client or redis_client()).get(STATUS_KEY)
         if raw:
-            return json.loads(raw)
+            summary: dict[str, Any] = json.loads(raw)
+            return summary
     except redis.RedisError:
         pass
     run = PipelineRun.objects.first()

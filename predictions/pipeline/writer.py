@@ -139,7 +139,10 @@ def write_postgres(batch: PredictionBatch) -> DbWriteResult:
         with psycopg.Cursor(connection.connection) as cursor:
             _fast_transaction(cursor)
             cursor.execute(_WRITE_SQL, params)
-            matched, inserted, upserted = cursor.fetchone()
+            counts = cursor.fetchone()
+    if counts is None:  # the statement ends in one SELECT of counts: never empty
+        raise RuntimeError("the prediction write returned no counts")
+    matched, inserted, upserted = counts
     if matched < n:
         logger.warning("%d of %d predicted tickers are not in ingestion_symbol", n - matched, n)
     return DbWriteResult(int(matched), int(inserted), int(upserted))

@@ -126,7 +126,8 @@ def test_it_redelivers_a_batch_whose_worker_was_killed_without_duplicates(platfo
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]
+        return port
 
 
 def _redis_server(port: int) -> subprocess.Popen:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -35,8 +36,9 @@ async def publish(payloads: list[dict]) -> None:
         )
 
 
-async def receive_json(comm: WebsocketCommunicator, timeout: float = 5) -> dict:
-    return json.loads(await comm.receive_from(timeout=timeout))
+async def receive_json(comm: WebsocketCommunicator, timeout: float = 5) -> dict[str, Any]:
+    message: dict[str, Any] = json.loads(await comm.receive_from(timeout=timeout))
+    return message
 
 
 class FeedTestCase(BaseTransactionTestCase):
