@@ -15,5 +15,5 @@ def create_extensions(apps: Any, schema_editor: Any) -> None:
 
 class Migration(migrations.Migration):
     initial = True
-    dependencies: list[tuple[str, str]] = []
+    dependencies: list = []
     operations = [migrations.RunPython(create_extensions, migrations.RunPython.noop)]
