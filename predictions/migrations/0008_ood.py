@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("predictions", "0005_interval_calibration"),
+        ("predictions", "0007_interval_calibration"),
     ]
 
     operations = [

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("predictions", "0004_unrealised_index"),
+        ("predictions", "0006_timescaledb"),
     ]
 
     operations = [
