@@ -8,12 +8,12 @@ WHEELS := ../shared/wheels
 export XDG_RUNTIME_DIR ?=
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test setup lint format frontend browser clean-db
+.PHONY: run test setup lint format frontend browser prometheus clean-db
 
 run: setup frontend
 	$(PY) -m worker.run
 
-test: setup frontend browser
+test: setup frontend browser prometheus
 	$(PY) -m worker.services -- $(PY) -m pytest $(PYTEST_ARGS)
 
 setup: $(STAMP)
@@ -43,6 +43,11 @@ frontend:
 # Debian's Chromium for the browser tests (Playwright drives /usr/bin/chromium).
 browser:
 	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
+
+# Debian's Prometheus (prometheus + promtool) for the alert-rule unit tests and the scrape test;
+# `make run` starts it with deploy/prometheus/ when it is installed.
+prometheus:
+	@command -v promtool >/dev/null || (apt-get update -qq && apt-get install -y -qq prometheus >/dev/null)
 
 lint:
 	$(VENV)/bin/ruff check .
