@@ -1,9 +1,20 @@
 from django.apps import AppConfig
 
 
+def _serve_worker_metrics(**kwargs: object) -> None:
+    from core.metrics import serve_worker_metrics
+
+    serve_worker_metrics()
+
+
 class CoreConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "core"
 
     def ready(self) -> None:
+        from celery.signals import worker_process_init
+
         from core import checks  # noqa: F401  (registers system checks)
+
+        # Each Celery pool process serves its own metrics on CELERY_METRICS_PORT (worker/Procfile).
+        worker_process_init.connect(_serve_worker_metrics, weak=False)

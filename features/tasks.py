@@ -16,6 +16,7 @@ import time
 from celery import shared_task
 from django.db import transaction
 
+from core import metrics
 from features import handoff, store
 from features.earnings import CLOSE_LOOKBACK, EarningsData
 from features.live import DayBars, FeatureEngine, LiveFeatures
@@ -97,7 +98,11 @@ def update_features(date_iso: str) -> dict:
     # The inference task reads the whole matrix as one Redis value (~6 ms) instead of 5,000
     # hashes (~200 ms); the hashes stay for the API and explanations.
     handoff.write_matrix(store.client(), live)
-    elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
+    elapsed = time.perf_counter() - started
+    elapsed_ms = round(elapsed * 1000, 1)
+    metrics.FEATURES_SECONDS.observe(elapsed)
+    metrics.FEATURES_SYMBOLS.set(written)
+    metrics.FEATURES_LAST_UPDATE.set(time.time())
     log.info("features %s: %d symbols written in %.1f ms", date_iso, written, elapsed_ms)
     transaction.on_commit(
         lambda: app.send_task(

@@ -4,10 +4,14 @@
 from __future__ import annotations
 
 import logging
+import time
+from typing import Any
 
 from celery import shared_task
+from django.conf import settings
 from django.db import transaction
 
+from core import metrics
 from ingestion.live import live_cycle as run_live_cycle
 
 log = logging.getLogger(__name__)
@@ -26,7 +30,9 @@ def live_cycle() -> dict:
 
     # No outer transaction: the cycle commits its bars (and its IngestionRun, also when it
     # fails) itself; on_commit outside a transaction runs at once, i.e. after that commit.
-    summary = run_live_cycle()
+    with metrics.timed(metrics.INGEST_CYCLE_SECONDS, provider=settings.MARKET_DATA_PROVIDER):
+        summary = run_live_cycle()
+    observe(summary)
     day = summary.get("trading_date")
     if day:
         transaction.on_commit(
@@ -34,3 +40,13 @@ def live_cycle() -> dict:
         )
     log.info("live cycle: %s", summary)
     return summary
+
+
+def observe(summary: dict[str, Any]) -> None:
+    """Export a live cycle's counts (a skipped cycle has none)."""
+    if "received" not in summary:
+        return
+    for outcome in ("received", "accepted", "quarantined"):
+        metrics.INGEST_ROWS.labels(outcome=outcome).inc(summary.get(outcome) or 0)
+    if summary.get("trading_date") and summary.get("accepted"):
+        metrics.INGEST_LAST_SUCCESS.set(time.time())

@@ -64,6 +64,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "core.metrics_http.ApiMetricsMiddleware",  # /api/ latency by route, status, source
     "accounts.middleware.ApiMiddleware",  # /api/: rate-limit headers, one JSON error shape
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -170,6 +171,11 @@ CELERY_BEAT_SCHEDULE["ingestion-live-cycle"] = {
     "options": {"expires": REPLAY_PERIOD_SECONDS},
 }
 MODELS_DIR = Path(env_str("MODELS_DIR", str(VAR_DIR / "models")))
+# Computed when the web server's /metrics is read (docs/metrics.md); workers never run these.
+METRICS_SCRAPE_COLLECTORS = [
+    "core.metrics_collectors.InfrastructureCollector",
+    "predictions.metrics.PredictionCollector",
+]
 PREDICTION_STALE_SECONDS = env_int("PREDICTION_STALE_SECONDS", 600, minimum=1)
 PREDICTION_RETENTION_DAYS = env_int("PREDICTION_RETENTION_DAYS", 90, minimum=1)
 # Transcripts `make run` queues for indexing (documents, not chunks; 0 = all 2,425).

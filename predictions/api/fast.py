@@ -46,6 +46,7 @@ from accounts.auth_state import (
 )
 from accounts.redis_clients import async_client
 from accounts.throttling import INCR_SCRIPT, decide, limit_for, window_key
+from core import metrics_http
 from core.api_errors import ApiError, error_body
 from predictions import cache
 from predictions.api import service
@@ -124,7 +125,9 @@ class PredictionFastPath:
                 token = _bearer(scope)
                 # A Host outside ALLOWED_HOSTS goes to Django, which refuses it (400).
                 if token is not None and _host_allowed(scope):
+                    started = time.perf_counter()
                     status, body, headers = await self.answer(scope, match.group(1), token)
+                    _observe(status, headers, started)
                     headers.append((b"content-length", str(len(body)).encode()))
                     await send(
                         {
@@ -215,6 +218,15 @@ class PredictionFastPath:
             source = service.SOURCE_DATABASE
         headers.append((SOURCE_HEADER.lower().encode(), source.encode()))
         return 200, json.dumps(body).encode(), headers
+
+
+_SOURCE = SOURCE_HEADER.lower().encode()
+
+
+def _observe(status: int, headers: list, started: float) -> None:
+    source = next((v.decode() for k, v in headers if k == _SOURCE), None)
+    elapsed = time.perf_counter() - started
+    metrics_http.observe(metrics_http.PREDICTION_ROUTE, "GET", status, source, elapsed)
 
 
 def _unauthorized(exc: AuthError, headers: list) -> tuple:

@@ -32,6 +32,7 @@ import numpy as np
 import redis
 from django.utils import timezone
 
+from core import metrics
 from predictions.accuracy import record_realised
 from predictions.pipeline import failpoints, publisher, status, writer
 from predictions.pipeline.days import day_timestamp
@@ -137,6 +138,11 @@ def _columns(model: LoadedModel, names: list[str]) -> np.ndarray:
     return np.array([index[f] for f in model.features], dtype=np.intp)
 
 
+def _unserved(kind: str, mask: np.ndarray) -> np.ndarray:
+    metrics.INFERENCE_ERRORS.labels(kind=kind).inc(int(mask.sum()))
+    return mask
+
+
 def _infer(
     inp: CycleInput, routing: Routing, result: CycleResult, snapshots: bool
 ) -> tuple[list[dict[str, Any]], np.ndarray]:
@@ -148,30 +154,32 @@ def _infer(
         normal_model = get_model("normal")
     except ModelLoadError as exc:
         result.errors.append(f"normal model: {exc}")
-    groups: list[tuple[LoadedModel | None, np.ndarray]] = []
+    # (routed kind, model serving it, symbols): the kind labels the errors of a missing model.
+    groups: list[tuple[str, LoadedModel | None, np.ndarray]] = []
     earnings = routing.is_earnings
     if earnings.any():
         try:
-            groups.append((get_model("earnings"), earnings))
+            groups.append(("earnings", get_model("earnings"), earnings))
         except ModelLoadError as exc:
             result.errors.append(f"earnings model: {exc}; earnings-day symbols use the normal one")
-            groups.append((normal_model, earnings))
-    groups.insert(0, (normal_model, ~earnings))
-    for model, mask in groups:
+            groups.append(("earnings", normal_model, earnings))
+    groups.insert(0, ("normal", normal_model, ~earnings))
+    for kind, model, mask in groups:
         if not mask.any():
             continue
         if model is None:
-            unserved |= mask
+            unserved |= _unserved(kind, mask)
             continue
         try:
             cols = _columns(model, inp.feature_names)
         except ModelLoadError as exc:
             result.errors.append(str(exc))
-            unserved |= mask
+            unserved |= _unserved(kind, mask)
             continue
         rows = np.flatnonzero(mask)
         X = inp.X[np.ix_(rows, cols)]
-        point, quantiles = model.predict(X)
+        with metrics.timed(metrics.INFERENCE_BATCH_SECONDS, kind=model.kind):
+            point, quantiles = model.predict(X)
         close = inp.close[rows]
         valid = (
             np.isfinite(point)
@@ -185,6 +193,8 @@ def _infer(
                 "prediction or close"
             )
             unserved[rows[~valid]] = True
+            metrics.INFERENCE_ERRORS.labels(kind=model.kind).inc(int((~valid).sum()))
+        metrics.INFERENCE_ROWS.labels(kind=model.kind).inc(int(valid.sum()))
         rows, point, quantiles, close = rows[valid], point[valid], quantiles[valid], close[valid]
         result.model_versions[model.kind] = model.version
         result.batch_sizes[model.kind] = model.batch.chosen
@@ -277,6 +287,20 @@ def _merge_fast(result: CycleResult, fast: dict[str, Any]) -> bool:
     return fast["redis_ok"]
 
 
+def _observe(result: CycleResult) -> None:
+    """Export the cycle's stage timings and counts (docs/metrics.md)."""
+    ms = result.stages_ms
+    for sink, stage in (("postgres", "write_postgres"), ("redis", "write_redis")):
+        if stage in ms:
+            metrics.DUAL_WRITE_SECONDS.labels(sink=sink).observe(ms[stage] / 1000)
+    if "publish" in ms:
+        metrics.PUBLISH_SECONDS.observe(ms["publish"] / 1000)
+    metrics.PUBLISH_MESSAGES.inc(result.published)
+    metrics.PIPELINE_CYCLE_SECONDS.observe(result.total_ms / 1000)
+    if result.n_predicted:
+        metrics.PREDICTIONS_LAST_WRITE.set(time.time())
+
+
 def run_cycle(
     inp: CycleInput,
     *,
@@ -324,4 +348,5 @@ def run_cycle(
         logger.error("prediction cycle %s: %s", inp.data_date, error)
     if record_status:
         status.record(result.summary(), client if redis_ok else None)
+    _observe(result)
     return result, batch
