@@ -33,6 +33,7 @@ app.conf.task_routes = {
     "predictions.tasks.pipeline.*": {"queue": "inference"},
     "predictions.tasks.training.*": {"queue": "training"},
     "explanations.tasks.*": {"queue": "explain"},
+    "backups.tasks.*": {"queue": "ingest"},
 }
 app.conf.update(
     # Late acknowledgement + reject on worker loss: a batch whose worker dies is redelivered,

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "features",
     "predictions",
     "explanations",
+    "backups",
     "web",
 ]
 
@@ -215,6 +216,13 @@ from celery.schedules import crontab  # noqa: E402  (kept beside its only use)
 CELERY_BEAT_SCHEDULE["weekly-model-retrain"] = {
     "task": "predictions.tasks.training.weekly_retrain",
     "schedule": crontab(minute=0, hour=6, day_of_week=MODEL_RETRAIN_WEEKDAY),
+}
+# Backups (backups app): pg_dump + active model artifacts, daily, newest BACKUP_KEEP kept.
+BACKUP_DIR = Path(env_str("BACKUP_DIR", str(VAR_DIR / "backups")))
+BACKUP_KEEP = env_int("BACKUP_KEEP", 7, minimum=1)
+CELERY_BEAT_SCHEDULE["daily-backup"] = {
+    "task": "backups.tasks.daily_backup",
+    "schedule": crontab(minute=30, hour=3),
 }
 
 # API (accounts + predictions API): JWT lifetimes, tier limits, WebSocket caps.
