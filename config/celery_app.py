@@ -31,6 +31,7 @@ app.conf.task_routes = {
     "ingestion.tasks.*": {"queue": "ingest"},
     "features.tasks.*": {"queue": "features"},
     "predictions.tasks.pipeline.*": {"queue": "inference"},
+    "predictions.tasks.consistency.*": {"queue": "ingest"},
     "predictions.tasks.training.*": {"queue": "training"},
     "explanations.tasks.*": {"queue": "explain"},
     "backups.tasks.*": {"queue": "ingest"},

@@ -1,6 +1,13 @@
 from django.contrib import admin, messages
+from django.http import HttpRequest
 
-from predictions.models import ModelVersion, PipelineRun, Prediction, PredictionRecord
+from predictions.models import (
+    ConsistencyRun,
+    ModelVersion,
+    PipelineRun,
+    Prediction,
+    PredictionRecord,
+)
 
 
 @admin.register(Prediction)
@@ -99,4 +106,28 @@ class PipelineRunAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(ConsistencyRun)
+class ConsistencyRunAdmin(admin.ModelAdmin):
+    """Read-only: runs are written by the hourly job."""
+
+    list_display = (
+        "started_at",
+        "checked",
+        "matched",
+        "missing",
+        "mismatched",
+        "ahead",
+        "repaired",
+        "mismatch_ratio",
+        "error",
+    )
+    readonly_fields = [f.name for f in ConsistencyRun._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False

@@ -217,6 +217,11 @@ CELERY_BEAT_SCHEDULE["weekly-model-retrain"] = {
     "task": "predictions.tasks.training.weekly_retrain",
     "schedule": crontab(minute=0, hour=6, day_of_week=MODEL_RETRAIN_WEEKDAY),
 }
+# Hourly Redis-vs-PostgreSQL check of the cached predictions (architecture 12.3).
+CELERY_BEAT_SCHEDULE["prediction-cache-consistency"] = {
+    "task": "predictions.tasks.consistency.check_cache_consistency",
+    "schedule": crontab(minute=17),
+}
 # Backups (backups app): pg_dump + active model artifacts, daily, newest BACKUP_KEEP kept.
 BACKUP_DIR = Path(env_str("BACKUP_DIR", str(VAR_DIR / "backups")))
 BACKUP_KEEP = env_int("BACKUP_KEEP", 7, minimum=1)
