@@ -20,6 +20,7 @@ from django.test import Client
 from core import metrics
 from core.apps import _serve_worker_metrics
 from core.tests.live_cycle import TICKERS, fetch, prepare, run_live_cycle, samples, value
+from core.tests.test_dashboards import expressions as dashboard_expressions
 from worker import prometheus
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -145,6 +146,8 @@ def test_it_is_scraped_by_a_real_prometheus(
             base, "time() - max(stockpred_features_last_update_timestamp_seconds)"
         )
         assert float(staleness[0]["value"][1]) < 300
+        for expr in dashboard_expressions():  # every Grafana query evaluates without error
+            _query(base, expr)
         rules = json.loads(fetch(f"{base}/api/v1/rules"))["data"]["groups"]
         alerts = [r for g in rules for r in g["rules"] if r["type"] == "alerting"]
         assert len(alerts) == 13 and all(r["health"] != "err" for r in alerts)
