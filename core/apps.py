@@ -14,7 +14,9 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         from celery.signals import worker_process_init
 
-        from core import checks  # noqa: F401  (registers system checks)
+        from core import checks, logs  # noqa: F401  (checks registers system checks)
+
+        logs.connect_celery()  # correlation ids travel in task headers
 
         # Each Celery pool process serves its own metrics on CELERY_METRICS_PORT (worker/Procfile).
         worker_process_init.connect(_serve_worker_metrics, weak=False)

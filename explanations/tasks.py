@@ -80,6 +80,10 @@ def _observe(explanation: dict[str, Any], llm_attempts: int, seconds: float) -> 
     generator = explanation["generator"]
     passed = explanation["grounding"]["passed"]
     metrics.EXPLANATION_SECONDS.labels(generator=generator).observe(seconds)
+    log.info(
+        "explanation completed",
+        extra={"generator": generator, "grounding_passed": passed, "seconds": round(seconds, 3)},
+    )
     outcome = "ok" if passed else "grounding_failed"
     metrics.EXPLANATIONS.labels(generator=generator, outcome=outcome).inc()
     rejected = llm_attempts - (1 if generator == "llm" else 0)

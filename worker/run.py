@@ -28,9 +28,10 @@ def procfile_entries(path: Path = PROCFILE) -> list[tuple[str, str]]:
 
 
 def process_env(name: str) -> dict[str, str]:
-    """The web server's uvicorn workers share their metrics through a directory emptied at
-    every start (prometheus_client multiprocess mode); other processes keep their own."""
+    """Each process names itself in the logs; the web server's uvicorn workers share their
+    metrics through a directory emptied at every start (prometheus_client multiprocess mode)."""
     env = dict(os.environ)
+    env.setdefault("LOG_SERVICE", name)  # the "service" of JSON log lines (core/logs.py)
     if name == "web":
         metrics_dir = BASE_DIR / "var" / "metrics" / "web"
         shutil.rmtree(metrics_dir, ignore_errors=True)

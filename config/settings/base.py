@@ -13,6 +13,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from config import embedded_db
 from config.env import env_bool, env_choice, env_date, env_float, env_int, env_list, env_str
+from core.logs import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
@@ -64,6 +65,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "core.logs.CorrelationIdMiddleware",  # X-Correlation-ID in, out, and into sent tasks
     "django.middleware.security.SecurityMiddleware",
     "core.metrics_http.ApiMetricsMiddleware",  # /api/ latency by route, status, source
     "accounts.middleware.ApiMiddleware",  # /api/: rate-limit headers, one JSON error shape
@@ -314,11 +316,7 @@ WHITENOISE_AUTOREFRESH = DEBUG
 if not PRODUCTION:
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
-}
+# Structured logs: LOG_FORMAT=json (one object per line) or text; both carry the correlation id
+# (core/logs.py: ingest cycle -> features -> inference -> writes/publish; API request -> job).
+LOG_FORMAT = env_choice("LOG_FORMAT", "text", {"json", "text"})
+LOGGING = logging_config(LOG_FORMAT, env_str("LOG_LEVEL", "INFO"))

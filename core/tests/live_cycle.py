@@ -59,7 +59,7 @@ def prepare(tmp_path: Path, settings) -> None:
     install_models(tmp_path / "models")
 
 
-def run_live_cycle(timeout: float = 180.0) -> None:
+def run_live_cycle(timeout: float = 300.0) -> None:
     """Send one live cycle and wait for its predictions (the chain runs on the worker)."""
     from config.celery_app import app
 

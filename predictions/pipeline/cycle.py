@@ -20,6 +20,7 @@ logged and recorded (``status.record``). PostgreSQL failures raise, so Celery re
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import json
 import logging
@@ -299,6 +300,18 @@ def _observe(result: CycleResult) -> None:
     metrics.PIPELINE_CYCLE_SECONDS.observe(result.total_ms / 1000)
     if result.n_predicted:
         metrics.PREDICTIONS_LAST_WRITE.set(time.time())
+    logger.info(
+        "prediction cycle %s written and published",
+        result.data_date,
+        extra={
+            "n_predicted": result.n_predicted,
+            "records_inserted": result.records_inserted,
+            "redis_written": result.redis_written,
+            "published": result.published,
+            "model_versions": result.model_versions,
+            "stages_ms": result.stages_ms,
+        },
+    )
 
 
 def run_cycle(
@@ -326,7 +339,8 @@ def run_cycle(
     # write: the statement's time is spent in the server process, so the two overlap.
     # write_postgres/write_redis/publish are each timed; "dual_write" is their wall time.
     started = time.perf_counter()
-    fast = _fast_pool.submit(_fast_layer, client, batch, publish)
+    # The helper thread runs in a copy of this context: its logs keep the correlation id.
+    fast = _fast_pool.submit(contextvars.copy_context().run, _fast_layer, client, batch, publish)
     try:
         with stage("write_postgres"):
             written = writer.write_postgres(batch) if len(batch) else None
