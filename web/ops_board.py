@@ -165,7 +165,7 @@ def model_performance() -> list[dict[str, Any]]:
         ("earnings", "earnings_day", "Earnings-day model"),
     ):
         windows = accuracy.get(kind, {})
-        row = made.get(model_type, {})
+        row: dict[str, Any] = made.get(model_type, {})
         out.append(
             {
                 "kind": kind,
