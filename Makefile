@@ -13,7 +13,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 run: setup frontend
 	$(PY) -m worker.run
 
-test: setup frontend browser prometheus
+test: setup frontend browser prometheus lint
 	$(PY) -m worker.services -- $(PY) -m pytest $(PYTEST_ARGS)
 
 setup: $(STAMP)
@@ -49,9 +49,13 @@ browser:
 prometheus:
 	@command -v promtool >/dev/null || (apt-get update -qq && apt-get install -y -qq prometheus >/dev/null)
 
-lint:
+# The guardrails: ruff (wide rule set, layering bans), mypy (strict, Django/DRF stubs) over
+# all code, and no source function longer than 60 lines. `make test` runs this first.
+lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(PY) scripts/check_function_length.py
+	$(VENV)/bin/mypy
 
 format:
 	$(VENV)/bin/ruff format .

@@ -7,8 +7,6 @@ from celery import shared_task
 from backups.service import backup
 
 
-@shared_task(  # type: ignore[untyped-decorator]  # Celery ships no type hints
-    name="backups.tasks.daily_backup", time_limit=3600, soft_time_limit=3300
-)
+@shared_task(name="backups.tasks.daily_backup", time_limit=3600, soft_time_limit=3300)
 def daily_backup() -> str:
     return str(backup())

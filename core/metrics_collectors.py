@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import redis
 from celery import current_app
 from django.conf import settings
-from django.db import connection
+from django.db import DatabaseError, connection
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
@@ -102,7 +102,7 @@ class InfrastructureCollector(Collector):
     def _database(self) -> Iterator[GaugeMetricFamily]:
         try:
             used, limit = db_connections()
-        except Exception as exc:  # any driver error means "down" here
+        except (DatabaseError, OSError) as exc:
             log.warning("PostgreSQL metrics unavailable: %s", exc)
             yield _gauge("stockpred_db_up", "1 when PostgreSQL answered the scrape.", 0)
             return

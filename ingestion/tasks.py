@@ -9,9 +9,9 @@ from typing import Any
 
 from celery import shared_task
 from django.conf import settings
-from django.db import transaction
 
 from core import metrics
+from core.tasking import enqueue
 from ingestion.live import live_cycle as run_live_cycle
 
 log = logging.getLogger(__name__)
@@ -23,11 +23,9 @@ log = logging.getLogger(__name__)
     soft_time_limit=90,
     acks_late=True,
 )
-def live_cycle() -> dict:
+def live_cycle() -> dict[str, Any]:
     """One live step (replay day or yfinance quotes): validate, store, then hand the trading
     date to the feature engine once the bars are committed."""
-    from config.celery_app import app
-
     # No outer transaction: the cycle commits its bars (and its IngestionRun, also when it
     # fails) itself; on_commit outside a transaction runs at once, i.e. after that commit.
     with metrics.timed(metrics.INGEST_CYCLE_SECONDS, provider=settings.MARKET_DATA_PROVIDER):
@@ -35,9 +33,7 @@ def live_cycle() -> dict:
     observe(summary)
     day = summary.get("trading_date")
     if day:
-        transaction.on_commit(
-            lambda: app.send_task("features.tasks.update_features", args=[day], queue="features")
-        )
+        enqueue("features.tasks.update_features", day)
     log.info("live cycle: %s", summary)
     return summary
 

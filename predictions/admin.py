@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from predictions.models import (
@@ -11,7 +12,7 @@ from predictions.models import (
 
 
 @admin.register(Prediction)
-class PredictionAdmin(admin.ModelAdmin):
+class PredictionAdmin(admin.ModelAdmin[Prediction]):
     list_display = (
         "symbol",
         "predicted_return_1d",
@@ -29,7 +30,7 @@ class PredictionAdmin(admin.ModelAdmin):
 
 
 @admin.register(PredictionRecord)
-class PredictionRecordAdmin(admin.ModelAdmin):
+class PredictionRecordAdmin(admin.ModelAdmin[PredictionRecord]):
     list_display = (
         "symbol",
         "data_timestamp",
@@ -46,23 +47,26 @@ class PredictionRecordAdmin(admin.ModelAdmin):
     raw_id_fields = ("symbol",)
     show_full_result_count = False
 
-    def has_change_permission(self, request, obj=None) -> bool:
+    def has_change_permission(
+        self, request: HttpRequest, obj: PredictionRecord | None = None
+    ) -> bool:
         return False  # append-only audit history
 
 
 @admin.register(ModelVersion)
-class ModelVersionAdmin(admin.ModelAdmin):
+class ModelVersionAdmin(admin.ModelAdmin[ModelVersion]):
     list_display = ("kind", "version", "status", "test_mae", "created_at", "activated_at")
     list_filter = ("kind", "status")
     readonly_fields = ("created_at", "activated_at")
     actions = ("activate_selected", "roll_back_kind")
 
     @admin.display(description="test MAE")
-    def test_mae(self, obj: ModelVersion):
-        return ((obj.metrics or {}).get("test") or {}).get("mae")
+    def test_mae(self, obj: ModelVersion) -> float | None:
+        mae: float | None = ((obj.metrics or {}).get("test") or {}).get("mae")
+        return mae
 
     @admin.action(description="Activate the selected version (one per kind)")
-    def activate_selected(self, request, queryset) -> None:
+    def activate_selected(self, request: HttpRequest, queryset: QuerySet[ModelVersion]) -> None:
         from predictions.ml import registry
 
         if queryset.count() != 1:
@@ -75,7 +79,7 @@ class ModelVersionAdmin(admin.ModelAdmin):
         self.message_user(request, f"{mv.kind} {mv.version} is now active.", messages.SUCCESS)
 
     @admin.action(description="Roll back the selected kind(s) to the previously active version")
-    def roll_back_kind(self, request, queryset) -> None:
+    def roll_back_kind(self, request: HttpRequest, queryset: QuerySet[ModelVersion]) -> None:
         from predictions.ml import registry
 
         for kind in sorted(set(queryset.values_list("kind", flat=True))):
@@ -88,7 +92,7 @@ class ModelVersionAdmin(admin.ModelAdmin):
 
 
 @admin.register(PipelineRun)
-class PipelineRunAdmin(admin.ModelAdmin):
+class PipelineRunAdmin(admin.ModelAdmin[PipelineRun]):
     """Read-only record of each prediction cycle: what it served, stage times, errors."""
 
     list_display = (
@@ -102,15 +106,15 @@ class PipelineRunAdmin(admin.ModelAdmin):
     def duration_ms(self, run: PipelineRun) -> int:
         return round((run.finished_at - run.started_at).total_seconds() * 1000)
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: PipelineRun | None = None) -> bool:
         return False
 
 
 @admin.register(ConsistencyRun)
-class ConsistencyRunAdmin(admin.ModelAdmin):
+class ConsistencyRunAdmin(admin.ModelAdmin[ConsistencyRun]):
     """Read-only: runs are written by the hourly job."""
 
     list_display = (
@@ -126,8 +130,10 @@ class ConsistencyRunAdmin(admin.ModelAdmin):
     )
     readonly_fields = [f.name for f in ConsistencyRun._meta.fields]
 
-    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+    def has_add_permission(self, request: HttpRequest, obj: ConsistencyRun | None = None) -> bool:
         return False
 
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+    def has_change_permission(
+        self, request: HttpRequest, obj: ConsistencyRun | None = None
+    ) -> bool:
         return False

@@ -27,8 +27,8 @@ from django.utils import timezone
 
 from core import metrics
 from predictions import cache
+from predictions.latest import ROW_FIELDS, LatestPrediction
 from predictions.models import ConsistencyRun, Prediction
-from predictions.pipeline.writer import row_payload
 
 CHUNK = 1000
 MAX_EXAMPLES = 20
@@ -101,8 +101,7 @@ def classify(truth: dict[str, Any], raw: bytes | str | None) -> tuple[str, list[
     return "mismatched", differ
 
 
-def _check_chunk(client: redis.Redis, rows: list[Prediction], outcome: Outcome) -> None:
-    truths = [row_payload(row) for row in rows]
+def _check_chunk(client: redis.Redis, truths: list[dict[str, Any]], outcome: Outcome) -> None:
     keys = [cache.pred_key(t["symbol"]) for t in truths]
     raws = client.mget(keys)
     repairs: list[tuple[str, bytes | str | None, dict[str, Any]]] = []
@@ -124,10 +123,11 @@ def _check_chunk(client: redis.Redis, rows: list[Prediction], outcome: Outcome) 
 def check_and_repair(client: redis.Redis) -> Outcome:
     """Compare every PostgreSQL prediction with Redis and repair Redis (see module doc)."""
     outcome = Outcome()
-    rows = list(Prediction.objects.select_related("symbol").order_by("symbol__ticker"))
-    outcome.checked = len(rows)
-    for start in range(0, len(rows), CHUNK):
-        _check_chunk(client, rows[start : start + CHUNK], outcome)
+    rows = Prediction.objects.order_by("symbol__ticker").values(*ROW_FIELDS)
+    truths = [LatestPrediction.from_row(row).to_json() for row in rows]
+    outcome.checked = len(truths)
+    for start in range(0, len(truths), CHUNK):
+        _check_chunk(client, truths[start : start + CHUNK], outcome)
     return outcome
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import redis
 from django.conf import settings
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.db.models import Avg, Count, Sum
 from django.utils import timezone
 
@@ -133,7 +133,7 @@ def database_health() -> dict[str, str]:
             cursor.execute("SELECT 1")
         ping_ms = (time.perf_counter() - started) * 1000
         used, limit = metrics_collectors.db_connections()
-    except Exception as exc:  # any driver error means "down" here
+    except (DatabaseError, OSError) as exc:
         return _component("PostgreSQL", "down", f"not answering: {exc}")
     status = "degraded" if used > 0.8 * limit else "healthy"
     return _component("PostgreSQL", status, f"{used} of {limit} connections, ping {ping_ms:.1f} ms")
@@ -165,7 +165,7 @@ def model_performance() -> list[dict[str, Any]]:
         ("earnings", "earnings_day", "Earnings-day model"),
     ):
         windows = accuracy.get(kind, {})
-        row: dict[str, Any] = made.get(model_type, {})
+        row: dict[str, Any] = dict(made.get(model_type, {}))
         out.append(
             {
                 "kind": kind,

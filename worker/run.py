@@ -10,6 +10,7 @@ import shutil
 import signal
 import sys
 from pathlib import Path
+from types import FrameType
 
 from worker import prometheus
 from worker.services import platform_services
@@ -49,7 +50,7 @@ def prometheus_command() -> str | None:
     return shlex.join(prometheus.command(config))
 
 
-def _stop_on_sigterm(signum, frame) -> None:
+def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
     # Same path as Ctrl-C, so a supervisor's `kill` also stops the processes and the database.
     raise KeyboardInterrupt
 

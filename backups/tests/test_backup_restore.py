@@ -18,10 +18,10 @@ from django.core.management import CommandError, call_command
 from django.db import connections
 
 from backups.service import MANIFEST, Target, list_backups, row_counts
-from core.testing import make_users
+from predictions.benchmarks.universe import install_models, make_symbols
 from predictions.pipeline import runtime
-from predictions.pipeline.testing import install_models, make_symbols
 from predictions.tests.api_support import access_token, store_prediction
+from testkit import make_users
 
 pytestmark = pytest.mark.django_db(transaction=True)
 BASE_DIR = Path(settings.BASE_DIR)

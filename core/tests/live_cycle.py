@@ -18,9 +18,9 @@ from ingestion.calendar import trading_days
 from ingestion.frames import read_price_csv
 from ingestion.pipeline import ingest_frame
 from ingestion.storage import forget_symbol_cache
+from predictions.benchmarks.universe import install_models
 from predictions.models import Prediction
 from predictions.pipeline import runtime
-from predictions.pipeline.testing import install_models
 
 TICKERS = ["AAA", "BBB"]
 FIRST_LIVE_DAY = dt.date(2024, 7, 10)

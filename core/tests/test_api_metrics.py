@@ -6,7 +6,6 @@ from __future__ import annotations
 from django.test import Client
 from rest_framework.test import APIClient
 
-from core.testing import BaseTransactionTestCase
 from core.tests.live_cycle import samples, value
 from predictions import cache
 from predictions.tests.api_support import (
@@ -16,6 +15,7 @@ from predictions.tests.api_support import (
     put_cached,
     store_prediction,
 )
+from testkit import BaseTransactionTestCase
 
 COUNT = "stockpred_api_request_duration_seconds_count"
 

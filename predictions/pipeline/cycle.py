@@ -10,13 +10,12 @@
 - realise: accuracy tracking, outcomes of earlier predictions whose target day just arrived
   (after the dual write, so it never delays fresh predictions).
 
-Faults are reported, not hidden: a model that cannot be loaded leaves its symbols on their last
-good predictions (re-put into Redis from PostgreSQL, predicted_at unchanged, so
-``staleness.is_stale`` turns true after PREDICTION_STALE_SECONDS) - except that earnings-day
-symbols fall back to the normal model when only the earnings model is broken. A Redis outage
-skips the Redis write and the publish; PostgreSQL still gets every prediction. Every error is
-logged and recorded (``status.record``). PostgreSQL failures raise, so Celery redelivers.
-"""
+Faults are reported, not hidden: a model that cannot be loaded leaves its symbols on their last good
+predictions (re-put into Redis from PostgreSQL, predicted_at unchanged, so
+``predictions.latest.is_stale`` turns true after PREDICTION_STALE_SECONDS) - except that earnings-
+day symbols fall back to the normal model when only the earnings model is broken. A Redis outage
+skips the Redis write and the publish; PostgreSQL still gets every prediction. Every error is logged
+and recorded (``status.record``). PostgreSQL failures raise, so Celery redelivers."""
 
 from __future__ import annotations
 
@@ -139,6 +138,29 @@ def _columns(model: LoadedModel, names: list[str]) -> np.ndarray:
     return np.array([index[f] for f in model.features], dtype=np.intp)
 
 
+def _model_groups(
+    routing: Routing, result: CycleResult
+) -> list[tuple[str, LoadedModel | None, np.ndarray]]:
+    """(routed kind, model, mask of the symbols it serves): the normal model first, then the
+    earnings-day one (the normal one stands in when it cannot load); None: no model could load.
+    The routed kind labels the inference errors of symbols no model served."""
+    normal_model: LoadedModel | None = None
+    try:
+        normal_model = get_model("normal")
+    except ModelLoadError as exc:
+        result.errors.append(f"normal model: {exc}")
+    groups: list[tuple[str, LoadedModel | None, np.ndarray]] = []
+    earnings = routing.is_earnings
+    if earnings.any():
+        try:
+            groups.append(("earnings", get_model("earnings"), earnings))
+        except ModelLoadError as exc:
+            result.errors.append(f"earnings model: {exc}; earnings-day symbols use the normal one")
+            groups.append(("earnings", normal_model, earnings))
+    groups.insert(0, ("normal", normal_model, ~earnings))
+    return groups
+
+
 def _unserved(kind: str, mask: np.ndarray) -> np.ndarray:
     metrics.INFERENCE_ERRORS.labels(kind=kind).inc(int(mask.sum()))
     return mask
@@ -150,22 +172,7 @@ def _infer(
     """Per-kind predictions; returns the parts and the mask of symbols left unpredicted."""
     parts: list[dict[str, Any]] = []
     unserved = np.zeros(len(inp.tickers), dtype=bool)
-    normal_model: LoadedModel | None = None
-    try:
-        normal_model = get_model("normal")
-    except ModelLoadError as exc:
-        result.errors.append(f"normal model: {exc}")
-    # (routed kind, model serving it, symbols): the kind labels the errors of a missing model.
-    groups: list[tuple[str, LoadedModel | None, np.ndarray]] = []
-    earnings = routing.is_earnings
-    if earnings.any():
-        try:
-            groups.append(("earnings", get_model("earnings"), earnings))
-        except ModelLoadError as exc:
-            result.errors.append(f"earnings model: {exc}; earnings-day symbols use the normal one")
-            groups.append(("earnings", normal_model, earnings))
-    groups.insert(0, ("normal", normal_model, ~earnings))
-    for kind, model, mask in groups:
+    for kind, model, mask in _model_groups(routing, result):
         if not mask.any():
             continue
         if model is None:
@@ -285,7 +292,7 @@ def _merge_fast(result: CycleResult, fast: dict[str, Any]) -> bool:
     result.stages_ms.update(fast["ms"])
     result.redis_written = fast["redis_written"]
     result.published = fast["published"]
-    return fast["redis_ok"]
+    return bool(fast["redis_ok"])
 
 
 def _observe(result: CycleResult) -> None:

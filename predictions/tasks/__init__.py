@@ -2,4 +2,5 @@
 
 from predictions.tasks.consistency import *  # noqa: F403
 from predictions.tasks.pipeline import *  # noqa: F403
+from predictions.tasks.retention import *  # noqa: F403
 from predictions.tasks.training import *  # noqa: F403

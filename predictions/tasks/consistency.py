@@ -16,7 +16,7 @@ __all__ = ["check_cache_consistency"]
 log = logging.getLogger(__name__)
 
 
-@shared_task(  # type: ignore[untyped-decorator]  # Celery ships no type hints
+@shared_task(
     name="predictions.tasks.consistency.check_cache_consistency",
     time_limit=300,
     soft_time_limit=240,

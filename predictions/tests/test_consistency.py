@@ -12,9 +12,10 @@ from django.conf import settings
 from prometheus_client import REGISTRY
 
 from predictions import cache, consistency
+from predictions.benchmarks.universe import make_symbols
+from predictions.latest import ROW_FIELDS, LatestPrediction
 from predictions.models import ConsistencyRun, Prediction
-from predictions.pipeline.testing import make_symbols
-from predictions.pipeline.writer import repopulate_redis, row_payload
+from predictions.pipeline.writer import repopulate_redis
 from predictions.tests.api_support import store_prediction
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -34,7 +35,8 @@ def in_sync(redis_client):
 
 
 def _payload(ticker: str) -> dict[str, Any]:
-    return row_payload(Prediction.objects.select_related("symbol").get(symbol__ticker=ticker))
+    row = Prediction.objects.filter(symbol__ticker=ticker).values(*ROW_FIELDS).get()
+    return LatestPrediction.from_row(row).to_json()
 
 
 def _run() -> dict[str, Any]:

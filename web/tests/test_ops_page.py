@@ -8,10 +8,10 @@ import re
 from django.test import Client
 from django.utils import timezone
 
-from core.testing import BaseTestCase
 from ingestion.models import IngestionRun, Symbol
 from predictions.models import ModelVersion, PipelineRun
 from predictions.tests.api_support import store_prediction
+from testkit import BaseTestCase
 
 
 def _text(html: str) -> str:
