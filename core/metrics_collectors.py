@@ -14,6 +14,8 @@ from django.db import DatabaseError, connection
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from core import redis_clients
+
 log = logging.getLogger(__name__)
 
 # kombu's Redis transport keeps priority levels 3, 6, 9 in lists "<queue>\x06\x16<priority>".
@@ -75,8 +77,7 @@ class InfrastructureCollector(Collector):
             labels=["queue"],
         )
         try:
-            with redis.Redis.from_url(settings.CELERY_BROKER_URL, socket_timeout=2) as client:
-                lengths = queue_lengths(client)
+            lengths = queue_lengths(redis_clients.client(url=settings.CELERY_BROKER_URL))
             for queue, length in lengths.items():
                 family.add_metric([queue], length)
         except (redis.RedisError, OSError) as exc:
@@ -85,8 +86,7 @@ class InfrastructureCollector(Collector):
 
     def _redis(self) -> Iterator[GaugeMetricFamily]:
         try:
-            with redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2) as client:
-                used, limit = redis_memory(client)
+            used, limit = redis_memory(redis_clients.client())
         except (redis.RedisError, OSError) as exc:
             log.warning("Redis metrics unavailable: %s", exc)
             yield _gauge("stockpred_redis_up", "1 when Redis answered the scrape.", 0)

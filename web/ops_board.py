@@ -17,7 +17,7 @@ from django.db import DatabaseError, connection
 from django.db.models import Avg, Count, Sum
 from django.utils import timezone
 
-from core import metrics_collectors
+from core import metrics_collectors, redis_clients
 from core.metrics_view import registry
 from ingestion.models import IngestionRun
 from predictions.metrics import cached_accuracy, freshness
@@ -114,11 +114,11 @@ def api() -> dict[str, str]:
 
 def redis_health() -> dict[str, str]:
     try:
-        with redis.Redis.from_url(settings.REDIS_URL, socket_timeout=1) as client:
-            started = time.perf_counter()
-            client.ping()
-            ping_ms = (time.perf_counter() - started) * 1000
-            used, limit = metrics_collectors.redis_memory(client)
+        client = redis_clients.client()
+        started = time.perf_counter()
+        client.ping()
+        ping_ms = (time.perf_counter() - started) * 1000
+        used, limit = metrics_collectors.redis_memory(client)
     except (redis.RedisError, OSError) as exc:
         return _component("Redis", "down", f"not answering: {exc}")
     share = used / limit if limit else 0.0
@@ -141,8 +141,8 @@ def database_health() -> dict[str, str]:
 
 def queues() -> tuple[dict[str, str], list[dict[str, Any]]]:
     try:
-        with redis.Redis.from_url(settings.CELERY_BROKER_URL, socket_timeout=1) as client:
-            lengths = metrics_collectors.queue_lengths(client)
+        broker = redis_clients.client(url=settings.CELERY_BROKER_URL)
+        lengths = metrics_collectors.queue_lengths(broker)
     except (redis.RedisError, OSError) as exc:
         return _component("Queues", "down", f"broker not answering: {exc}"), []
     rows = [{"queue": q, "length": n, "late": n > QUEUE_LAG_LIMIT} for q, n in lengths.items()]
