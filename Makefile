@@ -9,12 +9,12 @@ TSDB_INSTALLER := ../shared/timescaledb/install_timescaledb.sh
 export XDG_RUNTIME_DIR ?=
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test setup lint format frontend browser clean-db
+.PHONY: run test setup lint format frontend browser prometheus clean-db
 
 run: setup frontend
 	$(PY) -m worker.run
 
-test: setup frontend browser lint
+test: setup frontend browser prometheus lint
 	$(PY) -m worker.services -- $(PY) -m pytest $(PYTEST_ARGS)
 
 # TimescaleDB goes into the venv's embedded PostgreSQL on every setup, not only when the stamp is
@@ -49,6 +49,11 @@ frontend:
 # Debian's Chromium for the browser tests (Playwright drives /usr/bin/chromium).
 browser:
 	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
+
+# Debian's Prometheus (prometheus + promtool) for the alert-rule unit tests and the scrape test;
+# `make run` starts it with deploy/prometheus/ when it is installed.
+prometheus:
+	@command -v promtool >/dev/null || (apt-get update -qq && apt-get install -y -qq prometheus >/dev/null)
 
 # The guardrails: ruff (wide rule set, layering bans), mypy (strict, Django/DRF stubs) over
 # all code, and no source function longer than 60 lines. `make test` runs this first.

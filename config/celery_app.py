@@ -32,8 +32,10 @@ app.conf.task_routes = {
     "features.tasks.*": {"queue": "features"},
     "decisions.tasks.*": {"queue": "features"},
     "predictions.tasks.pipeline.*": {"queue": "inference"},
+    "predictions.tasks.consistency.*": {"queue": "ingest"},
     "predictions.tasks.training.*": {"queue": "training"},
     "explanations.tasks.*": {"queue": "explain"},
+    "backups.tasks.*": {"queue": "ingest"},
 }
 app.conf.update(
     # Late acknowledgement + reject on worker loss: a batch whose worker dies is redelivered,

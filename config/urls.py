@@ -1,12 +1,13 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from core import metrics_view
 from ops import views as ops_views
 
 urlpatterns = [
     path("healthz", ops_views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/", include("config.api_urls")),
-    path("", include("django_prometheus.urls")),  # /metrics
+    path("metrics", metrics_view.metrics, name="prometheus-django-metrics"),
     path("", include("web.urls")),
 ]

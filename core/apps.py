@@ -1,9 +1,22 @@
 from django.apps import AppConfig
 
 
+def _serve_worker_metrics(**kwargs: object) -> None:
+    from core.metrics import serve_worker_metrics
+
+    serve_worker_metrics()
+
+
 class CoreConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "core"
 
     def ready(self) -> None:
-        from core import checks  # noqa: F401  (registers system checks)
+        from celery.signals import worker_process_init
+
+        from core import checks, logs  # noqa: F401  (checks registers system checks)
+
+        logs.connect_celery()  # correlation ids travel in task headers
+
+        # Each Celery pool process serves its own metrics on CELERY_METRICS_PORT (worker/Procfile).
+        worker_process_init.connect(_serve_worker_metrics, weak=False)

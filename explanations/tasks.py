@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.utils import timezone
 
+from core import metrics
 from explanations.models import Explanation, ExplanationStatus
 
 log = logging.getLogger(__name__)
@@ -47,9 +49,11 @@ def generate_explanation(job_id: str) -> str:
     def progress(value: float) -> None:
         Explanation.objects.filter(pk=job.pk).update(progress=round(min(value, 0.99), 2))
 
+    started = time.perf_counter()
     try:
-        explanation, _timings = explain(job.symbol, job.depth, progress=progress)
+        explanation, timings = explain(job.symbol, job.depth, progress=progress)
     except (NoPrediction, SoftTimeLimitExceeded, Exception) as exc:
+        metrics.EXPLANATIONS.labels(generator="none", outcome="error").inc()
         log.exception("Explanation %s failed", job_id)
         Explanation.objects.filter(pk=job.pk).update(
             status=ExplanationStatus.FAILED,
@@ -57,6 +61,7 @@ def generate_explanation(job_id: str) -> str:
             completed_at=timezone.now(),
         )
         return "failed"
+    _observe(explanation, timings.attempts, time.perf_counter() - started)
     Explanation.objects.filter(pk=job.pk).update(
         status=ExplanationStatus.COMPLETED,
         progress=1.0,
@@ -69,3 +74,18 @@ def generate_explanation(job_id: str) -> str:
     )
     cache.put(job.symbol, cache_payload(job.symbol, job_id, explanation))
     return "completed"
+
+
+def _observe(explanation: dict[str, Any], llm_attempts: int, seconds: float) -> None:
+    generator = explanation["generator"]
+    passed = explanation["grounding"]["passed"]
+    metrics.EXPLANATION_SECONDS.labels(generator=generator).observe(seconds)
+    log.info(
+        "explanation completed",
+        extra={"generator": generator, "grounding_passed": passed, "seconds": round(seconds, 3)},
+    )
+    outcome = "ok" if passed else "grounding_failed"
+    metrics.EXPLANATIONS.labels(generator=generator, outcome=outcome).inc()
+    rejected = llm_attempts - (1 if generator == "llm" else 0)
+    if rejected > 0:
+        metrics.EXPLANATION_LLM_REJECTED.inc(rejected)

@@ -16,6 +16,7 @@ from typing import Any
 
 from celery import shared_task
 
+from core import metrics
 from core.tasking import enqueue
 from features import handoff, store
 from features.earnings import CLOSE_LOOKBACK, EarningsData
@@ -96,7 +97,11 @@ def update_features(date_iso: str) -> dict[str, Any]:
     # The inference task reads the whole matrix as one Redis value (~6 ms) instead of 5,000
     # hashes (~200 ms); the hashes stay for the API and explanations.
     handoff.write_matrix(store.client(), live)
-    elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
+    elapsed = time.perf_counter() - started
+    elapsed_ms = round(elapsed * 1000, 1)
+    metrics.FEATURES_SECONDS.observe(elapsed)
+    metrics.FEATURES_SYMBOLS.set(written)
+    metrics.FEATURES_LAST_UPDATE.set(time.time())
     log.info("features %s: %d symbols written in %.1f ms", date_iso, written, elapsed_ms)
     enqueue("predictions.tasks.pipeline.run_predictions", date_iso)
     return {"date": date_iso, "symbols": written, "ms": elapsed_ms}

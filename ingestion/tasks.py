@@ -4,10 +4,13 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from celery import shared_task
+from django.conf import settings
 
+from core import metrics
 from core.tasking import enqueue
 from ingestion.live import live_cycle as run_live_cycle
 
@@ -25,9 +28,21 @@ def live_cycle() -> dict[str, Any]:
     date to the feature engine once the bars are committed."""
     # No outer transaction: the cycle commits its bars (and its IngestionRun, also when it
     # fails) itself; on_commit outside a transaction runs at once, i.e. after that commit.
-    summary = run_live_cycle()
+    with metrics.timed(metrics.INGEST_CYCLE_SECONDS, provider=settings.MARKET_DATA_PROVIDER):
+        summary = run_live_cycle()
+    observe(summary)
     day = summary.get("trading_date")
     if day:
         enqueue("features.tasks.update_features", day)
     log.info("live cycle: %s", summary)
     return summary
+
+
+def observe(summary: dict[str, Any]) -> None:
+    """Export a live cycle's counts (a skipped cycle has none)."""
+    if "received" not in summary:
+        return
+    for outcome in ("received", "accepted", "quarantined"):
+        metrics.INGEST_ROWS.labels(outcome=outcome).inc(summary.get(outcome) or 0)
+    if summary.get("trading_date") and summary.get("accepted"):
+        metrics.INGEST_LAST_SUCCESS.set(time.time())

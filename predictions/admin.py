@@ -4,6 +4,7 @@ from django.http import HttpRequest
 
 from predictions.models import (
     IntervalCalibration,
+    ConsistencyRun,
     ModelVersion,
     PipelineRun,
     Prediction,
@@ -126,3 +127,27 @@ class IntervalCalibrationAdmin(admin.ModelAdmin[IntervalCalibration]):
         "updated_at",
     )
     readonly_fields = ("updated_at",)
+@admin.register(ConsistencyRun)
+class ConsistencyRunAdmin(admin.ModelAdmin[ConsistencyRun]):
+    """Read-only: runs are written by the hourly job."""
+
+    list_display = (
+        "started_at",
+        "checked",
+        "matched",
+        "missing",
+        "mismatched",
+        "ahead",
+        "repaired",
+        "mismatch_ratio",
+        "error",
+    )
+    readonly_fields = [f.name for f in ConsistencyRun._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest, obj: ConsistencyRun | None = None) -> bool:
+        return False
+
+    def has_change_permission(
+        self, request: HttpRequest, obj: ConsistencyRun | None = None
+    ) -> bool:
+        return False

@@ -31,6 +31,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from accounts.auth_state import AuthError, Principal, aauthenticate
+from core import metrics
 from core.api_errors import error_body
 from core.groups import PREDICTION_UPDATE_EVENT, prediction_group
 from ingestion.models import Symbol
@@ -94,6 +95,8 @@ class PredictionConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # Chann
             await self.close(code=CLOSE_UNAUTHORIZED)
             return
         self._set_principal(principal)
+        metrics.WEBSOCKET_CONNECTIONS.inc()
+        self._counted = True
         loop = asyncio.get_running_loop()
         self._timers.append(loop.call_later(GROUP_REFRESH_SECONDS, self._schedule_refresh))
         self._outbox: list[str] = []
@@ -133,6 +136,9 @@ class PredictionConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # Chann
             await self.channel_layer.group_add(prediction_group(symbol), self.channel_name)
 
     async def disconnect(self, code: int) -> None:
+        if getattr(self, "_counted", False):
+            metrics.WEBSOCKET_CONNECTIONS.dec()
+            self._counted = False
         if getattr(type(self.channel_layer), "register_direct", None) is not None:
             self.channel_layer.register_direct(self.channel_name, None)
         if self._expiry is not None:

@@ -191,3 +191,26 @@ class IntervalCalibration(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.model_version} scale={self.scale}"
+class ConsistencyRun(models.Model):
+    """One run of the hourly Redis-vs-PostgreSQL check (architecture 12.3,
+    ``predictions.consistency``): what it compared, what differed, what it repaired."""
+
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField()
+    checked = models.IntegerField(default=0, help_text="Prediction rows in PostgreSQL")
+    matched = models.IntegerField(default=0)
+    missing = models.IntegerField(default=0, help_text="No (readable) pred:{SYMBOL} in Redis")
+    mismatched = models.IntegerField(default=0, help_text="Redis value differs from PostgreSQL")
+    ahead = models.IntegerField(
+        default=0, help_text="Redis newer than PostgreSQL (a cycle in flight): left alone"
+    )
+    repaired = models.IntegerField(default=0)
+    mismatch_ratio = models.FloatField(default=0.0, help_text="mismatched / checked")
+    examples = models.JSONField(default=list, blank=True, help_text="Some differing symbols")
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"{self.started_at:%Y-%m-%d %H:%M} {self.mismatched}/{self.checked} mismatched"

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
+import shutil
 import signal
 import sys
 from pathlib import Path
 from types import FrameType
 
+from worker import prometheus
 from worker.services import platform_services
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -23,6 +26,28 @@ def procfile_entries(path: Path = PROCFILE) -> list[tuple[str, str]]:
         if match:
             entries.append((match.group(1), match.group(2)))
     return entries
+
+
+def process_env(name: str) -> dict[str, str]:
+    """Each process names itself in the logs; the web server's uvicorn workers share their
+    metrics through a directory emptied at every start (prometheus_client multiprocess mode)."""
+    env = dict(os.environ)
+    env.setdefault("LOG_SERVICE", name)  # the "service" of JSON log lines (core/logs.py)
+    if name == "web":
+        metrics_dir = BASE_DIR / "var" / "metrics" / "web"
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+        metrics_dir.mkdir(parents=True)
+        env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
+    return env
+
+
+def prometheus_command() -> str | None:
+    """Debian's Prometheus with deploy/prometheus/, scraping this run's web port."""
+    if prometheus.binary() is None:
+        return None
+    web = f"127.0.0.1:{os.environ.get('PORT', '8000')}"
+    config = prometheus.render_config(BASE_DIR / "var" / "prometheus", web_target=web)
+    return shlex.join(prometheus.command(config))
 
 
 def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
@@ -46,7 +71,13 @@ def main() -> int:
 
         manager = Manager(Printer(sys.stdout))
         for name, command in procfile_entries():
-            manager.add_process(name, command, cwd=str(BASE_DIR), env=dict(os.environ))
+            manager.add_process(name, command, cwd=str(BASE_DIR), env=process_env(name))
+        prometheus_line = prometheus_command()
+        if prometheus_line:
+            manager.add_process("prometheus", prometheus_line, cwd=str(BASE_DIR))
+            print(f"\nPrometheus: http://{prometheus.DEFAULT_LISTEN} (alerts: /alerts)")
+        else:
+            print("\nPrometheus is not installed (`make prometheus`); metrics stay at /metrics.")
         print("\nPlatform starting: http://127.0.0.1:8000  (admin: /admin/, health: /healthz)")
         print("Ctrl-C stops every process.\n")
         manager.loop()

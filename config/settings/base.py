@@ -15,6 +15,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from config import embedded_db
 from config.env import env_bool, env_choice, env_date, env_float, env_int, env_list, env_str
+from core.logs import logging_config
 
 # Lets generic Django classes be subscripted at runtime (ModelAdmin[User]) for the type checker.
 django_stubs_ext.monkeypatch()
@@ -64,13 +65,16 @@ INSTALLED_APPS = [
     "predictions",
     "explanations",
     "decisions",
+    "backups",
     "web",
     "ops",
 ]
 
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "core.logs.CorrelationIdMiddleware",  # X-Correlation-ID in, out, and into sent tasks
     "django.middleware.security.SecurityMiddleware",
+    "core.metrics_http.ApiMetricsMiddleware",  # /api/ latency by route, status, source
     "accounts.middleware.ApiMiddleware",  # /api/: rate-limit headers, one JSON error shape
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -183,6 +187,11 @@ CELERY_BEAT_SCHEDULE["ingestion-live-cycle"] = {
 MODELS_DIR = Path(env_str("MODELS_DIR", str(VAR_DIR / "models")))
 # Stored results of `manage.py backtest`, read by the /backtest page.
 BACKTEST_DIR = Path(env_str("BACKTEST_DIR", str(VAR_DIR / "backtest")))
+# Computed when the web server's /metrics is read (docs/metrics.md); workers never run these.
+METRICS_SCRAPE_COLLECTORS = [
+    "core.metrics_collectors.InfrastructureCollector",
+    "predictions.metrics.PredictionCollector",
+]
 PREDICTION_STALE_SECONDS = env_int("PREDICTION_STALE_SECONDS", 600, minimum=1)
 # Online interval calibration (predictions.intervals); off = the offline calibration only.
 INTERVAL_ADAPTATION = env_bool("INTERVAL_ADAPTATION", True)
@@ -225,6 +234,18 @@ from celery.schedules import crontab  # noqa: E402  (kept beside its only use)
 CELERY_BEAT_SCHEDULE["weekly-model-retrain"] = {
     "task": "predictions.tasks.training.weekly_retrain",
     "schedule": crontab(minute=0, hour=6, day_of_week=MODEL_RETRAIN_WEEKDAY),
+}
+# Hourly Redis-vs-PostgreSQL check of the cached predictions (architecture 12.3).
+CELERY_BEAT_SCHEDULE["prediction-cache-consistency"] = {
+    "task": "predictions.tasks.consistency.check_cache_consistency",
+    "schedule": crontab(minute=17),
+}
+# Backups (backups app): pg_dump + active model artifacts, daily, newest BACKUP_KEEP kept.
+BACKUP_DIR = Path(env_str("BACKUP_DIR", str(VAR_DIR / "backups")))
+BACKUP_KEEP = env_int("BACKUP_KEEP", 7, minimum=1)
+CELERY_BEAT_SCHEDULE["daily-backup"] = {
+    "task": "backups.tasks.daily_backup",
+    "schedule": crontab(minute=30, hour=3),
 }
 
 # API (accounts + predictions API): JWT lifetimes, tier limits, WebSocket caps.
@@ -311,11 +332,7 @@ WHITENOISE_AUTOREFRESH = DEBUG
 if not PRODUCTION:
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
-}
+# Structured logs: LOG_FORMAT=json (one object per line) or text; both carry the correlation id
+# (core/logs.py: ingest cycle -> features -> inference -> writes/publish; API request -> job).
+LOG_FORMAT = env_choice("LOG_FORMAT", "text", {"json", "text"})
+LOGGING = logging_config(LOG_FORMAT, env_str("LOG_LEVEL", "INFO"))

@@ -49,6 +49,7 @@ from accounts.auth_state import (
     validate_token,
 )
 from accounts.throttling import INCR_SCRIPT, RateDecision, decide, limit_for, window_key
+from core import metrics_http
 from core.api_errors import ApiError, error_body
 from core.redis_clients import async_client
 from features.store import features_key
@@ -138,7 +139,9 @@ class PredictionFastPath:
                 token = _bearer(scope)
                 # A Host outside ALLOWED_HOSTS goes to Django, which refuses it (400).
                 if token is not None and _host_allowed(scope):
+                    started = time.perf_counter()
                     status, body, headers = await self.answer(scope, match.group(1), token)
+                    _observe(status, headers, started)
                     headers.append((b"content-length", str(len(body)).encode()))
                     await send(
                         {
@@ -261,6 +264,15 @@ async def _prediction(
         if features is None:  # the feature hash expired: the prediction's own snapshot
             features = await _db(service.snapshot_features, symbol)
     return service.shape(prediction, features=features), service.SOURCE_CACHE
+
+
+_SOURCE = SOURCE_HEADER.lower().encode()
+
+
+def _observe(status: int, headers: Headers, started: float) -> None:
+    source = next((v.decode() for k, v in headers if k == _SOURCE), None)
+    elapsed = time.perf_counter() - started
+    metrics_http.observe(metrics_http.PREDICTION_ROUTE, "GET", status, source, elapsed)
 
 
 def _unauthorized(exc: AuthError, headers: Headers) -> Answer:

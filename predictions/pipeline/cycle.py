@@ -19,6 +19,7 @@ and recorded (``status.record``). PostgreSQL failures raise, so Celery redeliver
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import json
 import logging
@@ -31,6 +32,7 @@ import numpy as np
 import redis
 from django.utils import timezone
 
+from core import metrics
 from predictions.accuracy import record_realised
 from predictions.interval_state import served_for_cycle, update_after_realise
 from predictions.intervals import Served
@@ -140,23 +142,24 @@ def _columns(model: LoadedModel, names: list[str]) -> np.ndarray:
 
 def _model_groups(
     routing: Routing, result: CycleResult
-) -> list[tuple[LoadedModel | None, np.ndarray]]:
-    """(model, mask of the symbols it serves): the normal model first, then the earnings-day
-    one (the normal one stands in when it cannot load); None: no model could load."""
+) -> list[tuple[str, LoadedModel | None, np.ndarray]]:
+    """(routed kind, model, mask of the symbols it serves): the normal model first, then the
+    earnings-day one (the normal one stands in when it cannot load); None: no model could load.
+    The routed kind labels the inference errors of symbols no model served."""
     normal_model: LoadedModel | None = None
     try:
         normal_model = get_model("normal")
     except ModelLoadError as exc:
         result.errors.append(f"normal model: {exc}")
-    groups: list[tuple[LoadedModel | None, np.ndarray]] = []
+    groups: list[tuple[str, LoadedModel | None, np.ndarray]] = []
     earnings = routing.is_earnings
     if earnings.any():
         try:
-            groups.append((get_model("earnings"), earnings))
+            groups.append(("earnings", get_model("earnings"), earnings))
         except ModelLoadError as exc:
             result.errors.append(f"earnings model: {exc}; earnings-day symbols use the normal one")
-            groups.append((normal_model, earnings))
-    groups.insert(0, (normal_model, ~earnings))
+            groups.append(("earnings", normal_model, earnings))
+    groups.insert(0, ("normal", normal_model, ~earnings))
     return groups
 
 
@@ -169,7 +172,8 @@ def _predict_group(
 ) -> tuple[dict[str, Any], np.ndarray]:
     """One model's part of the cycle; returns it and the rows it could not serve."""
     X = inp.X[np.ix_(rows, _columns(model, inp.feature_names))]
-    point, raw_quantiles = model.predict(X)
+    with metrics.timed(metrics.INFERENCE_BATCH_SECONDS, kind=model.kind):
+        point, raw_quantiles = model.predict(X)
     # The online calibration rescales the offline interval around p50 (predictions.intervals).
     quantiles, method = served.apply(raw_quantiles, model.uncertainty_method)
     close = inp.close[rows]
@@ -181,6 +185,8 @@ def _predict_group(
             f"{model.kind} {model.version}: {int((~valid).sum())} symbols without a finite "
             "prediction or close"
         )
+        metrics.INFERENCE_ERRORS.labels(kind=model.kind).inc(int((~valid).sum()))
+    metrics.INFERENCE_ROWS.labels(kind=model.kind).inc(int(valid.sum()))
     # Inputs unlike the training data (predictions.ood): one matrix product for the group.
     ood = model.ood.score(X) if model.ood is not None else np.full(len(rows), np.nan)
     result.model_versions[model.kind] = model.version
@@ -202,18 +208,23 @@ def _predict_group(
     return part, rows[~valid]
 
 
+def _unserved(kind: str, mask: np.ndarray) -> np.ndarray:
+    metrics.INFERENCE_ERRORS.labels(kind=kind).inc(int(mask.sum()))
+    return mask
+
+
 def _infer(
     inp: CycleInput, routing: Routing, result: CycleResult, snapshots: bool
 ) -> tuple[list[dict[str, Any]], np.ndarray]:
     """Per-kind predictions; returns the parts and the mask of symbols left unpredicted."""
     parts: list[dict[str, Any]] = []
     unserved = np.zeros(len(inp.tickers), dtype=bool)
-    groups = [(m, mask) for m, mask in _model_groups(routing, result) if mask.any()]
-    versions = {m.kind: m.version for m, _ in groups if m is not None}
+    groups = [(k, m, mask) for k, m, mask in _model_groups(routing, result) if mask.any()]
+    versions = {m.kind: m.version for _, m, _ in groups if m is not None}
     served = served_for_cycle(versions, inp.data_date)
-    for model, mask in groups:
+    for kind, model, mask in groups:
         if model is None:
-            unserved |= mask
+            unserved |= _unserved(kind, mask)
             continue
         try:
             part, missed = _predict_group(
@@ -221,7 +232,7 @@ def _infer(
             )
         except ModelLoadError as exc:
             result.errors.append(str(exc))
-            unserved |= mask
+            unserved |= _unserved(kind, mask)
             continue
         unserved[missed] = True
         part["snapshot"] = snapshot_json(model.features, part["X"]) if snapshots else None
@@ -310,6 +321,32 @@ def _merge_fast(result: CycleResult, fast: dict[str, Any]) -> bool:
     return bool(fast["redis_ok"])
 
 
+def _observe(result: CycleResult) -> None:
+    """Export the cycle's stage timings and counts (docs/metrics.md)."""
+    ms = result.stages_ms
+    for sink, stage in (("postgres", "write_postgres"), ("redis", "write_redis")):
+        if stage in ms:
+            metrics.DUAL_WRITE_SECONDS.labels(sink=sink).observe(ms[stage] / 1000)
+    if "publish" in ms:
+        metrics.PUBLISH_SECONDS.observe(ms["publish"] / 1000)
+    metrics.PUBLISH_MESSAGES.inc(result.published)
+    metrics.PIPELINE_CYCLE_SECONDS.observe(result.total_ms / 1000)
+    if result.n_predicted:
+        metrics.PREDICTIONS_LAST_WRITE.set(time.time())
+    logger.info(
+        "prediction cycle %s written and published",
+        result.data_date,
+        extra={
+            "n_predicted": result.n_predicted,
+            "records_inserted": result.records_inserted,
+            "redis_written": result.redis_written,
+            "published": result.published,
+            "model_versions": result.model_versions,
+            "stages_ms": result.stages_ms,
+        },
+    )
+
+
 def run_cycle(
     inp: CycleInput,
     *,
@@ -335,7 +372,8 @@ def run_cycle(
     # write: the statement's time is spent in the server process, so the two overlap.
     # write_postgres/write_redis/publish are each timed; "dual_write" is their wall time.
     started = time.perf_counter()
-    fast = _fast_pool.submit(_fast_layer, client, batch, publish)
+    # The helper thread runs in a copy of this context: its logs keep the correlation id.
+    fast = _fast_pool.submit(contextvars.copy_context().run, _fast_layer, client, batch, publish)
     try:
         with stage("write_postgres"):
             written = writer.write_postgres(batch) if len(batch) else None
@@ -359,4 +397,5 @@ def run_cycle(
         logger.error("prediction cycle %s: %s", inp.data_date, error)
     if record_status:
         status.record(result.summary(), client if redis_ok else None)
+    _observe(result)
     return result, batch
