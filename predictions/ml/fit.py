@@ -74,8 +74,12 @@ def fit_model(
     mask_columns: list[int] | None = None,
     sample_weight: np.ndarray | None = None,
     config: FitConfig = FitConfig(),
+    y_point: np.ndarray | None = None,
+    y_point_val: np.ndarray | None = None,
 ) -> tuple[Any, dict[str, Any]]:
-    """Train on (x_train, y_train); early-stop on the validation loss, keeping the best epoch."""
+    """Train on (x_train, y_train); early-stop on the validation loss, keeping the best epoch.
+    ``y_point`` (default ``y_train``) is the point head's target, e.g. the idiosyncratic part of
+    the return; the quantile head always learns the return itself."""
     configure_tensorflow()
     import keras
 
@@ -92,13 +96,15 @@ def fit_model(
     stop = keras.callbacks.EarlyStopping(
         monitor="val_loss", patience=config.patience, restore_best_weights=True
     )
+    yp = y_train if y_point is None else y_point
+    yp_val = y_val if y_point_val is None else y_point_val
     history = model.fit(
         x_train.astype("float32"),
-        {"point": y_train.astype("float32"), "quantiles": y_train.astype("float32")},
+        {"point": yp.astype("float32"), "quantiles": y_train.astype("float32")},
         sample_weight=None if sample_weight is None else sample_weight.astype("float32"),
         validation_data=(
             x_val.astype("float32"),
-            {"point": y_val.astype("float32"), "quantiles": y_val.astype("float32")},
+            {"point": yp_val.astype("float32"), "quantiles": y_val.astype("float32")},
         ),
         epochs=config.epochs,
         batch_size=config.batch_size,

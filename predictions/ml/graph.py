@@ -86,6 +86,21 @@ class QuantileHead(layers.Layer):
         return (input_shape[0], 3)
 
 
+@keras.saving.register_keras_serializable(package="stockpred")
+class PointScale(layers.Layer):
+    """Multiplies the point forecast by a non-trainable constant fitted on the validation year
+    (shrinkage towards zero: the MAE-optimal scale of a weak signal is below 1)."""
+
+    def build(self, input_shape: Any) -> None:
+        self.scale = self.add_weight(name="scale", shape=(1,), initializer="ones", trainable=False)
+
+    def call(self, x: Any) -> Any:
+        return x * self.scale
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        return input_shape
+
+
 def robust_stats(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Median and IQR/1.349 per column over finite training values (scale >= tiny, so no /0)."""
     center = np.zeros(x.shape[1], dtype="float64")
@@ -118,7 +133,7 @@ def build_model(
     h = layers.Dense(32, activation="relu", name="dense_32")(h)
     h = layers.Dropout(0.2, seed=seed + 1, name="dropout_20")(h)
     h = layers.Dense(16, activation="relu", name="dense_16")(h)
-    point = layers.Dense(1, name="point_pct")(h)
+    point = PointScale(name="point_scale")(layers.Dense(1, name="point_pct")(h))
     quantiles = QuantileHead(name="quantiles_pct")(h)
     point = layers.Rescaling(1.0 / UNITS, name="point")(point)
     quantiles = layers.Rescaling(1.0 / UNITS, name="quantiles")(quantiles)
@@ -128,6 +143,10 @@ def build_model(
 def set_calibration(model: keras.Model, lower: float, upper: float) -> None:
     head = model.get_layer("quantiles_pct")
     head.calibration.assign(np.asarray([max(lower, 0.0), max(upper, 0.0)], dtype="float32"))
+
+
+def set_point_scale(model: keras.Model, scale: float) -> None:
+    model.get_layer("point_scale").scale.assign(np.asarray([max(scale, 0.0)], dtype="float32"))
 
 
 def raw_offsets(model: keras.Model) -> np.ndarray:

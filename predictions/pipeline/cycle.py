@@ -129,12 +129,15 @@ class _Stage:
         self.result.stages_ms[self.name] = round(elapsed, 2)
 
 
-def _columns(model: LoadedModel, names: list[str]) -> np.ndarray:
-    index = {name: i for i, name in enumerate(names)}
-    missing = [f for f in model.features if f not in index]
-    if missing:
-        raise ModelLoadError(f"{model.kind} {model.version}: features not supplied: {missing}")
-    return np.array([index[f] for f in model.features], dtype=np.intp)
+def _inputs(model: LoadedModel, inp: CycleInput) -> np.ndarray:
+    """The model's input columns for EVERY symbol of the day, through the shared training and
+    serving path (cross-sectional inputs rank a symbol against the whole day's universe)."""
+    from predictions.ml.inputs import model_inputs
+
+    try:
+        return model_inputs(inp.X, inp.feature_names, model.features)
+    except KeyError as exc:
+        raise ModelLoadError(f"{model.kind} {model.version}: {exc.args[0]}") from exc
 
 
 def _infer(
@@ -164,13 +167,13 @@ def _infer(
             unserved |= mask
             continue
         try:
-            cols = _columns(model, inp.feature_names)
+            all_inputs = _inputs(model, inp)
         except ModelLoadError as exc:
             result.errors.append(str(exc))
             unserved |= mask
             continue
         rows = np.flatnonzero(mask)
-        X = inp.X[np.ix_(rows, cols)]
+        X = all_inputs[rows]
         point, quantiles = model.predict(X)
         close = inp.close[rows]
         valid = (
