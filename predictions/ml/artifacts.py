@@ -43,7 +43,7 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def panel_sha256(panel) -> str:
+def panel_sha256(panel: Any) -> str:
     digest = hashlib.sha256()
     for arr in (panel.tickers.astype("U16"), panel.dates, panel.close, panel.volume):
         digest.update(arr.tobytes())
@@ -64,4 +64,5 @@ def write_metadata(directory: Path, metadata: dict[str, Any]) -> Path:
 
 
 def read_metadata(directory: Path | str) -> dict[str, Any]:
-    return json.loads((Path(directory) / METADATA).read_text())
+    value: dict[str, Any] = json.loads((Path(directory) / METADATA).read_text())
+    return value

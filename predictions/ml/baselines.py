@@ -79,7 +79,8 @@ def ewma_sigma(
         var = np.where(fresh, r2, var)
         var = np.where(np.isfinite(r2) & ~fresh, lam * var + (1 - lam) * r2, var)
         out[:, j] = var
-    return np.sqrt(panel_lookup(panel, out, tickers, dates))
+    sigma: np.ndarray = np.sqrt(panel_lookup(panel, out, tickers, dates))
+    return sigma
 
 
 def ewma_interval(sigma: np.ndarray) -> np.ndarray:

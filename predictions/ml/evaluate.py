@@ -63,6 +63,11 @@ def evaluate_version(
     exported = Exported(directory, onnx_session(directory / artifacts.ONNX), booster, {})
     result = score(ds, panel, idx, x[idx], exported)
     trained_on = set(meta.get("trained_symbols", []))
+    unseen = (
+        idx[~np.isin(ds.tickers[idx].astype(str), sorted(trained_on))] if trained_on else idx[:0]
+    )
+    # The same figures on the listings the model never saw in training (empty when none).
+    result["unseen_listings"] = score(ds, panel, unseen, x[unseen], exported)
     return {
         "kind": mv.kind,
         "version": mv.version,

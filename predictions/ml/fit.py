@@ -46,18 +46,18 @@ def configure_tensorflow(threads: int | None = None) -> None:
     tf.config.experimental.enable_op_determinism()
 
 
-def _losses(delta: float):
+def _losses(delta: float) -> tuple[Any, Any]:
     import keras
     from keras import ops
 
-    @keras.saving.register_keras_serializable(package="stockpred")
-    def point_huber(y_true, y_pred):
+    @keras.saving.register_keras_serializable(package="stockpred")  # type: ignore[untyped-decorator]
+    def point_huber(y_true: Any, y_pred: Any) -> Any:
         err = ops.abs(ops.reshape(y_true, (-1, 1)) - y_pred) * UNITS
         quad = ops.minimum(err, delta)
         return ops.mean(0.5 * quad * quad + delta * (err - quad), axis=-1)
 
-    @keras.saving.register_keras_serializable(package="stockpred")
-    def pinball(y_true, y_pred):
+    @keras.saving.register_keras_serializable(package="stockpred")  # type: ignore[untyped-decorator]
+    def pinball(y_true: Any, y_pred: Any) -> Any:
         tau = ops.convert_to_tensor(np.asarray(QUANTILES, dtype="float32"))
         diff = (ops.reshape(y_true, (-1, 1)) - y_pred) * UNITS
         return ops.mean(ops.maximum(tau * diff, (tau - 1.0) * diff), axis=-1)

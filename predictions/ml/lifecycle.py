@@ -173,13 +173,15 @@ def point_target(ds: data.DatasetLike, idx: np.ndarray, target: str) -> np.ndarr
     return minus the mean return of ALL dataset symbols on the same day (the market part)."""
     y = np.asarray(ds.y, dtype="float64")
     if target == "raw":
-        return y[idx]
+        raw: np.ndarray = y[idx]
+        return raw
     day = inputs.day_ids_of(ds.dates)
     ok = np.isfinite(y)
     sums = np.bincount(day[ok], weights=y[ok], minlength=day.max() + 1)
     counts = np.bincount(day[ok], minlength=day.max() + 1)
     market = sums / np.maximum(counts, 1)
-    return y[idx] - market[day[idx]]
+    idiosyncratic: np.ndarray = y[idx] - market[day[idx]]
+    return idiosyncratic
 
 
 def fit(prep: Prepared, rows: Rows, opts: TrainOptions) -> Fitted:

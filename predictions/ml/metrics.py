@@ -33,7 +33,8 @@ def daily_rank_ics(pred: np.ndarray, y: np.ndarray, dates: np.ndarray) -> np.nda
             continue
         ics.append(float(stats.spearmanr(p[a:b], t[a:b]).statistic))
     out = np.asarray(ics, dtype="float64")
-    return out[np.isfinite(out)]
+    finite: np.ndarray = out[np.isfinite(out)]
+    return finite
 
 
 def daily_rank_ic(pred: np.ndarray, y: np.ndarray, dates: np.ndarray) -> tuple[float | None, int]:

@@ -206,8 +206,8 @@ def train(
         activate=activate,
         note="trained by predictions.ml.train",
     )
-    calib_keys = ("lower_scale", "upper_scale", "point_scale")
-    calib_keys += ("raw_coverage_validation", "calibrated_coverage_validation")
+    calib_keys = ["lower_scale", "upper_scale", "point_scale"]
+    calib_keys += ["raw_coverage_validation", "calibrated_coverage_validation"]
     return {
         "kind": opts.kind,
         "version": version,

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from datetime import date
 from io import StringIO
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -56,6 +57,7 @@ def test_it_ranks_each_day_against_that_day_only():
 
 def test_it_serves_the_same_inputs_as_it_trains_on(loaded):
     from features.definitions import ALL_FEATURES
+    from predictions.pipeline.cycle import CycleInput, _inputs
 
     _, _, ds = loaded
     names = inputs.input_columns(data.feature_columns("normal"), "xs_rank")
@@ -68,6 +70,16 @@ def test_it_serves_the_same_inputs_as_it_trains_on(loaded):
         # Serving: the pipeline passes one day's matrix, without day ids.
         served = inputs.model_inputs(ds.X[rows], ALL_FEATURES, names)
         np.testing.assert_array_equal(served, every_day[rows])
+        # ... and the serving pipeline's own input step gives the same matrix.
+        cycle_input = CycleInput(
+            data_date=day.item(),
+            tickers=ds.tickers[rows],
+            X=ds.X[rows],
+            feature_names=list(ALL_FEATURES),
+            close=ds.current_close[rows],
+        )
+        model = SimpleNamespace(kind="normal", version="v-test", features=names)
+        np.testing.assert_array_equal(_inputs(model, cycle_input), every_day[rows])
 
 
 def test_it_computes_day_t_features_from_data_up_to_t(loaded):
