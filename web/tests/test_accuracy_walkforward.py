@@ -38,7 +38,7 @@ class WalkForwardSectionTests(BaseTestCase):
             wf_store.save("normal", result, pd.DataFrame())
             page = self.client.get("/accuracy")
         self.assertContains(page, 'data-testid="walkforward-normal"')
-        self.assertContains(page, "<td class=\"num\">0.0345</td>")  # 2023 rank IC
+        self.assertContains(page, '<td class="num">0.0345</td>')  # 2023 rank IC
         self.assertContains(page, 'data-walkforward-chart="rank_ic"')
         series = page.context["walkforward_series"]["normal"]
         self.assertEqual(
