@@ -105,14 +105,13 @@ def fit_lightgbm(
     params = {**LGBM_PARAMS, "seed": seed}
     train = lgb.Dataset(x_train, y_train, weight=sample_weight, feature_name=feature_names)
     val = lgb.Dataset(x_val, y_val, reference=train)
-    booster = lgb.train(
+    return lgb.train(
         params,
         train,
         num_boost_round=rounds,
         valid_sets=[val],
         callbacks=[lgb.early_stopping(30, verbose=False)],
     )
-    return booster
 
 
 def save_lightgbm(booster: Any, path: Path) -> None:

@@ -127,12 +127,12 @@ def test_it_runs_the_walkforward_and_stores_what_the_api_serves(
     result = json.loads(out.getvalue())
     assert [y["year"] for y in result["years"]] == [2019, 2020]
     for year in result["years"]:
-        assert YEAR_KEYS <= set(year)
+        assert set(year) >= YEAR_KEYS
         assert {"zero", "reversal", "lightgbm", "ewma_vol"} <= set(year["baselines"])
         assert year["window"]["val_start"] == f"{year['year'] - 1}-01-01"
         assert year["train_rows"] <= 4000
     assert result["years"][1]["window"]["test_end"] == "2020-06-30"
-    assert SUMMARY_KEYS <= set(result["summary"]) and result["summary"]["n"] == 0  # no 2023
+    assert set(result["summary"]) >= SUMMARY_KEYS and result["summary"]["n"] == 0  # no 2023
     assert result["machine"]["cores"]
     rows = pd.read_csv(tmp_path / "walkforward" / "normal" / wf_store.PREDICTIONS)
     assert list(rows.columns) == list(wf_store.COLUMNS)

@@ -6,8 +6,8 @@ from pathlib import Path
 import pandas as pd
 from django.test import override_settings
 
-from core.testing import BaseTestCase
 from predictions.ml import wf_store
+from testkit import BaseTestCase
 
 
 def year(y: int, rank_ic: float) -> dict:
