@@ -17,8 +17,8 @@ from django.core.management import call_command
 
 from predictions.ml import data, inputs, wf_store
 from predictions.ml.lifecycle import TrainOptions, select_rows
-from predictions.ml.testing import write_slice
 from predictions.ml.walkforward import split_for_year
+from predictions.tests.price_slices import write_slice
 
 pytestmark = pytest.mark.django_db
 
