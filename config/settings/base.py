@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "features",
     "predictions",
     "explanations",
+    "decisions",
     "web",
     "ops",
 ]
@@ -155,6 +156,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "task": "predictions.tasks.retention.enforce_retention",
         "schedule": 6 * 3600.0,
     },
+    "update-regime": {"task": "decisions.tasks.update_regime", "schedule": 6 * 3600.0},
 }
 
 # --- Platform behaviour ---------------------------------------------------------------------
@@ -179,6 +181,8 @@ CELERY_BEAT_SCHEDULE["ingestion-live-cycle"] = {
     "options": {"expires": REPLAY_PERIOD_SECONDS},
 }
 MODELS_DIR = Path(env_str("MODELS_DIR", str(VAR_DIR / "models")))
+# Stored results of `manage.py backtest`, read by the /backtest page.
+BACKTEST_DIR = Path(env_str("BACKTEST_DIR", str(VAR_DIR / "backtest")))
 PREDICTION_STALE_SECONDS = env_int("PREDICTION_STALE_SECONDS", 600, minimum=1)
 PREDICTION_RETENTION_DAYS = env_int("PREDICTION_RETENTION_DAYS", 90, minimum=1)
 # Transcripts `make run` queues for indexing (documents, not chunks; 0 = all 2,425).
