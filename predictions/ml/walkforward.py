@@ -49,7 +49,7 @@ class WalkForwardOptions:
     prices: Path | str | None = None
     first_year: int = DEFAULT_FIRST_YEAR
     to: date | None = None
-    max_train_rows: int | None = 200_000
+    max_train_rows: int | None = 100_000
     seed: int = 42
     epochs: int | None = None
     scheme: str | None = None

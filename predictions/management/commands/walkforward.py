@@ -29,7 +29,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--max-train-rows",
             type=int,
-            default=200_000,
+            default=100_000,
             help="Uniform seeded subsample of each year's training rows (normal model)",
         )
         parser.add_argument("--seed", type=int, default=42)
