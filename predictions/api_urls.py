@@ -18,6 +18,11 @@ urlpatterns = [
     path("predictions", views.PredictionBatchView.as_view(), name="api-predictions"),
     path("symbols", views.SymbolSearchView.as_view(), name="api-symbols"),
     path("accuracy", views.AccuracyView.as_view(), name="api-accuracy"),
+    path(
+        "accuracy/walkforward",
+        views.WalkForwardAccuracyView.as_view(),
+        name="api-accuracy-walkforward",
+    ),
     path("schema", SpectacularAPIView.as_view(permission_classes=[AllowAny]), name="api-schema"),
     path(
         "docs",

@@ -84,9 +84,49 @@ def accuracy_summary() -> dict[str, Any]:
                 "by_regime": breakdown(points),
             }
         )
+    walkforward = walkforward_summary()
     return {
         "kinds": kinds,
         "series": series,
         "min_ic_symbols": MIN_IC_SYMBOLS,
         "coverage_band": COVERAGE_BAND,
+        "walkforward": walkforward["kinds"],
+        "walkforward_series": walkforward["series"],
     }
+
+
+def _year_point(year: dict[str, Any], path: tuple[str, ...]) -> dict[str, Any] | None:
+    value: Any = year
+    for key in path:
+        value = value.get(key) if isinstance(value, dict) else None
+    return None if value is None else {"time": f"{year['year']}-07-01", "value": value}
+
+
+# chart -> line -> where its per-year value is in a ``years`` entry of the stored result
+WALKFORWARD_LINES = {
+    "rank_ic": {"model": ("rank_ic",), "LightGBM": ("baselines", "lightgbm", "rank_ic"),
+                "reversal": ("baselines", "reversal", "rank_ic")},
+    "mae_ratio": {"model": ("mae_ratio",), "LightGBM": ("baselines", "lightgbm", "mae_ratio")},
+    "coverage": {"model": ("coverage_p10_p90",),
+                 "EWMA vol": ("baselines", "ewma_vol", "coverage_p10_p90")},
+}  # fmt: skip
+
+
+def walkforward_summary() -> dict[str, Any]:
+    """The stored walk-forward results (``manage.py walkforward``) of each kind, as table rows
+    and per-year chart series (model against its baselines)."""
+    from predictions.ml.wf_store import active_results
+
+    kinds, series = [], {}
+    for kind, stored in active_results().items():
+        if stored is None:
+            continue
+        years = stored.get("years", [])
+        kinds.append({"kind": kind, "years": years, "summary": stored.get("summary", {}),
+                      "config": stored.get("config", {})})  # fmt: skip
+        series[kind] = {
+            chart: {name: [p for y in years if (p := _year_point(y, path))]
+                    for name, path in lines.items()}
+            for chart, lines in WALKFORWARD_LINES.items()
+        }  # fmt: skip
+    return {"kinds": kinds, "series": series}

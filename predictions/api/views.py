@@ -257,3 +257,23 @@ class AccuracyView(APIView):
             return Response(rolling_accuracy())
         except DatabaseError:
             raise service.service_unavailable() from None
+
+
+class WalkForwardAccuracyView(APIView):
+    @extend_schema(
+        operation_id="accuracy_walkforward",
+        tags=["predictions"],
+        summary="Stored walk-forward evaluation per model kind",
+        description=(
+            "Per model kind (`normal`, `earnings`, null when never run): the stored result of "
+            "`manage.py walkforward` — `years` (per test year: n, mae, mae_naive, mae_ratio, ic, "
+            "rank_ic, icir, hit_rate, coverage_p10_p90, mean_width_p10_p90, pinball and the "
+            "baselines on the same rows), `summary` over test years >= 2023, `config`, "
+            "`machine`, and the active version of the kind."
+        ),
+        responses={200: OpenApiTypes.OBJECT, **error_responses(401, 429)},
+    )
+    def get(self, request: Request) -> Response:
+        from predictions.ml.wf_store import active_results
+
+        return Response(active_results())

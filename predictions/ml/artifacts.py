@@ -37,13 +37,13 @@ def artifact_dir(kind: str, version: str) -> Path:
 
 def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
-    with open(path, "rb") as fh:
+    with path.open("rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
 
 
-def panel_sha256(panel) -> str:
+def panel_sha256(panel: Any) -> str:
     digest = hashlib.sha256()
     for arr in (panel.tickers.astype("U16"), panel.dates, panel.close, panel.volume):
         digest.update(arr.tobytes())
@@ -64,4 +64,5 @@ def write_metadata(directory: Path, metadata: dict[str, Any]) -> Path:
 
 
 def read_metadata(directory: Path | str) -> dict[str, Any]:
-    return json.loads((Path(directory) / METADATA).read_text())
+    value: dict[str, Any] = json.loads((Path(directory) / METADATA).read_text())
+    return value

@@ -30,23 +30,63 @@ LGBM_PARAMS: dict[str, Any] = {
 }
 
 
-def trailing_mean(
-    panel: Any, tickers: np.ndarray, dates: np.ndarray, window: int = TRAILING_WINDOW
-):
-    """Mean of the last ``window`` daily close-to-close returns up to and including day t."""
+RISKMETRICS_LAMBDA = 0.94
+Z_90 = 1.2815516  # standard normal 90% quantile
+
+
+def daily_returns(panel: Any) -> np.ndarray:
+    """(S, D) close-to-close returns, NaN where either close is missing."""
     close = np.asarray(panel.close, dtype="float64")
     ret = np.full_like(close, np.nan)
     with np.errstate(divide="ignore", invalid="ignore"):
         ret[:, 1:] = close[:, 1:] / close[:, :-1] - 1.0
-    rolled = pd.DataFrame(ret.T).rolling(window, min_periods=window).mean().to_numpy().T
+    return ret
+
+
+def panel_lookup(
+    panel: Any, values: np.ndarray, tickers: np.ndarray, dates: np.ndarray
+) -> np.ndarray:
+    """``values`` (S, D) of the panel at each (ticker, date) row; NaN for an unknown ticker."""
     row_of = {str(t): i for i, t in enumerate(panel.tickers)}
     rows = np.fromiter((row_of.get(str(t), -1) for t in tickers), dtype="int64", count=len(tickers))
     cols = np.searchsorted(
-        np.asarray(panel.dates, dtype="datetime64[D]"), dates.astype("datetime64[D]")
+        np.asarray(panel.dates, dtype="datetime64[D]"), np.asarray(dates).astype("datetime64[D]")
     )
-    cols = np.clip(cols, 0, close.shape[1] - 1)
-    out = np.where(rows >= 0, rolled[np.maximum(rows, 0), cols], np.nan)
-    return out
+    cols = np.clip(cols, 0, values.shape[1] - 1)
+    return np.where(rows >= 0, values[np.maximum(rows, 0), cols], np.nan)
+
+
+def trailing_mean(
+    panel: Any, tickers: np.ndarray, dates: np.ndarray, window: int = TRAILING_WINDOW
+) -> np.ndarray:
+    """Mean of the last ``window`` daily close-to-close returns up to and including day t."""
+    ret = daily_returns(panel)
+    rolled = pd.DataFrame(ret.T).rolling(window, min_periods=window).mean().to_numpy().T
+    return panel_lookup(panel, rolled, tickers, dates)
+
+
+def ewma_sigma(
+    panel: Any, tickers: np.ndarray, dates: np.ndarray, lam: float = RISKMETRICS_LAMBDA
+) -> np.ndarray:
+    """RiskMetrics volatility after the close of t: var_t = lam var_{t-1} + (1 - lam) r_t^2,
+    using returns through day t only (a missing return leaves the variance unchanged)."""
+    ret = daily_returns(panel)
+    var = np.full(ret.shape[0], np.nan)
+    out = np.full_like(ret, np.nan)
+    for j in range(ret.shape[1]):
+        r2 = ret[:, j] ** 2
+        fresh = np.isnan(var) & np.isfinite(r2)
+        var = np.where(fresh, r2, var)
+        var = np.where(np.isfinite(r2) & ~fresh, lam * var + (1 - lam) * r2, var)
+        out[:, j] = var
+    sigma: np.ndarray = np.sqrt(panel_lookup(panel, out, tickers, dates))
+    return sigma
+
+
+def ewma_interval(sigma: np.ndarray) -> np.ndarray:
+    """(N, 3) Gaussian p10, p50, p90 around a zero mean with the EWMA sigma."""
+    s = np.asarray(sigma, dtype="float64")
+    return np.stack([-Z_90 * s, np.zeros_like(s), Z_90 * s], axis=1)
 
 
 def fit_lightgbm(
@@ -59,27 +99,26 @@ def fit_lightgbm(
     sample_weight: np.ndarray | None = None,
     seed: int = 42,
     rounds: int = 400,
-):
+) -> Any:
     import lightgbm as lgb
 
     params = {**LGBM_PARAMS, "seed": seed}
     train = lgb.Dataset(x_train, y_train, weight=sample_weight, feature_name=feature_names)
     val = lgb.Dataset(x_val, y_val, reference=train)
-    booster = lgb.train(
+    return lgb.train(
         params,
         train,
         num_boost_round=rounds,
         valid_sets=[val],
         callbacks=[lgb.early_stopping(30, verbose=False)],
     )
-    return booster
 
 
 def save_lightgbm(booster: Any, path: Path) -> None:
     booster.save_model(str(path), num_iteration=booster.best_iteration or None)
 
 
-def load_lightgbm(path: Path):
+def load_lightgbm(path: Path) -> Any:
     import lightgbm as lgb
 
     return lgb.Booster(model_file=str(path))

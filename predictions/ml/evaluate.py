@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from predictions.ml import artifacts, data
+from predictions.ml import artifacts, data, inputs
 from predictions.ml.baselines import load_lightgbm
 from predictions.models import ModelVersion
 
@@ -24,7 +24,7 @@ from predictions.models import ModelVersion
 WARMUP_DAYS = 750
 
 
-def load_window(prices: Path, date_from: date | None, date_to: date | None):
+def load_window(prices: Path, date_from: date | None, date_to: date | None) -> tuple[Any, Any]:
     from features.dataset import build_dataset
     from features.panel import Panel
 
@@ -36,19 +36,21 @@ def load_window(prices: Path, date_from: date | None, date_to: date | None):
 
 def evaluate_version(
     mv: ModelVersion,
-    prices: Path,
+    prices: Path | str,
     date_from: date | None = None,
     date_to: date | None = None,
     *,
-    loaded: tuple | None = None,
+    loaded: tuple[Any, Any] | None = None,
 ) -> dict[str, Any]:
+    from features.definitions import ALL_FEATURES
     from predictions.ml.export import onnx_session
-    from predictions.ml.train import score
+    from predictions.ml.lifecycle import Exported, score
 
     directory = Path(mv.artifact_path)
     meta = artifacts.read_metadata(directory)
-    nf = len(meta["features"])
-    panel, ds = loaded or load_window(prices, date_from, date_to)
+    panel, ds = loaded or load_window(Path(prices), date_from, date_to)
+    # Inputs of every row of each day (cross-sectional inputs rank against the whole day).
+    x = inputs.model_inputs(ds.X, ALL_FEATURES, meta["features"], inputs.day_ids_of(ds.dates))
     dates = np.asarray(ds.dates, dtype="datetime64[D]")
     rows = data.kind_rows(ds, mv.kind) & np.isfinite(ds.y)
     if date_from:
@@ -58,8 +60,14 @@ def evaluate_version(
     idx = np.flatnonzero(rows)
     booster_path = directory / artifacts.LIGHTGBM
     booster = load_lightgbm(booster_path) if booster_path.exists() else None
-    result = score(mv.kind, ds, panel, idx, onnx_session(directory / artifacts.ONNX), booster, nf)
+    exported = Exported(directory, onnx_session(directory / artifacts.ONNX), booster, {})
+    result = score(ds, panel, idx, x[idx], exported)
     trained_on = set(meta.get("trained_symbols", []))
+    unseen = (
+        idx[~np.isin(ds.tickers[idx].astype(str), sorted(trained_on))] if trained_on else idx[:0]
+    )
+    # The same figures on the listings the model never saw in training (empty when none).
+    result["unseen_listings"] = score(ds, panel, unseen, x[unseen], exported)
     return {
         "kind": mv.kind,
         "version": mv.version,

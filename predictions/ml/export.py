@@ -24,8 +24,8 @@ def export_onnx(model: Any, n_features: int, path: Path) -> None:
 
     spec = (tf.TensorSpec([None, n_features], tf.float32, name=INPUT_NAME),)
 
-    @tf.function(input_signature=spec)
-    def serve(features):
+    @tf.function(input_signature=spec)  # type: ignore[untyped-decorator]
+    def serve(features: Any) -> dict[str, Any]:
         out = model(features, training=False)
         return {
             "point": tf.identity(out["point"], name="point"),
@@ -44,7 +44,7 @@ def export_onnx(model: Any, n_features: int, path: Path) -> None:
     path.write_bytes(proto.SerializeToString())
 
 
-def onnx_session(path: Path, threads: int = 2):
+def onnx_session(path: Path, threads: int = 2) -> Any:
     import onnxruntime as ort
 
     options = ort.SessionOptions()

@@ -46,18 +46,18 @@ def configure_tensorflow(threads: int | None = None) -> None:
     tf.config.experimental.enable_op_determinism()
 
 
-def _losses(delta: float):
+def _losses(delta: float) -> tuple[Any, Any]:
     import keras
     from keras import ops
 
-    @keras.saving.register_keras_serializable(package="stockpred")
-    def point_huber(y_true, y_pred):
+    @keras.saving.register_keras_serializable(package="stockpred")  # type: ignore[untyped-decorator]
+    def point_huber(y_true: Any, y_pred: Any) -> Any:
         err = ops.abs(ops.reshape(y_true, (-1, 1)) - y_pred) * UNITS
         quad = ops.minimum(err, delta)
         return ops.mean(0.5 * quad * quad + delta * (err - quad), axis=-1)
 
-    @keras.saving.register_keras_serializable(package="stockpred")
-    def pinball(y_true, y_pred):
+    @keras.saving.register_keras_serializable(package="stockpred")  # type: ignore[untyped-decorator]
+    def pinball(y_true: Any, y_pred: Any) -> Any:
         tau = ops.convert_to_tensor(np.asarray(QUANTILES, dtype="float32"))
         diff = (ops.reshape(y_true, (-1, 1)) - y_pred) * UNITS
         return ops.mean(ops.maximum(tau * diff, (tau - 1.0) * diff), axis=-1)
@@ -74,8 +74,12 @@ def fit_model(
     mask_columns: list[int] | None = None,
     sample_weight: np.ndarray | None = None,
     config: FitConfig = FitConfig(),
+    y_point: np.ndarray | None = None,
+    y_point_val: np.ndarray | None = None,
 ) -> tuple[Any, dict[str, Any]]:
-    """Train on (x_train, y_train); early-stop on the validation loss, keeping the best epoch."""
+    """Train on (x_train, y_train); early-stop on the validation loss, keeping the best epoch.
+    ``y_point`` (default ``y_train``) is the point head's target, e.g. the idiosyncratic part of
+    the return; the quantile head always learns the return itself."""
     configure_tensorflow()
     import keras
 
@@ -92,13 +96,15 @@ def fit_model(
     stop = keras.callbacks.EarlyStopping(
         monitor="val_loss", patience=config.patience, restore_best_weights=True
     )
+    yp = y_train if y_point is None else y_point
+    yp_val = y_val if y_point_val is None else y_point_val
     history = model.fit(
         x_train.astype("float32"),
-        {"point": y_train.astype("float32"), "quantiles": y_train.astype("float32")},
+        {"point": yp.astype("float32"), "quantiles": y_train.astype("float32")},
         sample_weight=None if sample_weight is None else sample_weight.astype("float32"),
         validation_data=(
             x_val.astype("float32"),
-            {"point": y_val.astype("float32"), "quantiles": y_val.astype("float32")},
+            {"point": yp_val.astype("float32"), "quantiles": y_val.astype("float32")},
         ),
         epochs=config.epochs,
         batch_size=config.batch_size,

@@ -24,7 +24,7 @@ UNITS = 100.0  # network works in percent; outputs are divided by this
 
 
 @keras.saving.register_keras_serializable(package="stockpred")
-class RobustScale(layers.Layer):
+class RobustScale(layers.Layer):  # type: ignore[misc]
     def __init__(
         self,
         center: list[float],
@@ -39,7 +39,7 @@ class RobustScale(layers.Layer):
         self.mask_columns = [int(i) for i in (mask_columns or [])]
         self.clip = float(clip)
 
-    def call(self, x):
+    def call(self, x: Any) -> Any:
         missing = ops.isnan(x)
         center = ops.convert_to_tensor(np.asarray(self.center, dtype="float32"))
         scale = ops.convert_to_tensor(np.asarray(self.scale, dtype="float32"))
@@ -50,7 +50,7 @@ class RobustScale(layers.Layer):
         mask = ops.cast(ops.take(missing, self.mask_columns, axis=1), "float32")
         return ops.concatenate([z, mask], axis=1)
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: Any) -> Any:
         return (input_shape[0], len(self.center) + len(self.mask_columns))
 
     def get_config(self) -> dict[str, Any]:
@@ -64,10 +64,10 @@ class RobustScale(layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="stockpred")
-class QuantileHead(layers.Layer):
+class QuantileHead(layers.Layer):  # type: ignore[misc]
     """[B, 16] -> [B, 3] monotone (p10, p50, p90) in percent units."""
 
-    def build(self, input_shape) -> None:
+    def build(self, input_shape: Any) -> None:
         self.median = layers.Dense(1, name="p50")
         self.offsets = layers.Dense(2, name="offsets")
         self.median.build(input_shape)
@@ -77,13 +77,28 @@ class QuantileHead(layers.Layer):
             name="calibration", shape=(2,), initializer="ones", trainable=False
         )
 
-    def call(self, h):
+    def call(self, h: Any) -> Any:
         p50 = self.median(h)
         off = ops.softplus(self.offsets(h)) * self.calibration
         return ops.concatenate([p50 - off[:, 0:1], p50, p50 + off[:, 1:2]], axis=1)
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: Any) -> Any:
         return (input_shape[0], 3)
+
+
+@keras.saving.register_keras_serializable(package="stockpred")
+class PointScale(layers.Layer):  # type: ignore[misc]
+    """Multiplies the point forecast by a non-trainable constant fitted on the validation year
+    (shrinkage towards zero: the MAE-optimal scale of a weak signal is below 1)."""
+
+    def build(self, input_shape: Any) -> None:
+        self.scale = self.add_weight(name="scale", shape=(1,), initializer="ones", trainable=False)
+
+    def call(self, x: Any) -> Any:
+        return x * self.scale
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        return input_shape
 
 
 def robust_stats(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -118,7 +133,7 @@ def build_model(
     h = layers.Dense(32, activation="relu", name="dense_32")(h)
     h = layers.Dropout(0.2, seed=seed + 1, name="dropout_20")(h)
     h = layers.Dense(16, activation="relu", name="dense_16")(h)
-    point = layers.Dense(1, name="point_pct")(h)
+    point = PointScale(name="point_scale")(layers.Dense(1, name="point_pct")(h))
     quantiles = QuantileHead(name="quantiles_pct")(h)
     point = layers.Rescaling(1.0 / UNITS, name="point")(point)
     quantiles = layers.Rescaling(1.0 / UNITS, name="quantiles")(quantiles)
@@ -128,6 +143,10 @@ def build_model(
 def set_calibration(model: keras.Model, lower: float, upper: float) -> None:
     head = model.get_layer("quantiles_pct")
     head.calibration.assign(np.asarray([max(lower, 0.0), max(upper, 0.0)], dtype="float32"))
+
+
+def set_point_scale(model: keras.Model, scale: float) -> None:
+    model.get_layer("point_scale").scale.assign(np.asarray([max(scale, 0.0)], dtype="float32"))
 
 
 def raw_offsets(model: keras.Model) -> np.ndarray:

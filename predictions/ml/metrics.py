@@ -22,18 +22,49 @@ def pearson(pred: np.ndarray, y: np.ndarray) -> float | None:
     return float(np.corrcoef(pred, y)[0, 1])
 
 
-def daily_rank_ic(pred: np.ndarray, y: np.ndarray, dates: np.ndarray) -> tuple[float | None, int]:
-    """Mean over days of the Spearman correlation across names on that day."""
+def daily_rank_ics(pred: np.ndarray, y: np.ndarray, dates: np.ndarray) -> np.ndarray:
+    """Spearman correlation across names, one value per day with enough distinct values."""
     order = np.argsort(dates, kind="stable")
-    d, p, t = dates[order], pred[order], y[order]
+    d, p, t = dates[order], np.asarray(pred)[order], np.asarray(y)[order]
     bounds = np.flatnonzero(np.r_[True, d[1:] != d[:-1], True])
     ics = []
     for a, b in itertools.pairwise(bounds):
         if b - a < MIN_CROSS_SECTION or np.ptp(p[a:b]) == 0 or np.ptp(t[a:b]) == 0:
             continue
-        ics.append(stats.spearmanr(p[a:b], t[a:b]).statistic)
-    ics = [v for v in ics if np.isfinite(v)]
-    return (float(np.mean(ics)) if ics else None), len(ics)
+        ics.append(float(stats.spearmanr(p[a:b], t[a:b]).statistic))
+    out = np.asarray(ics, dtype="float64")
+    finite: np.ndarray = out[np.isfinite(out)]
+    return finite
+
+
+def daily_rank_ic(pred: np.ndarray, y: np.ndarray, dates: np.ndarray) -> tuple[float | None, int]:
+    """Mean over days of the Spearman correlation across names on that day."""
+    ics = daily_rank_ics(pred, y, dates)
+    return (float(np.mean(ics)) if ics.size else None), int(ics.size)
+
+
+def icir(ics: np.ndarray) -> float | None:
+    """Annualised information ratio of a daily IC series: mean / std x sqrt(252)."""
+    if ics.size < 2 or not np.std(ics, ddof=1) > 0:
+        return None
+    return float(np.mean(ics) / np.std(ics, ddof=1) * np.sqrt(252))
+
+
+def hit_rate(pred: np.ndarray, y: np.ndarray) -> float | None:
+    """Share of rows (with a non-zero outcome) whose forecast has the outcome's sign."""
+    ok = np.asarray(y) != 0
+    if not ok.any():
+        return None
+    return float(np.mean(np.sign(np.asarray(pred)[ok]) == np.sign(np.asarray(y)[ok])))
+
+
+def pinball(
+    quantiles: np.ndarray, y: np.ndarray, levels: tuple[float, ...] = (0.1, 0.5, 0.9)
+) -> float:
+    """Mean pinball (quantile) loss over the levels, in return units."""
+    diff = np.asarray(y, dtype="float64")[:, None] - np.asarray(quantiles, dtype="float64")
+    tau = np.asarray(levels, dtype="float64")[None, :]
+    return float(np.mean(np.maximum(tau * diff, (tau - 1.0) * diff)))
 
 
 def _round(value: float | None, digits: int = 6) -> float | None:

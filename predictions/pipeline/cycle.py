@@ -132,12 +132,15 @@ class _Stage:
         self.result.stages_ms[self.name] = round(elapsed, 2)
 
 
-def _columns(model: LoadedModel, names: list[str]) -> np.ndarray:
-    index = {name: i for i, name in enumerate(names)}
-    missing = [f for f in model.features if f not in index]
-    if missing:
-        raise ModelLoadError(f"{model.kind} {model.version}: features not supplied: {missing}")
-    return np.array([index[f] for f in model.features], dtype=np.intp)
+def _inputs(model: LoadedModel, inp: CycleInput) -> np.ndarray:
+    """The model's input columns for EVERY symbol of the day, through the shared training and
+    serving path (cross-sectional inputs rank a symbol against the whole day's universe)."""
+    from predictions.ml.inputs import model_inputs
+
+    try:
+        return model_inputs(inp.X, inp.feature_names, model.features)
+    except KeyError as exc:
+        raise ModelLoadError(f"{model.kind} {model.version}: {exc.args[0]}") from exc
 
 
 def _model_groups(
@@ -171,7 +174,7 @@ def _predict_group(
     result: CycleResult,
 ) -> tuple[dict[str, Any], np.ndarray]:
     """One model's part of the cycle; returns it and the rows it could not serve."""
-    X = inp.X[np.ix_(rows, _columns(model, inp.feature_names))]
+    X = _inputs(model, inp)[rows]
     with metrics.timed(metrics.INFERENCE_BATCH_SECONDS, kind=model.kind):
         point, raw_quantiles = model.predict(X)
     # The online calibration rescales the offline interval around p50 (predictions.intervals).

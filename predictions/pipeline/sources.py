@@ -26,12 +26,14 @@ CHUNK = 2000
 def feature_names() -> list[str]:
     """Every feature an active model needs, in the contract's ``ALL_FEATURES`` order."""
     from features.definitions import ALL_FEATURES
+    from predictions.ml.inputs import base_name
 
     needed: set[str] = set()
     for kind in ("normal", "earnings"):
         version = active_version(kind)
         if version is not None:
-            needed.update(version.metadata.get("features") or [])
+            # Derived inputs (``xs_rank:<f>``) are computed from the stored feature f.
+            needed.update(base_name(n) for n in version.metadata.get("features") or [])
     if not needed:
         return list(ALL_FEATURES)
     ordered = [name for name in ALL_FEATURES if name in needed]

@@ -52,3 +52,33 @@ function draw(container) {
 }
 
 document.querySelectorAll("[data-accuracy-chart]").forEach(draw);
+
+// Walk-forward: one point per test year, the model against its baselines.
+const walkforward = readJson("walkforward-series") || {};
+const WF_COLORS = ["#1d4ed8", "#9ca3af", "#d97706"];
+const WF_LEVEL = { rank_ic: 0, mae_ratio: 1, coverage: 0.8 };
+
+function drawWalkforward(container) {
+  const lines = (walkforward[container.dataset.kind] || {})[container.dataset.walkforwardChart] || {};
+  const LC = lib();
+  const chart = makeChart(container);
+  const format = { type: "price", precision: 3, minMove: 0.001 };
+  let first = null;
+  Object.entries(lines).forEach(([title, data], i) => {
+    if (!data.length) return;
+    const s = chart.addSeries(LC.LineSeries, {
+      color: WF_COLORS[i % WF_COLORS.length], lineWidth: 2, priceFormat: format,
+      priceLineVisible: false, lastValueVisible: false, title, pointMarkersVisible: true,
+    });
+    s.setData(data);
+    first = first || s;
+  });
+  if (first) {
+    const level = WF_LEVEL[container.dataset.walkforwardChart];
+    first.createPriceLine({ price: level, color: COLORS.naive, lineStyle: LC.LineStyle.Dashed, title: "" });
+  }
+  chart.timeScale().fitContent();
+  container.dataset.drawn = "true";
+}
+
+document.querySelectorAll("[data-walkforward-chart]").forEach(drawWalkforward);

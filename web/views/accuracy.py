@@ -9,4 +9,6 @@ from web.accuracy_data import accuracy_summary
 
 
 def accuracy(request: HttpRequest) -> HttpResponse:
-    return render(request, "web/accuracy.html", accuracy_summary())
+    charts = [("rank_ic", "Rank IC per year"), ("mae_ratio", "MAE / naive per year"),
+              ("coverage", "80% coverage per year")]  # fmt: skip
+    return render(request, "web/accuracy.html", {**accuracy_summary(), "wf_charts": charts})

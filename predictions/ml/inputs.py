@@ -1,0 +1,85 @@
+"""Model inputs: THE one code path from the 37 stored features of a day's symbols to the columns
+a model reads, shared by training, evaluation, the walk-forward and the serving pipeline.
+
+An input name is either a stored feature (``features.definitions.ALL_FEATURES``, passed through
+raw) or a derived cross-sectional input ``xs_rank:<feature>``: the feature's percentile rank
+among the symbols of the SAME day, centred to [-0.5, 0.5] (ties share their mean rank, NaN stays
+NaN). Ranks remove the market-wide level and scale of a feature, which move over years, and keep
+only where a name stands against its peers that day. Serving predicts every symbol of a day at
+once (``predictions.pipeline.cycle``), so the ranks are available there and are computed by this
+very function; rows of different days never mix (``day_ids``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+XS_RANK = "xs_rank:"
+# Market-wide inputs are equal for every symbol of a day: their rank carries no information.
+NOT_RANKED = frozenset({"market_return", "market_volatility"})
+SCHEMES = ("raw", "xs_rank")
+
+
+def base_name(name: str) -> str:
+    return name.removeprefix(XS_RANK)
+
+
+def input_columns(features: Sequence[str], scheme: str) -> list[str]:
+    """The model's input names for its stored ``features`` under ``scheme``."""
+    if scheme not in SCHEMES:
+        raise ValueError(f"Unknown input scheme {scheme!r}; expected one of {SCHEMES}")
+    names = list(features)
+    if scheme == "xs_rank":
+        names += [f"{XS_RANK}{f}" for f in features if f not in NOT_RANKED]
+    return names
+
+
+def cross_sectional_rank(values: np.ndarray, day_ids: np.ndarray) -> np.ndarray:
+    """Per-day percentile rank of ``values`` in [-0.5, 0.5] (mean rank for ties, NaN kept)."""
+    values = np.asarray(values, dtype="float64")
+    out = np.full(values.shape, np.nan, dtype="float64")
+    idx = np.flatnonzero(np.isfinite(values))
+    if idx.size == 0:
+        return out
+    order = idx[np.lexsort((values[idx], day_ids[idx]))]
+    d, v = day_ids[order], values[order]
+    new_day = np.r_[True, d[1:] != d[:-1]]
+    starts = np.flatnonzero(new_day)
+    counts = np.diff(np.r_[starts, order.size])
+    pos = np.arange(order.size) - np.repeat(starts, counts)
+    # Equal values on one day share the mean of their positions.
+    run = np.cumsum(np.r_[True, new_day[1:] | (v[1:] != v[:-1])]) - 1
+    mean_pos = np.bincount(run, weights=pos) / np.bincount(run)
+    out[order] = (mean_pos[run] + 0.5) / np.repeat(counts, counts) - 0.5
+    return out
+
+
+def model_inputs(
+    x: np.ndarray,
+    names: Sequence[str],
+    inputs: Sequence[str],
+    day_ids: np.ndarray | None = None,
+) -> np.ndarray:
+    """(N, len(inputs)) float32 for rows ``x`` (N, len(names)) of stored features.
+
+    ``day_ids`` (N,) groups rows by day for the cross-sectional inputs; None = one day (serving).
+    Pass EVERY symbol of each day, not just the rows one model serves: the rank is against the
+    whole day's universe, in training and at serving alike.
+    """
+    index = {name: i for i, name in enumerate(names)}
+    missing = [n for n in inputs if base_name(n) not in index]
+    if missing:
+        raise KeyError(f"Features not supplied: {missing}")
+    days = np.zeros(len(x), dtype="int64") if day_ids is None else np.asarray(day_ids)
+    out = np.empty((len(x), len(inputs)), dtype="float32")
+    for j, name in enumerate(inputs):
+        column = np.asarray(x[:, index[base_name(name)]], dtype="float64")
+        out[:, j] = cross_sectional_rank(column, days) if name.startswith(XS_RANK) else column
+    return out
+
+
+def day_ids_of(dates: np.ndarray) -> np.ndarray:
+    """Integer day id per row (rows of one date share it)."""
+    return np.unique(np.asarray(dates).astype("datetime64[D]"), return_inverse=True)[1]

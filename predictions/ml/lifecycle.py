@@ -1,0 +1,286 @@
+"""The named steps of one model's training lifecycle: load -> select rows -> fit -> calibrate ->
+export -> evaluate (-> register, in ``train``). ``train.train`` (the live and weekly retrain) and
+``walkforward`` (one retrain per test year) call exactly these functions, so the walk-forward
+figures are those of the code that produces the served models.
+
+Rows (see ``data.Split``): normal model = non-earnings rows, uniformly subsampled to
+``max_train_rows``; earnings model = every earnings-day training row (weight 10) plus
+``normal_ratio`` x as many normal-day rows (weight 1). Calibration uses validation rows of the
+model's own kind; scores use the exported ONNX graph (what is served).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field, replace
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from django.conf import settings
+
+from predictions.ml import baselines, data, inputs, metrics
+from predictions.ml.fit import FitConfig
+
+EARNINGS_WEIGHT = 10.0
+PARITY_ROWS = 4000
+DB = "db"  # price source: the daily PriceBars instead of a file
+# Model configuration per kind, chosen on validation years < 2023 (docs/models.md).
+DEFAULT_SCHEME = {"normal": "raw", "earnings": "raw"}
+DEFAULT_TARGET = {"normal": "raw", "earnings": "raw"}
+TARGETS = ("raw", "idiosyncratic")
+
+
+@dataclass
+class TrainOptions:
+    kind: str
+    prices: Path | str | None = None  # a price file, "db", or None = configured source
+    until: date | None = None
+    seed: int = 42
+    max_train_rows: int | None = 400_000
+    max_val_rows: int | None = 150_000
+    normal_ratio: float = 2.0
+    epochs: int | None = None  # overrides the kind's default epoch count (tests, quick runs)
+    fit: FitConfig | None = None
+    scheme: str | None = None  # model inputs (``inputs.SCHEMES``); None = the kind's default
+    target: str | None = None  # point-head target (``TARGETS``); None = the kind's default
+    extra_metadata: dict[str, Any] = field(default_factory=dict)
+
+    def fit_config(self) -> FitConfig:
+        if self.fit is not None:
+            config = self.fit
+        elif self.kind == "earnings":
+            config = FitConfig(epochs=60, batch_size=128, patience=6, seed=self.seed)
+        else:
+            config = FitConfig(epochs=12, batch_size=512, patience=3, seed=self.seed)
+        return replace(config, epochs=self.epochs) if self.epochs else config
+
+    def input_scheme(self) -> str:
+        return self.scheme or DEFAULT_SCHEME[self.kind]
+
+    def point_target(self) -> str:
+        return self.target or DEFAULT_TARGET[self.kind]
+
+
+@dataclass
+class Prepared:
+    """The loaded data and the model-input matrix of every dataset row (load step)."""
+
+    kind: str
+    prices: Path | str
+    panel: Any
+    ds: data.DatasetLike
+    features: list[str]  # stored features the model reads
+    inputs: list[str]  # ONNX input columns (stored features + derived inputs)
+    x: np.ndarray  # (N, len(inputs)) float32 for every row of ``ds``
+    seconds: float = 0.0
+
+    @property
+    def last_day(self) -> date:
+        value: date = np.asarray(self.ds.dates, dtype="datetime64[D]").max().item()
+        return value
+
+
+@dataclass
+class Rows:
+    train: np.ndarray
+    weights: np.ndarray
+    val: np.ndarray
+    val_fit: np.ndarray  # subsample of ``val`` for early stopping
+    test: np.ndarray
+    train_pool: int = 0  # candidate training rows before subsampling
+
+
+@dataclass
+class Fitted:
+    model: Any
+    info: dict[str, Any]
+    booster: Any
+    winsor: tuple[float, float]
+    seconds: float = 0.0
+
+
+@dataclass
+class Exported:
+    directory: Path
+    session: Any
+    booster: Any
+    parity: dict[str, Any]
+
+
+def resolve_source(prices: Path | str | None) -> Path | str:
+    """A price file, or ``DB``; None means the configured training source."""
+    if prices is None:
+        return DB if settings.TRAINING_DATA_SOURCE == DB else Path(settings.TRAINING_PRICES_FILE)
+    return DB if str(prices) == DB else Path(prices)
+
+
+def load(prices: Path | str, until: date | None, start: date | None = None) -> tuple[Any, Any]:
+    """Panel + Dataset through the feature engine's shared training/serving code path."""
+    from features.dataset import build_dataset
+    from features.panel import Panel
+
+    if prices == DB:
+        panel = Panel.from_db(start=start, end=until)
+    else:
+        panel = Panel.from_csv(Path(prices), start=start, end=until)
+    return panel, build_dataset(panel)
+
+
+def prepare(opts: TrainOptions, loaded: tuple[Any, Any] | None = None) -> Prepared:
+    """Load step: data (unless ``loaded``) and the model inputs of every row, per day."""
+    from features.definitions import ALL_FEATURES
+
+    t0 = time.monotonic()
+    prices = resolve_source(opts.prices)
+    panel, ds = loaded or load(prices, opts.until)
+    features = data.feature_columns(opts.kind)
+    names = inputs.input_columns(features, opts.input_scheme())
+    x = inputs.model_inputs(ds.X, ALL_FEATURES, names, inputs.day_ids_of(ds.dates))
+    return Prepared(opts.kind, prices, panel, ds, features, names, x, time.monotonic() - t0)
+
+
+def select_rows(ds: data.DatasetLike, kind: str, split: data.Split, opts: TrainOptions) -> Rows:
+    """Which rows train, early-stop, calibrate and test (a time split, never random)."""
+    parts = data.part_masks(ds, split)
+    own = data.kind_rows(ds, kind)
+    if kind == "normal":
+        train = data.subsample(parts["train"] & own, opts.max_train_rows, opts.seed)
+        weights = np.ones(train.size, dtype="float32")
+    else:
+        earn = np.flatnonzero(parts["train"] & own)
+        normal = data.subsample(
+            parts["train"] & ~own, round(opts.normal_ratio * earn.size), opts.seed
+        )
+        train = np.concatenate([earn, normal])
+        weights = np.r_[np.full(earn.size, EARNINGS_WEIGHT), np.ones(normal.size)].astype("float32")
+    rows = Rows(
+        train=train,
+        weights=weights,
+        val=np.flatnonzero(parts["val"] & own),
+        val_fit=data.subsample(parts["val"] & own, opts.max_val_rows, opts.seed + 1),
+        test=np.flatnonzero(parts["test"] & own),
+        train_pool=int(np.count_nonzero(parts["train"] & own)),
+    )
+    if rows.train.size < 100 or rows.val.size < 20:
+        raise ValueError(f"Too few rows: train {rows.train.size}, validation {rows.val.size}")
+    return rows
+
+
+def point_target(ds: data.DatasetLike, idx: np.ndarray, target: str) -> np.ndarray:
+    """Target of the point head on rows ``idx``: the raw return, or its idiosyncratic part =
+    return minus the mean return of ALL dataset symbols on the same day (the market part)."""
+    y = np.asarray(ds.y, dtype="float64")
+    if target == "raw":
+        raw: np.ndarray = y[idx]
+        return raw
+    day = inputs.day_ids_of(ds.dates)
+    ok = np.isfinite(y)
+    sums = np.bincount(day[ok], weights=y[ok], minlength=day.max() + 1)
+    counts = np.bincount(day[ok], minlength=day.max() + 1)
+    market = sums / np.maximum(counts, 1)
+    idiosyncratic: np.ndarray = y[idx] - market[day[idx]]
+    return idiosyncratic
+
+
+def fit(prep: Prepared, rows: Rows, opts: TrainOptions) -> Fitted:
+    """Fit step: the network (both heads) and the LightGBM baseline on the training rows."""
+    from predictions.ml.fit import fit_model
+
+    t0 = time.monotonic()
+    ds, target = prep.ds, opts.point_target()
+    y_train = ds.y[rows.train].astype("float64")
+    lo, hi = data.winsorize_limits(y_train)
+    y_train = np.clip(y_train, lo, hi)
+    x_train, x_val = prep.x[rows.train], prep.x[rows.val_fit]
+    model, info = fit_model(
+        x_train,
+        y_train,
+        x_val,
+        ds.y[rows.val_fit],
+        mask_columns=list(range(20, len(prep.features))) if opts.kind == "earnings" else [],
+        sample_weight=rows.weights,
+        config=replace(opts.fit_config(), seed=opts.seed),
+        y_point=np.clip(point_target(ds, rows.train, target), lo, hi),
+        y_point_val=point_target(ds, rows.val_fit, target),
+    )
+    info["point_target"] = target
+    booster = baselines.fit_lightgbm(
+        x_train,
+        y_train,
+        x_val,
+        ds.y[rows.val_fit],
+        feature_names=[n.replace(":", "_") for n in prep.inputs],
+        sample_weight=rows.weights,
+        seed=opts.seed,
+    )
+    return Fitted(model, info, booster, (lo, hi), time.monotonic() - t0)
+
+
+def calibrate(fitted: Fitted, prep: Prepared, rows: Rows) -> dict[str, Any]:
+    """Calibrate step, on the validation year only: conformal interval scales and the point
+    shrinkage (both inside the graph)."""
+    from predictions.ml import calibration
+    from predictions.ml.fit import predict
+    from predictions.ml.graph import set_calibration, set_point_scale
+
+    x_val, y_val = prep.x[rows.val], prep.ds.y[rows.val].astype("float64")
+    point, q_raw = predict(fitted.model, x_val)
+    calib = calibration.tail_scales(y_val, q_raw)
+    set_calibration(fitted.model, calib["lower_scale"], calib["upper_scale"])
+    calib.update(calibration.point_shrinkage(y_val, point))
+    set_point_scale(fitted.model, calib["point_scale"])
+    _, q_cal = predict(fitted.model, x_val)
+    calib["calibrated_coverage_validation"] = float(
+        np.mean((y_val >= q_cal[:, 0]) & (y_val <= q_cal[:, 2]))
+    )
+    return calib
+
+
+def export(fitted: Fitted, prep: Prepared, rows: Rows, directory: Path) -> Exported:
+    """Export step: Keras, ONNX (checked against Keras on real rows) and the LightGBM file."""
+    from predictions.ml import artifacts
+    from predictions.ml.export import export_onnx, onnx_session, parity_check
+
+    directory.mkdir(parents=True, exist_ok=False)
+    fitted.model.save(directory / artifacts.KERAS)
+    onnx_path = directory / artifacts.ONNX
+    export_onnx(fitted.model, len(prep.inputs), onnx_path)
+    baselines.save_lightgbm(fitted.booster, directory / artifacts.LIGHTGBM)
+    parity_rows = data.subsample(np.isin(np.arange(len(prep.ds.y)), rows.test), PARITY_ROWS, 7)
+    if parity_rows.size == 0:
+        parity_rows = rows.val[:PARITY_ROWS]
+    parity = parity_check(fitted.model, onnx_path, prep.x[parity_rows])
+    session = onnx_session(onnx_path)
+    booster = baselines.load_lightgbm(directory / artifacts.LIGHTGBM)
+    return Exported(directory, session, booster, parity)
+
+
+def predict_rows(exported: Exported, x: np.ndarray) -> dict[str, np.ndarray]:
+    """The served ONNX graph's point/quantiles and the saved LightGBM's point on rows ``x``."""
+    from predictions.ml.export import onnx_predict
+
+    point, quantiles = onnx_predict(exported.session, x)
+    out = {"point": point, "quantiles": quantiles}
+    if exported.booster is not None:
+        out["lightgbm"] = baselines.predict_lightgbm(exported.booster, x)
+    return out
+
+
+def score(
+    ds: data.DatasetLike, panel: Any, idx: np.ndarray, x: np.ndarray, exported: Exported
+) -> dict[str, Any]:
+    """Evaluate step: metrics of the exported ONNX model and the baselines on rows ``idx``
+    (``x`` = their model inputs)."""
+    pred = predict_rows(exported, x)
+    base = {"trailing_mean_20d": baselines.trailing_mean(panel, ds.tickers[idx], ds.dates[idx])}
+    if "lightgbm" in pred:
+        base["lightgbm"] = pred["lightgbm"]
+    return metrics.evaluate(
+        ds.y[idx],
+        ds.dates[idx].astype("datetime64[D]"),
+        pred["point"],
+        pred["quantiles"],
+        baselines=base,
+    )
