@@ -3,8 +3,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from predictions.models import (
-    IntervalCalibration,
     ConsistencyRun,
+    IntervalCalibration,
     ModelVersion,
     PipelineRun,
     Prediction,

@@ -143,8 +143,7 @@ def build_metadata(
             "test": leakage_checks(prep, rows.test),
         },
         "architecture": ARCHITECTURE,
-        # Out-of-distribution statistics of the model's inputs (predictions.ood, issue 14).
-        "ood": fit_ood_stats(prep.x[rows.train], prep.x[rows.val], seed=opts.seed),
+        "ood": fit_ood_stats(prep.x[rows.train], prep.x[rows.val], seed=opts.seed),  # issue 14
         "lightgbm": {"file": artifacts.LIGHTGBM, "best_iteration": fitted.booster.best_iteration},
         "timings_s": result["timings_s"],
         "created_at": datetime.now(UTC).isoformat(),
