@@ -2,7 +2,7 @@
 
 ``index_source`` streams a source's documents, drops those already stored with the same hash and
 embeds the rest in batches, either in this process or as ``index_documents_batch`` tasks on the
-``explain`` queue (what a deployment with an explanation worker uses).
+``index`` queue (its own niced worker: bulk embedding never delays an explanation request).
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ from explanations.sources.base import DocumentSpec
 log = logging.getLogger(__name__)
 
 DOCS_PER_BATCH = 16
+# The queue ``config/celery_app.py`` routes ``index_documents_batch`` to.
+INDEX_QUEUE = "index"
 
 
 def _batched(items: Iterable[DocumentSpec], n: int) -> Iterator[list[DocumentSpec]]:
@@ -96,14 +98,14 @@ def store_batch(specs: list[DocumentSpec]) -> dict[str, int]:
     return {"documents": len(todo), "chunks": written, "skipped": len(specs) - len(todo)}
 
 
-def explain_worker_available(timeout: float = 1.0) -> bool:
+def index_worker_available(timeout: float = 1.0) -> bool:
     from config.celery_app import app
 
     try:
         replies = app.control.inspect(timeout=timeout).active_queues() or {}
     except Exception:  # broker down: no worker
         return False
-    return any(q.get("name") == "explain" for qs in replies.values() for q in qs)
+    return any(q.get("name") == INDEX_QUEUE for qs in replies.values() for q in qs)
 
 
 def index_source(
@@ -140,7 +142,6 @@ def index_source(
                     app.send_task(
                         "explanations.tasks.index_documents_batch",
                         args=[[spec.to_dict() for spec in todo]],
-                        queue="explain",
                     )
                 )
             else:
