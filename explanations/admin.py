@@ -3,7 +3,7 @@ from django.contrib import admin
 from explanations.models import Chunk, Document, Explanation
 
 
-class ChunkInline(admin.TabularInline):
+class ChunkInline(admin.TabularInline[Chunk, Document]):
     model = Chunk
     fields = ("chunk_index", "section", "text")
     readonly_fields = fields
@@ -13,7 +13,7 @@ class ChunkInline(admin.TabularInline):
 
 
 @admin.register(Document)
-class DocumentAdmin(admin.ModelAdmin):
+class DocumentAdmin(admin.ModelAdmin[Document]):
     list_display = ("title", "source", "symbol", "filing_type", "date", "indexed_at")
     list_filter = ("source", "filing_type")
     search_fields = ("title", "symbol", "external_id")
@@ -21,7 +21,7 @@ class DocumentAdmin(admin.ModelAdmin):
 
 
 @admin.register(Chunk)
-class ChunkAdmin(admin.ModelAdmin):
+class ChunkAdmin(admin.ModelAdmin[Chunk]):
     list_display = ("document", "chunk_index", "source", "symbol", "section", "date")
     list_filter = ("source",)
     search_fields = ("symbol", "text")
@@ -30,7 +30,7 @@ class ChunkAdmin(admin.ModelAdmin):
 
 
 @admin.register(Explanation)
-class ExplanationAdmin(admin.ModelAdmin):
+class ExplanationAdmin(admin.ModelAdmin[Explanation]):
     list_display = (
         "job_id", "symbol", "depth", "status", "generator", "grounding_passed", "created_at",
     )  # fmt: skip

@@ -219,4 +219,5 @@ def warm_up(encoder: str | None = None) -> None:
 
 
 def embed_one(text: str) -> np.ndarray:
-    return embed([text])[0]
+    vector: np.ndarray = embed([text])[0]
+    return vector

@@ -12,9 +12,12 @@ import json
 import math
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+
+if TYPE_CHECKING:
+    import redis
 
 from features.definitions import FEATURE_LABELS, PERCENT_FEATURES
 from predictions import cache
@@ -148,7 +151,7 @@ class Facts:
         return facts
 
 
-def _redis():
+def _redis() -> redis.Redis:
     import redis
 
     return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=1.0, decode_responses=True)
@@ -162,7 +165,9 @@ def _float_or_none(v: Any) -> float | None:
     return f if math.isfinite(f) else None
 
 
-def load_prediction(symbol: str) -> tuple[dict[str, Any] | None, dict[str, float], dict | None]:
+def load_prediction(
+    symbol: str,
+) -> tuple[dict[str, Any] | None, dict[str, float], dict[str, Any] | None]:
     """(prediction, features, earnings context) of a symbol: Redis ``pred:{SYMBOL}`` and
     ``features:{SYMBOL}`` when fresh, else the ``Prediction`` row's snapshot."""
     from predictions.models import Prediction

@@ -2,31 +2,33 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rest_framework import serializers
 
 from explanations.models import ExplanationDepth
 
 
-class ExplanationRequestSerializer(serializers.Serializer):
+class ExplanationRequestSerializer(serializers.Serializer[Any]):
     depth = serializers.ChoiceField(choices=ExplanationDepth.values, default="medium")
 
 
-class JobAcceptedSerializer(serializers.Serializer):
+class JobAcceptedSerializer(serializers.Serializer[Any]):
     job_id = serializers.CharField()
     status = serializers.ChoiceField(choices=["processing", "completed"])
     estimated_time_sec = serializers.IntegerField()
 
 
-class SourceSerializer(serializers.Serializer):
+class SourceSerializer(serializers.Serializer[Any]):
     title = serializers.CharField()
     excerpt = serializers.CharField()
     relevance = serializers.FloatField()
-    source = serializers.CharField(required=False)
+    source = serializers.CharField(required=False)  # type: ignore[assignment]
     date = serializers.DateField(required=False, allow_null=True)
     url = serializers.CharField(required=False, allow_blank=True)
 
 
-class DriverSerializer(serializers.Serializer):
+class DriverSerializer(serializers.Serializer[Any]):
     feature = serializers.CharField()
     label = serializers.CharField()
     value = serializers.FloatField()
@@ -36,13 +38,13 @@ class DriverSerializer(serializers.Serializer):
     text = serializers.CharField()
 
 
-class GroundingSerializer(serializers.Serializer):
+class GroundingSerializer(serializers.Serializer[Any]):
     passed = serializers.BooleanField()
     problems = serializers.ListField(child=serializers.CharField())
     numbers_checked = serializers.IntegerField(required=False)
 
 
-class ExplanationBodySerializer(serializers.Serializer):
+class ExplanationBodySerializer(serializers.Serializer[Any]):
     text = serializers.CharField()
     confidence = serializers.FloatField()
     key_drivers = serializers.ListField(child=serializers.CharField())
@@ -54,18 +56,18 @@ class ExplanationBodySerializer(serializers.Serializer):
     generated_at = serializers.DateTimeField()
 
 
-class ExplanationCompletedSerializer(serializers.Serializer):
+class ExplanationCompletedSerializer(serializers.Serializer[Any]):
     status = serializers.ChoiceField(choices=["completed"])
     job_id = serializers.CharField(required=False)
     explanation = ExplanationBodySerializer()
 
 
-class ExplanationProcessingSerializer(serializers.Serializer):
+class ExplanationProcessingSerializer(serializers.Serializer[Any]):
     status = serializers.ChoiceField(choices=["processing"])
     job_id = serializers.CharField()
     progress = serializers.FloatField()
 
 
-class ExplanationNotFoundSerializer(serializers.Serializer):
+class ExplanationNotFoundSerializer(serializers.Serializer[Any]):
     status = serializers.ChoiceField(choices=["not_found"])
     message = serializers.CharField()

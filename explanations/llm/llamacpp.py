@@ -12,9 +12,13 @@ import importlib.util
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from explanations import conf
 from explanations.llm.base import Backend
+
+if TYPE_CHECKING:
+    from llama_cpp import Llama
 
 GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
 N_CTX = 2048
@@ -22,7 +26,7 @@ N_CTX = 2048
 STOP = ["\n\n", "PREDICTION DATA", "RETRIEVED CONTEXT"]
 
 _lock = threading.Lock()
-_llama = None
+_llama: Llama | None = None
 
 
 def gguf_path() -> Path:
@@ -35,7 +39,7 @@ def gguf_path() -> Path:
     return path
 
 
-def get_llama():
+def get_llama() -> Llama:
     global _llama
     if _llama is None:
         with _lock:

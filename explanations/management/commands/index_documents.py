@@ -9,6 +9,7 @@ this process, ``auto`` (default) uses the queue when a worker consumes it.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
@@ -38,7 +39,7 @@ class Command(BaseCommand):
             help="With --mode queue: enqueue and return without waiting for the worker",
         )
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         sources = options["source"] or list(DEFAULT_SOURCES)
         mode = options["mode"]
         if mode == "auto":
