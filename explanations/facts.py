@@ -12,12 +12,9 @@ import json
 import math
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.conf import settings
-
-if TYPE_CHECKING:
-    import redis
 
 from features.definitions import FEATURE_LABELS, PERCENT_FEATURES
 from predictions import cache
@@ -151,7 +148,7 @@ class Facts:
         return facts
 
 
-def _redis() -> redis.Redis:
+def _redis() -> Any:  # decode_responses=True: str keys and values, which the stubs cannot say
     import redis
 
     return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=1.0, decode_responses=True)

@@ -30,7 +30,7 @@ class SourceSerializer(serializers.Serializer[Any]):
 
 class DriverSerializer(serializers.Serializer[Any]):
     feature = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]
     value = serializers.FloatField()
     display_value = serializers.CharField()
     contribution = serializers.FloatField(help_text="Change of the predicted return (fraction)")

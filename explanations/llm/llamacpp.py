@@ -12,7 +12,7 @@ import importlib.util
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 from explanations import conf
 from explanations.llm.base import Backend
@@ -70,15 +70,18 @@ class LlamaCppBackend(Backend):
         llama = get_llama()
         # One generation at a time per process: a Llama context is not thread-safe.
         with _lock:
-            for chunk in llama.create_chat_completion(
-                messages=messages,
+            # The stubs type a chunk as a union of every response shape; a streamed chat
+            # completion yields only ChatCompletionChunk dicts.
+            completion: Any = llama.create_chat_completion(
+                messages=cast(Any, messages),
                 max_tokens=max_tokens,
                 temperature=temperature,
                 top_p=0.9,
                 repeat_penalty=1.1,
                 stop=STOP,
                 stream=True,
-            ):
+            )
+            for chunk in completion:
                 piece = chunk["choices"][0].get("delta", {}).get("content")
                 if piece:
-                    yield piece
+                    yield str(piece)
