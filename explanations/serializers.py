@@ -71,3 +71,30 @@ class ExplanationProcessingSerializer(serializers.Serializer[Any]):
 class ExplanationNotFoundSerializer(serializers.Serializer[Any]):
     status = serializers.ChoiceField(choices=["not_found"])
     message = serializers.CharField()
+
+
+class ReviewQuerySerializer(serializers.Serializer[Any]):
+    date = serializers.DateField(help_text="The trading day the prediction was for (YYYY-MM-DD)")
+
+
+class ReviewSerializer(serializers.Serializer[Any]):
+    symbol = serializers.CharField()
+    date = serializers.DateField(help_text="Target trading day of the prediction")
+    data_date = serializers.DateField(help_text="Day of the data the prediction was made from")
+    model_type = serializers.CharField()
+    model_version = serializers.CharField()
+    predicted_return = serializers.FloatField()
+    realised_return = serializers.FloatField()
+    error = serializers.FloatField(help_text="Realised minus predicted return")
+    p10 = serializers.FloatField(allow_null=True)
+    p90 = serializers.FloatField(allow_null=True)
+    inside_interval = serializers.BooleanField(allow_null=True)
+    market_return = serializers.FloatField(allow_null=True, help_text="S&P 500 return that day")
+    beta = serializers.FloatField(allow_null=True, help_text="Beta over the 120 days before")
+    market_explained_return = serializers.FloatField(allow_null=True, help_text="beta x market")
+    earnings = serializers.DictField(allow_null=True, help_text="Reaction-day event, surprise")
+    inputs_flagged = serializers.BooleanField(help_text="Bars quarantined as unusual before")
+    flags = serializers.ListField(child=serializers.CharField())
+    excerpt = SourceSerializer(allow_null=True)
+    text = serializers.CharField()
+    grounding = serializers.DictField()
