@@ -31,7 +31,7 @@ def _bars(ticker: str, closes: dict[dt.date, float]) -> None:
             close=c,
             volume=1e6,
             source="test",
-        )  # fmt: skip
+        )
         for d, c in closes.items()
     )
 
