@@ -24,6 +24,7 @@ DEFAULTS: dict[str, Any] = {
     "OLLAMA_MODEL": "llama3.1:8b-instruct-q4_K_M",
     "TORCH_THREADS": 1,
     "EMBEDDING_ENCODER": "onnx",
+    "LLM_GRAMMAR": True,
     "EMBEDDING_THREADS": 2,
 }
 

@@ -129,6 +129,7 @@ _COUNT = r"(?:\d+(?:\s?-\s?\d+)?|few|several|two|three|four|five|six|seven|ten)"
 HORIZON = re.compile(
     rf"\b(?:in|over|within|for) (?:the )?(?:next |coming )?{_COUNT} (?:trading )?"
     r"(?:days|weeks|months|years)\b|"
+    rf"\b{_COUNT} (?:trading )?(?:days|weeks|months|years) (?:after|later|ahead|from now|out)\b|"
     rf"\b{_COUNT}[- ](?:trading[- ])?(?:day|week|month|year)s?[- ](?:forward|ahead|horizon|"
     r"carry|holding|outlook|forecast|prediction)\b|"
     r"\b(?:next|coming|following) (?:few |several )?(?:days|weeks?|months?|years?|sessions)\b|"
@@ -182,7 +183,10 @@ UNVERIFIABLE: list[tuple[str, str]] = [
         "claim about the model",
         r"\bmodel'?s (?:ability|abilities|capacity|track record|accuracy|performance|strength|"
         r"success|reliability|expertise)\b|\b(?:ability|capacity) (?:of the model )?to "
-        r"(?:predict|forecast|make predictions)\b|\bproven\b|\breliable\b|\baccurate(?:ly)?\b",
+        r"(?:predict|forecast|make predictions)\b|\bproven\b|\breliable\b|\baccurate(?:ly)?\b|"
+        r"\b(?:not possible|impossible|unable) (?:for the model )?to predict\b|"
+        r"\b(?:limited )?data ?sets?\b|\bdoes not (?:account|take into account)\b|"
+        r"\b(?:other|various|external) factors\b",
     ),
     (
         "history",
@@ -196,7 +200,8 @@ UNVERIFIABLE: list[tuple[str, str]] = [
         r"participants|performance|trends?|dynamics|forces)\b|\beconom(?:y|ic|ies)\b|"
         r"\binterest rates?\b|\binflation\b|\bthe fed\b|\bgeopolitic|\bbullish\b|\bbearish\b|"
         r"\boptimis|\bpessimis|\bkey component\b|\bindustry\b|\bcompetit|\bwidely\b|"
-        r"\bstock market performance\b|\bsector\b|\bnews\b|\bhype\b|\bfear\b",
+        r"\bstock market performance\b|\bsector\b|\bnews\b|\bhype\b|\bfear\b|"
+        r"\bupside for the company\b",
     ),
 ]
 
@@ -411,6 +416,7 @@ def _check_numbers(sentence: str, cleaned: str, ctx: _Context, out: _Numbers) ->
             out.anchored = True
             out.states_prediction |= any(c.key in CORE_FACTS for c in found)
             _check_direction(sentence, m, found, out)
+            _check_forecast_figure(sentence, m, found, out)
             continue
         num = m["num"]
         if _context_has(num, ctx.text):
@@ -420,6 +426,27 @@ def _check_numbers(sentence: str, cleaned: str, ctx: _Context, out: _Numbers) ->
         if plain and float(num.replace(",", "")) <= 5:
             continue  # a bare count ("three drivers" written as 3)
         out.problems.append(f"number '{m.group(0).strip()}' matches no fact")
+
+
+# Verbs that state the forecast ("predicts a", "expected to rise"); "moves the forecast down by"
+# names a driver's contribution.
+_FORECAST_WORDS = re.compile(
+    r"\b(?:predict\w*|expect\w*)\b|\bforecast(?:s|ed)? (?:a|an|to)\b", re.IGNORECASE
+)
+
+
+def _check_forecast_figure(
+    sentence: str, m: re.Match[str], found: list[_Candidate], out: _Numbers
+) -> None:
+    """ "predicts a 0.17% increase" must state the forecast, not a driver's contribution that
+    happens to have the same value."""
+    position = sentence.find(m["num"])
+    before = " ".join(sentence[: max(position, 0)].split()[-3:])
+    if position >= 0 and _FORECAST_WORDS.search(before):
+        if not any(c.key in CORE_FACTS for c in found):
+            out.problems.append(
+                f"figure stated as the forecast is not the forecast: '{m.group(0).strip()}'"
+            )
 
 
 def _check_direction(

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from explanations import cache, conf
+from explanations.constrained import grammar_for
 from explanations.drivers import key_drivers
 from explanations.facts import Facts, load_prediction
 from explanations.grounding import GroundingResult, check
@@ -150,7 +151,8 @@ def _attempt(run: _Run, backend: Backend, messages: list[dict[str, str]], **kw: 
 
 
 def _generate(run: _Run, backend_name: str | None) -> None:
-    """The first answer, then one regeneration with the tokens the latency budget allows."""
+    """The first, free answer, then one regeneration (grammar-constrained) with the tokens the
+    latency budget allows."""
     from explanations.llm import get_backend
 
     backend = get_backend(backend_name)
@@ -166,8 +168,15 @@ def _generate(run: _Run, backend_name: str | None) -> None:
             if max_tokens < MIN_REGENERATION_TOKENS:
                 run.timings.llm_problems.append(["regeneration skipped: latency budget spent"])
                 return
+        # The regeneration is held to a grammar that can state only the facts (llama.cpp).
+        grammar = grammar_for(run.facts) if attempt and conf.get("LLM_GRAMMAR") else None
         generation = _attempt(
-            run, backend, messages, max_tokens=max_tokens, temperature=0.7 if attempt else 0.2
+            run,
+            backend,
+            messages,
+            max_tokens=max_tokens,
+            temperature=0.7 if attempt else 0.2,
+            grammar=grammar,
         )
         run.report(0.65 if attempt == 0 else 0.85)
         if run.text is not None:

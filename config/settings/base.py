@@ -184,6 +184,8 @@ EMBEDDING_THREADS = env_int("EMBEDDING_THREADS", 2, minimum=1)
 INFERENCE_BATCH_SIZE = env_int("INFERENCE_BATCH_SIZE", 0, minimum=0)
 LLM_BACKEND = env_choice("LLM_BACKEND", "llamacpp", {"llamacpp", "ollama"})
 LLM_THREADS = env_int("LLM_THREADS", 2, minimum=1)
+# The regeneration of a failed explanation is held to a grammar of the facts (llama.cpp only).
+LLM_GRAMMAR = env_bool("LLM_GRAMMAR", True)
 OLLAMA_HOST = env_str("OLLAMA_HOST", "http://127.0.0.1:11434")
 OLLAMA_MODEL = env_str("OLLAMA_MODEL", "llama3.1:8b-instruct-q4_K_M")
 # Explanations (explanations app): SEC EDGAR access, retrieval and the explanation cache.

@@ -65,9 +65,19 @@ class LlamaCppBackend(Backend):
     model = "SmolLM2-135M-Instruct.Q4_1"
 
     def stream(
-        self, messages: list[dict[str, str]], *, max_tokens: int, temperature: float
+        self,
+        messages: list[dict[str, str]],
+        *,
+        max_tokens: int,
+        temperature: float,
+        grammar: str | None = None,
     ) -> Iterator[str]:
         llama = get_llama()
+        constraint = None
+        if grammar is not None:
+            from llama_cpp import LlamaGrammar
+
+            constraint = LlamaGrammar.from_string(grammar, verbose=False)
         # One generation at a time per process: a Llama context is not thread-safe.
         with _lock:
             # The stubs type a chunk as a union of every response shape; a streamed chat
@@ -80,6 +90,7 @@ class LlamaCppBackend(Backend):
                 repeat_penalty=1.1,
                 stop=STOP,
                 stream=True,
+                grammar=constraint,
             )
             for chunk in completion:
                 piece = chunk["choices"][0].get("delta", {}).get("content")
