@@ -61,7 +61,8 @@ def _driver_rule(facts: Facts) -> str:
     texts = [d["text"] for d in facts.drivers[:2]]
     if not texts:
         return 'driver ::= ""'
-    first = f"{_alt(' The input that moved the forecast most: ', ' The largest driver: ')} {_lit(texts[0])}"
+    most = _alt(" The input that moved the forecast most: ", " The largest driver: ")
+    first = f"{most} {_lit(texts[0])}"
     if len(texts) > 1:
         first = f"({first} | {_lit(' Another driver: ')} {_lit(texts[1])})"
     return f'driver ::= {first} "."'
