@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from django.db.models.signals import post_save
 from django.dispatch import receiver
@@ -14,7 +15,7 @@ log = logging.getLogger(__name__)
 
 
 @receiver(post_save, sender=User, dispatch_uid="accounts.user_saved")
-def user_saved(sender, instance: User, created: bool, **kwargs) -> None:
+def user_saved(sender: type[User], instance: User, created: bool, **kwargs: Any) -> None:
     if created:
         return
     forget(instance.pk)

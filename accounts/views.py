@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from drf_spectacular.utils import extend_schema
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework_simplejwt import views as jwt_views
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
@@ -26,7 +29,7 @@ class TokenObtainView(jwt_views.TokenObtainPairView):
         ),
         responses={200: TokenPairResponseSerializer, **error_responses(400, 401, 429)},
     )
-    def post(self, request, *args, **kwargs) -> Response:
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().post(request, *args, **kwargs)
 
 
@@ -38,7 +41,7 @@ class TokenRefreshView(jwt_views.TokenRefreshView):
         summary="Exchange a refresh token for a new access token",
         responses={200: AccessResponseSerializer, **error_responses(400, 401, 429)},
     )
-    def post(self, request, *args, **kwargs) -> Response:
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = self.get_serializer(data=request.data)
         try:
             serializer.is_valid(raise_exception=True)

@@ -1,10 +1,10 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from core import views as core_views
+from ops import views as ops_views
 
 urlpatterns = [
-    path("healthz", core_views.healthz, name="healthz"),
+    path("healthz", ops_views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/", include("config.api_urls")),
     path("", include("django_prometheus.urls")),  # /metrics

@@ -15,6 +15,7 @@ from typing import Any
 
 from django.db import transaction
 
+from core.tasking import send_now, workers_consuming
 from explanations.models import Chunk, Document
 from explanations.sources import iter_source
 from explanations.sources.base import DocumentSpec
@@ -99,13 +100,7 @@ def store_batch(specs: list[DocumentSpec]) -> dict[str, int]:
 
 
 def index_worker_available(timeout: float = 1.0) -> bool:
-    from config.celery_app import app
-
-    try:
-        replies = app.control.inspect(timeout=timeout).active_queues() or {}
-    except Exception:  # broker down: no worker
-        return False
-    return any(q.get("name") == INDEX_QUEUE for qs in replies.values() for q in qs)
+    return workers_consuming(INDEX_QUEUE, timeout)
 
 
 def index_source(
@@ -136,12 +131,10 @@ def index_source(
             if not todo:
                 continue
             if mode == "queue":
-                from config.celery_app import app
-
                 pending.append(
-                    app.send_task(
+                    send_now(
                         "explanations.tasks.index_documents_batch",
-                        args=[[spec.to_dict() for spec in todo]],
+                        [spec.to_dict() for spec in todo],
                     )
                 )
             else:

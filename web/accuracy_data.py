@@ -9,6 +9,7 @@ from typing import Any
 
 from django.db import connection
 
+from decisions.regime_accuracy import breakdown
 from predictions.accuracy import KIND_OF_MODEL_TYPE, MIN_IC_SYMBOLS, rolling_accuracy
 
 SERIES_DAYS = 250
@@ -91,6 +92,7 @@ def accuracy_summary() -> dict[str, Any]:
                 "series": points,
                 "days": len(points),
                 "has_rank_ic": any(p["rank_ic"] is not None for p in points),
+                "by_regime": breakdown(points),
             }
         )
     return {"kinds": kinds, "series": series, "min_ic_symbols": MIN_IC_SYMBOLS}

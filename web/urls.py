@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from web.views import accounts, accuracy, dashboard, pages, search, symbol
+from web.views import accounts, accuracy, backtest, dashboard, pages, search, symbol
 
 urlpatterns = [
     path("", pages.landing, name="home"),
@@ -17,6 +17,7 @@ urlpatterns = [
     path("search", search.search, name="search"),
     path("symbol/<str:ticker>", symbol.symbol_page, name="symbol"),
     path("accuracy", accuracy.accuracy, name="accuracy"),
+    path("backtest", backtest.backtest, name="backtest"),
     path("settings", accounts.settings_page, name="settings"),
     # Accounts: sign-up and profile here, the rest are Django's auth views.
     path("accounts/signup", accounts.signup, name="signup"),
