@@ -2,8 +2,9 @@
 
 Queues: ``ingest``, ``features``, ``inference`` (the live cycle), ``explain`` (on-demand
 explanations only), ``index`` (bulk embedding of the knowledge base, on its own niced worker so
-an explanation request never waits behind hundreds of indexing batches) and ``training`` (the weekly retrain, kept off ``inference`` so a
-long training run never delays live predictions). Tasks are routed here by name, in one place.
+an explanation request never waits behind hundreds of indexing batches) and ``training`` (the
+weekly retrain, kept off ``inference`` so a long training run never delays live predictions).
+Tasks are routed here by name, in one place.
 """
 
 from __future__ import annotations

@@ -75,7 +75,7 @@ class LlamaCppBackend(Backend):
         llama = get_llama()
         constraint = None
         if grammar is not None:
-            from llama_cpp import LlamaGrammar
+            from llama_cpp.llama_grammar import LlamaGrammar
 
             constraint = LlamaGrammar.from_string(grammar, verbose=False)
         # One generation at a time per process: a Llama context is not thread-safe.
