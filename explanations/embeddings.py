@@ -98,7 +98,7 @@ def _export(fp32: Path) -> None:
         str(tmp),
         input_names=["input_ids", "attention_mask", "token_type_ids"],
         output_names=["last_hidden_state"],
-        dynamic_axes={n: axes for n in ("input_ids", "attention_mask", "token_type_ids")}
+        dynamic_axes=dict.fromkeys(("input_ids", "attention_mask", "token_type_ids"), axes)
         | {"last_hidden_state": axes},
         opset_version=17,
         dynamo=False,
@@ -123,7 +123,7 @@ def ensure_onnx(encoder: str = "onnx") -> Path:
     if target.exists():
         return target
     directory.mkdir(parents=True, exist_ok=True)
-    with open(directory / ".lock", "w") as lock:
+    with (directory / ".lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not fp32.exists():
             _export(fp32)

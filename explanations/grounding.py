@@ -147,21 +147,27 @@ PROMPT_ECHO = re.compile(
 PROMISES: list[tuple[str, str]] = [
     (
         "promised direction",
-        r"\bwill\s+(?:certainly\s+|surely\s+|definitely\s+)?(?:rise|fall|increase|decrease|"
-        r"go up|go down|climb|drop|gain|jump|surge|soar|rally|plunge|decline|reach|hit|"
-        r"outperform|underperform|double|grow)\b",
+        (
+            r"\bwill\s+(?:certainly\s+|surely\s+|definitely\s+)?(?:rise|fall|increase|decrease|"
+            r"go up|go down|climb|drop|gain|jump|surge|soar|rally|plunge|decline|reach|hit|"
+            r"outperform|underperform|double|grow)\b"
+        ),
     ),
     ("guarantee", r"\bguarantee[sd]?\b|\bassured\b"),
     (
         "certainty",
-        r"\bdefinitely\b|\bcertainly\b|\bfor sure\b|\bno doubt\b|\bwithout doubt\b|"
-        r"\bsure thing\b|\bcan(?:'t|not) lose\b|\brisk[- ]free\b|\bsafe bet\b",
+        (
+            r"\bdefinitely\b|\bcertainly\b|\bfor sure\b|\bno doubt\b|\bwithout doubt\b|"
+            r"\bsure thing\b|\bcan(?:'t|not) lose\b|\brisk[- ]free\b|\bsafe bet\b"
+        ),
     ),
     (
         "recommendation",
-        r"\b(?:strong\s+)?(?:buy|sell)\b(?![- ]side)|\bshould (?:buy|sell|invest|"
-        r"hold)\b|\baccumulate\b|\boverweight\b|\bunderweight\b|\bgo long\b|"
-        r"\bgo short\b|\btake profits?\b",
+        (
+            r"\b(?:strong\s+)?(?:buy|sell)\b(?![- ]side)|\bshould (?:buy|sell|invest|"
+            r"hold)\b|\baccumulate\b|\boverweight\b|\bunderweight\b|\bgo long\b|"
+            r"\bgo short\b|\btake profits?\b"
+        ),
     ),
 ]
 
@@ -181,27 +187,33 @@ CORE_FACTS = {
 UNVERIFIABLE: list[tuple[str, str]] = [
     (
         "claim about the model",
-        r"\bmodel'?s (?:ability|abilities|capacity|track record|accuracy|performance|strength|"
-        r"success|reliability|expertise)\b|\b(?:ability|capacity) (?:of the model )?to "
-        r"(?:predict|forecast|make predictions)\b|\bproven\b|\breliable\b|\baccurate(?:ly)?\b|"
-        r"\b(?:not possible|impossible|unable) (?:for the model )?to predict\b|"
-        r"\b(?:limited )?data ?sets?\b|\bdoes not (?:account|take into account)\b|"
-        r"\b(?:other|various|external) factors\b",
+        (
+            r"\bmodel'?s (?:ability|abilities|capacity|track record|accuracy|performance|strength|"
+            r"success|reliability|expertise)\b|\b(?:ability|capacity) (?:of the model )?to "
+            r"(?:predict|forecast|make predictions)\b|\bproven\b|\breliable\b|\baccurate(?:ly)?\b|"
+            r"\b(?:not possible|impossible|unable) (?:for the model )?to predict\b|"
+            r"\b(?:limited )?data ?sets?\b|\bdoes not (?:account|take into account)\b|"
+            r"\b(?:other|various|external) factors\b"
+        ),
     ),
     (
         "history",
-        r"\bhistor(?:y|ical|ically)\b|\bover the (?:past|last)\b|\bin recent (?:years|months|"
-        r"decades)\b|\bdecades?\b|\bpast (?:data|performance|years|decade)\b|\btrack record\b|"
-        r"\bfor years\b|\bhas (?:long )?been a key\b",
+        (
+            r"\bhistor(?:y|ical|ically)\b|\bover the (?:past|last)\b|\bin recent (?:years|months|"
+            r"decades)\b|\bdecades?\b|\bpast (?:data|performance|years|decade)\b|\btrack record\b|"
+            r"\bfor years\b|\bhas (?:long )?been a key\b"
+        ),
     ),
     (
         "market commentary",
-        r"\binvestors?\b|\btraders?\b|\banalysts?\b|\bmarket (?:sentiment|conditions|"
-        r"participants|performance|trends?|dynamics|forces)\b|\beconom(?:y|ic|ies)\b|"
-        r"\binterest rates?\b|\binflation\b|\bthe fed\b|\bgeopolitic|\bbullish\b|\bbearish\b|"
-        r"\boptimis|\bpessimis|\bkey component\b|\bindustry\b|\bcompetit|\bwidely\b|"
-        r"\bstock market performance\b|\bsector\b|\bnews\b|\bhype\b|\bfear\b|"
-        r"\bupside for the company\b",
+        (
+            r"\binvestors?\b|\btraders?\b|\banalysts?\b|\bmarket (?:sentiment|conditions|"
+            r"participants|performance|trends?|dynamics|forces)\b|\beconom(?:y|ic|ies)\b|"
+            r"\binterest rates?\b|\binflation\b|\bthe fed\b|\bgeopolitic|\bbullish\b|\bbearish\b|"
+            r"\boptimis|\bpessimis|\bkey component\b|\bindustry\b|\bcompetit|\bwidely\b|"
+            r"\bstock market performance\b|\bsector\b|\bnews\b|\bhype\b|\bfear\b|"
+            r"\bupside for the company\b"
+        ),
     ),
 ]
 
@@ -442,11 +454,11 @@ def _check_forecast_figure(
     happens to have the same value."""
     position = sentence.find(m["num"])
     before = " ".join(sentence[: max(position, 0)].split()[-3:])
-    if position >= 0 and _FORECAST_WORDS.search(before):
-        if not any(c.key in CORE_FACTS for c in found):
-            out.problems.append(
-                f"figure stated as the forecast is not the forecast: '{m.group(0).strip()}'"
-            )
+    stated_as_forecast = position >= 0 and _FORECAST_WORDS.search(before)
+    if stated_as_forecast and not any(c.key in CORE_FACTS for c in found):
+        out.problems.append(
+            f"figure stated as the forecast is not the forecast: '{m.group(0).strip()}'"
+        )
 
 
 def _check_direction(
@@ -496,9 +508,9 @@ def _rule_problems(sentence: str, ctx: _Context, cited: bool) -> list[str]:
     """Metrics, promises, unverifiable claims, horizon, echo and the forecast's direction."""
     problems: list[str] = []
     for name, pattern, keys in METRICS:
-        if re.search(pattern, sentence, re.IGNORECASE) and not (keys & ctx.fact_keys):
-            if not re.search(pattern, ctx.text, re.IGNORECASE):
-                problems.append(f"metric '{name}' is not among the facts")
+        named = re.search(pattern, sentence, re.IGNORECASE) and not (keys & ctx.fact_keys)
+        if named and not re.search(pattern, ctx.text, re.IGNORECASE):
+            problems.append(f"metric '{name}' is not among the facts")
     for label, pattern in PROMISES:
         problems += [f"{label}: '{m.group(0)}'" for m in re.finditer(pattern, sentence, re.I)]
     if not cited:  # a claim an excerpt makes is cited, not invented

@@ -194,9 +194,7 @@ def review_facts(review: Review) -> list[Fact]:
         Fact("interval_level", "interval coverage", 0.80, "return"),
         Fact("target_date", "day", review.day.isoformat(), "date"),
     ]
-    for key in ("p10", "p90"):
-        if r.get(key) is not None:
-            facts.append(Fact(key, key, float(r[key]), "return"))
+    facts += [Fact(k, k, float(r[k]), "return") for k in ("p10", "p90") if r.get(k) is not None]
     optional = [
         ("market_return", "S&P 500 return", review.market_return, "return"),
         ("market_beta", "beta", review.beta, "number"),
@@ -229,8 +227,10 @@ def _pct(x: float) -> str:
 def render_review(review: Review) -> str:
     r = review.record
     parts = [
-        f"For {review.day.isoformat()} the model predicted {review.symbol} to move "
-        f"{_pct(review.predicted)}; the realised return was {_pct(review.realised)}."
+        (
+            f"For {review.day.isoformat()} the model predicted {review.symbol} to move "
+            f"{_pct(review.predicted)}; the realised return was {_pct(review.realised)}."
+        )
     ]
     if review.inside is not None:
         where = "inside" if review.inside else "outside"

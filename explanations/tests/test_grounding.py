@@ -155,14 +155,18 @@ def test_it_rejects_the_invented_claims_of_issue_15():
     ]
     for text, problem in [
         (
-            "The prediction of MSFT to rise 0.06% is based on the model's ability to predict "
-            "future returns, which has been a key component in forecasting stock market "
-            "performance over the past decade.",
+            (
+                "The prediction of MSFT to rise 0.06% is based on the model's ability to predict "
+                "future returns, which has been a key component in forecasting stock market "
+                "performance over the past decade."
+            ),
             "claim about the model: 'model's ability'",
         ),
         (
-            "MSFT is predicted to rise 0.06%. The return of 0.07% on a 2-day forward carry is "
-            "an example of the model's ability to make predictions based on past data.",
+            (
+                "MSFT is predicted to rise 0.06%. The return of 0.07% on a 2-day forward carry is "
+                "an example of the model's ability to make predictions based on past data."
+            ),
             "horizon other than the next trading day: '2-day forward'",
         ),
     ]:
