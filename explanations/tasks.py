@@ -14,7 +14,7 @@ from explanations.models import Explanation, ExplanationStatus
 log = logging.getLogger(__name__)
 
 
-@shared_task(  # type: ignore[untyped-decorator]
+@shared_task(
     name="explanations.tasks.index_documents_batch",
     soft_time_limit=540,
     time_limit=600,
@@ -27,7 +27,7 @@ def index_documents_batch(specs: list[dict[str, Any]]) -> dict[str, int]:
     return store_batch([DocumentSpec.from_dict(s) for s in specs])
 
 
-@shared_task(  # type: ignore[untyped-decorator]
+@shared_task(
     name="explanations.tasks.generate_explanation",
     soft_time_limit=90,
     time_limit=120,
