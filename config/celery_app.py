@@ -1,8 +1,10 @@
 """The one Celery app.
 
 Queues: ``ingest``, ``features``, ``inference`` (the live cycle), ``explain`` (on-demand
-explanations and embeddings) and ``training`` (the weekly retrain, kept off ``inference`` so a
-long training run never delays live predictions). Tasks are routed here by name, in one place.
+explanations only), ``index`` (bulk embedding of the knowledge base, on its own niced worker so
+an explanation request never waits behind hundreds of indexing batches) and ``training`` (the
+weekly retrain, kept off ``inference`` so a long training run never delays live predictions).
+Tasks are routed here by name, in one place.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 app = Celery("stockpred")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 
-QUEUES = ("ingest", "features", "inference", "explain", "training")
+QUEUES = ("ingest", "features", "inference", "explain", "index", "training")
 # Each queue gets its own direct exchange and routing key. (A bare Queue(name) binds every
 # queue to the default exchange under the same key, and one message would reach all of them.)
 app.conf.task_queues = [
@@ -34,6 +36,8 @@ app.conf.task_routes = {
     "predictions.tasks.pipeline.*": {"queue": "inference"},
     "predictions.tasks.consistency.*": {"queue": "ingest"},
     "predictions.tasks.training.*": {"queue": "training"},
+    # An exact name wins over the pattern below (Celery looks names up before globs).
+    "explanations.tasks.index_documents_batch": {"queue": "index"},
     "explanations.tasks.*": {"queue": "explain"},
     "backups.tasks.*": {"queue": "ingest"},
 }

@@ -1,9 +1,22 @@
+from typing import TYPE_CHECKING
+
 from django.contrib import admin
 
 from explanations.models import Chunk, Document, Explanation
 
+# The admin classes are generic only to the type checker (django-stubs); at run time Django's
+# classes cannot be subscripted.
+if TYPE_CHECKING:
+    ChunkInlineBase = admin.TabularInline[Chunk, Document]
+    DocumentAdminBase = admin.ModelAdmin[Document]
+    ChunkAdminBase = admin.ModelAdmin[Chunk]
+    ExplanationAdminBase = admin.ModelAdmin[Explanation]
+else:
+    ChunkInlineBase = admin.TabularInline
+    DocumentAdminBase = ChunkAdminBase = ExplanationAdminBase = admin.ModelAdmin
 
-class ChunkInline(admin.TabularInline):
+
+class ChunkInline(ChunkInlineBase):
     model = Chunk
     fields = ("chunk_index", "section", "text")
     readonly_fields = fields
@@ -13,7 +26,7 @@ class ChunkInline(admin.TabularInline):
 
 
 @admin.register(Document)
-class DocumentAdmin(admin.ModelAdmin):
+class DocumentAdmin(DocumentAdminBase):
     list_display = ("title", "source", "symbol", "filing_type", "date", "indexed_at")
     list_filter = ("source", "filing_type")
     search_fields = ("title", "symbol", "external_id")
@@ -21,7 +34,7 @@ class DocumentAdmin(admin.ModelAdmin):
 
 
 @admin.register(Chunk)
-class ChunkAdmin(admin.ModelAdmin):
+class ChunkAdmin(ChunkAdminBase):
     list_display = ("document", "chunk_index", "source", "symbol", "section", "date")
     list_filter = ("source",)
     search_fields = ("symbol", "text")
@@ -30,7 +43,7 @@ class ChunkAdmin(admin.ModelAdmin):
 
 
 @admin.register(Explanation)
-class ExplanationAdmin(admin.ModelAdmin):
+class ExplanationAdmin(ExplanationAdminBase):
     list_display = (
         "job_id", "symbol", "depth", "status", "generator", "grounding_passed", "created_at",
     )  # fmt: skip

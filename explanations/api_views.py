@@ -161,3 +161,32 @@ class ExplanationView(APIView):
                 details={"job_id": job.job_id},
             )
         return Response({"status": "completed", "job_id": job.job_id, "explanation": job.result})
+
+
+class PredictionReviewView(APIView):
+    @extend_schema(
+        operation_id="prediction_review",
+        summary="Post-mortem of a realised prediction: why it was off",
+        parameters=[s.ReviewQuerySerializer],
+        responses={
+            200: s.ReviewSerializer,
+            400: OpenApiResponse(description="Missing or invalid date (error shape)"),
+            404: OpenApiResponse(description="Unknown symbol or no prediction (error shape)"),
+            409: OpenApiResponse(description="Prediction not realised yet (error shape)"),
+        },
+    )
+    def get(self, request: Request, symbol: str) -> Response:
+        from explanations.review import ReviewUnavailable, build_review, review_payload
+        from ingestion.models import Symbol
+
+        query = s.ReviewQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        symbol = symbol.upper()
+        if not Symbol.objects.filter(ticker=symbol).exists():
+            raise ApiError(f"Unknown symbol {symbol}", code="not_found", status_code=404)
+        try:
+            review = build_review(symbol, query.validated_data["date"])
+        except ReviewUnavailable as exc:
+            code = 404 if exc.code == "not_found" else 409
+            raise ApiError(str(exc), code=exc.code, status_code=code) from exc
+        return Response(review_payload(review))

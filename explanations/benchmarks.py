@@ -6,6 +6,10 @@
 - warm: ``GET /api/explanation/{symbol}`` through Django's full stack (auth, throttle, view)
   answered from Redis ``explanation:{SYMBOL}``.
 - retrieval: ``retrieve()`` alone (query embedding + pgvector search), 3 queries per symbol.
+- cold while indexing: cold explanations again, while a bulk index runs beside them: a
+  ``nice -n 15`` process embedding ``--index-transcripts`` transcripts (``bench index``, the work
+  of the niced ``index`` worker of worker/Procfile, without its database writes). Explanations
+  have their own queue and worker, so what is left to measure is the CPU the two share.
 Uses the ``Prediction`` rows in the database; when there are none it creates temporary ones
 for symbols with indexed transcripts (Redis keys removed afterwards) and says so in
 ``prediction_source``. Everything runs in a transaction that is rolled back.
@@ -13,12 +17,17 @@ for symbols with indexed transcripts (Redis keys removed afterwards) and says so
 
 from __future__ import annotations
 
+import argparse
+import json
 import os
+import subprocess
+import sys
 import time
 from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
+from django.conf import settings
 from django.db import transaction
 
 from core.benchmarks import Benchmark
@@ -77,10 +86,16 @@ class ExplainBenchmark(Benchmark):
     name = "explain"
     help = "Explanation latency: cold (cache miss), warm (cached API GET), retrieval, TTFT"
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--n", type=int, default=20, help="Cold explanations to time")
         parser.add_argument("--depth", default="medium", choices=["fast", "medium", "deep"])
         parser.add_argument("--backend", default=None, choices=["llamacpp", "ollama"])
+        parser.add_argument(
+            "--index-transcripts",
+            type=int,
+            default=100,
+            help="Transcripts the bulk index embeds during cold_while_indexing (0: skip)",
+        )
 
     def run(self, options: dict[str, Any]) -> dict[str, Any]:
         result: dict[str, Any] = {}
@@ -94,107 +109,195 @@ class ExplainBenchmark(Benchmark):
         return result
 
     def _run(self, options: dict[str, Any]) -> dict[str, Any]:
-        from django.contrib.auth import get_user_model
-        from rest_framework.test import APIClient
-
-        from explanations import cache, conf
-        from explanations.embeddings import get_model
+        from explanations import conf
         from explanations.models import Chunk
-        from explanations.retrieval import retrieve
-        from explanations.service import cache_payload, explain
-        from predictions.models import Prediction
 
         n = options["n"]
         load_before = os.getloadavg()[0]
-        symbols = list(
-            Prediction.objects.order_by("-predicted_at").values_list("symbol__ticker", flat=True)[
-                :n
-            ]
-        )
-        source = "database"
-        if not symbols:
-            symbols = _temporary_predictions(n)
-            source = "temporary (no Prediction rows in the database; rolled back afterwards)"
-
-        t = time.perf_counter()
-        get_model()
-        if options["depth"] != "fast":
-            from explanations.llm import get_backend
-
-            backend = get_backend(options["backend"])
-            backend.generate([{"role": "user", "content": "Hi"}], max_tokens=1)
-        load_ms = (time.perf_counter() - t) * 1000.0
-
-        cold, ttft, retrieval_in_pipeline, generators, attempts = [], [], [], [], []
-        for i in range(n):
-            symbol = symbols[i % len(symbols)]
-            cache.client().delete(cache.key(symbol))
-            t = time.perf_counter()
-            explanation, timings = explain(
-                symbol, options["depth"], backend_name=options["backend"]
-            )
-            cache.put(symbol, cache_payload(symbol, f"bench_{i}", explanation))
-            cold.append((time.perf_counter() - t) * 1000.0)
-            if timings.ttft_ms is not None:
-                ttft.append(timings.ttft_ms)
-            retrieval_in_pipeline.append(timings.retrieval_ms)
-            generators.append(explanation["generator"])
-            attempts.append(timings.attempts)
-
-        retrieval = []
-        queries = ["earnings reaction risk", "prediction interval uncertainty", "demand outlook"]
-        for symbol in symbols:
-            for q in queries:
-                retrieval.append(retrieve(f"{symbol} {q}", symbol=symbol)[1])
-
-        user = get_user_model().objects.filter(is_superuser=True).first()
-        if user is None:
-            user = get_user_model().objects.create_user("bench-explain", tier="enterprise")
-        client = APIClient()
-        client.force_authenticate(user)
-        warm, warm_misses = [], 0
-        for i in range(max(n, 20) * 5):
-            symbol = symbols[i % len(symbols)]
-            t = time.perf_counter()
-            response = client.get(f"/api/explanation/{symbol}")
-            if response.status_code != 200:
-                warm_misses += 1  # not cached (a failed Redis write): not a warm request
-                continue
-            warm.append((time.perf_counter() - t) * 1000.0)
-
+        symbols, source = _symbols(n)
+        load_ms = _load_models(options)
+        cold = _cold_runs(symbols, n, options)
+        retrieval = _retrieval_runs(symbols)
+        warm, warm_misses = _warm_runs(symbols, n)
+        while_indexing = _cold_while_indexing(symbols, options)
         if source.startswith("temporary"):
-            for symbol in symbols:
-                cache.client().delete(cache.key(symbol))
-        llm_runs = list(generators)
+            _drop_cached(symbols)
+        generators = cold["generators"]
         return {
             "n": n,
             "depth": options["depth"],
             "backend": options["backend"] or conf.get("LLM_BACKEND"),
             "llm_threads": conf.get("LLM_THREADS"),
             "llm_max_tokens": conf.get("LLM_MAX_TOKENS"),
-            "torch_threads": conf.get("TORCH_THREADS"),
+            "embedding_encoder": conf.get("EMBEDDING_ENCODER"),
             "prediction_source": source,
             "symbols": len(symbols),
             "chunks_indexed": Chunk.objects.count(),
             "load_ms": round(load_ms, 1),
-            "cold_p50_ms": _pct(cold, 50),
-            "cold_p95_ms": _pct(cold, 95),
+            "cold_p50_ms": _pct(cold["ms"], 50),
+            "cold_p95_ms": _pct(cold["ms"], 95),
+            **while_indexing,
             "warm_p50_ms": _pct(warm, 50),
             "warm_p95_ms": _pct(warm, 95),
             "warm_requests": len(warm),
             "warm_misses": warm_misses,
-            "ttft_p50_ms": _pct(ttft, 50),
+            "ttft_p50_ms": _pct(cold["ttft"], 50),
             "retrieval_p50_ms": _pct(retrieval, 50),
             "retrieval_p95_ms": _pct(retrieval, 95),
-            "retrieval_in_pipeline_p95_ms": _pct(retrieval_in_pipeline, 95),
-            "grounded_llm_share": round(generators.count("llm") / len(llm_runs), 3)
-            if llm_runs
+            "retrieval_in_pipeline_p95_ms": _pct(cold["retrieval"], 95),
+            "grounded_llm_share": round(generators.count("llm") / len(generators), 3)
+            if generators
             else None,
             "generators": {g: generators.count(g) for g in set(generators)},
-            "mean_llm_attempts": round(float(np.mean(attempts)), 2) if attempts else 0,
+            "mean_llm_attempts": round(float(np.mean(cold["attempts"])), 2),
             "cpu_load_1m_before": round(load_before, 2),
             "cpu_load_1m_after": round(os.getloadavg()[0], 2),
         }
 
 
-BENCHMARKS = [ExplainBenchmark]
+def _symbols(n: int) -> tuple[list[str], str]:
+    from predictions.models import Prediction
+
+    symbols = list(
+        Prediction.objects.order_by("-predicted_at").values_list("symbol__ticker", flat=True)[:n]
+    )
+    if symbols:
+        return symbols, "database"
+    return (
+        _temporary_predictions(n),
+        "temporary (no Prediction rows in the database; rolled back afterwards)",
+    )
+
+
+def _load_models(options: dict[str, Any]) -> float:
+    from explanations.embeddings import warm_up
+
+    t = time.perf_counter()
+    warm_up()
+    if options["depth"] != "fast":
+        from explanations.llm import get_backend
+
+        backend = get_backend(options["backend"])
+        backend.generate([{"role": "user", "content": "Hi"}], max_tokens=1)
+    return (time.perf_counter() - t) * 1000.0
+
+
+def _one_cold(symbol: str, i: int, options: dict[str, Any]) -> tuple[float, Any, dict[str, Any]]:
+    from explanations import cache
+    from explanations.service import cache_payload, explain
+
+    cache.client().delete(cache.key(symbol))
+    t = time.perf_counter()
+    explanation, timings = explain(symbol, options["depth"], backend_name=options["backend"])
+    cache.put(symbol, cache_payload(symbol, f"bench_{i}", explanation))
+    return (time.perf_counter() - t) * 1000.0, timings, explanation
+
+
+def _cold_runs(symbols: list[str], n: int, options: dict[str, Any]) -> dict[str, list[Any]]:
+    out: dict[str, list[Any]] = {
+        k: [] for k in ("ms", "ttft", "retrieval", "generators", "attempts")
+    }
+    for i in range(n):
+        ms, timings, explanation = _one_cold(symbols[i % len(symbols)], i, options)
+        out["ms"].append(ms)
+        if timings.ttft_ms is not None:
+            out["ttft"].append(timings.ttft_ms)
+        out["retrieval"].append(timings.retrieval_ms)
+        out["generators"].append(explanation["generator"])
+        out["attempts"].append(timings.attempts)
+    return out
+
+
+def _retrieval_runs(symbols: list[str]) -> list[float]:
+    from explanations.retrieval import retrieve
+
+    queries = ["earnings reaction risk", "prediction interval uncertainty", "demand outlook"]
+    return [retrieve(f"{s} {q}", symbol=s)[1] for s in symbols for q in queries]
+
+
+def _warm_runs(symbols: list[str], n: int) -> tuple[list[float], int]:
+    from django.contrib.auth import get_user_model
+    from rest_framework.test import APIClient
+
+    user = get_user_model().objects.filter(is_superuser=True).first()
+    if user is None:
+        user = get_user_model().objects.create_user("bench-explain", tier="enterprise")
+    client = APIClient()
+    client.force_authenticate(user)
+    warm: list[float] = []
+    misses = 0
+    for i in range(max(n, 20) * 5):
+        t = time.perf_counter()
+        response = client.get(f"/api/explanation/{symbols[i % len(symbols)]}")
+        if response.status_code != 200:
+            misses += 1  # not cached (a failed Redis write): not a warm request
+            continue
+        warm.append((time.perf_counter() - t) * 1000.0)
+    return warm, misses
+
+
+def _bulk_index_process(transcripts: int) -> subprocess.Popen[str]:
+    command = [sys.executable, "manage.py", "bench", "index", "--json", "--no-reference"]
+    command += ["--transcripts", str(transcripts)]
+    return subprocess.Popen(
+        ["nice", "-n", "15", *command],
+        cwd=settings.BASE_DIR,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+
+
+def _cold_while_indexing(symbols: list[str], options: dict[str, Any]) -> dict[str, Any]:
+    """Cold explanations for as long as the bulk index runs (it loads its encoder first, so
+    the first explanation starts once it embeds)."""
+    transcripts = options["index_transcripts"]
+    if transcripts <= 0:
+        return {"cold_while_indexing_p95_ms": None}
+    bulk = _bulk_index_process(transcripts)
+    time.sleep(8.0)  # interpreter, Django and encoder start-up of the bulk process
+    cold: list[float] = []
+    while bulk.poll() is None and len(cold) < 200:
+        ms, _, _ = _one_cold(symbols[len(cold) % len(symbols)], len(cold), options)
+        if bulk.poll() is None:  # count only explanations that ended while it still ran
+            cold.append(ms)
+    out, _ = bulk.communicate(timeout=600)
+    try:
+        index = json.loads(out)
+    except ValueError:
+        index = {}
+    return {
+        "cold_while_indexing_p50_ms": _pct(cold, 50),
+        "cold_while_indexing_p95_ms": _pct(cold, 95),
+        "cold_while_indexing_n": len(cold),
+        "bulk_index": {k: index.get(k) for k in ("transcripts", "chunks", "chunks_per_s")},
+    }
+
+
+def _drop_cached(symbols: list[str]) -> None:
+    from explanations import cache
+
+    for symbol in symbols:
+        cache.client().delete(cache.key(symbol))
+
+
+class IndexBenchmark(Benchmark):
+    name = "index"
+    help = "Knowledge-base embedding throughput (chunks/s) and recall@5 vs the reference encoder"
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--transcripts", type=int, default=60)
+        parser.add_argument("--encoder", default=None, choices=["onnx", "onnx-int8", "torch"])
+        parser.add_argument(
+            "--no-reference", action="store_true", help="Skip recall (throughput only)"
+        )
+
+    def run(self, options: dict[str, Any]) -> dict[str, Any]:
+        from explanations.embeddings import encoder_name
+        from explanations.index_bench import run_index_bench
+
+        encoder = options["encoder"] or encoder_name()
+        return run_index_bench(options["transcripts"], encoder, not options["no_reference"])
+
+
+BENCHMARKS = [ExplainBenchmark, IndexBenchmark]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 TARGET_WORDS = 140
 OVERLAP_SENTENCES = 1
@@ -54,7 +55,7 @@ def chunk_sentences(
     return chunks
 
 
-def chunk_sections(sections: list[tuple[str, str]], **kwargs) -> list[TextChunk]:
+def chunk_sections(sections: list[tuple[str, str]], **kwargs: Any) -> list[TextChunk]:
     """Chunk each (section title, text) pair separately so no chunk spans two sections."""
     out: list[TextChunk] = []
     for title, text in sections:

@@ -23,6 +23,9 @@ DEFAULTS: dict[str, Any] = {
     "OLLAMA_HOST": "http://127.0.0.1:11434",
     "OLLAMA_MODEL": "llama3.1:8b-instruct-q4_K_M",
     "TORCH_THREADS": 1,
+    "EMBEDDING_ENCODER": "onnx",
+    "LLM_GRAMMAR": True,
+    "EMBEDDING_THREADS": 2,
 }
 
 

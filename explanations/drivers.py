@@ -15,18 +15,22 @@ import math
 import threading
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from django.conf import settings
 
-from explanations.facts import FEATURE_LABELS, feature_kind, format_value
+from explanations.facts import feature_kind, format_value
+from features.definitions import FEATURE_LABELS
+
+if TYPE_CHECKING:
+    import onnxruntime
 
 _lock = threading.Lock()
 
 
 @lru_cache(maxsize=4)
-def _session(path: str):
+def _session(path: str) -> onnxruntime.InferenceSession:
     import onnxruntime as ort
 
     options = ort.SessionOptions()

@@ -119,7 +119,10 @@ class EdgarClient:
         raise EdgarError(f"{url}: failed after {self.retries} attempts: {last}")
 
     def submissions(self, cik: str | int) -> dict[str, Any]:
-        return self._get(f"{self.data_url}/submissions/CIK{int(cik):010d}.json").json()
+        payload: dict[str, Any] = self._get(
+            f"{self.data_url}/submissions/CIK{int(cik):010d}.json"
+        ).json()
+        return payload
 
     def filings(self, cik: str | int, forms: tuple[str, ...] = ("10-K", "10-Q")) -> list[Filing]:
         data = self.submissions(cik)

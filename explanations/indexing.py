@@ -2,7 +2,7 @@
 
 ``index_source`` streams a source's documents, drops those already stored with the same hash and
 embeds the rest in batches, either in this process or as ``index_documents_batch`` tasks on the
-``explain`` queue (what a deployment with an explanation worker uses).
+``index`` queue (its own niced worker: bulk embedding never delays an explanation request).
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ from explanations.sources.base import DocumentSpec
 log = logging.getLogger(__name__)
 
 DOCS_PER_BATCH = 16
+# The queue ``config/celery_app.py`` routes ``index_documents_batch`` to.
+INDEX_QUEUE = "index"
 
 
 def _batched(items: Iterable[DocumentSpec], n: int) -> Iterator[list[DocumentSpec]]:
@@ -97,8 +99,8 @@ def store_batch(specs: list[DocumentSpec]) -> dict[str, int]:
     return {"documents": len(todo), "chunks": written, "skipped": len(specs) - len(todo)}
 
 
-def explain_worker_available(timeout: float = 1.0) -> bool:
-    return workers_consuming("explain", timeout)
+def index_worker_available(timeout: float = 1.0) -> bool:
+    return workers_consuming(INDEX_QUEUE, timeout)
 
 
 def index_source(

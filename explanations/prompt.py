@@ -29,7 +29,8 @@ EARNINGS = (
 
 
 def _line(facts: Facts, name: str) -> str | None:
-    from explanations.facts import FEATURE_LABELS, feature_kind
+    from explanations.facts import feature_kind
+    from features.definitions import FEATURE_LABELS
 
     value = facts.features.get(name)
     if value is None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import numpy as np
 from django.db import connection, transaction
@@ -42,7 +43,7 @@ class Excerpt:
     relevance: float
     url: str = ""
 
-    def as_source(self, max_chars: int = 400) -> dict:
+    def as_source(self, max_chars: int = 400) -> dict[str, Any]:
         text = self.text if len(self.text) <= max_chars else self.text[: max_chars - 1] + "…"
         return {
             "title": self.title,
@@ -70,7 +71,7 @@ def search(
     as_of: date | None = None,
 ) -> list[Excerpt]:
     where = ["c.embedding IS NOT NULL"]
-    params: list = []
+    params: list[Any] = []
     if symbol:
         where.append("c.symbol = %s")
         params.append(symbol.upper())

@@ -18,12 +18,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from explanations import cache, conf
+from explanations.constrained import grammar_for
 from explanations.drivers import key_drivers
 from explanations.facts import Facts, load_prediction
 from explanations.grounding import GroundingResult, check
-from explanations.llm.base import Generation
+from explanations.llm.base import Backend, Generation
 from explanations.prompt import build_messages
-from explanations.retrieval import retrieve
+from explanations.retrieval import Excerpt, retrieve
 from explanations.template import render, uncertainties
 
 log = logging.getLogger(__name__)
@@ -88,6 +89,149 @@ def _age_seconds(facts: Facts) -> float | None:
     return max((datetime.now(UTC) - predicted).total_seconds(), 0.0)
 
 
+@dataclass
+class _Run:
+    """One explanation in progress: what the steps below read and fill in."""
+
+    facts: Facts
+    depth: str
+    plan: dict[str, Any]
+    timings: Timings
+    started: float
+    report: Callable[[float], None]
+    excerpts: list[Excerpt] = field(default_factory=list)
+    text: str | None = None
+    generator: str = "template"
+    grounding: GroundingResult | None = None
+
+
+def _load_facts(symbol: str) -> Facts:
+    pred, features, earnings = load_prediction(symbol)
+    if pred is None:
+        raise NoPrediction(f"No prediction for {symbol}")
+    return Facts(symbol=symbol, prediction=pred, features=features, earnings=earnings)
+
+
+def _add_drivers(run: _Run) -> dict[str, Any]:
+    facts, t = run.facts, time.perf_counter()
+    pred = facts.prediction
+    try:
+        drivers, info = key_drivers(
+            facts.features,
+            str(pred.get("model_type", "")),
+            pred.get("model_version"),
+            top=run.plan["drivers"],
+        )
+    except Exception as exc:  # a broken artifact must not block the explanation
+        log.exception("Key drivers failed for %s", facts.symbol)
+        drivers, info = [], {"method": "occlusion", "available": False, "reason": str(exc)}
+    facts.drivers = drivers
+    run.timings.drivers_ms = (time.perf_counter() - t) * 1000.0
+    return info
+
+
+def _attempt(run: _Run, backend: Backend, messages: list[dict[str, str]], **kw: Any) -> Generation:
+    """One generation and its check; the text is kept when every sentence passes."""
+    timings = run.timings
+    timings.attempts += 1
+    generation = backend.generate(messages, **kw)
+    generation.text = whole_sentences(generation.text)
+    timings.generation_ms += generation.total_ms
+    if timings.ttft_ms is None:
+        timings.ttft_ms = generation.ttft_ms
+    t = time.perf_counter()
+    result = check(generation.text, run.facts.all(), [e.text for e in run.excerpts])
+    timings.check_ms += (time.perf_counter() - t) * 1000.0
+    if result.passed:
+        run.text, run.generator = generation.text, "llm"
+    else:
+        timings.llm_problems.append(result.problems)
+    run.grounding = result
+    return generation
+
+
+def _generate(run: _Run, backend_name: str | None) -> None:
+    """The first, free answer, then one regeneration (grammar-constrained) with the tokens the
+    latency budget allows."""
+    from explanations.llm import get_backend
+
+    backend = get_backend(backend_name)
+    max_tokens = int(conf.get("LLM_MAX_TOKENS")) * run.plan["tokens"]
+    messages = build_messages(
+        run.facts, run.excerpts, max_excerpts=2 if run.depth == "medium" else 4
+    )
+    budget_ms = float(conf.get("EXPLANATION_BUDGET_MS"))
+    generation: Generation | None = None
+    for attempt in range(2):
+        if generation is not None:
+            max_tokens = _tokens_left(budget_ms, run.started, generation, max_tokens)
+            if max_tokens < MIN_REGENERATION_TOKENS:
+                run.timings.llm_problems.append(["regeneration skipped: latency budget spent"])
+                return
+        # The regeneration is held to a grammar that can state only the facts (llama.cpp).
+        grammar = grammar_for(run.facts) if attempt and conf.get("LLM_GRAMMAR") else None
+        generation = _attempt(
+            run,
+            backend,
+            messages,
+            max_tokens=max_tokens,
+            temperature=0.7 if attempt else 0.2,
+            grammar=grammar,
+        )
+        run.report(0.65 if attempt == 0 else 0.85)
+        if run.text is not None:
+            return
+
+
+def _fall_back_to_template(run: _Run) -> None:
+    """The checked template; the rejected LLM text's problems are kept so users can see why
+    the template was used, while the template's own check decides "passed"."""
+    run.text = render(run.facts)
+    t = time.perf_counter()
+    template_check = check(run.text, run.facts.all(), [e.text for e in run.excerpts])
+    run.timings.check_ms += (time.perf_counter() - t) * 1000.0
+    rejected = run.grounding
+    llm_problems = [f"llm: {p}" for p in rejected.problems] if rejected else []
+    run.grounding = GroundingResult(
+        template_check.passed,
+        template_check.problems + llm_problems,
+        template_check.numbers_checked,
+        template_check.sentences,
+    )
+
+
+def _assemble(run: _Run, driver_info: dict[str, Any]) -> dict[str, Any]:
+    facts, pred = run.facts, run.facts.prediction
+    grounding = run.grounding
+    return {
+        "text": run.text,
+        "confidence": round(facts.confidence, 4),
+        # Strings, as in the architecture's example (what the website renders); the structured
+        # form (feature, value, signed contribution) is in key_driver_details.
+        "key_drivers": [d["text"] for d in facts.drivers],
+        "key_driver_details": facts.drivers,
+        "uncertainties": uncertainties(facts, _age_seconds(facts)),
+        "sources": [e.as_source() for e in run.excerpts],
+        "generator": run.generator,
+        "grounding": grounding.as_dict() if grounding else {"passed": True, "problems": []},
+        "generated_at": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+        "depth": run.depth,
+        "prediction": {
+            key: pred.get(key)
+            for key in (
+                "predicted_return_1d",
+                "p10",
+                "p90",
+                "model_type",
+                "model_version",
+                "data_timestamp",
+            )
+        },
+        "drivers_method": driver_info,
+        "llm_attempts": run.timings.attempts,
+    }
+
+
 def explain(
     symbol: str,
     depth: str = "medium",
@@ -97,114 +241,30 @@ def explain(
 ) -> tuple[dict[str, Any], Timings]:
     """Build one explanation (no caching). Raises NoPrediction when there is nothing to
     explain."""
-    report = progress or (lambda _p: None)
-    plan = DEPTHS[depth]
-    timings = Timings()
     started = time.perf_counter()
-    symbol = symbol.upper()
-    pred, features, earnings = load_prediction(symbol)
-    if pred is None:
-        raise NoPrediction(f"No prediction for {symbol}")
-    facts = Facts(symbol=symbol, prediction=pred, features=features, earnings=earnings)
-    report(0.1)
-
-    t = time.perf_counter()
-    try:
-        drivers, driver_info = key_drivers(
-            features,
-            str(pred.get("model_type", "")),
-            pred.get("model_version"),
-            top=plan["drivers"],
-        )
-    except Exception as exc:  # a broken artifact must not block the explanation
-        log.exception("Key drivers failed for %s", symbol)
-        drivers, driver_info = [], {"method": "occlusion", "available": False, "reason": str(exc)}
-    facts.drivers = drivers
-    timings.drivers_ms = (time.perf_counter() - t) * 1000.0
-    report(0.2)
-
-    excerpts, timings.retrieval_ms = retrieve(
-        _query(facts), symbol=symbol, k=plan["sources"], as_of=facts.data_date
+    run = _Run(
+        facts=_load_facts(symbol.upper()),
+        depth=depth,
+        plan=DEPTHS[depth],
+        timings=Timings(),
+        started=started,
+        report=progress or (lambda _p: None),
     )
-    report(0.35)
-
-    fact_list = facts.all()
-    context = [e.text for e in excerpts]
-    text, generator, grounding = None, "template", None
-    if plan["llm"]:
-        from explanations.llm import get_backend
-
-        backend = get_backend(backend_name)
-        max_tokens = int(conf.get("LLM_MAX_TOKENS")) * plan["tokens"]
-        messages = build_messages(facts, excerpts, max_excerpts=2 if depth == "medium" else 4)
-        budget_ms = float(conf.get("EXPLANATION_BUDGET_MS"))
-        generation: Generation | None = None
-        for attempt in range(2):  # the first answer, then one regeneration
-            if generation is not None:
-                # Regenerate only with the tokens the latency budget still allows.
-                max_tokens = _tokens_left(budget_ms, started, generation, max_tokens)
-                if max_tokens < MIN_REGENERATION_TOKENS:
-                    timings.llm_problems.append(["regeneration skipped: latency budget spent"])
-                    break
-            timings.attempts += 1
-            generation = backend.generate(
-                messages, max_tokens=max_tokens, temperature=0.2 if attempt == 0 else 0.7
-            )
-            generation.text = whole_sentences(generation.text)
-            timings.generation_ms += generation.total_ms
-            if timings.ttft_ms is None:
-                timings.ttft_ms = generation.ttft_ms
-            t = time.perf_counter()
-            result = check(generation.text, fact_list, context)
-            timings.check_ms += (time.perf_counter() - t) * 1000.0
-            report(0.65 if attempt == 0 else 0.85)
-            if result.passed:
-                text, generator, grounding = generation.text, "llm", result
-                break
-            timings.llm_problems.append(result.problems)
-            grounding = result
-    if text is None:
-        text = render(facts)
-        t = time.perf_counter()
-        template_check = check(text, fact_list, context)
-        timings.check_ms += (time.perf_counter() - t) * 1000.0
-        llm_failed = grounding is not None and not grounding.passed
-        grounding = GroundingResult(
-            template_check.passed,
-            template_check.problems
-            + ([f"llm: {p}" for p in grounding.problems] if llm_failed else []),
-            template_check.numbers_checked,
-        )
-        # The template's own check decides "passed"; the rejected LLM text's problems are
-        # kept so users can see why the template was used.
-        grounding.passed = template_check.passed
-    timings.total_ms = (time.perf_counter() - started) * 1000.0
-    explanation = {
-        "text": text,
-        "confidence": round(facts.confidence, 4),
-        # Strings, as in the architecture's example (what the website renders); the structured
-        # form (feature, value, signed contribution) is in key_driver_details.
-        "key_drivers": [d["text"] for d in drivers],
-        "key_driver_details": drivers,
-        "uncertainties": uncertainties(facts, _age_seconds(facts)),
-        "sources": [e.as_source() for e in excerpts],
-        "generator": generator,
-        "grounding": grounding.as_dict() if grounding else {"passed": True, "problems": []},
-        "generated_at": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
-        "depth": depth,
-        "prediction": {
-            "predicted_return_1d": pred.get("predicted_return_1d"),
-            "p10": pred.get("p10"),
-            "p90": pred.get("p90"),
-            "model_type": pred.get("model_type"),
-            "model_version": pred.get("model_version"),
-            "data_timestamp": pred.get("data_timestamp"),
-        },
-        "drivers_method": driver_info,
-        "llm_attempts": timings.attempts,
-    }
-    report(1.0)
-    return explanation, timings
+    run.report(0.1)
+    driver_info = _add_drivers(run)
+    run.report(0.2)
+    run.excerpts, run.timings.retrieval_ms = retrieve(
+        _query(run.facts), symbol=run.facts.symbol, k=run.plan["sources"], as_of=run.facts.data_date
+    )
+    run.report(0.35)
+    if run.plan["llm"]:
+        _generate(run, backend_name)
+    if run.text is None:
+        _fall_back_to_template(run)
+    run.timings.total_ms = (time.perf_counter() - started) * 1000.0
+    explanation = _assemble(run, driver_info)
+    run.report(1.0)
+    return explanation, run.timings
 
 
 def cache_payload(symbol: str, job_id: str, explanation: dict[str, Any]) -> dict[str, Any]:

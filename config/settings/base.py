@@ -202,10 +202,15 @@ KB_TRANSCRIPTS_LIMIT = env_int("KB_TRANSCRIPTS_LIMIT", 300, minimum=0)
 INFERENCE_DEVICE = env_choice("INFERENCE_DEVICE", "auto", {"auto", "cpu", "cuda"})
 ORT_INTRA_OP_THREADS = env_int("ORT_INTRA_OP_THREADS", 1, minimum=1)
 TORCH_THREADS = env_int("TORCH_THREADS", 1, minimum=1)
+# Knowledge-base embeddings: MiniLM exported to ONNX (fp32 or int8) or the torch reference.
+EMBEDDING_ENCODER = env_choice("EMBEDDING_ENCODER", "onnx", {"onnx", "onnx-int8", "torch"})
+EMBEDDING_THREADS = env_int("EMBEDDING_THREADS", 2, minimum=1)
 # Rows per ONNX Runtime call; 0 = measured by the inference worker when it loads a model.
 INFERENCE_BATCH_SIZE = env_int("INFERENCE_BATCH_SIZE", 0, minimum=0)
 LLM_BACKEND = env_choice("LLM_BACKEND", "llamacpp", {"llamacpp", "ollama"})
 LLM_THREADS = env_int("LLM_THREADS", 2, minimum=1)
+# The regeneration of a failed explanation is held to a grammar of the facts (llama.cpp only).
+LLM_GRAMMAR = env_bool("LLM_GRAMMAR", True)
 OLLAMA_HOST = env_str("OLLAMA_HOST", "http://127.0.0.1:11434")
 OLLAMA_MODEL = env_str("OLLAMA_MODEL", "llama3.1:8b-instruct-q4_K_M")
 # Explanations (explanations app): SEC EDGAR access, retrieval and the explanation cache.

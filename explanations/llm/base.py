@@ -20,17 +20,31 @@ class Backend:
     model = ""
 
     def stream(
-        self, messages: list[dict[str, str]], *, max_tokens: int, temperature: float
+        self,
+        messages: list[dict[str, str]],
+        *,
+        max_tokens: int,
+        temperature: float,
+        grammar: str | None = None,
     ) -> Iterator[str]:
+        """``grammar``: GBNF the output must follow, where the backend supports it."""
         raise NotImplementedError
 
     def generate(
-        self, messages: list[dict[str, str]], *, max_tokens: int, temperature: float = 0.2
+        self,
+        messages: list[dict[str, str]],
+        *,
+        max_tokens: int,
+        temperature: float = 0.2,
+        grammar: str | None = None,
     ) -> Generation:
         started = time.perf_counter()
         ttft = None
         parts: list[str] = []
-        for piece in self.stream(messages, max_tokens=max_tokens, temperature=temperature):
+        pieces = self.stream(
+            messages, max_tokens=max_tokens, temperature=temperature, grammar=grammar
+        )
+        for piece in pieces:
             if ttft is None and piece:
                 ttft = (time.perf_counter() - started) * 1000.0
             parts.append(piece)

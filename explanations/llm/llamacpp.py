@@ -12,9 +12,13 @@ import importlib.util
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
 
 from explanations import conf
 from explanations.llm.base import Backend
+
+if TYPE_CHECKING:
+    from llama_cpp import Llama
 
 GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
 N_CTX = 2048
@@ -22,7 +26,7 @@ N_CTX = 2048
 STOP = ["\n\n", "PREDICTION DATA", "RETRIEVED CONTEXT"]
 
 _lock = threading.Lock()
-_llama = None
+_llama: Llama | None = None
 
 
 def gguf_path() -> Path:
@@ -35,7 +39,7 @@ def gguf_path() -> Path:
     return path
 
 
-def get_llama():
+def get_llama() -> Llama:
     global _llama
     if _llama is None:
         with _lock:
@@ -61,20 +65,34 @@ class LlamaCppBackend(Backend):
     model = "SmolLM2-135M-Instruct.Q4_1"
 
     def stream(
-        self, messages: list[dict[str, str]], *, max_tokens: int, temperature: float
+        self,
+        messages: list[dict[str, str]],
+        *,
+        max_tokens: int,
+        temperature: float,
+        grammar: str | None = None,
     ) -> Iterator[str]:
         llama = get_llama()
+        constraint = None
+        if grammar is not None:
+            from llama_cpp.llama_grammar import LlamaGrammar
+
+            constraint = LlamaGrammar.from_string(grammar, verbose=False)
         # One generation at a time per process: a Llama context is not thread-safe.
         with _lock:
-            for chunk in llama.create_chat_completion(
-                messages=messages,
+            # The stubs type a chunk as a union of every response shape; a streamed chat
+            # completion yields only ChatCompletionChunk dicts.
+            completion: Any = llama.create_chat_completion(
+                messages=cast(Any, messages),
                 max_tokens=max_tokens,
                 temperature=temperature,
                 top_p=0.9,
                 repeat_penalty=1.1,
                 stop=STOP,
                 stream=True,
-            ):
+                grammar=constraint,
+            )
+            for chunk in completion:
                 piece = chunk["choices"][0].get("delta", {}).get("content")
                 if piece:
-                    yield piece
+                    yield str(piece)

@@ -20,7 +20,12 @@ class OllamaBackend(Backend):
         self.client = ollama.Client(host=host or conf.get("OLLAMA_HOST"), timeout=60)
 
     def stream(
-        self, messages: list[dict[str, str]], *, max_tokens: int, temperature: float
+        self,
+        messages: list[dict[str, str]],
+        *,
+        max_tokens: int,
+        temperature: float,
+        grammar: str | None = None,  # GBNF is llama.cpp's; a large model needs no such help
     ) -> Iterator[str]:
         for part in self.client.chat(
             model=self.model,

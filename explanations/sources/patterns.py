@@ -45,7 +45,8 @@ def _from_db(symbols: list[str] | None) -> list[EventMoves]:
         events = events.filter(symbol__ticker__in=symbols)
     by_symbol: dict[str, list[date]] = {}
     for ticker, reaction in events.values_list("symbol__ticker", "reaction_date"):
-        by_symbol.setdefault(ticker, []).append(reaction)
+        if reaction is not None:  # filtered above; the type does not know
+            by_symbol.setdefault(ticker, []).append(reaction)
     out: list[EventMoves] = []
     for ticker, reactions in sorted(by_symbol.items()):
         bars = list(

@@ -73,11 +73,13 @@ def test_it_retries_when_edgar_throttles(http_server):
 
 def test_it_gives_up_on_errors(http_server):
     base, _ = http_server(edgar_routes(submission_status=[429, 429, 429]))
-    with EdgarClient(
-        data_url=base, archives_url=base, user_agent=UA, retries=3, backoff=0.01
-    ) as client:
-        with pytest.raises(EdgarError):
-            client.submissions(rec.CIK)
+    with (
+        EdgarClient(
+            data_url=base, archives_url=base, user_agent=UA, retries=3, backoff=0.01
+        ) as client,
+        pytest.raises(EdgarError),
+    ):
+        client.submissions(rec.CIK)
 
 
 def test_it_keeps_to_ten_requests_per_second(http_server):

@@ -43,7 +43,7 @@ def test_it_rejects_invented_numbers():
 
 def test_it_rejects_a_wrong_sign():
     result = check("The model expects a move of -1.23%.", FACTS, require_prediction=False)
-    assert result.problems == ["number '-1.23%' matches no fact"]
+    assert result.problems[0] == "number '-1.23%' matches no fact"
 
 
 def test_it_rejects_rounding_beyond_the_shown_precision():
@@ -92,14 +92,14 @@ def test_it_rejects_promises_and_recommendations():
 def test_it_rejects_text_that_does_not_state_the_prediction():
     # What the 135M model answers when it ignores the task: no claim, and no explanation.
     result = check("I'm ready to assist you with your financial analysis.", FACTS)
-    assert result.problems == ["does not state the prediction (return, price, interval or sigma)"]
+    assert "does not state the prediction (return, price, interval or sigma)" in result.problems
     # The 80% level and the RSI are facts, but not the forecast itself.
     assert not check("The 80% interval is wide and RSI is 62.5.", FACTS).passed
     assert check("The 80% interval runs from -1.0% to +3.5%.", FACTS).passed
 
 
 def test_it_rejects_other_horizons_and_echoed_instructions():
-    result = check("NVDA is predicted to fall 1.23% in 2-3 days.", FACTS)
+    result = check("NVDA is predicted to rise 1.23% in 2-3 days.", FACTS)
     assert result.problems == ["horizon other than the next trading day: 'in 2-3 days'"]
     result = check(
         "NVDA is predicted to rise 1.23% and how uncertain this is in 2-3 sentences.", FACTS
@@ -143,3 +143,59 @@ def test_it_passes_the_template_explanation():
     result = check(text, facts.all())
     assert result.passed, (text, result.problems)
     assert "fall 0.42%" in text
+
+
+def test_it_rejects_the_invented_claims_of_issue_15():
+    # Real texts that passed the old check: the numbers match, the claims are invented.
+    facts = [
+        Fact("symbol", "symbol", "MSFT", "text"),
+        Fact("predicted_return_1d", "predicted 1-day return", 0.0006, "return"),
+        Fact("p10", "p10", -0.012, "return"),
+        Fact("p90", "p90", 0.013, "return"),
+    ]
+    for text, problem in [
+        (
+            (
+                "The prediction of MSFT to rise 0.06% is based on the model's ability to predict "
+                "future returns, which has been a key component in forecasting stock market "
+                "performance over the past decade."
+            ),
+            "claim about the model: 'model's ability'",
+        ),
+        (
+            (
+                "MSFT is predicted to rise 0.06%. The return of 0.07% on a 2-day forward carry is "
+                "an example of the model's ability to make predictions based on past data."
+            ),
+            "horizon other than the next trading day: '2-day forward'",
+        ),
+    ]:
+        result = check(text, facts)
+        assert not result.passed
+        assert any(p.endswith(problem) for p in result.problems), result.problems
+
+
+def test_it_judges_each_sentence_and_names_the_failing_one():
+    text = "NVDA is predicted to rise 1.23%. Investors remain optimistic about the stock."
+    result = check(text, FACTS)
+    assert [s.supported for s in result.sentences] == [True, False]
+    assert "sentence 2: market commentary: 'Investors'" in result.problems
+    # A sentence that states nothing the facts hold is unsupported even without numbers.
+    result = check("NVDA is predicted to rise 1.23%. The stock looks strong.", FACTS)
+    assert result.sentences[1].problems == ["states nothing the facts or excerpts support"]
+
+
+def test_it_rejects_a_direction_that_contradicts_the_sign():
+    result = check("NVDA is predicted to fall 1.23% on the next trading day.", FACTS)
+    assert any("direction contradicts" in p for p in result.problems), result.problems
+    result = check("NVDA is predicted to rise 1.0% at the p10.", FACTS)  # p10 is -1.0%
+    assert any("direction contradicts the sign of p10" in p for p in result.problems)
+    # The interval's lower bound below zero is no contradiction of a predicted rise.
+    assert check("A rise of 1.23% is predicted, in an interval from -1.0% to +3.5%.", FACTS).passed
+
+
+def test_it_accepts_a_claim_that_a_retrieved_excerpt_makes():
+    excerpt = "Analysts expect data center demand to stay strong through the year, management said."
+    text = "NVDA is predicted to rise 1.23%. Analysts expect data center demand to stay strong."
+    assert not check(text, FACTS).passed
+    assert check(text, FACTS, [excerpt]).passed

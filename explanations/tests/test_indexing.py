@@ -67,7 +67,7 @@ def test_it_writes_pattern_notes_that_use_only_past_events():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_it_embeds_batches_on_the_explain_queue(celery_worker_thread):
+def test_it_embeds_batches_on_the_index_queue(celery_worker_thread):
     out = io.StringIO()
     call_command("index_documents", "--source", "playbooks", "--batch", "2", stdout=out)
     summary = json.loads(out.getvalue())
@@ -89,5 +89,6 @@ def test_it_queues_without_waiting_when_no_worker_runs_yet(redis_client):
     )  # fmt: skip
     summary = json.loads(out.getvalue())["sources"][0]
     assert summary["queued_batches"] == 3 and summary["indexed"] == 0
-    assert redis_client.llen("explain") == 3
+    # On the bulk queue, not in front of explanation requests.
+    assert redis_client.llen("index") == 3 and redis_client.llen("explain") == 0
     assert not Document.objects.filter(source="playbook").exists()

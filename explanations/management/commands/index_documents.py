@@ -2,17 +2,18 @@
 
 Idempotent: a document whose content hash is stored already is skipped, so a second run changes
 nothing. Prints one JSON summary. Without ``--source`` every source except ``edgar`` is indexed
-(EDGAR needs the network); ``--mode queue`` embeds on the ``explain`` Celery queue, ``inline`` in
+(EDGAR needs the network); ``--mode queue`` embeds on the ``index`` Celery queue, ``inline`` in
 this process, ``auto`` (default) uses the queue when a worker consumes it.
 """
 
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from explanations.indexing import explain_worker_available, index_source
+from explanations.indexing import index_source, index_worker_available
 from explanations.sources import SOURCE_NAMES
 
 DEFAULT_SOURCES = ("playbooks", "patterns", "transcripts")
@@ -38,11 +39,11 @@ class Command(BaseCommand):
             help="With --mode queue: enqueue and return without waiting for the worker",
         )
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         sources = options["source"] or list(DEFAULT_SOURCES)
         mode = options["mode"]
         if mode == "auto":
-            mode = "queue" if explain_worker_available() else "inline"
+            mode = "queue" if index_worker_available() else "inline"
         symbols = [s.strip().upper() for s in options["symbols"].split(",") if s.strip()] or None
         if options["universe"] and symbols is None:
             from ingestion.models import Symbol

@@ -1,0 +1,53 @@
+"""The grammar of the facts: the embedded model, held to it, can only write supported text."""
+
+from __future__ import annotations
+
+from django.test import override_settings
+
+from explanations.constrained import grammar_for
+from explanations.facts import Facts
+from explanations.grounding import check
+from explanations.llm import get_backend
+from explanations.prompt import build_messages
+
+FACTS = Facts(
+    symbol="NVDA",
+    prediction={
+        "current_price": 150.55,
+        "predicted_return_1d": -0.0042,
+        "predicted_price": 149.92,
+        "p10": -0.031,
+        "p50": -0.004,
+        "p90": 0.022,
+        "model_type": "normal_day",
+        "model_version": "v1",
+        "data_timestamp": "2025-07-09T00:00:00Z",
+    },
+    features={"return_20d": 0.082},
+    earnings=None,
+    drivers=[
+        {
+            "feature": "return_20d",
+            "label": "Return, 20 days",
+            "value": 0.082,
+            "contribution": -0.0021,
+            "text": "Return, 20 days +8.20% (moves the forecast down by 0.21%)",
+        }
+    ],
+)
+
+
+def test_it_allows_only_the_sign_correct_direction():
+    grammar = grammar_for(FACTS)
+    assert '"fall"' in grammar and '"rise"' not in grammar
+    assert '"-3.10% to +2.20%"' in grammar and "direction itself is uncertain" in grammar
+
+
+def test_it_makes_the_embedded_model_write_supported_text():
+    with override_settings(LLM_BACKEND="llamacpp", LLM_THREADS=1):
+        generation = get_backend().generate(
+            build_messages(FACTS, []), max_tokens=90, temperature=0.7, grammar=grammar_for(FACTS)
+        )
+    assert generation.text.startswith("NVDA is ")
+    result = check(generation.text, FACTS.all())
+    assert result.passed, (generation.text, result.problems)

@@ -1,0 +1,26 @@
+"""Interactive before bulk: explanation requests and knowledge-base indexing are routed to
+different queues, consumed by different workers, the bulk one niced."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.conf import settings
+
+
+def _queue(name: str) -> str:
+    from config.celery_app import app
+
+    return str(app.amqp.router.route({}, name)["queue"].name)
+
+
+def test_it_routes_indexing_and_explanations_to_different_queues():
+    assert _queue("explanations.tasks.generate_explanation") == "explain"
+    assert _queue("explanations.tasks.index_documents_batch") == "index"
+
+
+def test_it_gives_the_bulk_queue_its_own_niced_worker():
+    lines = (Path(settings.BASE_DIR) / "worker" / "Procfile").read_text().splitlines()
+    workers = {line.split(":", 1)[0]: line.split(":", 1)[1] for line in lines if " worker " in line}
+    assert "-Q explain " in workers["explain"] and "index" not in workers["explain"].split("-Q")[1]
+    assert workers["index"].strip().startswith("nice -n") and "-Q index " in workers["index"]
