@@ -193,7 +193,7 @@ def extract_section(html: str, form: str) -> str:
     the longest span between a start heading and the next end heading is taken."""
     start_pat, end_pat = _ITEM_PATTERNS[form]
     text = html_to_text(html)
-    starts = [m for m in re.finditer(start_pat, text, re.IGNORECASE)]
+    starts = list(re.finditer(start_pat, text, re.IGNORECASE))
     best = ""
     for start in starts:
         end = re.compile(end_pat, re.IGNORECASE).search(text, start.end())

@@ -95,6 +95,15 @@ class Facts:
         return self.prediction.get("model_type") == "earnings_day" or bool(self.earnings)
 
     def all(self) -> list[Fact]:
+        return [
+            *self._prediction_facts(),
+            *self._feature_facts(),
+            *self._earnings_facts(),
+            *self._driver_facts(),
+            *self.extra,
+        ]
+
+    def _prediction_facts(self) -> list[Fact]:
         p = self.prediction
         facts = [
             Fact("symbol", "symbol", self.symbol, "text"),
@@ -108,45 +117,46 @@ class Facts:
         ]
         for key in ("p10", "p50", "p90"):
             if p.get(key) is not None:
+                price = float(p["current_price"]) * (1 + float(p[key]))
                 facts.append(Fact(key, f"{key} of the next-day return", float(p[key]), "return"))
-                facts.append(
-                    Fact(
-                        f"{key}_price",
-                        f"{key} price",
-                        float(p["current_price"]) * (1 + float(p[key])),
-                        "price",
-                    )
-                )
+                facts.append(Fact(f"{key}_price", f"{key} price", price, "price"))
         if self.sigma is not None:
             facts.append(Fact("uncertainty_sigma", "uncertainty (sigma)", self.sigma, "return"))
         if self.data_date:
             facts.append(Fact("data_date", "data as of", self.data_date.isoformat(), "date"))
-        for name, value in self.features.items():
-            if value is None or not math.isfinite(value):
-                continue
-            facts.append(
-                Fact(name, FEATURE_LABELS.get(name, name), float(value), feature_kind(name))
-            )
-        if self.earnings:
-            for key in ("eps_estimate", "eps_actual"):
-                if self.earnings.get(key) is not None:
-                    facts.append(
-                        Fact(key, key.replace("_", " "), float(self.earnings[key]), "number")
-                    )
-            for key in ("announcement_date", "reaction_date"):
-                if self.earnings.get(key):
-                    facts.append(Fact(key, key.replace("_", " "), str(self.earnings[key]), "date"))
-        for d in self.drivers:
-            facts.append(
-                Fact(
-                    f"contribution_{d['feature']}",
-                    f"contribution of {d['label']}",
-                    float(d["contribution"]),
-                    "return",
-                )
-            )
-        facts.extend(self.extra)
         return facts
+
+    def _feature_facts(self) -> list[Fact]:
+        return [
+            Fact(name, FEATURE_LABELS.get(name, name), float(value), feature_kind(name))
+            for name, value in self.features.items()
+            if value is not None and math.isfinite(value)
+        ]
+
+    def _earnings_facts(self) -> list[Fact]:
+        earnings = self.earnings or {}
+        numbers = [
+            Fact(key, key.replace("_", " "), float(earnings[key]), "number")
+            for key in ("eps_estimate", "eps_actual")
+            if earnings.get(key) is not None
+        ]
+        dates = [
+            Fact(key, key.replace("_", " "), str(earnings[key]), "date")
+            for key in ("announcement_date", "reaction_date")
+            if earnings.get(key)
+        ]
+        return numbers + dates
+
+    def _driver_facts(self) -> list[Fact]:
+        return [
+            Fact(
+                f"contribution_{d['feature']}",
+                f"contribution of {d['label']}",
+                float(d["contribution"]),
+                "return",
+            )
+            for d in self.drivers
+        ]
 
 
 def _float_or_none(v: Any) -> float | None:

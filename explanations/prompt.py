@@ -50,8 +50,10 @@ def build_messages(
         "PREDICTION DATA:",
         f"- Symbol: {facts.symbol}",
         f"- Current price: {format_value(float(p['current_price']), 'price')}",
-        f"- Predicted 1-day return: {format_value(facts.predicted_return, 'return')} "
-        f"(a predicted {direction})",
+        (
+            f"- Predicted 1-day return: {format_value(facts.predicted_return, 'return')} "
+            f"(a predicted {direction})"
+        ),
         f"- Predicted price: {format_value(float(p['predicted_price']), 'price')}",
         f"- Confidence: {facts.confidence * 100:.0f}%",
     ]

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import numpy as np
@@ -95,7 +95,7 @@ def search(
         cursor.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
         cursor.execute(sql, [vec, *params, vec, k * CANDIDATE_FACTOR])
         rows = cursor.fetchall()
-    ref = as_of or date.today()
+    ref = as_of or datetime.now(UTC).date()
     excerpts = [
         Excerpt(
             chunk_id=r[0],

@@ -13,10 +13,12 @@ def render(facts: Facts) -> str:
     direction = "rise" if ret >= 0 else "fall"
     model = "earnings-day" if p.get("model_type") == "earnings_day" else "normal-day"
     parts = [
-        f"{facts.symbol} is predicted to {direction} {abs(ret) * 100:.2f}% on the next trading "
-        f"day, from {format_value(float(p['current_price']), 'price')} to "
-        f"{format_value(float(p['predicted_price']), 'price')}, according to the {model} model "
-        f"{p.get('model_version', '')}."
+        (
+            f"{facts.symbol} is predicted to {direction} {abs(ret) * 100:.2f}% on the next trading "
+            f"day, from {format_value(float(p['current_price']), 'price')} to "
+            f"{format_value(float(p['predicted_price']), 'price')}, according to the {model} model "
+            f"{p.get('model_version', '')}."
+        )
     ]
     if p.get("p10") is not None and p.get("p90") is not None:
         p10, p90 = float(p["p10"]), float(p["p90"])

@@ -26,11 +26,10 @@ def ciks(symbols: list[str] | None) -> dict[str, str]:
     rows = Symbol.objects.exclude(cik="")
     if symbols:
         rows = rows.filter(ticker__in=symbols)
-    for ticker, cik in rows.values_list("ticker", "cik"):
-        found[ticker] = cik
+    found.update(rows.values_list("ticker", "cik"))
     if not found:
         path = settings.SHARED_DATA_DIR / "reference" / "sp500_constituents_2026-08-08.csv"
-        with open(path, newline="") as fh:
+        with path.open(newline="") as fh:
             for row in csv.DictReader(fh):
                 lower = {k.lower(): v for k, v in row.items()}
                 ticker = lower.get("symbol", "")
