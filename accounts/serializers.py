@@ -7,12 +7,19 @@ from typing import Any
 from rest_framework import serializers
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.exceptions import TokenError
-from rest_framework_simplejwt.serializers import TokenRefreshSerializer
+from rest_framework_simplejwt.serializers import TokenObtainPairSerializer, TokenRefreshSerializer
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from accounts.models import User
+from accounts.tokens import SessionRefreshToken
+
+
+class SessionTokenObtainPairSerializer(TokenObtainPairSerializer):
+    """simplejwt's login serializer; its refresh token names its session (``accounts.tokens``)."""
+
+    token_class = SessionRefreshToken
 
 
 class RevocableTokenRefreshSerializer(TokenRefreshSerializer):

@@ -11,11 +11,14 @@ from accounts.openapi import error_responses
 from accounts.serializers import (
     AccessResponseSerializer,
     RevocableTokenRefreshSerializer,
+    SessionTokenObtainPairSerializer,
     TokenPairResponseSerializer,
 )
 
 
 class TokenObtainView(jwt_views.TokenObtainPairView):
+    serializer_class = SessionTokenObtainPairSerializer
+
     @extend_schema(
         tags=["auth"],
         summary="Obtain an access/refresh token pair",
