@@ -15,6 +15,10 @@ import redis.asyncio as aioredis
 from django.conf import settings
 
 _sync_client: tuple[str, redis.Redis] | None = None
+_patient_client: tuple[str, redis.Redis] | None = None
+# Sign-in throttling runs next to a password hash (~100 ms): a loaded Redis must not make it skip
+# counting a failure, so it waits longer than the API's hot path does.
+PATIENT_TIMEOUT_SECONDS = 2.0
 _async_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, tuple[str, aioredis.Redis]]
 _async_clients = weakref.WeakKeyDictionary()
 
@@ -30,6 +34,19 @@ def sync_client() -> redis.Redis:
     if _sync_client is None or _sync_client[0] != url:
         _sync_client = (url, redis.Redis.from_url(url, **_options()))
     return _sync_client[1]
+
+
+def patient_client() -> redis.Redis:
+    """A sync client with a longer timeout, for security counters off the hot path."""
+    global _patient_client
+    url = settings.REDIS_URL
+    if _patient_client is None or _patient_client[0] != url:
+        timeout = max(PATIENT_TIMEOUT_SECONDS, settings.API_REDIS_TIMEOUT_SECONDS)
+        client = redis.Redis.from_url(
+            url, socket_timeout=timeout, socket_connect_timeout=timeout, retry_on_timeout=False
+        )
+        _patient_client = (url, client)
+    return _patient_client[1]
 
 
 def async_client() -> aioredis.Redis:

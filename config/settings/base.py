@@ -222,6 +222,11 @@ SIMPLE_JWT = {
     "CHECK_REVOKE_TOKEN": True,
     "REVOKE_TOKEN_CLAIM": "hash_password",
 }
+# Sign-in brute-force protection (accounts/login_throttle.py): failed sign-ins per window, per
+# username and per client IP, on the API's token endpoint, the website's and the admin's login.
+LOGIN_THROTTLE_WINDOW_SECONDS = env_int("LOGIN_THROTTLE_WINDOW_SECONDS", 900, minimum=1)
+LOGIN_FAILURES_PER_USER = env_int("LOGIN_FAILURES_PER_USER", 5, minimum=1)
+LOGIN_FAILURES_PER_IP = env_int("LOGIN_FAILURES_PER_IP", 30, minimum=1)
 # Requests per API_RATE_WINDOW_SECONDS by tier; None = unlimited. "anon" is per client IP.
 API_RATE_WINDOW_SECONDS = env_int("API_RATE_WINDOW_SECONDS", 3600, minimum=1)
 API_RATE_LIMITS: dict[str, int | None] = {
