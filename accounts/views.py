@@ -10,13 +10,13 @@ from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 
 from accounts import login_throttle
 from accounts.openapi import error_responses
-from accounts.throttling import client_ip
 from accounts.serializers import (
     AccessResponseSerializer,
     RevocableTokenRefreshSerializer,
     SessionTokenObtainPairSerializer,
     TokenPairResponseSerializer,
 )
+from accounts.throttling import client_ip
 
 
 class TokenObtainView(jwt_views.TokenObtainPairView):

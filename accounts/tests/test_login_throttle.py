@@ -80,4 +80,3 @@ class LoginThrottleTestCase(BaseTestCase):
         self.assertEqual(r.status_code, 429)
         self.assertNotIn("_auth_user_id", self.client.session)
         self.assertEqual(self.client.get("/admin/").status_code, 302)  # still signed out
-

@@ -1,4 +1,5 @@
-"""PostgreSQL extensions: pgvector always; TimescaleDB when the server has it."""
+"""PostgreSQL extensions: pgvector always; TimescaleDB when the server has it and preloads it
+(an installed but not preloaded TimescaleDB cannot be created)."""
 
 from django.db import migrations
 
@@ -8,7 +9,9 @@ def create_extensions(apps, schema_editor) -> None:
 
     with schema_editor.connection.cursor() as cursor:
         cursor.execute("CREATE EXTENSION IF NOT EXISTS vector")
-        if extension_available(cursor, "timescaledb"):
+        cursor.execute("SELECT current_setting('shared_preload_libraries')")
+        preloaded = "timescaledb" in cursor.fetchone()[0]
+        if preloaded and extension_available(cursor, "timescaledb"):
             cursor.execute("CREATE EXTENSION IF NOT EXISTS timescaledb")
 
 
