@@ -4,64 +4,15 @@ prediction fast path): the budget lives in Redis, counted atomically, never per 
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
-from django.conf import settings
-from django.db import connection
-
 from core.testing import BaseTransactionTestCase
 from predictions.tests.api_support import access_token, make_symbol, put_cached
+from predictions.tests.live_server import LiveServer
 
 LIMITS = {"API_RATE_FREE": "5", "API_RATE_PRO": "8", "API_RATE_ANON": "4"}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def start_server(port: int) -> subprocess.Popen:
-    env = {
-        **os.environ,
-        **LIMITS,
-        "DJANGO_SETTINGS_MODULE": "config.settings_test",
-        "TEST_REDIS_URL": settings.REDIS_URL,
-        "DATABASE_NAME": connection.settings_dict["NAME"],  # this test's database
-        # One window for the whole test: a fixed-window boundary would refill the budget.
-        "API_RATE_WINDOW_SECONDS": str(10**9),
-        # The counting is under test, not this shared machine's load: a Redis answer slower than
-        # the 0.25 s default would fail open (uncounted) and blur the boundary.
-        "API_REDIS_TIMEOUT_SECONDS": "10",
-    }
-    command = [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1"]
-    return subprocess.Popen(
-        [*command, "--port", str(port), "--no-access-log"],
-        cwd=settings.BASE_DIR,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-
-
-def wait_ready(port: int, process: subprocess.Popen, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"server exited: {process.stderr.read().decode()[-2000:]}")
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/schema", timeout=5).close()
-            return
-        except (urllib.error.URLError, OSError):
-            time.sleep(0.5)
-    raise AssertionError(f"server on port {port} not ready in {timeout} s")
 
 
 def get(port: int, path: str, token: str | None) -> tuple[int, dict[str, str]]:
@@ -80,22 +31,24 @@ class TwoWorkerLimitTestCase(BaseTransactionTestCase):
         super().setUp()
         make_symbol("NVDA")
         put_cached(self.redis, "NVDA")
-        self.ports = [free_port(), free_port()]
-        self.servers = [start_server(port) for port in self.ports]
-        for port, server in zip(self.ports, self.servers, strict=True):
-            wait_ready(port, server)
+        env = {
+            **LIMITS,
+            # One window for the whole test: a fixed-window boundary would refill the budget.
+            "API_RATE_WINDOW_SECONDS": str(10**9),
+            # The counting is under test, not this shared machine's load: a Redis answer slower
+            # than the 0.25 s default would fail open (uncounted) and blur the boundary.
+            "API_REDIS_TIMEOUT_SECONDS": "10",
+        }
+        self.servers = [LiveServer(env), LiveServer(env)]
+        for server in self.servers:
+            server.wait_ready()
+        self.ports = [server.port for server in self.servers]
         self.redis.flushdb()  # the readiness probes counted as anonymous requests
         put_cached(self.redis, "NVDA")
 
     def tearDown(self) -> None:
         for server in self.servers:
-            server.terminate()
-        for server in self.servers:
-            try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+            server.stop()
         super().tearDown()
 
     def burst(self, token: str | None, n: int) -> list[tuple[int, dict[str, str]]]:

@@ -47,10 +47,12 @@ from accounts.auth_state import (
 from accounts.redis_clients import async_client
 from accounts.throttling import INCR_SCRIPT, decide, limit_for, window_key
 from core.api_errors import ApiError, error_body
+from core.security_headers import fast_path_headers
 from predictions import cache
 from predictions.api import service
+from predictions.api.params import parse_bool
 from predictions.api.symbols import clean_symbol, invalid_symbol
-from predictions.api.views import SOURCE_HEADER, parse_bool
+from predictions.api.views import SOURCE_HEADER
 
 log = logging.getLogger(__name__)
 
@@ -126,6 +128,7 @@ class PredictionFastPath:
                 if token is not None and _host_allowed(scope):
                     status, body, headers = await self.answer(scope, match.group(1), token)
                     headers.append((b"content-length", str(len(body)).encode()))
+                    headers += fast_path_headers(scope.get("scheme", "http"), scope["headers"])
                     await send(
                         {
                             "type": "http.response.start",
