@@ -13,7 +13,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 run: setup frontend
 	$(PY) -m worker.run
 
-test: setup frontend browser
+test: setup frontend browser lint
 	$(PY) -m worker.services -- $(PY) -m pytest $(PYTEST_ARGS)
 
 setup: $(STAMP)
@@ -44,9 +44,13 @@ frontend:
 browser:
 	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
 
-lint:
+# The guardrails: ruff (wide rule set, layering bans), mypy (strict, Django/DRF stubs) over
+# all code, and no source function longer than 60 lines. `make test` runs this first.
+lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(PY) scripts/check_function_length.py
+	$(VENV)/bin/mypy
 
 format:
 	$(VENV)/bin/ruff format .

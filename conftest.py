@@ -7,7 +7,7 @@ import pytest
 
 @pytest.fixture
 def redis_client():
-    from core.testing import test_redis
+    from testkit import test_redis
 
     client = test_redis()
     yield client
@@ -16,7 +16,7 @@ def redis_client():
 
 @pytest.fixture
 def users(db):
-    from core.testing import make_users
+    from testkit import make_users
 
     return make_users()
 

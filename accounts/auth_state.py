@@ -9,6 +9,7 @@ saved, so a password change or deactivation takes effect on the next request.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import time
@@ -25,8 +26,8 @@ from rest_framework_simplejwt.tokens import AccessToken
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from accounts.models import User
-from accounts.redis_clients import async_client, sync_client
 from accounts.tokens import SESSION_CLAIM
+from core.redis_clients import Preset, async_client, client
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +101,7 @@ def _decode(raw_token: str) -> TokenClaims:
     # Signature, type and expiry checked once per distinct token (access tokens have no
     # blacklist); callers re-check expiry on every use. Failures raise, so are never cached.
     try:
-        token = AccessToken(raw_token)
+        token = AccessToken(raw_token)  # type: ignore[arg-type]  # simplejwt annotates it as Token
     except TokenError:
         raise AuthError("token_not_valid", "Given token not valid for any token type") from None
     try:
@@ -153,12 +154,10 @@ async def aload_state(user_id: int, cache: bool = True) -> AuthState | None:
     """The user's state from PostgreSQL, then cached in Redis (unless Redis is known down)."""
     state = await sync_to_async(_load_state)(user_id)
     if state is not None and cache:
-        try:
+        with contextlib.suppress(redis.RedisError, OSError):
             await async_client().set(
                 state_key(user_id), json.dumps(asdict(state)), ex=STATE_TTL_SECONDS
             )
-        except (redis.RedisError, OSError):
-            pass
     return state
 
 
@@ -176,19 +175,17 @@ async def aauthenticate(raw_token: str) -> Principal:
 
 def cached_state(user_id: int) -> AuthState | None:
     """The user's state from Redis, else PostgreSQL (then cached unless Redis is down)."""
-    client = sync_client()
+    conn = client(Preset.REQUEST)
     try:
-        state = decode_state(client.get(state_key(user_id)))
+        state = decode_state(conn.get(state_key(user_id)))
         redis_up = True
     except redis.RedisError:
         state, redis_up = None, False
     if state is None:
         state = _load_state(user_id)
         if state is not None and redis_up:
-            try:
-                client.set(state_key(user_id), json.dumps(asdict(state)), ex=STATE_TTL_SECONDS)
-            except redis.RedisError:
-                pass
+            with contextlib.suppress(redis.RedisError):
+                conn.set(state_key(user_id), json.dumps(asdict(state)), ex=STATE_TTL_SECONDS)
     return state
 
 
@@ -207,6 +204,6 @@ def session_revoked(user_id: int, session_id: str | None) -> bool:
 
 def forget(user_id: int) -> None:
     try:
-        sync_client().delete(state_key(user_id))
+        client(Preset.REQUEST).delete(state_key(user_id))
     except redis.RedisError as exc:  # the entry expires within STATE_TTL_SECONDS anyway
         log.warning("Could not drop cached auth state of user %s: %s", user_id, exc)

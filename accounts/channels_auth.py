@@ -11,7 +11,9 @@ HTTP 403.
 
 from __future__ import annotations
 
-from urllib.parse import parse_qs
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import ParseResult, parse_qs
 
 from channels.security.websocket import OriginValidator
 from django.conf import settings
@@ -20,8 +22,14 @@ from accounts.auth_state import AuthError, aauthenticate
 
 SUBPROTOCOL_MARKERS = ("jwt", "bearer")
 
+# ASGI, as Channels passes it (plain dicts; Channels ships no type hints).
+Scope = dict[str, Any]
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+AsgiApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-def token_from_scope(scope: dict) -> tuple[str | None, str | None]:
+
+def token_from_scope(scope: Scope) -> tuple[str | None, str | None]:
     """(token, subprotocol to select)."""
     protocols = [p.strip() for p in scope.get("subprotocols") or [] if p and p.strip()]
     marker = next((p for p in protocols if p.lower() in SUBPROTOCOL_MARKERS), None)
@@ -35,10 +43,10 @@ def token_from_scope(scope: dict) -> tuple[str | None, str | None]:
 
 
 class JwtAuthMiddleware:
-    def __init__(self, app) -> None:
+    def __init__(self, app: AsgiApp) -> None:
         self.app = app
 
-    async def __call__(self, scope, receive, send):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "websocket":
             return await self.app(scope, receive, send)
         token, subprotocol = token_from_scope(scope)
@@ -59,13 +67,13 @@ class JwtAuthMiddleware:
         return await self.app(scope, receive, send)
 
 
-class BrowserOriginValidator(OriginValidator):
+class BrowserOriginValidator(OriginValidator):  # type: ignore[misc]  # Channels is untyped
     """Checks the Origin of browser connections against ALLOWED_HOSTS, and lets clients that send
     no Origin (trading programs) through: the feed authenticates with a JWT, never a cookie, so
     cross-site WebSocket hijacking has nothing to ride on."""
 
-    def __init__(self, application) -> None:
+    def __init__(self, application: AsgiApp) -> None:
         super().__init__(application, list(settings.ALLOWED_HOSTS))
 
-    def valid_origin(self, parsed_origin) -> bool:
-        return parsed_origin is None or self.validate_origin(parsed_origin)
+    def valid_origin(self, parsed_origin: ParseResult | None) -> bool:
+        return parsed_origin is None or bool(self.validate_origin(parsed_origin))

@@ -8,7 +8,9 @@ either budget is spent, sign-ins from that username or IP are refused with 429 a
 ``Retry-After`` until the window ends, BEFORE the password is checked, so a correct guess during
 the lockout teaches the attacker nothing. A successful sign-in clears the username's count.
 Counting happens on Django's ``user_login_failed`` signal, which every ``authenticate()`` call
-sends. When Redis is unreachable sign-ins fail open, as the API rate limits do.
+sends. When Redis is unreachable sign-ins fail open, as the API rate limits do. The counters use
+the WORKER Redis preset (seconds, not the request path's 0.25 s): a loaded Redis must not make a
+failed sign-in go uncounted, and the password hash beside it costs more anyway.
 """
 
 from __future__ import annotations
@@ -24,11 +26,11 @@ import redis
 from django.conf import settings
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.dispatch import receiver
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.template.loader import render_to_string
 
-from accounts.redis_clients import patient_client
 from accounts.throttling import INCR_SCRIPT, client_ip
+from core.redis_clients import Preset, client
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +62,7 @@ def retry_after(username: str | None, ip: str) -> int | None:
     start, end = _window(now)
     keys = _keys(username, ip, start)
     try:
-        counts = patient_client().mget([key for key, _ in keys])
+        counts = client(Preset.WORKER).mget([key for key, _ in keys])
     except redis.RedisError as exc:
         log.warning("Sign-in throttle not checked, Redis unavailable: %s", exc)
         return None
@@ -72,9 +74,9 @@ def retry_after(username: str | None, ip: str) -> int | None:
 def record_failure(username: str | None, ip: str) -> None:
     start, _ = _window(time.time())
     try:
-        client = patient_client()
+        conn = client(Preset.WORKER)
         for key, _ in _keys(username, ip, start):
-            client.eval(INCR_SCRIPT, 1, key, settings.LOGIN_THROTTLE_WINDOW_SECONDS)
+            conn.eval(INCR_SCRIPT, 1, key, settings.LOGIN_THROTTLE_WINDOW_SECONDS)
     except redis.RedisError as exc:
         log.warning("Failed sign-in not counted, Redis unavailable: %s", exc)
 
@@ -82,7 +84,7 @@ def record_failure(username: str | None, ip: str) -> None:
 def clear_user(username: str) -> None:
     start, _ = _window(time.time())
     try:
-        patient_client().delete(f"loginfail:user:{_user_ident(username)}:{start}")
+        client(Preset.WORKER).delete(f"loginfail:user:{_user_ident(username)}:{start}")
     except redis.RedisError as exc:
         log.warning("Sign-in failures of a user not cleared, Redis unavailable: %s", exc)
 
@@ -102,10 +104,10 @@ def logged_in(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
     clear_user(user.get_username())
 
 
-def throttled_login(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def throttled_login(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     """Wrap an HTML login view (the website's, the admin's): a locked-out POST gets 429."""
 
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if request.method == "POST":
             wait = retry_after(request.POST.get("username"), _ip(request))
             if wait is not None:

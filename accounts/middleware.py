@@ -8,6 +8,8 @@ reaches DRF: Django's own 404 for an unknown /api/ path, a 405 from a plain view
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
+from typing import cast
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -51,24 +53,28 @@ def _shape(request: HttpRequest, response: HttpResponse) -> HttpResponse:
     return response
 
 
+GetResponse = Callable[[HttpRequest], HttpResponse | Awaitable[HttpResponse]]
+
+
 class ApiMiddleware:
     sync_capable = True
     async_capable = True
 
-    def __init__(self, get_response) -> None:
+    def __init__(self, get_response: GetResponse) -> None:
         self.get_response = get_response
         self.is_async = iscoroutinefunction(get_response)
         if self.is_async:
             markcoroutinefunction(self)
 
-    def __call__(self, request: HttpRequest):
+    def __call__(self, request: HttpRequest) -> HttpResponse | Awaitable[HttpResponse]:
         if self.is_async:
             return self.__acall__(request)
-        response = self.get_response(request)
+        response = cast(HttpResponse, self.get_response(request))  # sync chain: a response
         return _shape(request, response) if request.path.startswith(API_PREFIX) else response
 
     async def __acall__(self, request: HttpRequest) -> HttpResponse:
-        response = await self.get_response(request)
+        # An async chain (is_async): get_response returns an awaitable.
+        response = await cast(Awaitable[HttpResponse], self.get_response(request))
         return _shape(request, response) if request.path.startswith(API_PREFIX) else response
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
@@ -82,5 +88,5 @@ class ApiMiddleware:
             return JsonResponse(error_body("not_found", "Not found"), status=404)
         if isinstance(exception, PermissionDenied):
             return JsonResponse(error_body("permission_denied", "Permission denied"), status=403)
-        log.exception("Unhandled error under /api/", exc_info=exception)
+        log.error("Unhandled error under /api/", exc_info=exception)
         return JsonResponse(error_body("internal_error", "Internal server error"), status=500)

@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, inline_serializer
 from rest_framework import serializers
@@ -23,7 +25,7 @@ ErrorSerializer = inline_serializer(
     },
 )
 
-_EXAMPLES: dict[int, tuple[str, str, str, dict]] = {
+_EXAMPLES: dict[int, tuple[str, str, str, dict[str, Any]]] = {
     400: ("Bad request", "invalid_symbol", "Malformed symbol 'N@VDA'", {"symbol": "N@VDA"}),
     401: (
         "Not authenticated",
@@ -58,7 +60,7 @@ def error_response(
     *,
     code: str | None = None,
     message: str | None = None,
-    details: dict | None = None,
+    details: dict[str, Any] | None = None,
     description: str | None = None,
 ) -> OpenApiResponse:
     default = _EXAMPLES.get(status, ("Error", "error", "Error", {}))

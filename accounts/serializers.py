@@ -51,7 +51,8 @@ class RevocableTokenRefreshSerializer(TokenRefreshSerializer):
             refresh = RefreshToken(attrs["refresh"])  # signature, expiry, blacklist
         except TokenError as exc:
             raise AuthenticationFailed(str(exc), code="token_not_valid") from None
-        user = User.objects.filter(pk=refresh.payload.get(api_settings.USER_ID_CLAIM)).first()
+        user_id = refresh.payload.get(api_settings.USER_ID_CLAIM)
+        user = None if user_id is None else User.objects.filter(pk=user_id).first()
         if user is None or not user.is_active:
             raise AuthenticationFailed("No active account for this token", code="user_inactive")
         claim = refresh.payload.get(api_settings.REVOKE_TOKEN_CLAIM)
@@ -62,10 +63,10 @@ class RevocableTokenRefreshSerializer(TokenRefreshSerializer):
         return super().validate(attrs)
 
 
-class TokenPairResponseSerializer(serializers.Serializer):
+class TokenPairResponseSerializer(serializers.Serializer[dict[str, str]]):
     access = serializers.CharField(help_text="Access token (JWT), valid 1 hour")
     refresh = serializers.CharField(help_text="Refresh token (JWT), valid 30 days")
 
 
-class AccessResponseSerializer(serializers.Serializer):
+class AccessResponseSerializer(serializers.Serializer[dict[str, str]]):
     access = serializers.CharField(help_text="New access token (JWT), valid 1 hour")

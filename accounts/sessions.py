@@ -30,7 +30,7 @@ def _send(user_id: int, revoked_session: str | None) -> None:
     event = {"type": SESSION_CHECK_EVENT, "revoked_session": revoked_session}
     try:
         async_to_sync(layer.group_send)(user_group(user_id), event)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - any layer failure; the save itself stands
         log.warning("Could not tell the sessions of user %s to re-check: %s", user_id, exc)
 
 

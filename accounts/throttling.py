@@ -18,6 +18,7 @@ import logging
 import math
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import redis
 from django.conf import settings
@@ -25,7 +26,11 @@ from rest_framework.authentication import SessionAuthentication
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 
-from accounts.redis_clients import async_client, sync_client
+from core.redis_clients import Preset, async_client, client
+
+if TYPE_CHECKING:
+    # Not at run time: rest_framework.views imports this module (DEFAULT_THROTTLE_CLASSES).
+    from rest_framework.views import APIView
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +100,9 @@ def hit(ident: str, limit: int) -> RateDecision | None:
     start, reset_at = _window(now)
     try:
         count = int(
-            sync_client().eval(INCR_SCRIPT, 1, _key(ident, start), settings.API_RATE_WINDOW_SECONDS)
+            client(Preset.REQUEST).eval(
+                INCR_SCRIPT, 1, _key(ident, start), settings.API_RATE_WINDOW_SECONDS
+            )
         )
     except redis.RedisError as exc:
         log.warning("Rate limit not counted, Redis unavailable: %s", exc)
@@ -123,7 +130,7 @@ def _is_website_session(request: Request) -> bool:
     return isinstance(request.successful_authenticator, SessionAuthentication)
 
 
-def client_ip(request) -> str:
+def client_ip(request: Request) -> str:
     # REMOTE_ADDR only: X-Forwarded-For is client-controlled unless a trusted proxy sets it.
     return request.META.get("REMOTE_ADDR") or "unknown"
 
@@ -131,7 +138,7 @@ def client_ip(request) -> str:
 class TierRateThrottle(BaseThrottle):
     """DRF's global throttle: the user's tier limit, or the anonymous per-IP limit."""
 
-    def allow_request(self, request: Request, view) -> bool:
+    def allow_request(self, request: Request, view: APIView) -> bool:
         user = request.user
         if user is not None and user.is_authenticated and _is_website_session(request):
             # The website's own calls (autocomplete, explanation polling) made with the user's

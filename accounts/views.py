@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from drf_spectacular.utils import extend_schema
 from rest_framework.exceptions import Throttled
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework_simplejwt import views as jwt_views
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
@@ -34,7 +37,7 @@ class TokenObtainView(jwt_views.TokenObtainPairView):
         ),
         responses={200: TokenPairResponseSerializer, **error_responses(400, 401, 429)},
     )
-    def post(self, request, *args, **kwargs) -> Response:
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         username = request.data.get("username") if hasattr(request.data, "get") else None
         wait = login_throttle.retry_after(
             username if isinstance(username, str) else None, client_ip(request)
@@ -55,7 +58,7 @@ class TokenRefreshView(jwt_views.TokenRefreshView):
         summary="Exchange a refresh token for a new access token",
         responses={200: AccessResponseSerializer, **error_responses(400, 401, 429)},
     )
-    def post(self, request, *args, **kwargs) -> Response:
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = self.get_serializer(data=request.data)
         try:
             serializer.is_valid(raise_exception=True)

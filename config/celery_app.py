@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 
 from celery import Celery
-from kombu import Exchange, Queue
+from kombu.entity import Exchange, Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -27,7 +27,7 @@ app.conf.task_default_queue = "ingest"
 app.conf.task_default_exchange = "ingest"
 app.conf.task_default_routing_key = "ingest"
 app.conf.task_routes = {
-    "core.tasks.*": {"queue": "ingest"},
+    "predictions.tasks.retention.*": {"queue": "ingest"},
     "ingestion.tasks.*": {"queue": "ingest"},
     "features.tasks.*": {"queue": "features"},
     "predictions.tasks.pipeline.*": {"queue": "inference"},

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.urls import URLPattern
+
 from predictions.routing import websocket_urlpatterns as prediction_ws
 
-websocket_urlpatterns: list = [*prediction_ws]
+websocket_urlpatterns: list[URLPattern] = [*prediction_ws]

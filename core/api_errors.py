@@ -49,7 +49,7 @@ def _code_for(exc: exceptions.APIException) -> str:
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     response = drf_exception_handler(exc, context)
     if response is None:
-        log.exception("Unhandled API error", exc_info=exc)
+        log.error("Unhandled API error", exc_info=exc)
         return Response(
             error_body("internal_error", "Internal server error"),
             status=status.HTTP_500_INTERNAL_SERVER_ERROR,

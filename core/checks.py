@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
+from django.apps import AppConfig
 from django.conf import settings
-from django.core.checks import Error, Warning, register
+from django.core.checks import CheckMessage, Error, Warning, register
 
 
 @register()
-def check_shared_data(app_configs, **kwargs):
+def check_shared_data(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> list[CheckMessage]:
     if not settings.SHARED_DATA_DIR.is_dir():
         return [
             Warning(
@@ -20,25 +24,26 @@ def check_shared_data(app_configs, **kwargs):
 
 
 @register()
-def check_thread_settings(app_configs, **kwargs):
+def check_thread_settings(
+    app_configs: Sequence[AppConfig] | None, **kwargs: Any
+) -> list[CheckMessage]:
     import os
 
     cores = os.cpu_count() or 1
-    errors = []
-    for name in ("ORT_INTRA_OP_THREADS", "TORCH_THREADS", "LLM_THREADS", "TF_THREADS"):
-        if getattr(settings, name) > cores:
-            errors.append(
-                Warning(
-                    f"{name}={getattr(settings, name)} exceeds the {cores} cores of this machine",
-                    hint="Threads beyond the core count make processes fight over the CPU.",
-                    id="core.W002",
-                )
-            )
-    return errors
+    names = ("ORT_INTRA_OP_THREADS", "TORCH_THREADS", "LLM_THREADS", "TF_THREADS")
+    return [
+        Warning(
+            f"{name}={getattr(settings, name)} exceeds the {cores} cores of this machine",
+            hint="Threads beyond the core count make processes fight over the CPU.",
+            id="core.W002",
+        )
+        for name in names
+        if getattr(settings, name) > cores
+    ]
 
 
 @register(deploy=True)
-def check_redis_url(app_configs, **kwargs):
+def check_redis_url(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> list[CheckMessage]:
     if settings.PRODUCTION and settings.REDIS_URL.startswith("redis://127.0.0.1"):
         return [
             Error(

@@ -7,7 +7,7 @@ import re
 # The Channels layer message sent to a symbol's group for each new prediction:
 #   {"type": "prediction.update", "payload": {"symbol": ..., "predicted_return_1d": ..., ...}}
 # A consumer's ``prediction_update`` handler forwards it to the client as
-#   {"type": "prediction_update", **payload}
+#   the payload's keys next to "type": "prediction_update"
 PREDICTION_UPDATE_EVENT = "prediction.update"
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")

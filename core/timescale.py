@@ -3,7 +3,7 @@
 Migrations call ``time_series_table`` for each time-series table. With TimescaleDB it becomes a
 hypertable with the architecture's compression and retention policies; without it, the table
 stays ordinary with a BRIN index on its time column, and retention is done by the scheduled task
-``core.tasks.enforce_retention``.
+``predictions.tasks.retention.enforce_retention``.
 """
 
 from __future__ import annotations

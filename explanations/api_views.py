@@ -13,7 +13,7 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
-from django.db import transaction
+import redis
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
@@ -22,9 +22,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api_errors import ApiError
+from core.tasking import enqueue
 from explanations import serializers as s
 from explanations.models import Explanation, ExplanationStatus
 from explanations.service import DEPTHS, fresh_cached
+from predictions import latest
 
 # A queued job older than this is considered lost (e.g. no worker) and a new one is started.
 STALE_JOB = timedelta(minutes=5)
@@ -42,11 +44,9 @@ def _check_symbol(symbol: str) -> str:
     if not Symbol.objects.filter(ticker=symbol).exists():
         raise ApiError(f"Unknown symbol {symbol}", code="not_found", status_code=404)
     if not Prediction.objects.filter(symbol__ticker=symbol).exists():
-        from explanations.cache import client
-
         try:
-            has_live = bool(client().exists(f"pred:{symbol}"))
-        except Exception:
+            has_live = bool(latest.from_cache([symbol]))
+        except redis.RedisError:
             has_live = False
         if not has_live:
             raise ApiError(
@@ -109,12 +109,7 @@ class ExplanationView(APIView):
         )
         job_id = job.job_id
 
-        def enqueue() -> None:
-            from config.celery_app import app
-
-            app.send_task("explanations.tasks.generate_explanation", args=[job_id], queue="explain")
-
-        transaction.on_commit(enqueue)
+        enqueue("explanations.tasks.generate_explanation", job_id)
         return Response(
             {
                 "job_id": job_id,

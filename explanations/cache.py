@@ -7,23 +7,19 @@ import logging
 from typing import Any
 
 import redis
-from django.conf import settings
 
+from core import redis_clients
+from core.redis_clients import Preset
 from explanations import conf
 
 log = logging.getLogger(__name__)
-_clients: dict[tuple[str, float], redis.Redis] = {}
-READ_TIMEOUT = 0.5  # the request path falls back to PostgreSQL rather than wait
-WRITE_TIMEOUT = 5.0  # the worker can wait; a lost write would leave only PostgreSQL
 
 
-def client(timeout: float = READ_TIMEOUT) -> redis.Redis:
-    url = settings.REDIS_URL
-    if (url, timeout) not in _clients:
-        _clients[(url, timeout)] = redis.Redis.from_url(
-            url, socket_timeout=timeout, socket_connect_timeout=timeout
-        )
-    return _clients[(url, timeout)]
+def client(preset: Preset = Preset.REQUEST) -> redis.Redis:
+    """Reads use the request path's short timeouts (PostgreSQL answers rather than wait);
+    the worker writes with ``Preset.WORKER``: it can wait, and a lost write would leave only
+    PostgreSQL."""
+    return redis_clients.client(preset)
 
 
 def key(symbol: str) -> str:
@@ -40,7 +36,7 @@ def get(symbol: str) -> dict[str, Any] | None:
 
 def put(symbol: str, payload: dict[str, Any]) -> None:
     try:
-        client(WRITE_TIMEOUT).set(
+        client(Preset.WORKER).set(
             key(symbol),
             json.dumps(payload, default=str),
             ex=int(conf.get("EXPLANATION_CACHE_SECONDS")),

@@ -38,6 +38,7 @@ def _session(path: str):
 def model_for(model_type: str, version: str | None = None) -> tuple[Path, dict[str, Any]] | None:
     """The ONNX file and metadata of the version that made the prediction (else the active
     version of its kind)."""
+    from predictions.ml.registry import active_version
     from predictions.models import ModelVersion
 
     kind = "earnings" if model_type == "earnings_day" else "normal"
@@ -45,12 +46,7 @@ def model_for(model_type: str, version: str | None = None) -> tuple[Path, dict[s
     if version:
         mv = ModelVersion.objects.filter(kind=kind, version=version).first()
     if mv is None:
-        try:
-            from predictions.ml.registry import active_version
-        except ImportError:  # registry not installed: read the table directly
-            mv = ModelVersion.objects.filter(kind=kind, status="active").first()
-        else:
-            mv = active_version(kind)
+        mv = active_version(kind)
     if mv is None:
         return None
     directory = Path(mv.artifact_path)

@@ -8,16 +8,17 @@ fractions shown as percentages (0.0123 -> "1.23%"), ``price`` in dollars, ``numb
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
-from django.conf import settings
+import redis
 
+from core.redis_clients import Preset, client
 from features.definitions import FEATURE_LABELS, PERCENT_FEATURES
-from predictions import cache
+from features.store import read_raw
+from predictions import latest
 
 Z80 = 1.2815516  # the normal quantile of 0.9: p10..p90 spans 2 * Z80 sigma
 
@@ -148,12 +149,6 @@ class Facts:
         return facts
 
 
-def _redis():
-    import redis
-
-    return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=1.0, decode_responses=True)
-
-
 def _float_or_none(v: Any) -> float | None:
     try:
         f = float(v)
@@ -162,47 +157,31 @@ def _float_or_none(v: Any) -> float | None:
     return f if math.isfinite(f) else None
 
 
-def load_prediction(symbol: str) -> tuple[dict[str, Any] | None, dict[str, float], dict | None]:
-    """(prediction, features, earnings context) of a symbol: Redis ``pred:{SYMBOL}`` and
-    ``features:{SYMBOL}`` when fresh, else the ``Prediction`` row's snapshot."""
-    from predictions.models import Prediction
+def _numbers(values: dict[str, Any]) -> dict[str, float]:
+    return {
+        k: f
+        for k, v in values.items()
+        if k not in ("data_timestamp", "close") and (f := _float_or_none(v)) is not None
+    }
 
+
+def load_prediction(symbol: str) -> tuple[dict[str, Any] | None, dict[str, float], dict | None]:
+    """(prediction, features, earnings context) of a symbol: the latest prediction (Redis
+    first, the ``Prediction`` row otherwise) with the inputs it was made from (the row's
+    snapshot for the same data day, else the live ``features:{SYMBOL}`` hash)."""
     symbol = symbol.upper()
-    pred: dict[str, Any] | None = None
-    features: dict[str, float] = {}
-    earnings: dict[str, Any] | None = None
-    row = (
-        Prediction.objects.filter(symbol__ticker=symbol)
-        .values(*cache.RECORD_FIELDS, "features_snapshot", "earnings_context")
-        .first()
-    )
+    row = latest.from_database([symbol], with_snapshot=True).get(symbol)
     try:
-        client = _redis()
-        pred = cache.decode(symbol, client.get(cache.pred_key(symbol)))
-        live = client.hgetall(f"features:{symbol}")
-    except Exception:  # Redis down: PostgreSQL still has the latest prediction
-        live = {}
-    if row is not None:
-        snapshot = row.pop("features_snapshot") or {}
-        earnings = row.pop("earnings_context") or None
-        if isinstance(earnings, str):
-            earnings = json.loads(earnings)
-        if isinstance(snapshot, str):
-            snapshot = json.loads(snapshot)
-        same = pred is None or str(pred.get("data_timestamp", "")).startswith(
-            row["data_timestamp"].strftime("%Y-%m-%d")
-        )
-        if same:
-            features = {k: f for k, v in snapshot.items() if (f := _float_or_none(v)) is not None}
-        if pred is None:
-            pred = {k: v for k, v in row.items()}
-            pred["symbol"] = symbol
-            for k in ("predicted_at", "data_timestamp"):
-                pred[k] = pred[k].astimezone(UTC).isoformat().replace("+00:00", "Z")
-    if pred is not None and not features and live:
-        features = {
-            k: f
-            for k, v in live.items()
-            if k not in ("data_timestamp", "close") and (f := _float_or_none(v)) is not None
-        }
-    return pred, features, earnings
+        cached = latest.from_cache([symbol], client(Preset.WORKER)).get(symbol)
+    except redis.RedisError:  # Redis down: PostgreSQL still has the latest prediction
+        cached = None
+    prediction = cached or row
+    if prediction is None:
+        return None, {}, None
+    features: dict[str, float] = {}
+    if row is not None and (cached is None or cached.data_date == row.data_date):
+        features = _numbers(row.features_snapshot or {})
+    if not features:
+        features = _numbers(read_raw(symbol))
+    earnings = row.earnings_context if row is not None else None
+    return prediction.to_json(), features, earnings

@@ -15,6 +15,7 @@ from typing import Any
 
 from django.db import transaction
 
+from core.tasking import send_now, workers_consuming
 from explanations.models import Chunk, Document
 from explanations.sources import iter_source
 from explanations.sources.base import DocumentSpec
@@ -97,13 +98,7 @@ def store_batch(specs: list[DocumentSpec]) -> dict[str, int]:
 
 
 def explain_worker_available(timeout: float = 1.0) -> bool:
-    from config.celery_app import app
-
-    try:
-        replies = app.control.inspect(timeout=timeout).active_queues() or {}
-    except Exception:  # broker down: no worker
-        return False
-    return any(q.get("name") == "explain" for qs in replies.values() for q in qs)
+    return workers_consuming("explain", timeout)
 
 
 def index_source(
@@ -134,13 +129,10 @@ def index_source(
             if not todo:
                 continue
             if mode == "queue":
-                from config.celery_app import app
-
                 pending.append(
-                    app.send_task(
+                    send_now(
                         "explanations.tasks.index_documents_batch",
-                        args=[[spec.to_dict() for spec in todo]],
-                        queue="explain",
+                        [spec.to_dict() for spec in todo],
                     )
                 )
             else:

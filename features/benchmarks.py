@@ -11,6 +11,7 @@ earnings half of the work is real; the earnings-day lookup queries the database 
 
 from __future__ import annotations
 
+import argparse
 import copy
 import statistics
 import time
@@ -31,7 +32,7 @@ class FeaturesBenchmark(Benchmark):
     name = "features"
     help = "Feature engine: full recompute and incremental one-day update for N symbols"
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--symbols", type=int, default=5000)
         parser.add_argument("--repeat", type=int, default=5)
         parser.add_argument(
@@ -87,7 +88,7 @@ class FeaturesBenchmark(Benchmark):
                 "redis_write_ms": round(statistics.median(write_times) * 1000, 1),
                 "redis_symbols_written": written,
             }
-            for key in conn.scan_iter("features:*", count=5000):
+            for key in conn.scan_iter(store.features_key("*"), count=5000):
                 conn.delete(key)
             for key in conn.scan_iter("earnings_*", count=5000):
                 conn.delete(key)

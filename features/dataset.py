@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from features.definitions import ALL_FEATURES, N_EARNINGS, N_TECHNICAL
-from features.earnings import earnings_features
+from features.earnings import earnings_features as earnings_features  # tests swap it here
 from features.market import market_close
 from features.panel import DateLike, Panel, _day
 from features.technical import TechnicalEngine
@@ -43,7 +43,8 @@ class Dataset:
     @property
     def mask(self) -> np.ndarray:
         """(N, 37) bool, True where a feature has a value (the explicit missingness mask)."""
-        return np.isfinite(self.X)
+        has_value: np.ndarray = np.isfinite(self.X)
+        return has_value
 
 
 def next_trading_days(dates: np.ndarray) -> np.ndarray:
@@ -52,7 +53,8 @@ def next_trading_days(dates: np.ndarray) -> np.ndarray:
 
     days = sessions()
     i = np.searchsorted(days, np.asarray(dates).astype("datetime64[D]"), side="right")
-    return days[np.minimum(i, len(days) - 1)]
+    following: np.ndarray = days[np.minimum(i, len(days) - 1)]
+    return following
 
 
 def earnings_day_mask(tickers: np.ndarray, next_days: np.ndarray) -> np.ndarray:
@@ -68,7 +70,7 @@ def earnings_day_mask(tickers: np.ndarray, next_days: np.ndarray) -> np.ndarray:
     rows = EarningsEvent.objects.filter(reaction_date__gte=lo, reaction_date__lte=hi).values_list(
         "symbol__ticker", "reaction_date"
     )
-    keys = {f"{t}|{d.isoformat()}" for t, d in rows}
+    keys = {f"{t}|{d.isoformat()}" for t, d in rows if d is not None}  # never None (>= lo)
     if not keys:
         return np.zeros(len(tickers), dtype=bool)
     pair = np.char.add(np.char.add(tickers.astype("U16"), "|"), next_days.astype("U10"))
@@ -148,4 +150,5 @@ def build_dataset(panel: Panel, *, start: DateLike = None, end: DateLike = None)
 
 
 def as_date(value: np.datetime64) -> dt.date:
-    return value.astype("datetime64[D]").item()
+    day: dt.date = value.astype("datetime64[D]").item()
+    return day

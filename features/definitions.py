@@ -8,6 +8,8 @@ model all 37. Formulas are documented in ``features/technical.py``, ``features/e
 
 from __future__ import annotations
 
+from core.enums import N_EARNINGS_FEATURES, N_TECHNICAL_FEATURES
+
 TECHNICAL_FEATURES: tuple[str, ...] = (
     "return_1d",
     "return_5d",
@@ -57,7 +59,7 @@ N_TECHNICAL = len(TECHNICAL_FEATURES)
 N_EARNINGS = len(EARNINGS_FEATURES)
 N_FEATURES = len(ALL_FEATURES)
 
-assert N_TECHNICAL == 20 and N_EARNINGS == 17 and N_FEATURES == 37
+assert (N_TECHNICAL, N_EARNINGS) == (N_TECHNICAL_FEATURES, N_EARNINGS_FEATURES)
 assert len(set(ALL_FEATURES)) == N_FEATURES
 
 # Column index of each feature in ALL_FEATURES order.

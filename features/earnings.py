@@ -55,7 +55,9 @@ gives ``transcript_sentiment`` (-1..1), ``mgmt_confidence`` (0..1) and ``guidanc
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -63,6 +65,7 @@ import pandas as pd
 from features.definitions import EARNINGS_FEATURES, N_EARNINGS
 from features.panel import Panel
 
+T = TypeVar("T")
 _COL = {name: i for i, name in enumerate(EARNINGS_FEATURES)}
 _BIG = np.int64(1 << 32)
 HORIZON_30D = 21
@@ -85,6 +88,10 @@ class EarningsData:
     events: pd.DataFrame  # ticker, date, reaction_date, eps_estimate, eps_actual, revenue_*
     fundamentals: pd.DataFrame  # ticker, period_end, available_on, figures...
     transcripts: pd.DataFrame  # ticker, quarter, year, sentiment, confidence, guidance
+    # Set by transcript_known_dates: the facts are immutable once loaded, so computed once.
+    _transcript_known: pd.DataFrame | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     @classmethod
     def empty(cls) -> EarningsData:
@@ -193,7 +200,8 @@ def _session_no(values: pd.Series | np.ndarray) -> np.ndarray:
 
 
 def _sym_codes(tickers: np.ndarray, names: pd.Series) -> np.ndarray:
-    return pd.Index(np.asarray(tickers).astype(str)).get_indexer(names.astype(str))
+    codes: np.ndarray = pd.Index(np.asarray(tickers).astype(str)).get_indexer(names.astype(str))
+    return codes
 
 
 class _Prepared:
@@ -264,19 +272,20 @@ def _tickers_key(tickers: np.ndarray) -> tuple[int, int]:
     return len(arr), hash(arr.tobytes())
 
 
-def _memo(data: EarningsData, key: tuple, build):  # type: ignore[no-untyped-def]
+def _memo(data: EarningsData, key: tuple[str, tuple[int, int]], build: Callable[[], T]) -> T:
     """Per-EarningsData cache: the facts never change once loaded, so their sorted indexes are
     built once per universe instead of on every live update."""
     cache = data.__dict__.setdefault("_memo", {})
     if key not in cache:
         cache[key] = build()
-    return cache[key]
+    value: T = cache[key]
+    return value
 
 
 def _ffill_at(close: np.ndarray, sym: np.ndarray, day: np.ndarray) -> np.ndarray:
     """Forward-filled close at (symbol, day) points; rows with a missing point are filled
     on their own (filling the whole matrix would cost S x D per update)."""
-    vals = close[sym, day]
+    vals: np.ndarray = close[sym, day]
     miss = np.flatnonzero(np.isnan(vals))
     if len(miss):
         rows = np.unique(sym[miss])
@@ -292,6 +301,37 @@ def _ffill_at(close: np.ndarray, sym: np.ndarray, day: np.ndarray) -> np.ndarray
 # -- the features -------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _EventFacts:
+    surprise: _Prepared
+    rev_surprise: _Prepared
+    beat: _Prepared
+    sym: np.ndarray  # symbol code of each event with a known reaction day
+    reaction: np.ndarray  # its reaction day (NYSE session number)
+
+
+def _event_facts(ev: pd.DataFrame, tickers: np.ndarray) -> _EventFacts:
+    sym = _sym_codes(tickers, ev["ticker"])
+    known = _session_no(ev["date"])
+    est = ev["eps_estimate"].to_numpy(dtype=np.float64)
+    act = ev["eps_actual"].to_numpy(dtype=np.float64)
+    rev_est = ev["revenue_estimate"].to_numpy(dtype=np.float64)
+    rev_act = ev["revenue_actual"].to_numpy(dtype=np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        surprise = np.where(est != 0, (act - est) / np.abs(est), np.nan)
+        beat = np.where(np.isfinite(act) & np.isfinite(est), (act > est).astype(float), np.nan)
+        rev_surprise = np.where(rev_est != 0, (rev_act - rev_est) / np.abs(rev_est), np.nan)
+    reaction = _session_no(ev["reaction_date"])
+    keep = (sym >= 0) & (reaction >= 0)
+    return _EventFacts(
+        surprise=_Prepared(sym, known, surprise),
+        rev_surprise=_Prepared(sym, known, rev_surprise),
+        beat=_Prepared(sym, known, beat),
+        sym=sym[keep],
+        reaction=reaction[keep],
+    )
+
+
 def _event_features(
     out: np.ndarray,
     data: EarningsData,
@@ -304,42 +344,30 @@ def _event_features(
     ev = data.events
     if ev.empty:
         return
-
-    def build() -> dict:
-        sym = _sym_codes(tickers, ev["ticker"])
-        known = _session_no(ev["date"])
-        est = ev["eps_estimate"].to_numpy(dtype=np.float64)
-        act = ev["eps_actual"].to_numpy(dtype=np.float64)
-        rev_est = ev["revenue_estimate"].to_numpy(dtype=np.float64)
-        rev_act = ev["revenue_actual"].to_numpy(dtype=np.float64)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            surprise = np.where(est != 0, (act - est) / np.abs(est), np.nan)
-            beat = np.where(np.isfinite(act) & np.isfinite(est), (act > est).astype(float), np.nan)
-            rev_surprise = np.where(rev_est != 0, (rev_act - rev_est) / np.abs(rev_est), np.nan)
-        reaction = _session_no(ev["reaction_date"])
-        keep = (sym >= 0) & (reaction >= 0)
-        return {
-            "surprise": _Prepared(sym, known, surprise),
-            "rev_surprise": _Prepared(sym, known, rev_surprise),
-            "beat": _Prepared(sym, known, beat),
-            "sym": sym[keep],
-            "reaction": reaction[keep],
-        }
-
-    facts = _memo(data, ("events", _tickers_key(tickers)), build)
-    out[:, _COL["eps_surprise_pct"]] = facts["surprise"].query(
+    facts = _memo(data, ("events", _tickers_key(tickers)), lambda: _event_facts(ev, tickers))
+    out[:, _COL["eps_surprise_pct"]] = facts.surprise.query(
         rows_s, rows_t, last=1, min_n=1, max_age=70
     )
-    out[:, _COL["revenue_surprise_pct"]] = facts["rev_surprise"].query(
+    out[:, _COL["revenue_surprise_pct"]] = facts.rev_surprise.query(
         rows_s, rows_t, last=1, min_n=1, max_age=70
     )
-    out[:, _COL["beat_rate_4q"]] = facts["beat"].query(rows_s, rows_t, last=4, min_n=2, max_age=200)
+    out[:, _COL["beat_rate_4q"]] = facts.beat.query(rows_s, rows_t, last=4, min_n=2, max_age=200)
+    _post_earnings_features(out, facts, dates, close, rows_s, rows_t)
 
+
+def _post_earnings_features(
+    out: np.ndarray,
+    facts: _EventFacts,
+    dates: np.ndarray,
+    close: np.ndarray,
+    rows_s: np.ndarray,
+    rows_t: np.ndarray,
+) -> None:
     # Post-earnings returns from the base day b = the day before the reaction day, with b and
     # the window's end both inside the given close history.
     day_no = _session_no(dates)
-    sym = facts["sym"]
-    reaction = np.searchsorted(day_no, facts["reaction"], side="left")  # first day >= reaction
+    sym = facts.sym
+    reaction = np.searchsorted(day_no, facts.reaction, side="left")  # first day >= reaction
     d = len(dates)
     base = reaction - 1
     ret = {}
@@ -366,6 +394,52 @@ def _event_features(
     )
 
 
+def _fundamental_facts(
+    data: EarningsData, tickers: np.ndarray
+) -> tuple[dict[str, np.ndarray], _Prepared]:
+    """Each period's ratios (by name) and the periods indexed by the day they became known."""
+    fu = data.fundamentals.copy()
+    fu["period_end"] = pd.to_datetime(fu["period_end"])
+    avail = pd.to_datetime(fu["available_on"], errors="coerce")
+    fu["available_on"] = avail.fillna(fu["period_end"] + pd.Timedelta(days=90))
+    fu = fu.sort_values(["ticker", "period_end"], ignore_index=True)
+
+    def col(name: str) -> np.ndarray:
+        if name not in fu.columns:
+            return np.full(len(fu), np.nan)
+        numbers: np.ndarray = pd.to_numeric(fu[name], errors="coerce").to_numpy(dtype=np.float64)
+        return numbers
+
+    rev = col("revenue")
+    gross = col("gross_profit")
+    gross = np.where(np.isfinite(gross), gross, rev - col("cost_of_revenue"))
+    invested = col("invested_capital")
+    invested = np.where(np.isfinite(invested), invested, col("total_equity") + col("total_debt"))
+    fcf = col("free_cash_flow")
+    fcf = np.where(
+        np.isfinite(fcf), fcf, col("operating_cash_flow") - np.abs(col("capital_expenditures"))
+    )
+    prev_rev = np.full(len(fu), np.nan)
+    same = fu["ticker"].to_numpy()[1:] == fu["ticker"].to_numpy()[:-1]
+    ends = fu["period_end"].to_numpy()
+    gap = (ends[1:] - ends[:-1]) / np.timedelta64(1, "D")
+    prior = same & (gap >= 300) & (gap <= 430)
+    prev_rev[1:][prior] = rev[:-1][prior]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        pos_rev = np.where(rev > 0, rev, np.nan)
+        values = {
+            "gross_margin": gross / pos_rev,
+            "operating_margin": col("operating_income") / pos_rev,
+            "net_margin": col("net_income") / pos_rev,
+            "revenue_growth_yoy": np.where(prev_rev > 0, rev / prev_rev - 1.0, np.nan),
+            "roic": np.where(invested > 0, col("net_income") / invested, np.nan),
+            "fcf_margin": fcf / pos_rev,
+        }
+    sym = _sym_codes(tickers, fu["ticker"])
+    known = _session_no(fu["available_on"])
+    return values, _Prepared(sym, known, np.zeros(len(fu)))
+
+
 def _fundamental_features(
     out: np.ndarray,
     data: EarningsData,
@@ -376,51 +450,9 @@ def _fundamental_features(
 ) -> None:
     if data.fundamentals.empty:
         return
-
-    def build() -> tuple[dict[str, np.ndarray], _Prepared]:
-        fu = data.fundamentals.copy()
-        fu["period_end"] = pd.to_datetime(fu["period_end"])
-        avail = pd.to_datetime(fu["available_on"], errors="coerce")
-        fu["available_on"] = avail.fillna(fu["period_end"] + pd.Timedelta(days=90))
-        fu = fu.sort_values(["ticker", "period_end"], ignore_index=True)
-
-        def col(name: str) -> np.ndarray:
-            if name not in fu.columns:
-                return np.full(len(fu), np.nan)
-            return pd.to_numeric(fu[name], errors="coerce").to_numpy(dtype=np.float64)
-
-        rev = col("revenue")
-        gross = col("gross_profit")
-        gross = np.where(np.isfinite(gross), gross, rev - col("cost_of_revenue"))
-        invested = col("invested_capital")
-        invested = np.where(
-            np.isfinite(invested), invested, col("total_equity") + col("total_debt")
-        )
-        fcf = col("free_cash_flow")
-        fcf = np.where(
-            np.isfinite(fcf), fcf, col("operating_cash_flow") - np.abs(col("capital_expenditures"))
-        )
-        prev_rev = np.full(len(fu), np.nan)
-        same = fu["ticker"].to_numpy()[1:] == fu["ticker"].to_numpy()[:-1]
-        ends = fu["period_end"].to_numpy()
-        gap = (ends[1:] - ends[:-1]) / np.timedelta64(1, "D")
-        prior = same & (gap >= 300) & (gap <= 430)
-        prev_rev[1:][prior] = rev[:-1][prior]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            pos_rev = np.where(rev > 0, rev, np.nan)
-            values = {
-                "gross_margin": gross / pos_rev,
-                "operating_margin": col("operating_income") / pos_rev,
-                "net_margin": col("net_income") / pos_rev,
-                "revenue_growth_yoy": np.where(prev_rev > 0, rev / prev_rev - 1.0, np.nan),
-                "roic": np.where(invested > 0, col("net_income") / invested, np.nan),
-                "fcf_margin": fcf / pos_rev,
-            }
-        sym = _sym_codes(tickers, fu["ticker"])
-        known = _session_no(fu["available_on"])
-        return values, _Prepared(sym, known, np.zeros(len(fu)))
-
-    values, periods = _memo(data, ("fundamentals", _tickers_key(tickers)), build)
+    values, periods = _memo(
+        data, ("fundamentals", _tickers_key(tickers)), lambda: _fundamental_facts(data, tickers)
+    )
     # One lookup of the latest known period, then every value from that period.
     latest = periods.latest(rows_s, rows_t, max_age=300)
     has = latest >= 0
@@ -441,7 +473,7 @@ def _fundamental_features(
 
 def transcript_known_dates(data: EarningsData) -> pd.DataFrame:
     """The transcripts with the date each becomes usable (``known_on``), per the module rule."""
-    cached = getattr(data, "_transcript_known", None)
+    cached = data._transcript_known
     if cached is not None:
         return cached
     tr = data.transcripts
@@ -544,4 +576,5 @@ def earnings_features(
 
 
 def as_date(value: np.datetime64) -> dt.date:
-    return value.astype("datetime64[D]").item()
+    day: dt.date = value.astype("datetime64[D]").item()
+    return day

@@ -22,6 +22,8 @@ import redis
 
 MATRIX_KEY = "features:matrix:{}"
 MATRIX_TTL_SECONDS = 300
+# (data date, feature names, tickers, X, close), as unpack returns it.
+Matrix = tuple[dt.date, list[str], np.ndarray, np.ndarray, np.ndarray]
 
 
 class FeatureMatrix(Protocol):  # features.live.LiveFeatures satisfies it
@@ -45,7 +47,7 @@ def pack(live: FeatureMatrix, feature_names: list[str]) -> bytes:
     return struct.pack(">I", len(header)) + header + X.tobytes() + close.tobytes()
 
 
-def unpack(blob: bytes) -> tuple[dt.date, list[str], np.ndarray, np.ndarray, np.ndarray]:
+def unpack(blob: bytes) -> Matrix:
     (size,) = struct.unpack(">I", blob[:4])
     header = json.loads(blob[4 : 4 + size])
     rows, cols = header["shape"]
@@ -75,6 +77,10 @@ def write_matrix(
     return len(blob)
 
 
-def read_matrix(client: redis.Redis, data_date: dt.date):
+def read_matrix(client: redis.Redis, data_date: dt.date) -> Matrix | None:
     blob = client.get(MATRIX_KEY.format(data_date.isoformat()))
-    return None if blob is None else unpack(blob)
+    if blob is None:
+        return None
+    if not isinstance(blob, bytes):  # a decode_responses client cannot carry the binary matrix
+        raise TypeError("read_matrix needs a Redis client that answers bytes")
+    return unpack(blob)

@@ -38,7 +38,8 @@ class LiveFeatures:
     @property
     def valid(self) -> np.ndarray:
         """Symbols with a bar on data_date and every technical feature defined."""
-        return np.isfinite(self.close) & np.isfinite(self.X[:, :N_TECHNICAL]).all(axis=1)
+        ok: np.ndarray = np.isfinite(self.close) & np.isfinite(self.X[:, :N_TECHNICAL]).all(axis=1)
+        return ok
 
 
 @dataclass
@@ -95,7 +96,15 @@ class FeatureEngine:
             self._earnings = EarningsData.from_db(self.tickers)
         return self._earnings
 
-    def _append(self, day: np.datetime64, high, low, close, volume, mclose: float) -> None:
+    def _append(
+        self,
+        day: np.datetime64[dt.date],
+        high: np.ndarray,
+        low: np.ndarray,
+        close: np.ndarray,
+        volume: np.ndarray,
+        mclose: float,
+    ) -> None:
         assert self._tech is not None
         self._tech.advance(high, low, close, volume, mclose)
         if self._n == self._cap:

@@ -8,6 +8,7 @@ engine carries the last close forward over them (market return 0 that day).
 
 from __future__ import annotations
 
+import datetime as dt
 from functools import lru_cache
 
 import numpy as np
@@ -37,9 +38,9 @@ def _align(dates: np.ndarray, src_dates: np.ndarray, src_close: np.ndarray) -> n
     return out
 
 
-def _db_series(first: np.datetime64, last: np.datetime64) -> tuple[np.ndarray, np.ndarray]:
-    import datetime as dt
-
+def _db_series(
+    first: np.datetime64[dt.date], last: np.datetime64[dt.date]
+) -> tuple[np.ndarray, np.ndarray]:
     from ingestion.models import PriceBar
 
     lo = dt.datetime.combine(first.item(), dt.time(), dt.UTC)

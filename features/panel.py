@@ -13,23 +13,35 @@ import io
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
+
+if TYPE_CHECKING:
+    from django.db.backends.utils import CursorWrapper
 
 FIELDS = ("open", "high", "low", "close", "volume")
-DateLike = dt.date | str | np.datetime64 | None
+Day = dt.date | str | np.datetime64
+DateLike = Day | None
+Floats = NDArray[np.float64]
 
 
-def _day(value: DateLike) -> np.datetime64 | None:
-    if value is None:
-        return None
+def _day(value: DateLike) -> np.datetime64[dt.date] | None:
+    return None if value is None else _day_of(value)
+
+
+def _day_of(value: Day) -> np.datetime64[dt.date]:
+    if isinstance(value, np.datetime64):
+        day: np.datetime64[dt.date] = value.astype("datetime64[D]")
+        return day
     if isinstance(value, dt.datetime):
         value = value.date()
     return np.datetime64(value, "D")
 
 
-def _copy_frame(cur, sql: str, params: list[object]) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+def _copy_frame(cur: CursorWrapper, sql: str, params: list[object]) -> pd.DataFrame:
     """Run a SELECT through ``COPY ... TO STDOUT`` (CSV) and parse it with pandas' C reader:
     ~5x faster than fetching millions of row tuples through the DB-API."""
     from psycopg import sql as pgsql
@@ -55,14 +67,14 @@ def _copy_frame(cur, sql: str, params: list[object]) -> pd.DataFrame:  # type: i
 
 @dataclass
 class Panel:
-    tickers: np.ndarray  # (S,) str
-    dates: np.ndarray  # (D,) datetime64[D], ascending trading days
-    open: np.ndarray  # (S, D) float64, NaN = no bar
-    high: np.ndarray
-    low: np.ndarray
-    close: np.ndarray
-    volume: np.ndarray
-    _index: dict[str, int] = field(default=None, repr=False, compare=False)  # type: ignore[assignment]
+    tickers: NDArray[np.str_]  # (S,) str
+    dates: NDArray[np.datetime64]  # (D,) datetime64[D], ascending trading days
+    open: Floats  # (S, D) float64, NaN = no bar
+    high: Floats
+    low: Floats
+    close: Floats
+    volume: Floats
+    _index: dict[str, int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.tickers = np.asarray(self.tickers, dtype=object).astype(str)
@@ -91,7 +103,7 @@ class Panel:
         cls,
         frame: pd.DataFrame,
         *,
-        all_dates: np.ndarray | None = None,
+        all_dates: NDArray[np.datetime64] | None = None,
         tickers: Iterable[str] | None = None,
     ) -> Panel:
         """From a long frame with columns symbol, date (datetime64 or ISO str), open .. volume.
@@ -184,14 +196,14 @@ class Panel:
         from django.db import connection
 
         where = ["b.interval = '1d'", "s.asset_type = 'equity'"]
-        params: list[object] = []
+        params: list[dt.datetime] = []
         if start is not None:
             where.append("b.timestamp >= %s")
-            params.append(dt.datetime.combine(_day(start).item(), dt.time(), dt.UTC))
+            params.append(dt.datetime.combine(_day_of(start).item(), dt.time(), dt.UTC))
         if end is not None:
             where.append("b.timestamp < %s")
             params.append(
-                dt.datetime.combine(_day(end).item() + dt.timedelta(days=1), dt.time(), dt.UTC)
+                dt.datetime.combine(_day_of(end).item() + dt.timedelta(days=1), dt.time(), dt.UTC)
             )
         sql_dates = (
             "SELECT DISTINCT (b.timestamp AT TIME ZONE 'UTC')::date FROM ingestion_pricebar b "
@@ -205,7 +217,7 @@ class Panel:
             "b.close, b.volume FROM ingestion_pricebar b JOIN ingestion_symbol s "
             "ON s.id = b.symbol_id WHERE " + " AND ".join(where)
         )
-        bar_params = list(params)
+        bar_params: list[object] = list(params)
         if wanted is not None:
             sql += " AND s.ticker = ANY(%s)"
             bar_params.append(wanted)
@@ -234,9 +246,9 @@ class Panel:
             arrays[name] = arr
         return Panel(tickers=np.asarray(names), dates=self.dates.copy(), **arrays)
 
-    def until(self, end: DateLike) -> Panel:
+    def until(self, end: Day) -> Panel:
         """The panel truncated to dates <= end (a view of the arrays)."""
-        hi = int(np.searchsorted(self.dates, _day(end), side="right"))
+        hi = int(np.searchsorted(self.dates, _day_of(end), side="right"))
         return Panel(
             tickers=self.tickers,
             dates=self.dates[:hi],

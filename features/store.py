@@ -19,8 +19,10 @@ import datetime as dt
 
 import numpy as np
 import redis
-from django.conf import settings
+from redis.typing import EncodableT
 
+from core import redis_clients
+from core.redis_clients import Preset
 from features.definitions import ALL_FEATURES, EARNINGS_FEATURES, N_TECHNICAL
 from features.live import LiveFeatures
 
@@ -30,11 +32,19 @@ BATCH = 2000
 
 
 def client() -> redis.Redis:
-    return redis.Redis.from_url(settings.REDIS_URL)
+    return redis_clients.client(Preset.PIPELINE)
 
 
 def features_key(symbol: str) -> str:
     return f"features:{symbol}"
+
+
+def earnings_flag_key(symbol: str) -> str:
+    return f"earnings_flag:{symbol}"
+
+
+def earnings_analysis_key(symbol: str) -> str:
+    return f"earnings_analysis:{symbol}"
 
 
 def data_timestamp(day: dt.date) -> str:
@@ -56,7 +66,8 @@ def _send(conn: redis.Redis, payload: list[str], replies: int) -> None:
     pool = conn.connection_pool
     connection = pool.get_connection()
     try:
-        connection.send_packed_command(["".join(payload).encode("ascii")])
+        packed = ["".join(payload).encode("ascii")]
+        connection.send_packed_command(packed)  # type: ignore[no-untyped-call]  # unannotated
         for _ in range(replies):
             connection.read_response()  # raises on an error reply
     finally:
@@ -93,18 +104,18 @@ def write_live(live: LiveFeatures, conn: redis.Redis | None = None) -> int:
         args[3:-2:2] = fields
         payload.append(_TEMPLATE % tuple(args))
         if flagged[k]:
-            earn = {
+            earn: dict[EncodableT, EncodableT] = {
                 n: v
                 for n, v in zip(EARNINGS_FEATURES, vals[N_TECHNICAL:], strict=True)
                 if v != "nan"
             }
             earn["data_timestamp"] = stamp
-            pipe.set(f"earnings_flag:{sym}", "1", ex=EARNINGS_TTL)
-            pipe.delete(f"earnings_analysis:{sym}")
-            pipe.hset(f"earnings_analysis:{sym}", mapping=earn)
-            pipe.expire(f"earnings_analysis:{sym}", EARNINGS_TTL)
+            pipe.set(earnings_flag_key(sym), "1", ex=EARNINGS_TTL)
+            pipe.delete(earnings_analysis_key(sym))
+            pipe.hset(earnings_analysis_key(sym), mapping=earn)
+            pipe.expire(earnings_analysis_key(sym), EARNINGS_TTL)
         else:
-            unflagged += (f"earnings_flag:{sym}", f"earnings_analysis:{sym}")
+            unflagged += (earnings_flag_key(sym), earnings_analysis_key(sym))
         if len(payload) >= BATCH:
             _send(conn, payload, 2 * len(payload))
             payload = []
@@ -112,9 +123,9 @@ def write_live(live: LiveFeatures, conn: redis.Redis | None = None) -> int:
         _send(conn, payload, 2 * len(payload))
     # Symbols without a bar (or without full history) today: drop yesterday's values.
     stale = [
-        f"{prefix}{t}"
+        key(t)
         for t in live.tickers[~live.valid].tolist()
-        for prefix in ("features:", "earnings_flag:", "earnings_analysis:")
+        for key in (features_key, earnings_flag_key, earnings_analysis_key)
     ]
     unflagged += stale
     for start in range(0, len(unflagged), 2 * BATCH):
@@ -130,7 +141,7 @@ def read_features(symbol: str, conn: redis.Redis | None = None) -> dict[str, flo
     raw = conn.hgetall(features_key(symbol))
     if not raw:
         return {}
-    decoded = {k.decode(): v.decode() for k, v in raw.items()}
+    decoded = {_text(k): _text(v) for k, v in raw.items()}
     out: dict[str, float | str] = {n: float(decoded.get(n, "nan")) for n in ALL_FEATURES}
     out["close"] = float(decoded.get("close", "nan"))
     out["data_timestamp"] = decoded.get("data_timestamp", "")
@@ -143,3 +154,42 @@ def read_vector(symbol: str, conn: redis.Redis | None = None) -> np.ndarray | No
     if not stored:
         return None
     return np.array([stored[n] for n in ALL_FEATURES], dtype=np.float32)
+
+
+# --- readers for the request path (website, API, explanations): an outage reads as "absent" ---
+
+
+def read_raw(symbol: str) -> dict[str, str]:
+    """The ``features:{SYMBOL}`` hash as text (missing values "nan"); {} when absent or when
+    Redis is down."""
+    try:
+        raw = redis_clients.client(Preset.REQUEST).hgetall(features_key(symbol))
+    except redis.RedisError:
+        return {}
+    return {_text(k): _text(v) for k, v in raw.items()}
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def earnings_flagged() -> set[str]:
+    """Tickers whose next trading day is an earnings reaction day; empty when Redis is down."""
+    conn = redis_clients.client(Preset.REQUEST)
+    try:
+        keys = list(conn.scan_iter(match=earnings_flag_key("*"), count=1000))
+        values = conn.mget(keys) if keys else []
+    except redis.RedisError:
+        return set()
+    return {
+        key.decode().split(":", 1)[1]
+        for key, value in zip(keys, values, strict=True)
+        if value == b"1"
+    }
+
+
+def is_earnings_flagged(symbol: str) -> bool:
+    try:
+        return bool(redis_clients.client(Preset.REQUEST).get(earnings_flag_key(symbol)) == b"1")
+    except redis.RedisError:
+        return False

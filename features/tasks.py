@@ -12,10 +12,11 @@ import hashlib
 import logging
 import threading
 import time
+from typing import Any
 
 from celery import shared_task
-from django.db import transaction
 
+from core.tasking import enqueue
 from features import handoff, store
 from features.earnings import CLOSE_LOOKBACK, EarningsData
 from features.live import DayBars, FeatureEngine, LiveFeatures
@@ -87,9 +88,7 @@ def _compute(day: dt.date) -> LiveFeatures:
     soft_time_limit=200,
     acks_late=True,
 )
-def update_features(date_iso: str) -> dict:
-    from config.celery_app import app
-
+def update_features(date_iso: str) -> dict[str, Any]:
     started = time.perf_counter()
     day = dt.date.fromisoformat(date_iso)
     live = compute(day)
@@ -99,9 +98,5 @@ def update_features(date_iso: str) -> dict:
     handoff.write_matrix(store.client(), live)
     elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
     log.info("features %s: %d symbols written in %.1f ms", date_iso, written, elapsed_ms)
-    transaction.on_commit(
-        lambda: app.send_task(
-            "predictions.tasks.pipeline.run_predictions", args=[date_iso], queue="inference"
-        )
-    )
+    enqueue("predictions.tasks.pipeline.run_predictions", date_iso)
     return {"date": date_iso, "symbols": written, "ms": elapsed_ms}

@@ -174,71 +174,84 @@ class TechnicalEngine:
             return out
         c = self._close[:, self._n - 1]
         with np.errstate(invalid="ignore", divide="ignore"):
-            for k, name in (
-                (1, "return_1d"),
-                (5, "return_5d"),
-                (20, "return_20d"),
-                (60, "return_60d"),
-                (120, "return_120d"),
-                (252, "return_252d"),
-            ):
-                out[:, _COL[name]] = c / self._back(self._close, k) - 1.0
-
-            for k, name in ((5, "volatility_5d"), (20, "volatility_20d"), (60, "volatility_60d")):
-                win = self._last(self._ret, k)
-                if win is not None:
-                    out[:, _COL[name]] = win.std(axis=1, ddof=1) * ANNUALISE
-
-            v = self._volume[:, self._n - 1]
-            for k, name in ((5, "volume_ratio_5d"), (20, "volume_ratio_20d")):
-                win = self._last(self._volume, k)
-                if win is not None:
-                    valid = np.isfinite(win)
-                    total = np.where(valid, win, 0.0).sum(axis=1)
-                    count = valid.sum(axis=1)
-                    mean = total / np.maximum(count, 1)
-                    out[:, _COL[name]] = np.where((count > 0) & (mean > 0), v / mean, np.nan)
-            out[:, _COL["dollar_volume"]] = c * v
-
-            r60 = self._last(self._ret, 60)
-            m60 = self._last(self._mret, 60)
-            if r60 is not None:
-                md = m60 - m60.mean()
-                rd = r60 - r60.mean(axis=1, keepdims=True)
-                var_m = float(md @ md)
-                out[:, _COL["market_beta"]] = (rd @ md) / var_m if var_m > 0 else np.nan
-
-            out[:, _COL["market_return"]] = self._mret[self._n - 1]
-            m20 = self._last(self._mret, 20)
-            if m20 is not None:
-                out[:, _COL["market_volatility"]] = m20.std(ddof=1) * ANNUALISE
-
-            g, lo_ = self._avg_gain, self._avg_loss
-            rsi = 100.0 - 100.0 / (1.0 + g / lo_)
-            rsi = np.where(lo_ == 0, np.where(g == 0, 50.0, 100.0), rsi)
-            out[:, _COL["rsi_14"]] = rsi
-            out[:, _COL["macd"]] = self._ema_fast - self._ema_slow
-
-            c50 = self._last(self._close, 50)
-            c200 = self._last(self._close, 200)
-            if c200 is not None:
-                sma50 = c50.mean(axis=1)
-                sma200 = c200.mean(axis=1)
-                cross = (sma50 > sma200).astype(np.float64)
-                out[:, _COL["sma_50_200_cross"]] = np.where(np.isfinite(sma200), cross, np.nan)
-
-            c20 = self._last(self._close, 20)
-            if c20 is not None:
-                mean20 = c20.mean(axis=1)
-                sd20 = c20.std(axis=1, ddof=0)
-                pos = (c - (mean20 - 2.0 * sd20)) / (4.0 * sd20)
-                out[:, _COL["bollinger_position"]] = np.where(sd20 > 0, pos, 0.5)
-                out[np.isnan(sd20), _COL["bollinger_position"]] = np.nan
-            out[:, _COL["atr"]] = self._atr
+            self._put_returns(out, c)
+            self._put_volume(out, c)
+            self._put_market(out)
+            self._put_trend(out, c)
 
         # Defined only with the full 253-day lookback (every window above fits inside it).
         out[self.history < WINDOW] = np.nan
         return out
+
+    def _put_returns(self, out: np.ndarray, c: np.ndarray) -> None:
+        """Returns over 1 .. 252 days and annualised volatilities of daily returns."""
+        for k, name in (
+            (1, "return_1d"),
+            (5, "return_5d"),
+            (20, "return_20d"),
+            (60, "return_60d"),
+            (120, "return_120d"),
+            (252, "return_252d"),
+        ):
+            out[:, _COL[name]] = c / self._back(self._close, k) - 1.0
+
+        for k, name in ((5, "volatility_5d"), (20, "volatility_20d"), (60, "volatility_60d")):
+            win = self._last(self._ret, k)
+            if win is not None:
+                out[:, _COL[name]] = win.std(axis=1, ddof=1) * ANNUALISE
+
+    def _put_volume(self, out: np.ndarray, c: np.ndarray) -> None:
+        """Today's volume against its recent mean, and dollar volume."""
+        v = self._volume[:, self._n - 1]
+        for k, name in ((5, "volume_ratio_5d"), (20, "volume_ratio_20d")):
+            win = self._last(self._volume, k)
+            if win is not None:
+                valid = np.isfinite(win)
+                total = np.where(valid, win, 0.0).sum(axis=1)
+                count = valid.sum(axis=1)
+                mean = total / np.maximum(count, 1)
+                out[:, _COL[name]] = np.where((count > 0) & (mean > 0), v / mean, np.nan)
+        out[:, _COL["dollar_volume"]] = c * v
+
+    def _put_market(self, out: np.ndarray) -> None:
+        """60-day beta to the market, the market's return and 20-day volatility."""
+        r60 = self._last(self._ret, 60)
+        m60 = self._last(self._mret, 60)
+        if r60 is not None and m60 is not None:  # both exist from 60 days of history on
+            md = m60 - m60.mean()
+            rd = r60 - r60.mean(axis=1, keepdims=True)
+            var_m = float(md @ md)
+            out[:, _COL["market_beta"]] = (rd @ md) / var_m if var_m > 0 else np.nan
+
+        out[:, _COL["market_return"]] = self._mret[self._n - 1]
+        m20 = self._last(self._mret, 20)
+        if m20 is not None:
+            out[:, _COL["market_volatility"]] = m20.std(ddof=1) * ANNUALISE
+
+    def _put_trend(self, out: np.ndarray, c: np.ndarray) -> None:
+        """RSI, MACD, the 50/200-day cross, the Bollinger position and ATR."""
+        g, lo_ = self._avg_gain, self._avg_loss
+        rsi = 100.0 - 100.0 / (1.0 + g / lo_)
+        rsi = np.where(lo_ == 0, np.where(g == 0, 50.0, 100.0), rsi)
+        out[:, _COL["rsi_14"]] = rsi
+        out[:, _COL["macd"]] = self._ema_fast - self._ema_slow
+
+        c50 = self._last(self._close, 50)
+        c200 = self._last(self._close, 200)
+        if c50 is not None and c200 is not None:  # c50 exists whenever c200 does
+            sma50 = c50.mean(axis=1)
+            sma200 = c200.mean(axis=1)
+            cross = (sma50 > sma200).astype(np.float64)
+            out[:, _COL["sma_50_200_cross"]] = np.where(np.isfinite(sma200), cross, np.nan)
+
+        c20 = self._last(self._close, 20)
+        if c20 is not None:
+            mean20 = c20.mean(axis=1)
+            sd20 = c20.std(axis=1, ddof=0)
+            pos = (c - (mean20 - 2.0 * sd20)) / (4.0 * sd20)
+            out[:, _COL["bollinger_position"]] = np.where(sd20 > 0, pos, 0.5)
+            out[np.isnan(sd20), _COL["bollinger_position"]] = np.nan
+        out[:, _COL["atr"]] = self._atr
 
     @property
     def close(self) -> np.ndarray:

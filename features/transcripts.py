@@ -84,10 +84,7 @@ def score_text(text: str) -> dict[str, float]:
     raised = sum(len(rx.findall(text)) for rx in lexicon.GUIDANCE_RAISED)
     lowered = sum(len(rx.findall(text)) for rx in lexicon.GUIDANCE_LOWERED)
     reaffirmed = sum(len(rx.findall(text)) for rx in lexicon.GUIDANCE_REAFFIRMED)
-    if raised + lowered + reaffirmed == 0:
-        guidance = np.nan
-    else:
-        guidance = float(np.sign(raised - lowered))
+    guidance = np.nan if raised + lowered + reaffirmed == 0 else float(np.sign(raised - lowered))
     return {
         "sentiment": (p - n) / (p + n) if p + n else np.nan,
         "confidence": c / (c + h) if c + h else np.nan,

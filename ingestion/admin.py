@@ -1,6 +1,8 @@
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
 from ingestion.models import (
     EarningsEvent,
@@ -10,18 +12,18 @@ from ingestion.models import (
     QuarantinedBar,
     Symbol,
 )
-from ingestion.quarantine import release
+from ingestion.quarantine import ReleaseResult, release
 
 
 @admin.register(Symbol)
-class SymbolAdmin(admin.ModelAdmin):
+class SymbolAdmin(admin.ModelAdmin[Symbol]):
     list_display = ("ticker", "name", "exchange", "sector", "asset_type", "active")
     list_filter = ("asset_type", "active", "exchange", "sector")
     search_fields = ("ticker", "name", "cik")
 
 
 @admin.register(PriceBar)
-class PriceBarAdmin(admin.ModelAdmin):
+class PriceBarAdmin(admin.ModelAdmin[PriceBar]):
     list_display = (
         "symbol",
         "timestamp",
@@ -41,7 +43,7 @@ class PriceBarAdmin(admin.ModelAdmin):
 
 
 @admin.register(EarningsEvent)
-class EarningsEventAdmin(admin.ModelAdmin):
+class EarningsEventAdmin(admin.ModelAdmin[EarningsEvent]):
     list_display = (
         "symbol",
         "date",
@@ -58,7 +60,7 @@ class EarningsEventAdmin(admin.ModelAdmin):
 
 
 @admin.register(Fundamentals)
-class FundamentalsAdmin(admin.ModelAdmin):
+class FundamentalsAdmin(admin.ModelAdmin[Fundamentals]):
     list_display = ("symbol", "period_end", "period_type", "revenue", "net_income", "available_on")
     list_filter = ("period_type", "source")
     search_fields = ("symbol__ticker",)
@@ -74,7 +76,7 @@ class QuarantineActionForm(ActionForm):
 
 
 @admin.register(QuarantinedBar)
-class QuarantinedBarAdmin(admin.ModelAdmin):
+class QuarantinedBarAdmin(admin.ModelAdmin[QuarantinedBar]):
     list_display = (
         "ticker",
         "timestamp",
@@ -95,16 +97,18 @@ class QuarantinedBarAdmin(admin.ModelAdmin):
     action_form = QuarantineActionForm
     actions = ["release_selected", "force_store_selected"]
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # rows come from validation only
 
     @admin.action(description="Release: re-validate and store the bars that now pass")
-    def release_selected(self, request, queryset) -> None:
+    def release_selected(self, request: HttpRequest, queryset: QuerySet[QuarantinedBar]) -> None:
         result = release(list(queryset.values_list("pk", flat=True)))
         self._report(request, result)
 
     @admin.action(description="Force-store (needs a reason in the box above)")
-    def force_store_selected(self, request, queryset) -> None:
+    def force_store_selected(
+        self, request: HttpRequest, queryset: QuerySet[QuarantinedBar]
+    ) -> None:
         note = request.POST.get("note", "").strip()
         if not note:
             self.message_user(
@@ -114,7 +118,7 @@ class QuarantinedBarAdmin(admin.ModelAdmin):
         result = release(list(queryset.values_list("pk", flat=True)), force=True, note=note)
         self._report(request, result)
 
-    def _report(self, request, result) -> None:
+    def _report(self, request: HttpRequest, result: ReleaseResult) -> None:
         self.message_user(
             request,
             f"{len(result.released)} released, {len(result.forced)} force-stored, "
@@ -129,7 +133,7 @@ class QuarantinedBarAdmin(admin.ModelAdmin):
 
 
 @admin.register(IngestionRun)
-class IngestionRunAdmin(admin.ModelAdmin):
+class IngestionRunAdmin(admin.ModelAdmin[IngestionRun]):
     list_display = (
         "id",
         "started_at",
@@ -148,5 +152,5 @@ class IngestionRunAdmin(admin.ModelAdmin):
     readonly_fields = [f.name for f in IngestionRun._meta.fields]
     date_hierarchy = "started_at"
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -15,6 +15,7 @@ first use) so the fresh-insert path is measured on an empty table without touchi
 
 from __future__ import annotations
 
+import argparse
 import statistics
 import time
 from typing import Any
@@ -25,6 +26,7 @@ from django.core.management import call_command
 from django.db import connection, connections
 
 from core.benchmarks import Benchmark
+from core.databases import ensure_database
 
 SP500_FILE = "prices/sp500_members_daily_2005_2025.csv.gz"
 US_FILE = "prices/us_stocks_daily_last500_asof_2025-07-09.csv.gz"
@@ -34,10 +36,7 @@ def _use_database(name: str) -> None:
     """Point the default connection at ``name`` (created if missing) and migrate it."""
     conn = connections["default"]
     conn.close()
-    if not settings.DATABASE_URL:
-        from config import embedded_db
-
-        embedded_db.ensure_database(embedded_db.ensure_running(), name)
+    ensure_database(name)
     conn.settings_dict["NAME"] = name
     call_command("migrate", interactive=False, verbosity=0)
 
@@ -46,7 +45,7 @@ class IngestBenchmark(Benchmark):
     name = "ingest"
     help = "Backfill of the S&P members file and live cycles of N symbols (own database)"
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--symbols", type=int, default=5000)
         parser.add_argument("--cycles", type=int, default=5)
         parser.add_argument("--database", default="stockpred_bench")

@@ -15,6 +15,7 @@ import datetime as dt
 from functools import lru_cache
 
 import numpy as np
+from numpy.typing import NDArray
 
 CALENDAR_NAME = "XNYS"
 FIRST_DAY = dt.date(1990, 1, 1)
@@ -22,7 +23,7 @@ LAST_DAY = dt.date(2030, 12, 31)
 
 
 @lru_cache(maxsize=1)
-def sessions() -> np.ndarray:
+def sessions() -> NDArray[np.datetime64]:
     """All NYSE trading days in the calendar window, ascending, as ``datetime64[D]``."""
     import exchange_calendars as xc
 
@@ -30,7 +31,7 @@ def sessions() -> np.ndarray:
     days = cal.sessions
     if days.tz is not None:
         days = days.tz_localize(None)
-    out = days.values.astype("datetime64[D]")
+    out: NDArray[np.datetime64] = days.values.astype("datetime64[D]")
     out.flags.writeable = False
     return out
 
@@ -44,7 +45,8 @@ def _check(d: dt.date) -> np.datetime64:
 
 
 def _to_date(value: np.datetime64) -> dt.date:
-    return value.astype("datetime64[D]").item()
+    day: dt.date = value.astype("datetime64[D]").item()
+    return day
 
 
 def is_trading_day(d: dt.date) -> bool:
@@ -86,7 +88,7 @@ def on_or_after(d: dt.date) -> dt.date:
     return d if is_trading_day(d) else next_trading_day(d)
 
 
-def is_trading_day_array(dates: np.ndarray) -> np.ndarray:
+def is_trading_day_array(dates: NDArray[np.datetime64]) -> NDArray[np.bool_]:
     """Vectorised ``is_trading_day`` for an array of ``datetime64``; dates outside the window are
     reported as not trading days (validation quarantines them instead of raising)."""
     days = sessions()

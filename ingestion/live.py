@@ -20,10 +20,13 @@ from typing import Any
 import numpy as np
 import redis
 from django.conf import settings
+from numpy.typing import NDArray
 
+from core import redis_clients
+from core.redis_clients import Preset
 from ingestion.models import IngestionRun
 from ingestion.pipeline import ingest_frame
-from ingestion.providers import BarQuery, get_provider
+from ingestion.providers import BarQuery, Provider, get_provider
 from ingestion.providers.replay import ReplayProvider
 
 log = logging.getLogger(__name__)
@@ -33,21 +36,37 @@ LOCK_KEY = "replay:lock"
 
 
 def redis_client() -> redis.Redis:
-    return redis.Redis.from_url(settings.REDIS_URL, decode_responses=True)
+    return redis_clients.client(Preset.PIPELINE)
 
 
-def next_replay_day(days: np.ndarray, current: str | None, start: str) -> np.datetime64:
+def replay_date(client: redis.Redis | None = None) -> str | None:
+    """The last trading day the replay clock emitted (ISO), or None (not started, Redis down)."""
+    try:
+        value = (client or redis_clients.client(Preset.REQUEST)).get(REPLAY_KEY)
+    except redis.RedisError:
+        return None
+    return _text(value)
+
+
+def _text(value: Any) -> str | None:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def next_replay_day(days: NDArray[np.datetime64], current: str | None, start: str) -> np.datetime64:
     """The file day after ``current`` (or the first on/after ``start``), wrapping at the end."""
     first = int(np.searchsorted(days, np.datetime64(start, "D")))
     if first >= len(days):
         first = 0
-    if not current:
-        return days[first]
-    i = int(np.searchsorted(days, np.datetime64(current, "D"), side="right"))
-    if i >= len(days):
-        log.info("replay clock reached the end of the file (%s); wrapping to %s", current, start)
-        return days[first]
-    return days[i]
+    i = first
+    if current:
+        i = int(np.searchsorted(days, np.datetime64(current, "D"), side="right"))
+        if i >= len(days):
+            log.info(
+                "replay clock reached the end of the file (%s); wrapping to %s", current, start
+            )
+            i = first
+    day: np.datetime64 = days[i]
+    return day
 
 
 def replay_cycle(
@@ -59,7 +78,9 @@ def replay_cycle(
     if not lock.acquire(blocking=False):
         return {"skipped": "another live cycle is running"}
     try:
-        day = next_replay_day(provider.days(), client.get(REPLAY_KEY), settings.REPLAY_START_DATE)
+        day = next_replay_day(
+            provider.days(), _text(client.get(REPLAY_KEY)), settings.REPLAY_START_DATE
+        )
         bars = provider.day_bars(day)
         summary = ingest_frame(
             bars,
@@ -74,9 +95,11 @@ def replay_cycle(
         lock.release()
 
 
-def yfinance_cycle(provider=None, today: dt.date | None = None) -> dict[str, Any]:
+def yfinance_cycle(
+    provider: Provider | None = None, today: dt.date | None = None
+) -> dict[str, Any]:
     provider = provider or get_provider("yfinance")
-    today = today or dt.date.today()
+    today = today or dt.datetime.now(dt.UTC).date()
     query = BarQuery(start=today - dt.timedelta(days=7), end=today)
     bars = provider.fetch(query)
     summary = ingest_frame(

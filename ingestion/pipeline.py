@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from ingestion.models import IngestionRun, Interval
 from ingestion.quarantine import release
-from ingestion.storage import previous_closes, quarantine_bars, store_bars
+from ingestion.storage import Previous, previous_closes, quarantine_bars, store_bars
 from ingestion.validation import validate
 
 log = logging.getLogger(__name__)
@@ -70,7 +70,7 @@ def ingest_frame(
     return summary
 
 
-def _resolve_held_jumps(previous: dict, accepted: pd.DataFrame) -> dict[str, Any]:
+def _resolve_held_jumps(previous: dict[str, Previous], accepted: pd.DataFrame) -> dict[str, Any]:
     """A bar held as ``jump_unconfirmed`` is decided once the next bar of its ticker is stored:
     re-validated with it, it is released (the level held) or stays quarantined as
     ``jump_reverted`` (a bad tick)."""

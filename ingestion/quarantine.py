@@ -41,7 +41,7 @@ def _frame(bars: list[QuarantinedBar]) -> pd.DataFrame:
             "close": [b.close for b in bars],
             "volume": [b.volume for b in bars],
         }
-    ).astype({c: "float64" for c in ("open", "high", "low", "close", "volume")})
+    ).astype(dict.fromkeys(("open", "high", "low", "close", "volume"), "float64"))
 
 
 def _next_stored(bar: QuarantinedBar) -> pd.DataFrame | None:
@@ -74,6 +74,30 @@ def _complete(bar: QuarantinedBar) -> bool:
     return bar.timestamp is not None and all(v is not None and v == v for v in values)
 
 
+def _recheck(bar: QuarantinedBar, *, force: bool, result: ReleaseResult) -> str | None:
+    """Re-validate one pending bar (with the next stored bar, when there is one): the status to
+    store it with, or None when it stays quarantined (recorded in ``result``)."""
+    one = _frame([bar])
+    nxt = _next_stored(bar) if bar.timestamp else None
+    frame = one if nxt is None else pd.concat([one, nxt], ignore_index=True)
+    verdict = validate(frame, previous_closes(one, bar.interval))
+    mine = verdict.rejected[
+        verdict.rejected["date"].to_numpy(dtype="datetime64[D]")
+        == one["date"].to_numpy(dtype="datetime64[D]")[0]
+    ]
+    if mine.empty:
+        return QuarantinedBar.Status.RELEASED
+    if force and _complete(bar):
+        return QuarantinedBar.Status.FORCED
+    reason = str(mine["reason"].iloc[0])
+    result.still_rejected[bar.pk] = reason
+    if reason != bar.reason:  # e.g. a held jump now known to be a bad tick
+        bar.reason = reason
+        bar.detail = str(mine["detail"].iloc[0])
+        bar.save(update_fields=["reason", "detail"])
+    return None
+
+
 def release(ids: list[int], *, force: bool = False, note: str = "") -> ReleaseResult:
     """Re-validate the pending bars ``ids`` and store those that pass; with ``force``, store the
     rest too, recording ``note`` (required) as the reason."""
@@ -91,25 +115,9 @@ def release(ids: list[int], *, force: bool = False, note: str = "") -> ReleaseRe
         )
         to_store: list[tuple[QuarantinedBar, str]] = []
         for bar in bars:
-            one = _frame([bar])
-            nxt = _next_stored(bar) if bar.timestamp else None
-            frame = one if nxt is None else pd.concat([one, nxt], ignore_index=True)
-            verdict = validate(frame, previous_closes(one, bar.interval))
-            mine = verdict.rejected[
-                verdict.rejected["date"].to_numpy(dtype="datetime64[D]")
-                == one["date"].to_numpy(dtype="datetime64[D]")[0]
-            ]
-            if mine.empty:
-                to_store.append((bar, QuarantinedBar.Status.RELEASED))
-            elif force and _complete(bar):
-                to_store.append((bar, QuarantinedBar.Status.FORCED))
-            else:
-                reason = str(mine["reason"].iloc[0])
-                result.still_rejected[bar.pk] = reason
-                if reason != bar.reason:  # e.g. a held jump now known to be a bad tick
-                    bar.reason = reason
-                    bar.detail = str(mine["detail"].iloc[0])
-                    bar.save(update_fields=["reason", "detail"])
+            status = _recheck(bar, force=force, result=result)
+            if status is not None:
+                to_store.append((bar, status))
         now = timezone.now()
         counts = None
         if to_store:

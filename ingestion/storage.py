@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from django.db import connection, transaction
+from django.db.backends.utils import CursorWrapper
+from numpy.typing import NDArray
 
 from core.timescale import extension_installed
 from ingestion.models import AssetType, Interval, QuarantinedBar
@@ -37,7 +39,9 @@ class StoreCounts:
         return self
 
 
-def ensure_symbols(tickers: np.ndarray | list[str], frame: pd.DataFrame | None = None):
+def ensure_symbols(
+    tickers: NDArray[np.object_] | NDArray[np.str_] | list[str], frame: pd.DataFrame | None = None
+) -> dict[str, int]:
     """ticker -> Symbol id, creating missing symbols (reference data fills names later).
 
     Ids are cached per process: symbols are never deleted while the platform runs, and the live
@@ -75,14 +79,15 @@ def ensure_symbols(tickers: np.ndarray | list[str], frame: pd.DataFrame | None =
     return {t: _SYMBOL_IDS.get(t) or found[t] for t in unique}
 
 
-def id_array(symbols: np.ndarray, sym_ids: dict[str, int]) -> np.ndarray:
+def id_array(symbols: NDArray[np.object_], sym_ids: dict[str, int]) -> NDArray[np.int64]:
     """Vectorised ``[sym_ids[s] for s in symbols]`` (one hash-index lookup, not a Python loop)."""
     keys = pd.Index(list(sym_ids))
     values = np.fromiter(sym_ids.values(), dtype="int64", count=len(sym_ids))
     pos = keys.get_indexer(symbols)
     if (pos < 0).any():
         raise KeyError("symbols without an id")
-    return values[pos]
+    ids: NDArray[np.int64] = values[pos]
+    return ids
 
 
 def forget_symbol_cache() -> None:
@@ -100,7 +105,7 @@ _ROW_DTYPE = np.dtype(
 )
 
 
-def _copy_binary(df: pd.DataFrame, ids: np.ndarray) -> bytes:
+def _copy_binary(df: pd.DataFrame, ids: NDArray[np.int64]) -> bytes:
     """The rows in PostgreSQL's binary COPY format, built with one NumPy structured array:
     every field is fixed-width (bigint, date, 5 x float8), so no per-row Python and no float
     formatting (text COPY through ``to_csv`` took ~20 s for 2.86 M rows; this takes well under
@@ -127,18 +132,8 @@ def store_bars(
     sym_ids = ensure_symbols(df["symbol"].to_numpy(dtype=object), df)
     ids = id_array(df["symbol"].to_numpy(dtype=object), sym_ids)
     with transaction.atomic(), connection.cursor() as cur:
-        if (
-            len(df) >= BULK_ROWS
-            and _is_superuser(cur)
-            and not extension_installed(cur, "timescaledb")
-        ):
-            # The symbol foreign key is DEFERRABLE INITIALLY DEFERRED: for a backfill PostgreSQL
-            # queues one check per row and runs them at COMMIT (~20 s for 2.86 M rows, a third
-            # of the load). Every symbol_id here was just returned by ensure_symbols from
-            # ingestion_symbol, and symbols are never deleted during ingestion, so the checks
-            # cannot fail; "replica" skips these triggers for this transaction only (SET LOCAL).
-            # Not on TimescaleDB, whose own triggers must keep firing.
-            cur.execute("SET LOCAL session_replication_role = replica")
+        if len(df) >= BULK_ROWS:
+            _skip_foreign_key_checks(cur)
         cur.execute(
             "CREATE TEMP TABLE IF NOT EXISTS ingest_stage (symbol_id bigint, day date,"
             " open float8, high float8, low float8, close float8, volume float8)"
@@ -152,36 +147,54 @@ def store_bars(
                 " FROM STDIN (FORMAT binary)"
             ) as copy:
                 copy.write(payload)
-            cur.execute(
-                """
-                WITH up AS (
-                    INSERT INTO ingestion_pricebar AS p
-                        (symbol_id, timestamp, interval, open, high, low, close, volume, source)
-                    SELECT symbol_id, day::timestamp AT TIME ZONE 'UTC', %s,
-                           open, high, low, close, volume, %s
-                    FROM ingest_stage
-                    ON CONFLICT (symbol_id, interval, timestamp) DO UPDATE SET
-                        open = EXCLUDED.open, high = EXCLUDED.high, low = EXCLUDED.low,
-                        close = EXCLUDED.close, volume = EXCLUDED.volume, source = EXCLUDED.source
-                    WHERE (p.open, p.high, p.low, p.close, p.volume)
-                        IS DISTINCT FROM
-                          (EXCLUDED.open, EXCLUDED.high, EXCLUDED.low, EXCLUDED.close,
-                           EXCLUDED.volume)
-                    RETURNING (xmax = 0) AS inserted
-                )
-                SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted)
-                FROM up
-                """,
-                [interval, source],
-            )
-            inserted, updated = cur.fetchone()
+            inserted, updated = _upsert_staged(cur, interval, source)
             if lo + chunk_rows < len(df):
                 cur.execute("TRUNCATE ingest_stage")  # ON COMMIT DELETE ROWS clears the last
             counts += StoreCounts(inserted, updated, len(part) - inserted - updated)
     return counts
 
 
-def _is_superuser(cur) -> bool:
+def _skip_foreign_key_checks(cur: CursorWrapper) -> None:
+    """For a backfill, as a superuser on plain PostgreSQL: no per-row foreign-key checks."""
+    if _is_superuser(cur) and not extension_installed(cur, "timescaledb"):
+        # The symbol foreign key is DEFERRABLE INITIALLY DEFERRED: for a backfill PostgreSQL
+        # queues one check per row and runs them at COMMIT (~20 s for 2.86 M rows, a third
+        # of the load). Every symbol_id here was just returned by ensure_symbols from
+        # ingestion_symbol, and symbols are never deleted during ingestion, so the checks
+        # cannot fail; "replica" skips these triggers for this transaction only (SET LOCAL).
+        # Not on TimescaleDB, whose own triggers must keep firing.
+        cur.execute("SET LOCAL session_replication_role = replica")
+
+
+def _upsert_staged(cur: CursorWrapper, interval: str, source: str) -> tuple[int, int]:
+    """Move the staged rows into ingestion_pricebar; returns (inserted, updated)."""
+    cur.execute(
+        """
+        WITH up AS (
+            INSERT INTO ingestion_pricebar AS p
+                (symbol_id, timestamp, interval, open, high, low, close, volume, source)
+            SELECT symbol_id, day::timestamp AT TIME ZONE 'UTC', %s,
+                   open, high, low, close, volume, %s
+            FROM ingest_stage
+            ON CONFLICT (symbol_id, interval, timestamp) DO UPDATE SET
+                open = EXCLUDED.open, high = EXCLUDED.high, low = EXCLUDED.low,
+                close = EXCLUDED.close, volume = EXCLUDED.volume, source = EXCLUDED.source
+            WHERE (p.open, p.high, p.low, p.close, p.volume)
+                IS DISTINCT FROM
+                  (EXCLUDED.open, EXCLUDED.high, EXCLUDED.low, EXCLUDED.close,
+                   EXCLUDED.volume)
+            RETURNING (xmax = 0) AS inserted
+        )
+        SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted)
+        FROM up
+        """,
+        [interval, source],
+    )
+    inserted, updated = cur.fetchone() or (0, 0)  # an aggregate always returns one row
+    return int(inserted), int(updated)
+
+
+def _is_superuser(cur: CursorWrapper) -> bool:
     cur.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
     row = cur.fetchone()
     return bool(row and row[0])
@@ -215,56 +228,77 @@ def previous_closes(df: pd.DataFrame, interval: str = Interval.DAY) -> dict[str,
     # element by element (~70 ms), a string in microseconds; the live cycle has a 200 ms budget.
     days = first.to_numpy(dtype="datetime64[D]").astype(str)
     with connection.cursor() as cur:
-        cur.execute(
-            """
-            SELECT u.ticker, p.day, p.close
-            FROM unnest(
-                string_to_array(%s, '|'),
-                string_to_array(%s, ',')::bigint[],
-                string_to_array(%s, ',')::date[]
-            ) AS u(ticker, sid, day)
-            LEFT JOIN LATERAL (
-                -- the day as text: parsing 5,000 timestamptz values costs ~35 ms in Python
-                SELECT (timestamp AT TIME ZONE 'UTC')::date::text AS day, close
-                FROM ingestion_pricebar
-                WHERE symbol_id = u.sid AND interval = %s
-                  AND timestamp < u.day::timestamp AT TIME ZONE 'UTC'
-                ORDER BY timestamp DESC LIMIT 1
-            ) p ON true
-            """,
-            [
-                "|".join(tickers),
-                ",".join(str(sym_ids[t]) for t in tickers),
-                ",".join(days),
-                interval,
-            ],
-        )
-        stored = {t: (ts, c) for t, ts, c in cur.fetchall()}
-        # Held jumps are few (pending jump_unconfirmed rows): one indexed query for all of them
-        # instead of a probe per ticker.
-        cur.execute(
-            """
-            SELECT ticker, (timestamp AT TIME ZONE 'UTC')::date::text, close, id
-            FROM ingestion_quarantinedbar
-            WHERE status = 'pending' AND reason = 'jump_unconfirmed' AND interval = %s
-              AND ticker = ANY(string_to_array(%s, '|'))
-            ORDER BY ticker, timestamp
-            """,
-            [interval, "|".join(tickers)],
-        )
-        held_rows = cur.fetchall()
-    first_day = dict(zip(tickers, days, strict=True)) if held_rows else {}
-    held: dict[str, tuple] = {}
-    for ticker, ts, close, qid in held_rows:
-        if ts < first_day[ticker]:  # ISO date strings compare like dates
-            held[ticker] = (ts, close, qid)  # ascending: the last one before the batch wins
+        stored = _stored_closes(cur, tickers, [sym_ids[t] for t in tickers], days, interval)
+        held = _held_jumps(cur, tickers, days, interval)
     out: dict[str, Previous] = {}
     for ticker, (p_ts, p_close) in stored.items():
         h = held.get(ticker)
-        newer = h is not None and (p_ts is None or h[0] > p_ts)
-        if p_close is not None or newer:
-            out[ticker] = Previous(p_close, h[1] if newer else None, h[2] if newer else None)
+        if h is not None and (p_ts is None or h[0] > p_ts):
+            out[ticker] = Previous(p_close, h[1], h[2])
+        elif p_close is not None:
+            out[ticker] = Previous(p_close)
     return out
+
+
+def _stored_closes(
+    cur: CursorWrapper,
+    tickers: NDArray[np.object_],
+    sym_ids: list[int],
+    days: NDArray[np.str_],
+    interval: str,
+) -> dict[str, tuple[str | None, float | None]]:
+    """ticker -> (ISO day, close) of its latest stored bar before ``days`` ((None, None): none)."""
+    cur.execute(
+        """
+        SELECT u.ticker, p.day, p.close
+        FROM unnest(
+            string_to_array(%s, '|'),
+            string_to_array(%s, ',')::bigint[],
+            string_to_array(%s, ',')::date[]
+        ) AS u(ticker, sid, day)
+        LEFT JOIN LATERAL (
+            -- the day as text: parsing 5,000 timestamptz values costs ~35 ms in Python
+            SELECT (timestamp AT TIME ZONE 'UTC')::date::text AS day, close
+            FROM ingestion_pricebar
+            WHERE symbol_id = u.sid AND interval = %s
+              AND timestamp < u.day::timestamp AT TIME ZONE 'UTC'
+            ORDER BY timestamp DESC LIMIT 1
+        ) p ON true
+        """,
+        [
+            "|".join(tickers),
+            ",".join(str(sid) for sid in sym_ids),
+            ",".join(days),
+            interval,
+        ],
+    )
+    return {t: (ts, c) for t, ts, c in cur.fetchall()}
+
+
+def _held_jumps(
+    cur: CursorWrapper, tickers: NDArray[np.object_], days: NDArray[np.str_], interval: str
+) -> dict[str, tuple[str, float, int]]:
+    """ticker -> (ISO day, close, quarantine id) of its latest bar held as ``jump_unconfirmed``
+    before ``days``."""
+    # Held jumps are few (pending jump_unconfirmed rows): one indexed query for all of them
+    # instead of a probe per ticker.
+    cur.execute(
+        """
+        SELECT ticker, (timestamp AT TIME ZONE 'UTC')::date::text, close, id
+        FROM ingestion_quarantinedbar
+        WHERE status = 'pending' AND reason = 'jump_unconfirmed' AND interval = %s
+          AND ticker = ANY(string_to_array(%s, '|'))
+        ORDER BY ticker, timestamp
+        """,
+        [interval, "|".join(tickers)],
+    )
+    held_rows = cur.fetchall()
+    first_day = dict(zip(tickers, days, strict=True)) if held_rows else {}
+    held: dict[str, tuple[str, float, int]] = {}
+    for ticker, ts, close, qid in held_rows:
+        if ts < first_day[ticker]:  # ISO date strings compare like dates
+            held[ticker] = (ts, close, qid)  # ascending: the last one before the batch wins
+    return held
 
 
 def fingerprint(ticker: str, interval: str, day: str, values: list[float], reason: str) -> str:

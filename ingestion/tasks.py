@@ -4,10 +4,11 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from celery import shared_task
-from django.db import transaction
 
+from core.tasking import enqueue
 from ingestion.live import live_cycle as run_live_cycle
 
 log = logging.getLogger(__name__)
@@ -19,18 +20,14 @@ log = logging.getLogger(__name__)
     soft_time_limit=90,
     acks_late=True,
 )
-def live_cycle() -> dict:
+def live_cycle() -> dict[str, Any]:
     """One live step (replay day or yfinance quotes): validate, store, then hand the trading
     date to the feature engine once the bars are committed."""
-    from config.celery_app import app
-
     # No outer transaction: the cycle commits its bars (and its IngestionRun, also when it
     # fails) itself; on_commit outside a transaction runs at once, i.e. after that commit.
     summary = run_live_cycle()
     day = summary.get("trading_date")
     if day:
-        transaction.on_commit(
-            lambda: app.send_task("features.tasks.update_features", args=[day], queue="features")
-        )
+        enqueue("features.tasks.update_features", day)
     log.info("live cycle: %s", summary)
     return summary

@@ -32,14 +32,26 @@ write their human-readable detail.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from ingestion.calendar import is_trading_day_array
 from ingestion.frames import PRICE_COLUMNS
 from ingestion.models import QuarantineReason as R
+
+if TYPE_CHECKING:
+    from ingestion.storage import Previous
+
+# ticker -> what precedes its first bar: a stored close or a ``storage.Previous``.
+PreviousBars = Mapping[str, "float | Previous"]
+Floats = NDArray[np.float64]
+Mask = NDArray[np.bool_]
+Ints = NDArray[np.int64]
 
 JUMP_RATIO = 3.0
 # Shares traded in one day above which a volume is a data error, not a market event: the largest
@@ -70,11 +82,11 @@ class ValidationResult:
         return self.rejected["reason"].value_counts().to_dict() if len(self.rejected) else {}
 
 
-def _fmt(x: float) -> str:
+def _fmt(x: float | None) -> str:
     return "missing" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:g}"
 
 
-def _row_masks(df: pd.DataFrame) -> dict[str, np.ndarray]:
+def _row_masks(df: pd.DataFrame) -> dict[str, Mask]:
     o, h, lo, c, v = (df[k].to_numpy(dtype="float64") for k in PRICE_COLUMNS)
     date = df["date"].to_numpy(dtype="datetime64[D]")
     with np.errstate(invalid="ignore"):
@@ -132,7 +144,7 @@ def _row_detail(row: pd.Series, reasons: list[str]) -> str:
     return "; ".join(parts)
 
 
-def _sorted_with_keys(df: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+def _sorted_with_keys(df: pd.DataFrame) -> tuple[pd.DataFrame, Ints, Ints]:
     """``df`` sorted by (symbol, date) with integer symbol codes and day numbers, so duplicate
     and neighbour checks are comparisons of adjacent array elements (no hashing of strings)."""
     codes, _ = pd.factorize(df["symbol"], sort=True)
@@ -142,8 +154,8 @@ def _sorted_with_keys(df: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, np.nd
 
 
 def _split_duplicates(
-    df: pd.DataFrame, codes: np.ndarray, day: np.ndarray
-) -> tuple[pd.DataFrame, pd.DataFrame, int, np.ndarray]:
+    df: pd.DataFrame, codes: Ints, day: Ints
+) -> tuple[pd.DataFrame, pd.DataFrame, int, Ints]:
     """(unique bars, conflicting copies, number of identical copies collapsed, codes of the
     unique bars). ``df`` is sorted by (symbol, date)."""
     same_key = np.zeros(len(df), dtype=bool)
@@ -161,7 +173,7 @@ def _split_duplicates(
     return df[~conflict], df[conflict], int(identical.sum()), codes[~conflict]
 
 
-def validate(df: pd.DataFrame, previous: dict | None = None) -> ValidationResult:
+def validate(df: pd.DataFrame, previous: PreviousBars | None = None) -> ValidationResult:
     """Validate a bar frame. ``previous``: ticker -> what precedes the first bar of that ticker
     in ``df`` (a stored close, or a ``storage.Previous`` that may include a held jump), for the
     jump rule across batch boundaries."""
@@ -220,7 +232,7 @@ def validate(df: pd.DataFrame, previous: dict | None = None) -> ValidationResult
     return ValidationResult(good.reset_index(drop=True), rejected, n_identical)
 
 
-def _prev(value, which: int) -> float:
+def _prev(value: float | Previous | None, which: int) -> float:
     """``previous`` values are floats (a stored close) or ``storage.Previous``."""
     if value is None:
         return np.nan
@@ -231,34 +243,18 @@ def _prev(value, which: int) -> float:
 
 
 def _jump_check(
-    df: pd.DataFrame, codes: np.ndarray, previous: dict
+    df: pd.DataFrame, codes: Ints, previous: PreviousBars
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``df`` is sorted by (symbol, date) and ``codes`` are its symbol codes."""
     if df.empty:
         return df, df.assign(reason="", detail="").iloc[:0]
-    close = df["close"].to_numpy(dtype="float64")
+    close: Floats = df["close"].to_numpy(dtype="float64")
     n = len(df)
     first = np.ones(n, dtype=bool)
     first[1:] = codes[1:] != codes[:-1]
     last = np.ones(n, dtype=bool)
     last[:-1] = first[1:]
-    prev = np.empty(n)
-    prev[0] = np.nan
-    prev[1:] = close[:-1]
-    prev[first] = np.nan
-    if previous:
-        # The first bar of a ticker compares with the stored close, or with a held
-        # (jump_unconfirmed) bar when it is closer to that one: a held jump followed by a bar at
-        # the same level is a confirmed move, not a second jump.
-        found = [previous.get(t) for t in df["symbol"].to_numpy(dtype=object)[first]]
-        stored = np.array([_prev(v, 0) for v in found], dtype="float64")
-        held = np.array([_prev(v, 1) for v in found], dtype="float64")
-        c0 = close[first]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            use_held = ~np.isnan(held) & (
-                np.isnan(stored) | (np.abs(np.log(c0 / held)) < np.abs(np.log(c0 / stored)))
-            )
-        prev[first] = np.where(use_held, held, stored)
+    prev = _previous_close(df, close, first, previous)
     nxt = np.empty(n)
     nxt[-1] = np.nan
     nxt[:-1] = close[1:]
@@ -276,10 +272,36 @@ def _jump_check(
     out["reason"] = np.where(
         reverted[flagged], R.JUMP_REVERTED.value, R.JUMP_UNCONFIRMED.value
     ).astype(object)
+    out["detail"] = _jump_details(prev[flagged], close[flagged], nxt[flagged], reverted[flagged])
+    return df[~flagged], out
+
+
+def _previous_close(df: pd.DataFrame, close: Floats, first: Mask, previous: PreviousBars) -> Floats:
+    """The close each bar is compared with: the bar before it in the batch, or for the first bar
+    of a ticker what ``previous`` says (NaN when nothing precedes it)."""
+    prev = np.empty(len(close))
+    prev[0] = np.nan
+    prev[1:] = close[:-1]
+    prev[first] = np.nan
+    if previous:
+        # The first bar of a ticker compares with the stored close, or with a held
+        # (jump_unconfirmed) bar when it is closer to that one: a held jump followed by a bar at
+        # the same level is a confirmed move, not a second jump.
+        found = [previous.get(t) for t in df["symbol"].to_numpy(dtype=object)[first]]
+        stored = np.array([_prev(v, 0) for v in found], dtype="float64")
+        held = np.array([_prev(v, 1) for v in found], dtype="float64")
+        c0 = close[first]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            use_held = ~np.isnan(held) & (
+                np.isnan(stored) | (np.abs(np.log(c0 / held)) < np.abs(np.log(c0 / stored)))
+            )
+        prev[first] = np.where(use_held, held, stored)
+    return prev
+
+
+def _jump_details(prev: Floats, close: Floats, nxt: Floats, reverted: Mask) -> list[str]:
     details = []
-    for p, c, nx, rev in zip(
-        prev[flagged], close[flagged], nxt[flagged], reverted[flagged], strict=True
-    ):
+    for p, c, nx, rev in zip(prev, close, nxt, reverted, strict=True):
         ratio = c / p
         if rev:
             details.append(
@@ -292,5 +314,4 @@ def _jump_check(
                 f"close {_fmt(c)} is x{ratio:.3g} the previous close {_fmt(p)} (threshold "
                 f"x{JUMP_RATIO:g}); held until the next bar confirms or reverts it"
             )
-    out["detail"] = details
-    return df[~flagged], out
+    return details

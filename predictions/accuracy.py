@@ -25,9 +25,11 @@ from typing import Any
 
 from django.db import connection
 
+from core.enums import KIND_OF_TYPE
+
 MIN_IC_SYMBOLS = 5
 WINDOWS: dict[str, int] = {"24h": 1, "30d": 30}
-KIND_OF_MODEL_TYPE = {"normal_day": "normal", "earnings_day": "earnings"}
+KIND_OF_MODEL_TYPE = KIND_OF_TYPE
 
 _REALISE_SQL = """
 UPDATE predictions_predictionrecord AS r
@@ -59,7 +61,8 @@ def record_realised(upto: dt.date, *, lookback_days: int = 40) -> int:
     since = upto - dt.timedelta(days=lookback_days)
     with connection.cursor() as cursor:
         cursor.execute(_REALISE_SQL, {"upto": upto, "since": since})
-        return cursor.rowcount
+        updated: int = cursor.rowcount
+        return updated
 
 
 _STATS_SQL = """
@@ -135,10 +138,10 @@ def rolling_accuracy(as_of: dt.date | None = None) -> dict[str, dict[str, dict[s
             cursor.execute(_STATS_SQL, {"start": start, "end": end, "min_ic": MIN_IC_SYMBOLS})
             rows = cursor.fetchall()
         for model_type, n, mae, mae_naive, coverage, rank_ic in rows:
-            kind = KIND_OF_MODEL_TYPE.get(model_type)
-            if kind is None:
+            row_kind = KIND_OF_MODEL_TYPE.get(model_type)
+            if row_kind is None:
                 continue
-            result[kind][window].update(
+            result[row_kind][window].update(
                 n=int(n),
                 mae=_round(mae),
                 mae_naive=_round(mae_naive),

@@ -1,10 +1,12 @@
 from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
 from predictions.models import ModelVersion, PipelineRun, Prediction, PredictionRecord
 
 
 @admin.register(Prediction)
-class PredictionAdmin(admin.ModelAdmin):
+class PredictionAdmin(admin.ModelAdmin[Prediction]):
     list_display = (
         "symbol",
         "predicted_return_1d",
@@ -22,7 +24,7 @@ class PredictionAdmin(admin.ModelAdmin):
 
 
 @admin.register(PredictionRecord)
-class PredictionRecordAdmin(admin.ModelAdmin):
+class PredictionRecordAdmin(admin.ModelAdmin[PredictionRecord]):
     list_display = (
         "symbol",
         "data_timestamp",
@@ -39,23 +41,26 @@ class PredictionRecordAdmin(admin.ModelAdmin):
     raw_id_fields = ("symbol",)
     show_full_result_count = False
 
-    def has_change_permission(self, request, obj=None) -> bool:
+    def has_change_permission(
+        self, request: HttpRequest, obj: PredictionRecord | None = None
+    ) -> bool:
         return False  # append-only audit history
 
 
 @admin.register(ModelVersion)
-class ModelVersionAdmin(admin.ModelAdmin):
+class ModelVersionAdmin(admin.ModelAdmin[ModelVersion]):
     list_display = ("kind", "version", "status", "test_mae", "created_at", "activated_at")
     list_filter = ("kind", "status")
     readonly_fields = ("created_at", "activated_at")
     actions = ("activate_selected", "roll_back_kind")
 
     @admin.display(description="test MAE")
-    def test_mae(self, obj: ModelVersion):
-        return ((obj.metrics or {}).get("test") or {}).get("mae")
+    def test_mae(self, obj: ModelVersion) -> float | None:
+        mae: float | None = ((obj.metrics or {}).get("test") or {}).get("mae")
+        return mae
 
     @admin.action(description="Activate the selected version (one per kind)")
-    def activate_selected(self, request, queryset) -> None:
+    def activate_selected(self, request: HttpRequest, queryset: QuerySet[ModelVersion]) -> None:
         from predictions.ml import registry
 
         if queryset.count() != 1:
@@ -68,7 +73,7 @@ class ModelVersionAdmin(admin.ModelAdmin):
         self.message_user(request, f"{mv.kind} {mv.version} is now active.", messages.SUCCESS)
 
     @admin.action(description="Roll back the selected kind(s) to the previously active version")
-    def roll_back_kind(self, request, queryset) -> None:
+    def roll_back_kind(self, request: HttpRequest, queryset: QuerySet[ModelVersion]) -> None:
         from predictions.ml import registry
 
         for kind in sorted(set(queryset.values_list("kind", flat=True))):
@@ -81,7 +86,7 @@ class ModelVersionAdmin(admin.ModelAdmin):
 
 
 @admin.register(PipelineRun)
-class PipelineRunAdmin(admin.ModelAdmin):
+class PipelineRunAdmin(admin.ModelAdmin[PipelineRun]):
     """Read-only record of each prediction cycle: what it served, stage times, errors."""
 
     list_display = (
@@ -95,8 +100,8 @@ class PipelineRunAdmin(admin.ModelAdmin):
     def duration_ms(self, run: PipelineRun) -> int:
         return round((run.finished_at - run.started_at).total_seconds() * 1000)
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: PipelineRun | None = None) -> bool:
         return False

@@ -1,8 +1,9 @@
 """The Redis copy of the latest prediction per symbol, ``pred:{SYMBOL}`` (docs/contracts.md).
 
-One place for its key, its lifetime and how it is read back, used by the pipeline (writer),
-the REST API and the website. A malformed entry is treated as absent, so the reader falls back
-to the ``Prediction`` row in PostgreSQL.
+The only module that spells the key: its name, its lifetime, its fields and how a stored value
+is decoded. The writer (``predictions.pipeline.writer``) writes it; every reader goes through
+the read model ``predictions.latest``. A malformed entry is treated as absent, so the reader
+falls back to the ``Prediction`` row in PostgreSQL.
 """
 
 from __future__ import annotations
@@ -54,7 +55,8 @@ def decode(symbol: str, raw: bytes | str | None) -> dict[str, Any] | None:
 
 
 def read_many(client: redis.Redis, symbols: list[str]) -> dict[str, dict[str, Any]]:
-    """The cached predictions of ``symbols`` that have one, with one MGET.
+    """The decoded cache entries of ``symbols`` that have one, with one MGET (the read model
+    ``predictions.latest`` turns them into records).
 
     Raises ``redis.RedisError``: callers decide whether an outage means "use PostgreSQL" or not.
     """

@@ -23,6 +23,7 @@ import asyncio
 import json
 import logging
 import time
+from collections.abc import Coroutine
 from typing import Any
 
 from asgiref.sync import sync_to_async
@@ -74,13 +75,14 @@ class MessageError(Exception):
         self.details = details or {}
 
 
-class PredictionConsumer(AsyncWebsocketConsumer):
+class PredictionConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # Channels is untyped
     principal: Principal | None = None
+    _expiry: asyncio.TimerHandle | None = None
 
     async def connect(self) -> None:
         self.subscriptions: set[str] = set()
         self._timers: list[asyncio.TimerHandle] = []
-        self._tasks: set[asyncio.Task] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
         await self.accept(self.scope.get("auth_subprotocol"))
         principal = self.scope.get("auth")
         if principal is None:
@@ -109,14 +111,14 @@ class PredictionConsumer(AsyncWebsocketConsumer):
         self.limit = settings.WS_SUBSCRIPTION_LIMITS.get(
             principal.tier, settings.WS_SUBSCRIPTION_LIMITS["free"]
         )
-        if getattr(self, "_expiry", None) is not None:
+        if self._expiry is not None:
             self._expiry.cancel()
         delay = max(principal.expires_at - time.time(), 0)
         self._expiry = asyncio.get_running_loop().call_later(
             delay, lambda: self._spawn(self._expire())
         )
 
-    def _spawn(self, coro) -> None:
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -141,7 +143,7 @@ class PredictionConsumer(AsyncWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         if getattr(type(self.channel_layer), "register_direct", None) is not None:
             self.channel_layer.register_direct(self.channel_name, None)
-        if getattr(self, "_expiry", None) is not None:
+        if self._expiry is not None:
             self._expiry.cancel()
         for timer in getattr(self, "_timers", []):
             timer.cancel()
@@ -221,6 +223,7 @@ class PredictionConsumer(AsyncWebsocketConsumer):
         if unknown:
             raise MessageError("unknown_symbol", "Unknown symbols", {"symbols": unknown[:20]})
         new = [s for s in symbols if s not in self.subscriptions]
+        assert self.principal is not None  # receive() handles messages once authenticated
         if len(self.subscriptions) + len(new) > self.limit:
             raise MessageError(
                 "subscription_limit",
@@ -255,6 +258,7 @@ class PredictionConsumer(AsyncWebsocketConsumer):
             principal = await aauthenticate(token)
         except AuthError as exc:
             raise MessageError(exc.code, exc.message) from None
+        assert self.principal is not None  # receive() handles messages once authenticated
         if principal.user_id != self.principal.user_id:
             raise MessageError("permission_denied", "Token belongs to another user")
         self._token = token
@@ -326,7 +330,7 @@ class PredictionConsumer(AsyncWebsocketConsumer):
             while self._outbox:
                 text = self._outbox.pop(0)
                 await self.send(text_data=text)
-        except Exception as exc:  # the client went away mid-send: nothing left to deliver to
+        except Exception as exc:  # noqa: BLE001 - the client went away mid-send: nothing to deliver to
             log.debug("Dropping %d updates for a closed connection: %s", len(self._outbox), exc)
             self._outbox.clear()
         finally:
@@ -337,5 +341,7 @@ class PredictionConsumer(AsyncWebsocketConsumer):
     async def send_json(self, content: dict[str, Any]) -> None:
         await self.send(text_data=json.dumps(content))
 
-    async def send_error(self, code: str, message: str, details: dict | None = None) -> None:
+    async def send_error(
+        self, code: str, message: str, details: dict[str, Any] | None = None
+    ) -> None:
         await self.send_json({"type": "error", **error_body(code, message, details)})

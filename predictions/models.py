@@ -5,12 +5,18 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 
+from core.enums import ModelKind, ModelType
 from ingestion.models import Symbol
 
-
-class ModelType(models.TextChoices):
-    NORMAL_DAY = "normal_day", "Normal day"
-    EARNINGS_DAY = "earnings_day", "Earnings day"
+__all__ = [
+    "ModelKind",
+    "ModelStatus",
+    "ModelType",
+    "ModelVersion",
+    "PipelineRun",
+    "Prediction",
+    "PredictionRecord",
+]
 
 
 class Prediction(models.Model):
@@ -87,11 +93,6 @@ class PredictionRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.symbol_id} {self.data_timestamp:%Y-%m-%d} {self.model_version}"
-
-
-class ModelKind(models.TextChoices):
-    NORMAL = "normal", "Normal day"
-    EARNINGS = "earnings", "Earnings day"
 
 
 class ModelStatus(models.TextChoices):

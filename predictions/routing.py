@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import URLPattern, path
 
 from predictions.consumers import PredictionConsumer
 
-websocket_urlpatterns: list = [
+websocket_urlpatterns: list[URLPattern] = [
     path("ws/predictions", PredictionConsumer.as_asgi()),
 ]

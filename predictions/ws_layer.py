@@ -32,10 +32,13 @@ from redis import asyncio as aioredis
 log = logging.getLogger(__name__)
 
 DirectHandler = Callable[[dict[str, Any]], None]
+ReceiveHook = Callable[[dict[str, Any] | None], None]
 
 
-class BatchingLoopLayer(RedisPubSubLoopLayer):
-    def __init__(self, *args, hosts=None, **kwargs) -> None:
+class BatchingLoopLayer(RedisPubSubLoopLayer):  # type: ignore[misc]  # channels_redis is untyped
+    def __init__(
+        self, *args: Any, hosts: list[str | dict[str, Any]] | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, hosts=hosts, **kwargs)
         self.direct: dict[str, DirectHandler] = {}
         for shard in self._shards:
@@ -46,7 +49,7 @@ class BatchingLoopLayer(RedisPubSubLoopLayer):
         single = len(decoded) == 1 and set(decoded[0]) == {"address"}
         self._publish_url: str | None = decoded[0]["address"] if single else None
         self._publisher: aioredis.Redis | None = None
-        self._pending: list[tuple[str, bytes, asyncio.Future]] = []
+        self._pending: list[tuple[str, bytes, asyncio.Future[None]]] = []
         self._flushing = False
 
     def register_direct(self, channel: str, handler: DirectHandler | None) -> None:
@@ -55,15 +58,17 @@ class BatchingLoopLayer(RedisPubSubLoopLayer):
         else:
             self.direct[channel] = handler
 
-    def _receiver(self, fallback: Callable[[dict | None], None]) -> Callable[[dict | None], None]:
-        def receive(message: dict | None) -> None:
+    def _receiver(self, fallback: ReceiveHook) -> ReceiveHook:
+        def receive(message: dict[str, Any] | None) -> None:
             if message is None or not self.direct:
-                return fallback(message)
+                fallback(message)
+                return
             name = message["channel"]
             name = name.decode() if isinstance(name, bytes) else name
             members = self.groups.get(name)
             if not members:
-                return fallback(message)
+                fallback(message)
+                return
             decoded: dict[str, Any] | None = None
             for channel in members:
                 handler = self.direct.get(channel)
@@ -72,16 +77,17 @@ class BatchingLoopLayer(RedisPubSubLoopLayer):
                         decoded = self.channel_layer.deserialize(message["data"])
                     try:
                         handler(decoded)
-                    except Exception:
+                    except Exception:  # one consumer's failure must not stop the rest
                         log.exception("Direct handler of %s failed", channel)
                 elif channel in self.channels:
                     self.channels[channel].put_nowait(message["data"])
 
         return receive
 
-    async def group_send(self, group, message) -> None:
+    async def group_send(self, group: str, message: dict[str, Any]) -> None:
         if self._publish_url is None:
-            return await super().group_send(group, message)
+            await super().group_send(group, message)
+            return
         loop = asyncio.get_running_loop()
         future = loop.create_future()
         channel = self._get_group_channel_name(group)
@@ -97,13 +103,11 @@ class BatchingLoopLayer(RedisPubSubLoopLayer):
             while self._pending:
                 batch, self._pending = self._pending, []
                 try:
-                    if self._publisher is None:
-                        self._publisher = aioredis.Redis.from_url(self._publish_url)
-                    pipe = self._publisher.pipeline(transaction=False)
+                    pipe = self._publisher_client().pipeline(transaction=False)
                     for channel, data, _ in batch:
                         pipe.publish(channel, data)
                     await pipe.execute()
-                except Exception as exc:  # every waiting sender learns of the failure
+                except Exception as exc:  # noqa: BLE001 - every waiting sender learns of the failure
                     for _, _, future in batch:
                         if not future.done():
                             future.set_exception(exc)
@@ -114,6 +118,12 @@ class BatchingLoopLayer(RedisPubSubLoopLayer):
         finally:
             self._flushing = False
 
+    def _publisher_client(self) -> aioredis.Redis:
+        if self._publisher is None:
+            assert self._publish_url is not None  # only batched when there is one URL
+            self._publisher = aioredis.Redis.from_url(self._publish_url)
+        return self._publisher
+
     async def flush(self) -> None:
         await super().flush()
         if self._publisher is not None:
@@ -121,7 +131,7 @@ class BatchingLoopLayer(RedisPubSubLoopLayer):
             self._publisher = None
 
 
-class PubSubChannelLayer(RedisPubSubChannelLayer):
+class PubSubChannelLayer(RedisPubSubChannelLayer):  # type: ignore[misc]  # channels_redis is untyped
     # The parent proxies unknown attributes to a per-event-loop layer, which raises outside a
     # running loop; sync code probing the layer (the pipeline publisher checks ``hosts`` to pick
     # its bulk path for the default layer) must get a plain "not that layer" answer instead.
@@ -133,7 +143,7 @@ class PubSubChannelLayer(RedisPubSubChannelLayer):
 
     def _get_layer(self) -> BatchingLoopLayer:
         loop = asyncio.get_running_loop()
-        layer = self._layers.get(loop)
+        layer: BatchingLoopLayer | None = self._layers.get(loop)
         if layer is None:
             layer = BatchingLoopLayer(*self._args, **self._kwargs, channel_layer=self)
             self._layers[loop] = layer

@@ -3,8 +3,8 @@
 The data set is built inside one transaction that is rolled back at the end, so the shared
 database is left as it was: ``--symbols`` predicted symbols (the market overview ranks them all),
 a user whose watchlist holds ``--watchlist`` of them, ``--bars`` daily bars and as many scored
-predictions for the symbol page. Redis is not written (``pred:*`` belongs to the pipeline), so
-the cards take the database fallback path: the slower of the two.
+predictions for the symbol page. Redis is not written (the prediction cache belongs to the
+pipeline), so the cards take the database fallback path: the slower of the two.
 """
 
 from __future__ import annotations
@@ -13,13 +13,16 @@ import argparse
 import datetime as dt
 import statistics
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.test import Client
 from django.utils import timezone
 
 from core.benchmarks import Benchmark
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 DAY = dt.date(2024, 5, 1)
 
@@ -34,7 +37,7 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[index]
 
 
-def _build(symbols: int, watchlist: int, bars: int):
+def _build(symbols: int, watchlist: int, bars: int) -> tuple[User, str]:
     from accounts.models import Tier, User
     from ingestion.models import PriceBar, Symbol
     from predictions.models import Prediction, PredictionRecord
@@ -132,7 +135,7 @@ class WebPagesBenchmark(Benchmark):
             "watchlist": options["watchlist"],
             "bars": options["bars"],
             "requests_per_page": options["requests"],
-            "prediction_source": "database (Redis pred:* not written)",
+            "prediction_source": "database (the Redis prediction cache is not written)",
         }
         try:
             with transaction.atomic():

@@ -9,7 +9,7 @@ from accounts.models import User
 from ingestion.models import Symbol
 
 
-class SignupForm(UserCreationForm):
+class SignupForm(UserCreationForm[User]):
     email = forms.EmailField(required=True, help_text="Used only to reach you about your account.")
 
     class Meta(UserCreationForm.Meta):
@@ -32,7 +32,7 @@ class WatchlistAddForm(forms.Form):
         return symbol
 
 
-class SettingsForm(forms.ModelForm):
+class SettingsForm(forms.ModelForm[User]):
     class Meta:
         model = User
         fields = ("first_name", "last_name", "email")

@@ -5,14 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.conf import settings
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
 
+from features.store import earnings_flagged
+from ingestion.live import replay_date
 from ingestion.models import AssetType
+from predictions.latest import ROW_FIELDS, LatestPrediction, is_stale, stale_cutoff
 from predictions.models import ModelType, Prediction
-from web import live_store
-from web.snapshots import PredictionSnapshot
 
 MOVERS = 5
 
@@ -28,26 +28,30 @@ class Freshness:
 
     @property
     def is_stale(self) -> bool:
-        return self.age_seconds is None or self.age_seconds > settings.PREDICTION_STALE_SECONDS
+        return is_stale(self.latest_predicted_at)
 
 
 @dataclass
 class MarketOverview:
-    up: list[PredictionSnapshot] = field(default_factory=list)
-    down: list[PredictionSnapshot] = field(default_factory=list)
-    earnings: list[PredictionSnapshot] = field(default_factory=list)
+    up: list[LatestPrediction] = field(default_factory=list)
+    down: list[LatestPrediction] = field(default_factory=list)
+    earnings: list[LatestPrediction] = field(default_factory=list)
     earnings_without_prediction: list[str] = field(default_factory=list)
     freshness: Freshness = field(default_factory=Freshness)
 
 
-def _equities():
-    return Prediction.objects.select_related("symbol").exclude(symbol__asset_type=AssetType.INDEX)
+def _equities() -> QuerySet[Prediction]:
+    return Prediction.objects.exclude(symbol__asset_type=AssetType.INDEX)
+
+
+def _records(rows: QuerySet[Prediction]) -> list[LatestPrediction]:
+    return [LatestPrediction.from_row(row) for row in rows.values(*ROW_FIELDS)]
 
 
 def market_overview(limit: int = MOVERS) -> MarketOverview:
     rows = _equities()
-    up = [PredictionSnapshot.from_model(p) for p in rows.order_by("-predicted_return_1d")[:limit]]
-    down = [PredictionSnapshot.from_model(p) for p in rows.order_by("predicted_return_1d")[:limit]]
+    up = _records(rows.order_by("-predicted_return_1d")[:limit])
+    down = _records(rows.order_by("predicted_return_1d")[:limit])
     # A symbol may sit in both lists when fewer than 2*limit symbols are predicted; show each
     # move once, on its own side.
     up = [p for p in up if p.predicted_return_1d > 0]
@@ -55,14 +59,14 @@ def market_overview(limit: int = MOVERS) -> MarketOverview:
 
     # Earnings today: routed to the earnings-day model, or flagged by the feature engine for a
     # symbol the pipeline has not predicted yet.
-    flagged = live_store.earnings_flagged()
+    flagged = earnings_flagged()
     earnings_rows = rows.filter(
         Q(model_type=ModelType.EARNINGS_DAY) | Q(symbol__ticker__in=flagged)
     ).order_by("symbol__ticker")
-    earnings = [PredictionSnapshot.from_model(p) for p in earnings_rows]
+    earnings = _records(earnings_rows)
     predicted = {p.symbol for p in earnings}
 
-    stale_before = timezone.now() - dt.timedelta(seconds=settings.PREDICTION_STALE_SECONDS)
+    stale_before = stale_cutoff()
     stats = rows.aggregate(
         n=Count("pk"),
         stale=Count("pk", filter=Q(predicted_at__lt=stale_before)),
@@ -75,7 +79,7 @@ def market_overview(limit: int = MOVERS) -> MarketOverview:
         stale=stats["stale"],
         latest_predicted_at=latest,
         latest_data_date=stats["data"].date() if stats["data"] else None,
-        replay_date=live_store.replay_date(),
+        replay_date=replay_date(),
         age_seconds=(timezone.now() - latest).total_seconds() if latest else None,
     )
     return MarketOverview(

@@ -7,10 +7,10 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from features.store import is_earnings_flagged, read_raw
 from ingestion.models import EarningsEvent, Interval, PriceBar, Symbol
+from predictions.latest import LatestPrediction
 from predictions.models import Prediction, PredictionRecord
-from web import live_store
-from web.snapshots import PredictionSnapshot
 
 CHART_DAYS = 250
 HISTORY_POINTS = 250
@@ -48,7 +48,7 @@ def next_trading_day(day: dt.date) -> dt.date:
         return day + dt.timedelta(days=step)
 
 
-def forecast_band(prediction: PredictionSnapshot | None) -> dict[str, Any] | None:
+def forecast_band(prediction: LatestPrediction | None) -> dict[str, Any] | None:
     """The predicted next-day range as prices at the target day, for the chart."""
     if prediction is None or prediction.data_date is None:
         return None
@@ -65,7 +65,7 @@ def forecast_band(prediction: PredictionSnapshot | None) -> dict[str, Any] | Non
 def feature_values(symbol: Symbol) -> tuple[dict[str, Any], str]:
     """Feature values from the live store (``features:{SYMBOL}``, TTL 300 s) or, when that has
     expired, the snapshot the pipeline saved with the prediction. Returns (values, source)."""
-    live = live_store.live_features(symbol.ticker)
+    live = read_raw(symbol.ticker)
     if any(key not in {"data_timestamp", "close"} for key in live):
         return live, "live"
     snapshot = (
@@ -91,12 +91,10 @@ class EarningsContext:
         return (event.eps_actual - event.eps_estimate) / abs(event.eps_estimate)
 
 
-def earnings_context(
-    symbol: Symbol, prediction: PredictionSnapshot | None
-) -> EarningsContext | None:
+def earnings_context(symbol: Symbol, prediction: LatestPrediction | None) -> EarningsContext | None:
     """On an earnings day (routed to the earnings model, or flagged by the feature engine): the
     event the next session reacts to and the last four releases. None on other days."""
-    flagged = live_store.is_earnings_flagged(symbol.ticker)
+    flagged = is_earnings_flagged(symbol.ticker)
     routed = prediction is not None and prediction.is_earnings_day
     if not (flagged or routed):
         return None
@@ -143,12 +141,13 @@ def accuracy_history(symbol: Symbol, limit: int = HISTORY_POINTS) -> AccuracyHis
     )
     # One point per target day (several model versions may have predicted the same day).
     seen: set[dt.date] = set()
-    unique = []
-    for row in rows:
-        if row[0] is None or row[0] in seen:
+    unique: list[tuple[dt.date, float, float, bool | None]] = []
+    for target_date, predicted_return, realised_return, inside_interval in rows:
+        # realised_return is never None here (filtered above); the check narrows its type.
+        if target_date is None or target_date in seen or realised_return is None:
             continue
-        seen.add(row[0])
-        unique.append(row)
+        seen.add(target_date)
+        unique.append((target_date, predicted_return, realised_return, inside_interval))
     unique = list(reversed(unique[:limit]))
     points = []
     errors: list[float] = []

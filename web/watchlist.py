@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.contrib.auth.models import AnonymousUser
 from django.db import IntegrityError, transaction
 
 from accounts.models import User
@@ -41,7 +42,7 @@ def remove(user: User, item_id: int) -> WatchlistItem | None:
     return item
 
 
-def has(user: User, symbol: Symbol) -> WatchlistItem | None:
+def has(user: User | AnonymousUser, symbol: Symbol) -> WatchlistItem | None:
     if not user.is_authenticated:
         return None
     return WatchlistItem.objects.filter(user=user, symbol=symbol).first()

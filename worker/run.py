@@ -8,6 +8,7 @@ import re
 import signal
 import sys
 from pathlib import Path
+from types import FrameType
 
 from worker.services import platform_services
 
@@ -24,7 +25,7 @@ def procfile_entries(path: Path = PROCFILE) -> list[tuple[str, str]]:
     return entries
 
 
-def _stop_on_sigterm(signum, frame) -> None:
+def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
     # Same path as Ctrl-C, so a supervisor's `kill` also stops the processes and the database.
     raise KeyboardInterrupt
 

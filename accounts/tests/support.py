@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import jwt
 from django.conf import settings
@@ -33,5 +34,5 @@ def _tampered(token: str) -> str:
     header, _payload, signature = token.split(".")
     claims = jwt.decode(token, options={"verify_signature": False})
     claims["user_id"] = str(int(claims["user_id"]) + 1)
-    forged_payload = jwt.utils.base64url_encode(jwt.api_jws.json.dumps(claims).encode()).decode()
+    forged_payload = jwt.utils.base64url_encode(json.dumps(claims).encode()).decode()
     return f"{header}.{forged_payload}.{signature}"

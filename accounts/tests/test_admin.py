@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from accounts.models import Tier, User
-from core.testing import BaseTestCase
+from testkit import BaseTestCase
 
 
 class AdminTierTestCase(BaseTestCase):

@@ -6,8 +6,8 @@ from __future__ import annotations
 from rest_framework.test import APIClient
 
 from accounts.tests.support import forged_tokens
-from core.testing import BaseTransactionTestCase
 from predictions.tests.api_support import asgi_get, make_symbol, put_cached
+from testkit import BaseTransactionTestCase
 from web import api_tokens
 
 

@@ -4,11 +4,13 @@ has spent its failure budget."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.test import override_settings
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from core.testing import PASSWORD, BaseTestCase
+from testkit import PASSWORD, BaseTestCase
 
 # One window for the whole test (a fixed window boundary would reset the counts mid-test).
 LIMITS = {
@@ -20,7 +22,7 @@ LIMITS = {
 
 @override_settings(**LIMITS)
 class LoginThrottleTestCase(BaseTestCase):
-    def api_login(self, username: str, password: str, ip: str = "10.0.0.1") -> tuple[int, dict]:
+    def api_login(self, username: str, password: str, ip: str = "10.0.0.1") -> tuple[int, Any]:
         r = APIClient(REMOTE_ADDR=ip).post(
             "/api/auth/token", {"username": username, "password": password}, format="json"
         )

@@ -6,13 +6,15 @@ from django.test import override_settings
 from rest_framework.test import APIClient
 
 from accounts.throttling import hit, limit_for
-from core.testing import PASSWORD, BaseTestCase
+from testkit import PASSWORD, BaseTestCase
 
 SMALL = {"free": 2, "pro": 3, "enterprise": None, "anon": 2}
 
 
 @override_settings(API_RATE_LIMITS=SMALL)
 class ThrottleTestCase(BaseTestCase):
+    client: APIClient
+
     def setUp(self) -> None:
         super().setUp()
         self.client = APIClient()
@@ -74,6 +76,7 @@ class ThrottleTestCase(BaseTestCase):
         # Another server process counting for the same user moves the same counter.
         self.login("bob")
         first = hit(f"user:{self.bob.pk}", 2)
+        assert first is not None  # None only when Redis is down
         self.assertTrue(first.allowed)
         self.assertEqual(self.client.get("/api/symbols")["X-RateLimit-Remaining"], "0")
         self.assertEqual(self.client.get("/api/symbols").status_code, 429)

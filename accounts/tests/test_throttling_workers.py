@@ -8,9 +8,9 @@ import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
-from core.testing import BaseTransactionTestCase
 from predictions.tests.api_support import access_token, make_symbol, put_cached
 from predictions.tests.live_server import LiveServer
+from testkit import BaseTransactionTestCase
 
 LIMITS = {"API_RATE_FREE": "5", "API_RATE_PRO": "8", "API_RATE_ANON": "4"}
 

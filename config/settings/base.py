@@ -7,12 +7,17 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
+import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
 
 from config import embedded_db
 from config.env import env_bool, env_choice, env_date, env_float, env_int, env_list, env_str
+
+# Lets generic Django classes be subscripted at runtime (ModelAdmin[User]) for the type checker.
+django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
@@ -59,6 +64,7 @@ INSTALLED_APPS = [
     "predictions",
     "explanations",
     "web",
+    "ops",
 ]
 
 MIDDLEWARE = [
@@ -145,8 +151,11 @@ CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 240, minimu
 CELERY_TIMEZONE = "UTC"
 # Beat schedules; the DatabaseScheduler copies them into django-celery-beat's tables, where
 # operators can edit them in the admin. Each app appends its own entries.
-CELERY_BEAT_SCHEDULE: dict[str, dict] = {
-    "enforce-retention": {"task": "core.tasks.enforce_retention", "schedule": 6 * 3600.0},
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
+    "enforce-retention": {
+        "task": "predictions.tasks.retention.enforce_retention",
+        "schedule": 6 * 3600.0,
+    },
 }
 
 # --- Platform behaviour ---------------------------------------------------------------------

@@ -63,9 +63,10 @@ def test_it_uses_post_earnings_returns_only_after_their_window_ends(real_panel):
     end2 = b2 + 21  # second window ends here
 
     def at(t: int) -> np.ndarray:
-        return earnings_features_rows(
+        row: np.ndarray = earnings_features_rows(
             data, real_panel.tickers, dates, real_panel.close, np.array([i]), np.array([t])
         )[0]
+        return row
 
     assert np.isnan(at(end2 - 1)[COL["return_30d_avg"]])  # only one ended window: < 2
     b1 = int(np.searchsorted(dates, np.datetime64("2018-04-24"))) - 1
@@ -95,9 +96,10 @@ def test_it_uses_fundamentals_from_available_on_and_scores_them(real_panel):
 
     def at(day: str) -> np.ndarray:
         rows = _rows(real_panel, "MSFT", day)
-        return earnings_features_rows(
+        row: np.ndarray = earnings_features_rows(
             data, real_panel.tickers, real_panel.dates, real_panel.close, *rows
         )[0]
+        return row
 
     before, after = at("2016-07-27"), at("2016-07-28")
     assert before[COL["net_margin"]] == pytest.approx(12.19 / 93.58)
@@ -139,7 +141,8 @@ def test_it_makes_a_transcript_known_on_its_earnings_release_or_90_days_after_qu
 
     def at(sym: int, day: str) -> np.ndarray:
         t = np.array([int(np.searchsorted(dates, np.datetime64(day)))])
-        return earnings_features_rows(data, tickers, dates, close, np.array([sym]), t)[0]
+        row: np.ndarray = earnings_features_rows(data, tickers, dates, close, np.array([sym]), t)[0]
+        return row
 
     assert np.isnan(at(0, "2021-11-04")[COL["transcript_sentiment"]])
     jci = at(0, "2021-11-05")

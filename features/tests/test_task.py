@@ -51,6 +51,7 @@ def test_it_updates_features_in_redis_on_a_worker(celery_worker_thread, redis_cl
     r1 = app.send_task("features.tasks.update_features", args=[day1], queue="features")
     assert r1.get(timeout=120)["symbols"] == 2
     engine = next(iter(tasks._ENGINES.values()))
+    assert engine.data_date is not None
     assert engine.data_date.isoformat() == day1
     r2 = app.send_task("features.tasks.update_features", args=[day2], queue="features")
     assert r2.get(timeout=120)["symbols"] == 2

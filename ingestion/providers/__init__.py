@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ingestion.providers.base import BarQuery, Provider
 
 
-def get_provider(name: str, **kwargs) -> Provider:
+def get_provider(name: str, **kwargs: Any) -> Provider:
     if name == "replay":
         from ingestion.providers.replay import ReplayProvider
 

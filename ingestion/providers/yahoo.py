@@ -120,7 +120,7 @@ class YFinanceProvider(Provider):
     def extract(self, query: BarQuery) -> dict[str, pd.DataFrame]:
         if query.interval != "1d":
             raise ValueError("The yfinance provider ingests daily bars (interval 1d)")
-        end = query.end or dt.date.today()
+        end = query.end or dt.datetime.now(dt.UTC).date()
         start = query.start or end - dt.timedelta(days=365)
         self.stats = {
             "downloads": 0,

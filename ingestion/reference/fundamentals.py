@@ -25,6 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -49,7 +50,7 @@ DIRECT = {
 }
 
 
-def _num(value) -> float | None:
+def _num(value: Any) -> float | None:  # a CSV cell, as pandas read it
     try:
         x = float(value)
     except (TypeError, ValueError):
@@ -63,12 +64,16 @@ def _add(a: float | None, b: float | None) -> float | None:
     return (a or 0.0) + (b or 0.0)
 
 
-def fundamentals_rows(data_dir: Path) -> list[dict]:
+def fundamentals_rows(data_dir: Path) -> list[dict[str, Any]]:
     df = pd.read_csv(data_dir / FILE)
     rows = []
     for rec in df.to_dict("records"):
-        period_end = dt.datetime.strptime(str(rec["Period Ending"]), "%m/%d/%Y").date()
-        row = {k: _num(rec[col]) for k, col in DIRECT.items()}
+        period_end = (
+            dt.datetime.strptime(str(rec["Period Ending"]), "%m/%d/%Y")
+            .replace(tzinfo=dt.UTC)
+            .date()
+        )
+        row: dict[str, Any] = {k: _num(rec[col]) for k, col in DIRECT.items()}
         ocf, capex = row["operating_cash_flow"], row["capital_expenditures"]
         row["free_cash_flow"] = None if ocf is None or capex is None else ocf + capex
         row["total_debt"] = _add(

@@ -7,9 +7,10 @@ updated, equal rows are left alone, and the counts say which. A second run repor
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import datetime as dt
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import transaction
 from django.db.models import Model
@@ -20,15 +21,18 @@ from ingestion.reference.fundamentals import fundamentals_rows
 from ingestion.reference.symbols import PRICE_FILES, symbol_table
 from ingestion.storage import forget_symbol_cache
 
+K = TypeVar("K")
+M = TypeVar("M", bound=Model)
 
-def _differs(obj, values: dict[str, Any]) -> bool:
+
+def _differs(obj: Model, values: dict[str, Any]) -> bool:
     return any(getattr(obj, k) != v for k, v in values.items())
 
 
 def _sync(
-    model: type[Model],
-    existing: dict[Any, Model],
-    items: Iterable[tuple[Any, dict[str, Any], dict[str, Any]]],
+    model: type[M],
+    existing: Mapping[K, M],
+    items: Iterable[tuple[K, dict[str, Any], dict[str, Any]]],
     batch_size: int,
 ) -> tuple[int, int]:
     """Create the rows missing from ``existing`` and update those whose values differ, in bulk.
@@ -36,7 +40,9 @@ def _sync(
     ``items`` are (key in ``existing``, identifying fields, other values). Returns (created,
     updated); equal rows are left alone.
     """
-    create, update, fields = [], [], set()
+    create: list[M] = []
+    update: list[M] = []
+    fields: set[str] = set()
     for key, identity, values in items:
         obj = existing.get(key)
         if obj is None:
@@ -46,18 +52,22 @@ def _sync(
                 setattr(obj, k, v)
             update.append(obj)
             fields.update(values)
-    model.objects.bulk_create(create, batch_size=batch_size)
+    model._default_manager.bulk_create(create, batch_size=batch_size)
     if update:
-        model.objects.bulk_update(update, sorted(fields), batch_size=batch_size)
+        model._default_manager.bulk_update(update, sorted(fields), batch_size=batch_size)
     return len(create), len(update)
 
 
-def load_symbols(data_dir: Path, only: set[str] | None, price_files) -> dict[str, int]:
+def load_symbols(
+    data_dir: Path, only: set[str] | None, price_files: tuple[str, ...]
+) -> dict[str, int]:
     table = symbol_table(data_dir, price_files)
     if only is not None:
         table = {t: v for t, v in table.items() if t in only}
     existing = {s.ticker: s for s in Symbol.objects.filter(ticker__in=list(table))}
-    create, update, fields = [], [], set()
+    create: list[Symbol] = []
+    update: list[Symbol] = []
+    fields: set[str] = set()
     for ticker, values in table.items():
         obj = existing.get(ticker)
         if obj is None:
@@ -96,7 +106,7 @@ def load_earnings(data_dir: Path, only: set[str] | None) -> dict[str, int]:
         for e in EarningsEvent.objects.filter(symbol_id__in=set(ids.values()))
     }
 
-    def items():
+    def items() -> Iterator[tuple[tuple[int, dt.date], dict[str, Any], dict[str, Any]]]:
         for r in events.itertuples(index=False):
             values = {
                 "reaction_date": r.reaction_date,
@@ -132,7 +142,7 @@ def load_fundamentals(data_dir: Path, only: set[str] | None) -> dict[str, int]:
     known = [row for row in rows if row["ticker"] in ids]
     skipped = len(rows) - len(known)
 
-    def items():
+    def items() -> Iterator[tuple[tuple[int, dt.date, str], dict[str, Any], dict[str, Any]]]:
         for row in known:
             sid = ids[row["ticker"]]
             identity = {"symbol_id": sid, "period_end": row["period_end"],

@@ -31,13 +31,13 @@ TICKER_RE = r"\^?[A-Z0-9][A-Z0-9\-]{0,9}"
 FIELDS = ("name", "exchange", "sector", "industry", "cik", "asset_type")
 
 
-def _cik(value) -> str:
+def _cik(value: str | float) -> str:
     if pd.isna(value) or str(value).strip() == "":
         return ""
     return str(int(float(value))).zfill(10)
 
 
-def _clean(value) -> str:
+def _clean(value: object) -> str:
     return "" if pd.isna(value) else str(value).strip()
 
 
@@ -50,21 +50,44 @@ def _price_file_exchanges(path: str) -> tuple[tuple[str, str], ...]:
     return tuple(zip(px["symbol"], px["exchange"], strict=True))
 
 
-def symbol_table(data_dir: Path, price_files: tuple[str, ...] = PRICE_FILES) -> dict[str, dict]:
-    """ticker -> {name, exchange, sector, industry, cik, asset_type}."""
-    out: dict[str, dict] = {}
+class _Table:
+    """ticker -> fields, filled source by source: the first non-empty value of a field wins."""
 
-    def put(ticker: str, **fields: str) -> None:
-        row = out.setdefault(ticker, dict.fromkeys(FIELDS, "") | {"asset_type": "equity"})
-        for key, value in fields.items():
-            value = _clean(value)
+    def __init__(self) -> None:
+        self.rows: dict[str, dict[str, str]] = {}
+
+    def put(self, ticker: str, **fields: object) -> None:
+        row = self.rows.setdefault(ticker, dict.fromkeys(FIELDS, "") | {"asset_type": "equity"})
+        for key, raw in fields.items():
+            value = _clean(raw)
             if value and not row[key]:
                 row[key] = value[: {"name": 200, "exchange": 16, "sector": 100}.get(key, 150)]
 
+
+def symbol_table(
+    data_dir: Path, price_files: tuple[str, ...] = PRICE_FILES
+) -> dict[str, dict[str, str]]:
+    """ticker -> {name, exchange, sector, industry, cik, asset_type}."""
+    table = _Table()
     for rel in price_files:
         for t, ex in _price_file_exchanges(str(data_dir / rel)):
-            put(normalise_ticker(t), exchange=ex)
+            table.put(normalise_ticker(t), exchange=ex)
+    _put_sp500_lists(table, data_dir)
+    _put_snapshots_and_listing(table, data_dir)
+    table.rows[INDEX_TICKER] = {
+        "name": "S&P 500",
+        "exchange": "INDEX",
+        "sector": "",
+        "industry": "",
+        "cik": "",
+        "asset_type": "index",
+    }
+    return table.rows
 
+
+def _put_sp500_lists(table: _Table, data_dir: Path) -> None:
+    """The current S&P 500 list, then the 2016 one."""
+    put = table.put
     cur = pd.read_csv(data_dir / "reference/sp500_constituents_2026-08-08.csv", dtype=str)
     for r in cur.itertuples(index=False):
         put(
@@ -77,6 +100,12 @@ def symbol_table(data_dir: Path, price_files: tuple[str, ...] = PRICE_FILES) -> 
     old = pd.read_csv(data_dir / "fundamentals/securities_sp500_2016.csv", dtype=str)
     for r in old.itertuples(index=False):
         put(normalise_ticker(r[0]), name=r.Security, sector=r[3], industry=r[4], cik=_cik(r.CIK))
+
+
+def _put_snapshots_and_listing(table: _Table, data_dir: Path) -> None:
+    """Listing-file names, then the latest snapshot's name and sector, then the listing file's
+    exchange, sector and industry, for the tickers already in the table."""
+    put, out = table.put, table.rows
     snaps = pd.read_csv(
         data_dir / "reference/sp500_constituents_snapshots_2012_2026.csv", dtype=str
     )
@@ -98,13 +127,3 @@ def symbol_table(data_dir: Path, price_files: tuple[str, ...] = PRICE_FILES) -> 
         if t in listing.index:
             row = listing.loc[t]
             put(t, exchange=row["exchange"], sector=row["sector"], industry=row["industry"])
-
-    out[INDEX_TICKER] = {
-        "name": "S&P 500",
-        "exchange": "INDEX",
-        "sector": "",
-        "industry": "",
-        "cik": "",
-        "asset_type": "index",
-    }
-    return out

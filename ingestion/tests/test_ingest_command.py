@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from io import StringIO
+from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -15,10 +16,11 @@ from ingestion.tests.conftest import SP500, real_bars
 pytestmark = pytest.mark.django_db
 
 
-def ingest(**options) -> dict:
+def ingest(**options: Any) -> dict[str, Any]:
     out = StringIO()
     call_command("ingest", stdout=out, **options)
-    return json.loads(out.getvalue())
+    report: dict[str, Any] = json.loads(out.getvalue())
+    return report
 
 
 def test_it_backfills_a_file_and_prints_the_summary(tmp_path) -> None:

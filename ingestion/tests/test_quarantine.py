@@ -49,6 +49,7 @@ def test_it_force_stores_only_with_a_reason() -> None:
     assert result.forced == [q.pk]
     q.refresh_from_db()
     assert q.status == "forced" and q.resolution_note.startswith("checked")
+    assert q.timestamp is not None  # a held bar has its date
     bar = PriceBar.objects.get(symbol__ticker="AVB", timestamp=q.timestamp)
     assert bar.close == 9.90749 and bar.source == "quarantine"
 
@@ -65,6 +66,7 @@ def test_it_decides_a_held_jump_as_reverted_when_the_next_bar_returns() -> None:
     assert s["inserted"] == 1 and s["held_jumps"] == {"released": 0, "reverted": 1}
     q.refresh_from_db()
     assert (q.reason, q.status) == ("jump_reverted", "pending")
+    assert q.timestamp is not None  # a held bar has its date
     assert not PriceBar.objects.filter(timestamp=q.timestamp).exists()
 
 
@@ -79,6 +81,7 @@ def test_it_releases_a_held_jump_when_the_next_bar_confirms_the_level() -> None:
     assert s["inserted"] == 1 and s["held_jumps"] == {"released": 1, "reverted": 0}
     q.refresh_from_db()
     assert q.status == "released"
+    assert q.timestamp is not None  # a held bar has its date
     assert PriceBar.objects.get(symbol__ticker="ZVZZT", timestamp=q.timestamp).close == 63.97
 
 

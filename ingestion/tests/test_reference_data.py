@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from io import StringIO
+from typing import Any
 
 import pytest
 from django.core.management import call_command
@@ -16,10 +17,11 @@ pytestmark = pytest.mark.django_db
 SUBSET = "AAPL,AAL,BRK-B,FITB,ZVZZT,^GSPC"
 
 
-def load() -> dict:
+def load() -> dict[str, Any]:
     out = StringIO()
     call_command("load_reference_data", symbols=SUBSET, stdout=out)
-    return json.loads(out.getvalue())
+    report: dict[str, Any] = json.loads(out.getvalue())
+    return report
 
 
 def test_it_loads_symbols_with_names_sectors_and_ciks() -> None:
@@ -63,6 +65,7 @@ def test_it_maps_fundamentals_point_in_time() -> None:
     assert f.operating_cash_flow == 1_285_000_000 and f.capital_expenditures == -1_888_000_000
     assert f.free_cash_flow == 1_285_000_000 - 1_888_000_000  # capex is negative in the source
     assert f.total_debt == 7_116_000_000 + 1_419_000_000
+    assert f.total_debt is not None and f.total_equity is not None
     assert f.invested_capital == f.total_debt + f.total_equity
     assert (f.revenue, f.net_income, f.eps, f.fiscal_year) == (
         24_855_000_000,

@@ -26,7 +26,8 @@ def history() -> pd.DataFrame:
 
 @pytest.fixture
 def yahoo(history):
-    with YahooServer({t: g for t, g in history.groupby("symbol")}) as server:
+    # Not dict(groupby): a GroupBy has a ``keys`` attribute, which dict() would misread.
+    with YahooServer({t: g for t, g in history.groupby("symbol")}) as server:  # noqa: C416
         yield server
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rest_framework import serializers
 
 from predictions.models import PredictionRecord
 
 
-class UncertaintySerializer(serializers.Serializer):
+class UncertaintySerializer(serializers.Serializer[Any]):
     sigma = serializers.FloatField(
         allow_null=True, help_text="Normal-equivalent sigma of the p10-p90 interval (return)"
     )
@@ -19,7 +21,7 @@ class UncertaintySerializer(serializers.Serializer):
     )
 
 
-class PredictionSerializer(serializers.Serializer):
+class PredictionSerializer(serializers.Serializer[Any]):
     symbol = serializers.CharField()
     current_price = serializers.FloatField(
         allow_null=True, help_text="Close the prediction starts from"
@@ -40,25 +42,28 @@ class PredictionSerializer(serializers.Serializer):
     )
 
 
-class BatchErrorSerializer(serializers.Serializer):
+class BatchErrorSerializer(serializers.Serializer[Any]):
     symbol = serializers.CharField()
     code = serializers.CharField(help_text="not_found, not_predicted, prediction_unavailable, …")
     message = serializers.CharField()
 
 
-class BatchSerializer(serializers.Serializer):
+class BatchSerializer(serializers.Serializer[Any]):
     results = PredictionSerializer(many=True)
-    errors = BatchErrorSerializer(many=True, help_text="Symbols without a servable prediction")
+    # A field named "errors" shadows Serializer.errors on purpose: it is the batch's contract.
+    errors = BatchErrorSerializer(  # type: ignore[assignment]
+        many=True, help_text="Symbols without a servable prediction"
+    )
 
 
-class HistoryUncertaintySerializer(serializers.Serializer):
+class HistoryUncertaintySerializer(serializers.Serializer[Any]):
     sigma = serializers.FloatField(source="uncertainty_sigma", allow_null=True)
     p10 = serializers.FloatField(allow_null=True)
     p50 = serializers.FloatField(allow_null=True)
     p90 = serializers.FloatField(allow_null=True)
 
 
-class PredictionRecordSerializer(serializers.ModelSerializer):
+class PredictionRecordSerializer(serializers.ModelSerializer[PredictionRecord]):
     uncertainty = HistoryUncertaintySerializer(source="*")
 
     class Meta:
@@ -80,18 +85,18 @@ class PredictionRecordSerializer(serializers.ModelSerializer):
         )
 
 
-class SymbolSerializer(serializers.Serializer):
+class SymbolSerializer(serializers.Serializer[Any]):
     symbol = serializers.CharField(source="ticker")
     name = serializers.CharField()
     exchange = serializers.CharField()
     sector = serializers.CharField()
 
 
-class SymbolListSerializer(serializers.Serializer):
+class SymbolListSerializer(serializers.Serializer[Any]):
     results = SymbolSerializer(many=True)
 
 
-class AccuracyWindowSerializer(serializers.Serializer):
+class AccuracyWindowSerializer(serializers.Serializer[Any]):
     n = serializers.IntegerField()
     mae = serializers.FloatField(allow_null=True)
     mae_naive = serializers.FloatField(allow_null=True, help_text="MAE of predicting 0 return")
@@ -101,17 +106,17 @@ class AccuracyWindowSerializer(serializers.Serializer):
     window_end = serializers.DateField(allow_null=True, help_text="Inclusive (target days)")
 
 
-class AccuracyKindSerializer(serializers.Serializer):
+class AccuracyKindSerializer(serializers.Serializer[Any]):
     _24h = AccuracyWindowSerializer()
     _30d = AccuracyWindowSerializer()
 
-    def get_fields(self):
+    def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
         fields = super().get_fields()
         fields["24h"] = fields.pop("_24h")
         fields["30d"] = fields.pop("_30d")
         return fields
 
 
-class AccuracySerializer(serializers.Serializer):
+class AccuracySerializer(serializers.Serializer[Any]):
     normal = AccuracyKindSerializer()
     earnings = AccuracyKindSerializer()

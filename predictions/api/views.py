@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Case, IntegerField, Q, Value, When
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
@@ -174,11 +174,11 @@ class HistoryPagination(PageNumberPagination):
         ]
 
 
-class PredictionHistoryView(generics.ListAPIView):
+class PredictionHistoryView(generics.ListAPIView[PredictionRecord]):
     serializer_class = PredictionRecordSerializer
     pagination_class = HistoryPagination
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[PredictionRecord]:
         symbol = require_symbol(self.kwargs["symbol"])
         symbol_id = Symbol.objects.filter(ticker=symbol).values_list("id", flat=True).first()
         if symbol_id is None:
@@ -206,7 +206,7 @@ class PredictionHistoryView(generics.ListAPIView):
             **error_responses(400, 401, 404, 429),
         },
     )
-    def get(self, request: Request, *args, **kwargs) -> Response:
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
 
 

@@ -5,9 +5,9 @@ load-generator process (asyncio, raw keep-alive HTTP/1.1 sockets, so the generat
 CPU as possible on a machine it shares with the server), with an enterprise user's JWT (no
 throttle). Two phases:
 
-1. cache hits: every symbol's ``pred:{SYMBOL}`` is in Redis -> ``rps``, ``p50_ms``, ``p95_ms``,
+1. cache hits: every symbol's prediction is in Redis -> ``rps``, ``p50_ms``, ``p95_ms``,
    ``p99_ms`` (and the share of answers that really came from Redis);
-2. fallback: every ``pred:*`` key deleted -> PostgreSQL -> ``fallback_p95_ms`` (and its rps).
+2. fallback: every cached prediction deleted -> PostgreSQL -> ``fallback_p95_ms`` (and its rps).
 
 Isolation: the benchmark re-runs itself in a child process whose database is
 ``stockpred_bench_api`` (created and migrated on demand) and whose Redis is ``BENCH_REDIS_URL``
@@ -29,9 +29,13 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.benchmarks import Benchmark
+from predictions import cache
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 BENCH_DATABASE = "stockpred_bench_api"
 BENCH_REDIS_DEFAULT = "redis://127.0.0.1:6379/5"
@@ -72,7 +76,7 @@ def run_in_bench_child(
         raise RuntimeError(f"bench {name} child failed:\n{proc.stderr[-4000:]}")
     if proc.stderr.strip():  # the server's and workers' warnings, for the reader
         sys.stderr.write(proc.stderr[-6000:])
-    figures = json.loads(proc.stdout)
+    figures: dict[str, Any] = json.loads(proc.stdout)
     for key in ("benchmark", "wall_s", "machine"):
         figures.pop(key, None)
     return figures
@@ -92,7 +96,7 @@ def prepare_database() -> None:
     call_command("migrate", verbosity=0, interactive=False)
 
 
-def bench_user(tier: str = "enterprise"):
+def bench_user(tier: str = "enterprise") -> User:
     from accounts.models import User
 
     user, _ = User.objects.get_or_create(username=f"bench-{tier}", defaults={"tier": tier})
@@ -102,7 +106,7 @@ def bench_user(tier: str = "enterprise"):
     return user
 
 
-def access_token_for(user) -> str:
+def access_token_for(user: User) -> str:
     from rest_framework_simplejwt.tokens import AccessToken
 
     return str(AccessToken.for_user(user))
@@ -115,9 +119,9 @@ def run_pipeline_cycle(tickers: list[str], *, publish: bool = True) -> dict[str,
 
     from django.conf import settings
 
+    from predictions.benchmarks.universe import cycle_input, install_models, make_symbols
     from predictions.pipeline import runtime
     from predictions.pipeline.cycle import run_cycle
-    from predictions.pipeline.testing import cycle_input, install_models, make_symbols
 
     make_symbols(tickers)
     runtime.clear_cache()
@@ -131,10 +135,11 @@ def run_pipeline_cycle(tickers: list[str], *, publish: bool = True) -> dict[str,
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]
+        return port
 
 
-def start_server(kind: str, port: int, workers: int = 1) -> subprocess.Popen:
+def start_server(kind: str, port: int, workers: int = 1) -> subprocess.Popen[bytes]:
     if kind == "uvicorn":
         cmd = [
             sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1",
@@ -158,7 +163,7 @@ def start_server(kind: str, port: int, workers: int = 1) -> subprocess.Popen:
     raise RuntimeError(f"{kind} did not start listening on {port}")
 
 
-def stop_server(proc: subprocess.Popen) -> None:
+def stop_server(proc: subprocess.Popen[bytes]) -> None:
     proc.terminate()
     try:
         proc.wait(timeout=20)
@@ -263,7 +268,8 @@ def run_load_process(port: int, token: str, tickers: list[str], concurrency: int
         [sys.executable, "-m", "predictions.benchmarks.api", "--loadgen"],
         input=args, capture_output=True, text=True, cwd=BASE_DIR, check=True,
     )  # fmt: skip
-    return json.loads(proc.stdout)
+    figures: dict[str, Any] = json.loads(proc.stdout)
+    return figures
 
 
 # --- the benchmark -----------------------------------------------------------------------------
@@ -312,11 +318,11 @@ class ApiBenchmark(Benchmark):
             concurrency = options["concurrency"]
             # Keep the 120 s TTL keys alive whatever the run length.
             for ticker in tickers:
-                client.expire(f"pred:{ticker}", 3600)
+                client.expire(cache.pred_key(ticker), 3600)
             hits = run_load_process(
                 port, token, tickers, concurrency, options["seconds"], options["warmup"]
             )
-            deleted = client.delete(*[f"pred:{t}" for t in tickers])
+            deleted = client.delete(*[cache.pred_key(t) for t in tickers])
             fallback = run_load_process(
                 port, token, tickers, concurrency, options["fallback_seconds"], options["warmup"]
             )

@@ -13,7 +13,7 @@ against the real services (PostgreSQL, Redis, the Channels layer):
     dual_write      wall time of the three below, which overlap (PostgreSQL works in its own
                     process while a helper thread writes Redis and publishes):
     write_postgres  one INSERT ... SELECT unnest(...) statement (Prediction upsert + history)
-    write_redis     pred:{SYMBOL} for every symbol, one pipelined round trip
+    write_redis     the prediction cache of every symbol, one pipelined round trip
     publish         prediction.update to every watched symbol group
 
 A cycle's wall time is measured end to end (``cycles_ms``); the per-stage medians add up to
@@ -30,12 +30,13 @@ contract model (``predictions.pipeline.toy_model``) - the output says which.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import os
 import statistics
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -45,6 +46,9 @@ from django.db import connection
 from django.test import override_settings
 
 from core.benchmarks import Benchmark
+
+if TYPE_CHECKING:
+    from features.panel import Panel
 
 PRICES = "prices/us_stocks_daily_last500_asof_2025-07-09.csv.gz"
 STAGES = (
@@ -94,12 +98,12 @@ def _active_trained_models() -> dict[str, dict[str, Any]]:
                     "artifact_path": mv.artifact_path,
                     "metadata": mv.metadata,
                 }
-    except Exception:  # the dev database may not be migrated yet
+    except Exception:  # noqa: BLE001 - the dev database may not be migrated yet
         return {}
     return found
 
 
-def _day_frame(panel, col: int) -> pd.DataFrame:
+def _day_frame(panel: Panel, col: int) -> pd.DataFrame:
     close = panel.close[:, col]
     ok = np.isfinite(close)
     day = np.datetime64(panel.dates[col], "s")
@@ -117,7 +121,7 @@ class PipelineBenchmark(Benchmark):
     name = "pipeline"
     help = "Full live cycles (ingest -> features -> route -> inference -> dual write -> publish)"
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--symbols", type=int, default=5000)
         parser.add_argument("--cycles", type=int, default=10)
         parser.add_argument("--watchers", type=int, default=100, help="symbol groups watched")
@@ -153,7 +157,9 @@ class PipelineBenchmark(Benchmark):
             client.flushdb()
             creation.destroy_test_db(old_name, verbosity=0)
 
-    def _cycles(self, options, client: redis.Redis, trained) -> dict[str, Any]:
+    def _cycles(
+        self, options: dict[str, Any], client: redis.Redis, trained: dict[str, dict[str, Any]]
+    ) -> dict[str, Any]:
         from channels import DEFAULT_CHANNEL_LAYER
         from channels.layers import channel_layers
 
@@ -165,10 +171,10 @@ class PipelineBenchmark(Benchmark):
         from ingestion.models import EarningsEvent
         from ingestion.pipeline import ingest_frame
         from ingestion.storage import ensure_symbols, forget_symbol_cache
+        from predictions.benchmarks.universe import install_models
         from predictions.models import ModelVersion
         from predictions.pipeline import runtime, sources
         from predictions.pipeline.cycle import run_cycle
-        from predictions.pipeline.testing import install_models
 
         t0 = time.perf_counter()
         panel = Panel.from_csv(settings.SHARED_DATA_DIR / PRICES)
@@ -208,7 +214,7 @@ class PipelineBenchmark(Benchmark):
             models_used = {k: f"trained {v['version']}" for k, v in trained.items()}
         else:
             install_models(Path(settings.VAR_DIR) / "bench" / "models", "bench")
-            models_used = {k: "toy contract model" for k in ("normal", "earnings")}
+            models_used = dict.fromkeys(("normal", "earnings"), "toy contract model")
         runtime.clear_cache()
         loaded = {kind: runtime.get_model(kind) for kind in ("normal", "earnings")}
         engine = FeatureEngine(earnings)
@@ -311,7 +317,9 @@ class PipelineBenchmark(Benchmark):
             "pid": os.getpid(),
         }
 
-    def _publish_measurement(self, tickers: np.ndarray, loop) -> dict[str, Any]:
+    def _publish_measurement(
+        self, tickers: np.ndarray, loop: asyncio.AbstractEventLoop
+    ) -> dict[str, Any]:
         """Why the publisher speaks the protocol in bulk: plain ``group_send`` to EVERY symbol
         group (concurrently in one loop; and one by one for the first 500) against the bulk
         path's live-member lookup over all groups."""

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import subprocess
@@ -55,12 +56,10 @@ def tree_rss(pid: int) -> int:
     import psutil
 
     proc = psutil.Process(pid)
-    total = proc.memory_info().rss
+    total: int = proc.memory_info().rss
     for child in proc.children(recursive=True):
-        try:
+        with contextlib.suppress(psutil.NoSuchProcess):
             total += child.memory_info().rss
-        except psutil.NoSuchProcess:
-            pass
     return total
 
 
@@ -69,7 +68,7 @@ def tree_rss(pid: int) -> int:
 
 async def _client_main(params: dict[str, Any]) -> dict[str, Any]:
     import websockets
-    from websockets.asyncio.client import connect
+    from websockets.asyncio.client import ClientConnection, connect
 
     url = f"ws://127.0.0.1:{params['port']}/ws/predictions?token={params['token']}"
     tickers: list[str] = params["tickers"]
@@ -77,7 +76,7 @@ async def _client_main(params: dict[str, Any]) -> dict[str, Any]:
     gate = asyncio.Semaphore(HANDSHAKE_CONCURRENCY)
     failures: list[str] = []
 
-    async def open_one(i: int):
+    async def open_one(i: int) -> tuple[ClientConnection, set[str]] | None:
         symbols = [tickers[(i + k) % len(tickers)] for k in range(per_client)]
         async with gate:
             try:
@@ -101,7 +100,7 @@ async def _client_main(params: dict[str, Any]) -> dict[str, Any]:
     deadline = time.time() + params["wait"]
     received: list[float] = []
 
-    async def listen(ws, expected: set[str]) -> None:
+    async def listen(ws: ClientConnection, expected: set[str]) -> None:
         # One timeout for the whole wait (not one per recv) and the receipt time taken first:
         # the client processes share the machine with the server, keep them light.
         remaining = set(expected)
@@ -181,8 +180,8 @@ class WsBenchmark(Benchmark):
         from django.conf import settings
 
         from predictions.benchmarks.api import run_pipeline_cycle
+        from predictions.benchmarks.universe import make_symbols
         from predictions.pipeline import publisher
-        from predictions.pipeline.testing import make_symbols
 
         fd_limit = raise_fd_limit()
         load_before = os.getloadavg()
@@ -193,7 +192,7 @@ class WsBenchmark(Benchmark):
         port = free_port()
         workers = options["workers"] if options["server"] == "uvicorn" else 1
         server = start_server(options["server"], port, workers=workers)
-        procs: list[subprocess.Popen] = []
+        procs: list[subprocess.Popen[str]] = []
         try:
             _warm_up(port, token, tickers[0])
             rss_before = tree_rss(server.pid)
@@ -212,13 +211,12 @@ class WsBenchmark(Benchmark):
                     [sys.executable, "-m", "predictions.benchmarks.ws", "--clients-proc"],
                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=BASE_DIR,
                 )  # fmt: skip
-                proc.stdin.write(json.dumps(params) + "\n")
-                proc.stdin.flush()
+                _send_line(proc, json.dumps(params))
                 procs.append(proc)
             opened = failed = 0
             connect_started = time.time()
             for proc in procs:
-                ready = proc.stdout.readline().split()
+                ready = _read_line(proc).split()
                 if not ready or ready[0] != "READY":
                     raise RuntimeError(f"client process failed: {ready}")
                 opened += int(ready[1])
@@ -230,7 +228,7 @@ class WsBenchmark(Benchmark):
             marks: dict[str, float] = {}
             original_publish = publisher.publish
 
-            def timed_publish(*args, **kwargs):
+            def timed_publish(*args: Any, **kwargs: Any) -> int:
                 marks["publish_start"] = time.time()
                 try:
                     return original_publish(*args, **kwargs)
@@ -238,8 +236,7 @@ class WsBenchmark(Benchmark):
                     marks["publish_end"] = time.time()
 
             for proc in procs:
-                proc.stdin.write("GO\n")
-                proc.stdin.flush()
+                _send_line(proc, "GO")
             publisher.publish = timed_publish
             try:
                 cycle = run_pipeline_cycle(tickers, publish=True)
@@ -296,6 +293,17 @@ class WsBenchmark(Benchmark):
             "loadavg_before": [round(x, 2) for x in load_before],
             "loadavg_after": [round(x, 2) for x in os.getloadavg()],
         }
+
+
+def _send_line(proc: subprocess.Popen[str], line: str) -> None:
+    assert proc.stdin is not None  # started with stdin=PIPE
+    proc.stdin.write(line + "\n")
+    proc.stdin.flush()
+
+
+def _read_line(proc: subprocess.Popen[str]) -> str:
+    assert proc.stdout is not None  # started with stdout=PIPE
+    return proc.stdout.readline()
 
 
 def _warm_up(port: int, token: str, ticker: str) -> None:

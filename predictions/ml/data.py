@@ -14,8 +14,10 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from core.enums import TYPE_OF_KIND
+
 KINDS = ("normal", "earnings")
-MODEL_TYPES = {"normal": "normal_day", "earnings": "earnings_day"}
+MODEL_TYPES = TYPE_OF_KIND
 
 
 class DatasetLike(Protocol):

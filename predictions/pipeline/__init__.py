@@ -5,9 +5,9 @@
 - ``runtime``: ONNX Runtime sessions, loaded once per worker process per model version;
 - ``batching``: measuring the inference batch size instead of guessing it;
 - ``records``: turning model outputs into prediction payloads (the contract's keys);
-- ``writer``: dual write (Redis ``pred:{SYMBOL}`` + PostgreSQL), idempotent;
+- ``writer``: dual write (the Redis prediction cache + PostgreSQL), idempotent;
 - ``publisher``: one ``prediction.update`` per symbol to the Channels layer;
 - ``sources``: where a worker gets the features of a trading day;
-- ``status`` / ``staleness``: what the last cycle did and whether a prediction is stale;
+- ``status``: what the last cycle did (staleness: ``predictions.latest``);
 - ``cycle``: one full cycle, stage by stage, with per-stage timings.
 """

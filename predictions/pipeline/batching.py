@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import onnxruntime as ort
@@ -23,7 +24,7 @@ class BatchMeasurement:
     chosen: int
     rows_per_s: dict[int, float] = field(default_factory=dict)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "chosen": self.chosen,
             "rows_per_s": {str(k): round(v) for k, v in self.rows_per_s.items()},

@@ -10,13 +10,12 @@
 - realise: accuracy tracking, outcomes of earlier predictions whose target day just arrived
   (after the dual write, so it never delays fresh predictions).
 
-Faults are reported, not hidden: a model that cannot be loaded leaves its symbols on their last
-good predictions (re-put into Redis from PostgreSQL, predicted_at unchanged, so
-``staleness.is_stale`` turns true after PREDICTION_STALE_SECONDS) - except that earnings-day
-symbols fall back to the normal model when only the earnings model is broken. A Redis outage
-skips the Redis write and the publish; PostgreSQL still gets every prediction. Every error is
-logged and recorded (``status.record``). PostgreSQL failures raise, so Celery redelivers.
-"""
+Faults are reported, not hidden: a model that cannot be loaded leaves its symbols on their last good
+predictions (re-put into Redis from PostgreSQL, predicted_at unchanged, so
+``predictions.latest.is_stale`` turns true after PREDICTION_STALE_SECONDS) - except that earnings-
+day symbols fall back to the normal model when only the earnings model is broken. A Redis outage
+skips the Redis write and the publish; PostgreSQL still gets every prediction. Every error is logged
+and recorded (``status.record``). PostgreSQL failures raise, so Celery redelivers."""
 
 from __future__ import annotations
 
@@ -137,12 +136,11 @@ def _columns(model: LoadedModel, names: list[str]) -> np.ndarray:
     return np.array([index[f] for f in model.features], dtype=np.intp)
 
 
-def _infer(
-    inp: CycleInput, routing: Routing, result: CycleResult, snapshots: bool
-) -> tuple[list[dict[str, Any]], np.ndarray]:
-    """Per-kind predictions; returns the parts and the mask of symbols left unpredicted."""
-    parts: list[dict[str, Any]] = []
-    unserved = np.zeros(len(inp.tickers), dtype=bool)
+def _model_groups(
+    routing: Routing, result: CycleResult
+) -> list[tuple[LoadedModel | None, np.ndarray]]:
+    """(model, mask of the symbols it serves): the normal model first, then the earnings-day
+    one (the normal one stands in when it cannot load); None: no model could load."""
     normal_model: LoadedModel | None = None
     try:
         normal_model = get_model("normal")
@@ -157,7 +155,16 @@ def _infer(
             result.errors.append(f"earnings model: {exc}; earnings-day symbols use the normal one")
             groups.append((normal_model, earnings))
     groups.insert(0, (normal_model, ~earnings))
-    for model, mask in groups:
+    return groups
+
+
+def _infer(
+    inp: CycleInput, routing: Routing, result: CycleResult, snapshots: bool
+) -> tuple[list[dict[str, Any]], np.ndarray]:
+    """Per-kind predictions; returns the parts and the mask of symbols left unpredicted."""
+    parts: list[dict[str, Any]] = []
+    unserved = np.zeros(len(inp.tickers), dtype=bool)
+    for model, mask in _model_groups(routing, result):
         if not mask.any():
             continue
         if model is None:
@@ -274,7 +281,7 @@ def _merge_fast(result: CycleResult, fast: dict[str, Any]) -> bool:
     result.stages_ms.update(fast["ms"])
     result.redis_written = fast["redis_written"]
     result.published = fast["published"]
-    return fast["redis_ok"]
+    return bool(fast["redis_ok"])
 
 
 def run_cycle(

@@ -28,7 +28,7 @@ from functools import lru_cache
 from typing import Any
 
 import redis
-from channels.layers import get_channel_layer
+from channels.layers import BaseChannelLayer, get_channel_layer
 
 from core.groups import PREDICTION_UPDATE_EVENT, prediction_group
 
@@ -80,7 +80,7 @@ def _client(address: str) -> redis.Redis:
     return redis.Redis.from_url(address, socket_timeout=2, socket_connect_timeout=2)
 
 
-def _bulk_client(layer) -> redis.Redis | None:
+def _bulk_client(layer: BaseChannelLayer) -> redis.Redis | None:
     """A sync client on the layer's Redis when the bulk path applies, else None."""
     hosts = getattr(layer, "hosts", None)
     needed = ("_group_key", "_map_channel_keys_to_connection", "group_expiry", "expiry")
@@ -93,7 +93,9 @@ def _bulk_client(layer) -> redis.Redis | None:
     return _client(address)
 
 
-def live_members(layer, client: redis.Redis, groups: list[str]) -> dict[int, list[str]]:
+def live_members(
+    layer: BaseChannelLayer, client: redis.Redis, groups: list[str]
+) -> dict[int, list[str]]:
     """Index in ``groups`` -> member channel names, for the groups that have members."""
     if not groups:
         return {}
@@ -104,7 +106,10 @@ def live_members(layer, client: redis.Redis, groups: list[str]) -> dict[int, lis
 
 
 def _bulk_publish(
-    layer, client: redis.Redis, tickers: list[str], payload: Callable[[int], dict[str, Any]]
+    layer: BaseChannelLayer,
+    client: redis.Redis,
+    tickers: list[str],
+    payload: Callable[[int], dict[str, Any]],
 ) -> int:
     groups = [prediction_group(t) for t in tickers]
     members = live_members(layer, client, groups)
@@ -140,7 +145,7 @@ def _bulk_publish(
     return len(members)
 
 
-async def _send(layer, targets: list[tuple[str, dict[str, Any]]]) -> None:
+async def _send(layer: BaseChannelLayer, targets: list[tuple[str, dict[str, Any]]]) -> None:
     # channels_redis' core layer takes a pooled connection per in-flight call (redis-py caps a
     # pool at 100); other layers (e.g. predictions.ws_layer's Pub/Sub layer, which pipelines the
     # sends that arrive together) get every send at once.

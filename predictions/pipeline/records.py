@@ -13,9 +13,7 @@ from typing import Any
 
 import numpy as np
 
-
-def iso_z(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+from core.timefmt import iso_z
 
 
 @dataclass
@@ -57,11 +55,12 @@ class PredictionBatch:
         return np.round(self.current_price * (1.0 + self.predicted_return), 4)
 
     def payload_json(self) -> list[str]:
-        """The contract's ``pred:{SYMBOL}`` objects as JSON text, one per symbol (p10/p50/p90
-        are returns, not prices). Built with one string template per row instead of a dict and
-        a ``json.dumps`` per symbol (measured 4x faster for 5,000); numbers are written with
-        ``repr`` exactly as ``json.dumps`` writes floats, strings are escaped by ``json.dumps``
-        (once per distinct value), and ``__post_init__`` has checked every number is finite."""
+        """The contract's cached prediction objects (``predictions.cache``) as JSON text, one per
+        symbol (p10/p50/p90 are returns, not prices). Built with one string template per row instead
+        of a dict and a ``json.dumps`` per symbol (measured 4x faster for 5,000); numbers are
+        written with ``repr`` exactly as ``json.dumps`` writes floats, strings are escaped by
+        ``json.dumps`` (once per distinct value), and ``__post_init__`` has checked every number is
+        finite."""
         if self._json is None:
             escaped: dict[str, str] = {}
 
@@ -110,7 +109,8 @@ class PredictionBatch:
         return self._json
 
     def payload(self, index: int) -> dict[str, Any]:
-        return json.loads(self.payload_json()[index])
+        record: dict[str, Any] = json.loads(self.payload_json()[index])
+        return record
 
     def payloads(self) -> list[dict[str, Any]]:
         return [json.loads(text) for text in self.payload_json()]

@@ -25,14 +25,17 @@ import numpy as np
 import onnxruntime as ort
 from django.conf import settings
 
+from core.enums import TYPE_OF_KIND
 from predictions.models import ModelVersion
 from predictions.pipeline.batching import BatchMeasurement, measure
 
 logger = logging.getLogger(__name__)
 
-MODEL_TYPE_OF_KIND = {"normal": "normal_day", "earnings": "earnings_day"}
+MODEL_TYPE_OF_KIND = TYPE_OF_KIND
 SIGMA_DIVISOR = 2 * 1.2815516  # (p90 - p10) / this = normal-equivalent sigma of the 80% interval
 OUTPUTS = ("point", "quantiles")
+# (version id, version, model path, size, mtime): a changed file is reloaded.
+FileKey = tuple[int, str, str, int, int]
 
 
 class ModelLoadError(RuntimeError):
@@ -44,7 +47,7 @@ class LoadedModel:
     kind: str
     version: str
     version_id: int
-    file_key: tuple
+    file_key: FileKey
     session: ort.InferenceSession
     input_name: str
     features: list[str]
@@ -94,14 +97,12 @@ def session_options() -> ort.SessionOptions:
 
 
 def active_version(kind: str) -> ModelVersion | None:
-    try:
-        from predictions.ml.registry import active_version as registry_active
-    except ImportError:
-        return ModelVersion.objects.filter(kind=kind, status="active").first()
+    from predictions.ml.registry import active_version as registry_active
+
     return registry_active(kind)
 
 
-def _file_key(version: ModelVersion) -> tuple:
+def _file_key(version: ModelVersion) -> FileKey:
     path = Path(version.artifact_path) / "model.onnx"
     try:
         stat = path.stat()
@@ -110,7 +111,7 @@ def _file_key(version: ModelVersion) -> tuple:
     return (version.pk, version.version, str(path), stat.st_size, stat.st_mtime_ns)
 
 
-def _load(version: ModelVersion, file_key: tuple) -> LoadedModel:
+def _load(version: ModelVersion, file_key: FileKey) -> LoadedModel:
     directory = Path(version.artifact_path)
     label = f"{version.kind} {version.version}"
     try:
@@ -184,4 +185,5 @@ def clear_cache() -> None:
 
 
 def sigma_from_quantiles(quantiles: np.ndarray) -> np.ndarray:
-    return (quantiles[:, 2] - quantiles[:, 0]) / SIGMA_DIVISOR
+    sigma: np.ndarray = (quantiles[:, 2] - quantiles[:, 0]) / SIGMA_DIVISOR
+    return sigma

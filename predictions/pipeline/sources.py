@@ -15,11 +15,11 @@ import numpy as np
 import redis
 
 from features import handoff
+from features.store import features_key
 from ingestion.models import AssetType, Symbol
 from predictions.pipeline.cycle import CycleInput
 from predictions.pipeline.runtime import active_version
 
-FEATURE_KEY = "features:{}"
 CHUNK = 2000
 
 
@@ -65,22 +65,22 @@ def from_redis(
     for start in range(0, len(tickers), CHUNK):
         pipe = client.pipeline(transaction=False)
         for ticker in tickers[start : start + CHUNK]:
-            pipe.hmget(FEATURE_KEY.format(ticker), fields)
+            pipe.hmget(features_key(ticker), fields)
         rows.extend(pipe.execute())
     day = data_date.isoformat().encode()
     keep = [i for i, row in enumerate(rows) if row[-1] is not None and row[-1][:10] == day]
     values = [v if v else b"nan" for i in keep for v in rows[i][:-1]]
-    matrix = np.array(values, dtype="S32").astype(np.float64).reshape(len(keep), len(names) + 1)
+    grid = np.array(values, dtype="S32").astype(np.float64).reshape(len(keep), len(names) + 1)
     return CycleInput(
         data_date=data_date,
         tickers=np.array([tickers[i] for i in keep], dtype=str),
-        X=matrix[:, :-1].astype(np.float32),
+        X=grid[:, :-1].astype(np.float32),
         feature_names=list(names),
-        close=matrix[:, -1],
+        close=grid[:, -1],
     )
 
 
-def _from_matrix(matrix, tickers: list[str] | None) -> CycleInput:
+def _from_matrix(matrix: handoff.Matrix, tickers: list[str] | None) -> CycleInput:
     data_date, names, all_tickers, X, close = matrix
     # The same rows the hashes hold (features.store writes "valid" symbols only): a bar on the
     # day and every technical feature defined.

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import json
 import logging
-from functools import lru_cache
 from typing import Any
 
 import redis
-from django.conf import settings
 
+from core import redis_clients
+from core.redis_clients import Preset
 from predictions.models import PipelineRun
 
 logger = logging.getLogger(__name__)
@@ -18,15 +18,9 @@ logger = logging.getLogger(__name__)
 STATUS_KEY = "pipeline:status"
 
 
-@lru_cache(maxsize=4)
-def _client(url: str) -> redis.Redis:
-    # Short timeouts: a Redis outage must cost the cycle a second, not a hang.
-    return redis.Redis.from_url(url, socket_timeout=1.0, socket_connect_timeout=1.0)
-
-
 def redis_client() -> redis.Redis:
     """The pipeline's Redis client (settings.REDIS_URL), shared within the process."""
-    return _client(settings.REDIS_URL)
+    return redis_clients.client(Preset.PIPELINE)
 
 
 def record(summary: dict[str, Any], client: redis.Redis | None = None) -> PipelineRun:
@@ -56,7 +50,8 @@ def last_status(client: redis.Redis | None = None) -> dict[str, Any] | None:
     try:
         raw = (client or redis_client()).get(STATUS_KEY)
         if raw:
-            return json.loads(raw)
+            summary: dict[str, Any] = json.loads(raw)
+            return summary
     except redis.RedisError:
         pass
     run = PipelineRun.objects.first()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import onnx
@@ -20,9 +21,10 @@ from django.db import transaction
 from django.utils import timezone
 from onnx import TensorProto, helper, numpy_helper
 
+from core.enums import TYPE_OF_KIND
 from predictions.models import ModelStatus, ModelVersion
 
-MODEL_TYPE = {"normal": "normal_day", "earnings": "earnings_day"}
+MODEL_TYPE = TYPE_OF_KIND
 
 
 def build_graph(n_features: int, *, seed: int = 0, base_spread: float = 0.01) -> onnx.ModelProto:
@@ -64,7 +66,9 @@ def build_graph(n_features: int, *, seed: int = 0, base_spread: float = 0.01) ->
     return model
 
 
-def write_artifact(directory: Path, kind: str, version: str, features: list[str], seed: int = 0):
+def write_artifact(
+    directory: Path, kind: str, version: str, features: list[str], seed: int = 0
+) -> dict[str, Any]:
     directory.mkdir(parents=True, exist_ok=True)
     onnx.save(build_graph(len(features), seed=seed), str(directory / "model.onnx"))
     metadata = {

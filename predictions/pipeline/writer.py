@@ -23,7 +23,7 @@ import redis
 from django.db import connection, transaction
 
 from predictions.cache import TTL_SECONDS, pred_key
-from predictions.pipeline.records import PredictionBatch, iso_z
+from predictions.pipeline.records import PredictionBatch
 
 logger = logging.getLogger(__name__)
 
@@ -139,7 +139,10 @@ def write_postgres(batch: PredictionBatch) -> DbWriteResult:
         with psycopg.Cursor(connection.connection) as cursor:
             _fast_transaction(cursor)
             cursor.execute(_WRITE_SQL, params)
-            matched, inserted, upserted = cursor.fetchone()
+            counts = cursor.fetchone()
+    if counts is None:  # the statement ends in one SELECT of counts: never empty
+        raise RuntimeError("the prediction write returned no counts")
+    matched, inserted, upserted = counts
     if matched < n:
         logger.warning("%d of %d predicted tickers are not in ingestion_symbol", n - matched, n)
     return DbWriteResult(int(matched), int(inserted), int(upserted))
@@ -154,7 +157,8 @@ return #KEYS
 
 
 def write_redis(client: redis.Redis, batch: PredictionBatch) -> int:
-    """SET every ``pred:{SYMBOL}`` with its TTL; raises ``redis.RedisError`` when Redis is down.
+    """SET every symbol's cached prediction (``predictions.cache``) with its TTL; raises
+    ``redis.RedisError`` when Redis is down.
 
     One pipelined round trip of script calls, ``REDIS_CHUNK`` keys each: packing 5,000
     separate SET commands costs redis-py more than the server's work (measured ~40% slower);
@@ -174,34 +178,17 @@ def repopulate_redis(client: redis.Redis, tickers: list[str] | None = None) -> i
     """Put the last good PostgreSQL predictions (of ``tickers``, or all) back into Redis,
     unchanged (same predicted_at, so readers can tell they are old): the fast layer keeps
     serving them while a cycle cannot produce new ones ("auto-repair", architecture 12.3)."""
+    from predictions.latest import ROW_FIELDS, LatestPrediction
     from predictions.models import Prediction
 
-    rows = Prediction.objects.select_related("symbol")
+    rows = Prediction.objects.all()
     if tickers is not None:
         rows = rows.filter(symbol__ticker__in=tickers)
     pipe = client.pipeline(transaction=False)
     count = 0
-    for row in rows.iterator(chunk_size=2000):
-        pipe.set(pred_key(row.symbol.ticker), json.dumps(row_payload(row)), ex=TTL_SECONDS)
+    for row in rows.values(*ROW_FIELDS).iterator(chunk_size=2000):
+        record = LatestPrediction.from_row(row)
+        pipe.set(pred_key(record.symbol), json.dumps(record.to_json()), ex=TTL_SECONDS)
         count += 1
     pipe.execute()
     return count
-
-
-def row_payload(row) -> dict:
-    """A ``Prediction`` row as the contract's ``pred:{SYMBOL}`` object."""
-    return {
-        "symbol": row.symbol.ticker,
-        "current_price": row.current_price,
-        "predicted_return_1d": row.predicted_return_1d,
-        "predicted_price": row.predicted_price,
-        "uncertainty_sigma": row.uncertainty_sigma,
-        "p10": row.p10,
-        "p50": row.p50,
-        "p90": row.p90,
-        "uncertainty_method": row.uncertainty_method,
-        "model_type": row.model_type,
-        "model_version": row.model_version,
-        "predicted_at": iso_z(row.predicted_at),
-        "data_timestamp": iso_z(row.data_timestamp),
-    }

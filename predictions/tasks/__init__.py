@@ -1,4 +1,5 @@
 """Celery tasks of the predictions app, one module per concern (autodiscovery imports this)."""
 
 from predictions.tasks.pipeline import *  # noqa: F403
+from predictions.tasks.retention import *  # noqa: F403
 from predictions.tasks.training import *  # noqa: F403

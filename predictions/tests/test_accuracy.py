@@ -10,11 +10,11 @@ from scipy.stats import spearmanr
 
 from ingestion.models import EarningsEvent, PriceBar
 from predictions.accuracy import record_realised, rolling_accuracy
+from predictions.benchmarks.universe import cycle_input, install_models, make_symbols
 from predictions.models import PredictionRecord
 from predictions.pipeline import runtime
 from predictions.pipeline.cycle import run_cycle
 from predictions.pipeline.days import day_timestamp
-from predictions.pipeline.testing import cycle_input, install_models, make_symbols
 
 pytestmark = pytest.mark.django_db
 

@@ -7,9 +7,9 @@ from django.test import override_settings
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from core.testing import BaseTestCase
 from predictions.models import PredictionRecord
 from predictions.tests.api_support import access_token, make_symbol, put_cached, store_prediction
+from testkit import BaseTestCase
 
 
 class ApiTestCase(BaseTestCase):

@@ -8,7 +8,6 @@ from django.test import override_settings
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from core.testing import BaseTransactionTestCase
 from predictions.tests.api_support import (
     access_token,
     asgi_get,
@@ -16,6 +15,7 @@ from predictions.tests.api_support import (
     put_cached,
     store_prediction,
 )
+from testkit import BaseTransactionTestCase
 
 SMALL = {"free": 2, "pro": 3, "enterprise": None, "anon": 50}
 

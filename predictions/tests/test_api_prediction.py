@@ -6,9 +6,9 @@ from django.test import override_settings
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from core.testing import BaseTestCase
 from ingestion.models import AssetType
 from predictions.tests.api_support import access_token, make_symbol, put_cached, store_prediction
+from testkit import BaseTestCase
 
 REDIS_DOWN = "redis://127.0.0.1:1/0"  # nothing listens on port 1: connection refused at once
 

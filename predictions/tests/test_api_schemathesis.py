@@ -15,9 +15,9 @@ import tempfile
 
 from django.utils import timezone
 
-from core.testing import BaseTransactionTestCase
 from predictions.tests.api_support import make_symbol, put_cached, store_prediction
 from predictions.tests.live_server import LiveServer
+from testkit import BaseTransactionTestCase
 from web import api_tokens
 
 MAX_EXAMPLES = 8

@@ -6,10 +6,10 @@ import yaml
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
-from core.testing import BaseTestCase
 from ingestion.models import Symbol
 from predictions.models import PredictionRecord
 from predictions.tests.api_support import access_token, make_symbol
+from testkit import BaseTestCase
 
 
 class ApiTestCase(BaseTestCase):

@@ -13,11 +13,11 @@ from channels.layers import channel_layers
 
 from core.groups import prediction_group
 from ingestion.models import EarningsEvent, Symbol
+from predictions.benchmarks.universe import cycle_input, install_models, make_symbols
 from predictions.models import PipelineRun, Prediction, PredictionRecord
 from predictions.pipeline import runtime
 from predictions.pipeline.cycle import run_cycle
 from predictions.pipeline.records import PredictionBatch
-from predictions.pipeline.testing import cycle_input, install_models, make_symbols
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -63,6 +63,7 @@ def test_it_writes_redis_and_postgres_with_the_contract_keys(platform):
         close * (1 + payload["predicted_return_1d"]), rel=1e-4
     )
     row = Prediction.objects.get(symbol__ticker="S001")
+    assert row.earnings_context is not None
     assert (
         row.model_type == "earnings_day" and row.earnings_context["reaction_date"] == "2025-07-09"
     )
@@ -74,6 +75,7 @@ def test_it_writes_redis_and_postgres_with_the_contract_keys(platform):
     assert len(expected) < 37  # the fixture has missing values
     assert row.features_snapshot == pytest.approx(expected, abs=1e-6)
     normal = Prediction.objects.get(symbol__ticker="S002").features_snapshot
+    assert normal is not None
     assert set(normal) <= set(runtime.get_model("normal").features)
     assert Prediction.objects.get(symbol__ticker="S002").earnings_context is None
     assert Prediction.objects.count() == 60
@@ -163,19 +165,19 @@ def test_it_delivers_to_a_channel_watching_several_symbols(platform, core_layer)
 def _batch(**override) -> PredictionBatch:
     n = 3
     q = np.array([[-0.01, 0.001, 0.012], [-0.02, 0.0, 0.02], [-0.005, 0.002, 0.009]])
-    columns = dict(
-        tickers=np.array(["A\"B", "BRK.B", "C"]),
-        current_price=np.array([10.0, 411.5, 3.25]),
-        predicted_return=q[:, 1],
-        p10=q[:, 0], p50=q[:, 1], p90=q[:, 2],
-        sigma=(q[:, 2] - q[:, 0]) / 2.5631032,
-        model_type=np.full(n, "normal_day", dtype=object),
-        model_version=np.full(n, "v\\1", dtype=object),
-        uncertainty_method=np.full(n, "quantile_conformal", dtype=object),
-        data_timestamp=dt.datetime(2025, 7, 8, tzinfo=dt.UTC),
-        target_date=NEXT,
-        predicted_at=dt.datetime(2025, 7, 9, 1, 2, 3, tzinfo=dt.UTC),
-    )  # fmt: skip
+    columns = {
+        "tickers": np.array(["A\"B", "BRK.B", "C"]),
+        "current_price": np.array([10.0, 411.5, 3.25]),
+        "predicted_return": q[:, 1],
+        "p10": q[:, 0], "p50": q[:, 1], "p90": q[:, 2],
+        "sigma": (q[:, 2] - q[:, 0]) / 2.5631032,
+        "model_type": np.full(n, "normal_day", dtype=object),
+        "model_version": np.full(n, "v\\1", dtype=object),
+        "uncertainty_method": np.full(n, "quantile_conformal", dtype=object),
+        "data_timestamp": dt.datetime(2025, 7, 8, tzinfo=dt.UTC),
+        "target_date": NEXT,
+        "predicted_at": dt.datetime(2025, 7, 9, 1, 2, 3, tzinfo=dt.UTC),
+    }  # fmt: skip
     columns.update(override)
     return PredictionBatch(**columns)
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from predictions.ml import data
-from predictions.ml.testing import write_slice
+from predictions.tests.price_slices import write_slice
 
 pytestmark = pytest.mark.django_db
 

@@ -21,16 +21,16 @@ from django.test import override_settings
 from config.celery_app import app
 from features.definitions import TECHNICAL_FEATURES
 from ingestion.models import EarningsEvent, Symbol
-from predictions.models import PipelineRun, Prediction, PredictionRecord
-from predictions.pipeline import runtime, status, toy_model
-from predictions.pipeline.cycle import run_cycle
-from predictions.pipeline.staleness import is_stale
-from predictions.pipeline.testing import (
+from predictions.benchmarks.universe import (
     cycle_input,
     install_models,
     make_symbols,
     write_features,
 )
+from predictions.latest import is_stale
+from predictions.models import PipelineRun, Prediction, PredictionRecord
+from predictions.pipeline import runtime, status, toy_model
+from predictions.pipeline.cycle import run_cycle
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -126,7 +126,8 @@ def test_it_redelivers_a_batch_whose_worker_was_killed_without_duplicates(platfo
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]
+        return port
 
 
 def _redis_server(port: int) -> subprocess.Popen:

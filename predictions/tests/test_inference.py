@@ -8,10 +8,10 @@ import pytest
 from django.test import override_settings
 
 from features.definitions import TECHNICAL_FEATURES
+from predictions.benchmarks.universe import install_models
 from predictions.models import ModelVersion
 from predictions.pipeline import runtime, toy_model
 from predictions.pipeline.batching import CANDIDATES, measure
-from predictions.pipeline.testing import install_models
 
 pytestmark = pytest.mark.django_db
 

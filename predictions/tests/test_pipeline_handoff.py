@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from features import handoff
+from predictions.benchmarks.universe import cycle_input, make_symbols, write_features
 from predictions.pipeline import sources
-from predictions.pipeline.testing import cycle_input, make_symbols, write_features
 
 pytestmark = pytest.mark.django_db
 

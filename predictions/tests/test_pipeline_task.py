@@ -8,9 +8,14 @@ import json
 import pytest
 
 from config.celery_app import app
+from predictions.benchmarks.universe import (
+    cycle_input,
+    install_models,
+    make_symbols,
+    write_features,
+)
 from predictions.models import PipelineRun, Prediction
 from predictions.pipeline import runtime, status
-from predictions.pipeline.testing import cycle_input, install_models, make_symbols, write_features
 
 DAY = dt.date(2025, 7, 8)
 TICKERS = [f"T{i:03d}" for i in range(50)]

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from ingestion.models import EarningsEvent, Symbol
+from predictions.benchmarks.universe import make_symbols
 from predictions.pipeline.routing import route
-from predictions.pipeline.testing import make_symbols
 
 pytestmark = pytest.mark.django_db
 

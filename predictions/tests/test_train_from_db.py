@@ -12,8 +12,8 @@ import pytest
 from django.core.management import call_command
 
 from predictions.ml import artifacts
-from predictions.ml.testing import write_slice
 from predictions.models import ModelVersion
+from predictions.tests.price_slices import write_slice
 
 pytestmark = pytest.mark.django_db
 

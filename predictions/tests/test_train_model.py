@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from predictions.ml import calibration, data
-from predictions.ml.testing import write_slice
+from predictions.tests.price_slices import write_slice
 
 pytestmark = pytest.mark.django_db
 

@@ -8,8 +8,8 @@ from django.conf import settings
 
 from predictions.ml import registry
 from predictions.ml.promotion import decide, record_decision
-from predictions.ml.testing import write_slice
 from predictions.models import ModelVersion
+from predictions.tests.price_slices import write_slice
 
 WINDOW = {"from": "2023-01-01", "to": "2025-07-09"}
 

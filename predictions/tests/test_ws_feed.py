@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -14,9 +15,9 @@ from django.test import override_settings
 from rest_framework_simplejwt.tokens import AccessToken
 
 from core.groups import PREDICTION_UPDATE_EVENT, prediction_group
-from core.testing import BaseTransactionTestCase
 from predictions.consumers import forget_known_symbols
 from predictions.tests.api_support import access_token, cached_record, make_symbol
+from testkit import BaseTransactionTestCase
 
 
 def application():
@@ -35,8 +36,9 @@ async def publish(payloads: list[dict]) -> None:
         )
 
 
-async def receive_json(comm: WebsocketCommunicator, timeout: float = 5) -> dict:
-    return json.loads(await comm.receive_from(timeout=timeout))
+async def receive_json(comm: WebsocketCommunicator, timeout: float = 5) -> dict[str, Any]:
+    message: dict[str, Any] = json.loads(await comm.receive_from(timeout=timeout))
+    return message
 
 
 class FeedTestCase(BaseTransactionTestCase):

@@ -15,9 +15,9 @@ from rest_framework_simplejwt.tokens import AccessToken
 from accounts.models import User
 from accounts.tests.support import forged_tokens
 from accounts.tokens import SessionRefreshToken
-from core.testing import BaseTransactionTestCase
 from predictions.consumers import forget_known_symbols
 from predictions.tests.api_support import make_symbol
+from testkit import BaseTransactionTestCase
 from web import api_tokens
 
 

@@ -11,15 +11,21 @@ it is: ``playwright install`` is never run.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import shutil
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from daphne.testing import DaphneProcess
+
+if TYPE_CHECKING:
+    from multiprocessing.sharedctypes import Synchronized
+
+    from playwright.sync_api import ViewportSize
 from django.conf import settings
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -44,7 +50,7 @@ class BrowserSession:
 
     def __init__(self, base_url: str, *, width: int = 1360, height: int = 900) -> None:
         self.base_url = base_url
-        self.size = {"width": width, "height": height}
+        self.size: ViewportSize = {"width": width, "height": height}
         self.console_errors: list[str] = []  # console.error lines, failed requests included
         self.page_errors: list[str] = []  # uncaught JavaScript exceptions
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="playwright")
@@ -79,10 +85,9 @@ class BrowserSession:
             return self._pool.submit(step, self.page).result()
         except Exception:
             name = getattr(step, "__name__", "step").strip("<>")
-            try:
+            # The browser itself may be gone; the original error matters.
+            with contextlib.suppress(Exception):
                 self.screenshot(f"failure-{name}.png")
-            except Exception:  # the browser itself may be gone; the original error matters
-                pass
             raise
 
     def screenshot(self, name: str) -> Path:
@@ -109,7 +114,7 @@ class BrowserSession:
         self.close()
 
 
-class SpawnedDaphneProcess(DaphneProcess):
+class SpawnedDaphneProcess(DaphneProcess):  # type: ignore[misc]  # Daphne is untyped
     """Channels' live server, started with ``spawn`` instead of ``fork``.
 
     By the time the browser tests run, this pytest process has loaded TensorFlow (the model
@@ -123,7 +128,7 @@ class SpawnedDaphneProcess(DaphneProcess):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         # Synchronisation objects must come from the spawn context to be passed to the child.
-        self.port = self._context.Value("i", self.port.value)
+        self.port: Synchronized[int] = self._context.Value("i", self.port.value)
         self.ready = self._context.Event()
         self.errors = self._context.Queue()
 

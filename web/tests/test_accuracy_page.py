@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from core.testing import BaseTestCase
+from testkit import BaseTestCase
 from web.tests.factories import make_record, make_symbol, trading_days
 
 

@@ -13,12 +13,12 @@ import pytest
 from channels.testing import ChannelsLiveServerTestCase
 from django.urls import Resolver404, resolve
 
-from core import testing
-from core.testing import PASSWORD, make_users
+import testkit as testing
 from ingestion.models import EarningsEvent
+from predictions.benchmarks.universe import cycle_input, install_models
 from predictions.pipeline import runtime
 from predictions.pipeline.cycle import run_cycle
-from predictions.pipeline.testing import cycle_input, install_models
+from testkit import PASSWORD, make_users
 from web.tests.browser import BrowserSession, SpawnedDaphneProcess, missing_requirements
 from web.tests.factories import make_bars, make_record, make_symbol, trading_days
 
@@ -50,7 +50,7 @@ PAINTED_PIXELS_JS = """(selector) => {
 }"""
 
 
-class SiteInBrowserTests(ChannelsLiveServerTestCase):
+class SiteInBrowserTests(ChannelsLiveServerTestCase):  # type: ignore[misc]  # Channels is untyped
     ProtocolServerProcess = SpawnedDaphneProcess
     serialized_rollback = False
 
@@ -92,7 +92,8 @@ class SiteInBrowserTests(ChannelsLiveServerTestCase):
 
     def cycle(self, day: dt.date, seed: int):
         """One real prediction cycle for every symbol (routing, ONNX, dual write, publish)."""
-        closes = {t: self.symbols[t].bars.order_by("-timestamp").first().close for t in TICKERS}
+        latest = {t: self.symbols[t].bars.order_by("-timestamp").first() for t in TICKERS}
+        closes = {t: bar.close for t, bar in latest.items() if bar is not None}  # all have bars
         inp = cycle_input(day, TICKERS, seed=seed)
         inp.close[:] = [closes[t] for t in TICKERS]
         result, _ = run_cycle(inp, redis_client=self.redis, realise=False)

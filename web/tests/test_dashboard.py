@@ -5,8 +5,8 @@ import datetime as dt
 from django.urls import reverse
 from django.utils import timezone
 
-from core.testing import PASSWORD, BaseTestCase
 from ingestion.models import AssetType
+from testkit import PASSWORD, BaseTestCase
 from web.models import WatchlistItem
 from web.tests.factories import (
     cache_prediction,

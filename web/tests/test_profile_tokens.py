@@ -4,7 +4,7 @@ from django.urls import reverse
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
-from core.testing import PASSWORD, BaseTestCase
+from testkit import PASSWORD, BaseTestCase
 
 
 class ProfileTokenTests(BaseTestCase):

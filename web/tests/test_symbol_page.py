@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from core.testing import PASSWORD, BaseTestCase
 from ingestion.models import EarningsEvent
+from testkit import PASSWORD, BaseTestCase
 from web.tests.factories import (
     make_bars,
     make_record,

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import reverse
 
-from core.testing import PASSWORD, BaseTestCase
+from testkit import PASSWORD, BaseTestCase
 from web.models import WatchlistItem
 from web.tests.factories import make_symbol
 

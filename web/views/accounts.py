@@ -11,6 +11,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from web import api_tokens
+from web.auth import AuthenticatedRequest
 from web.forms import SettingsForm, SignupForm
 
 
@@ -26,7 +27,9 @@ def signup(request: HttpRequest) -> HttpResponse:
     return render(request, "registration/signup.html", {"form": form})
 
 
-def _profile(request: HttpRequest, issued: api_tokens.IssuedPair | None = None) -> HttpResponse:
+def _profile(
+    request: AuthenticatedRequest, issued: api_tokens.IssuedPair | None = None
+) -> HttpResponse:
     context = {"tokens": api_tokens.live_tokens(request.user), "issued": issued}
     response = render(request, "web/profile.html", context)
     if issued is not None:
@@ -36,21 +39,21 @@ def _profile(request: HttpRequest, issued: api_tokens.IssuedPair | None = None) 
 
 @login_required
 @never_cache
-def profile(request: HttpRequest) -> HttpResponse:
+def profile(request: AuthenticatedRequest) -> HttpResponse:
     return _profile(request)
 
 
 @login_required
 @require_POST
 @never_cache
-def create_token(request: HttpRequest) -> HttpResponse:
+def create_token(request: AuthenticatedRequest) -> HttpResponse:
     # Rendered in the POST's response (no redirect): the only time the secret is shown.
     return _profile(request, issued=api_tokens.issue_pair(request.user))
 
 
 @login_required
 @require_POST
-def revoke_token(request: HttpRequest, jti: str) -> HttpResponse:
+def revoke_token(request: AuthenticatedRequest, jti: str) -> HttpResponse:
     if api_tokens.revoke(request.user, jti):
         messages.success(request, "Token revoked: it can no longer obtain access tokens.")
     else:
@@ -59,7 +62,7 @@ def revoke_token(request: HttpRequest, jti: str) -> HttpResponse:
 
 
 @login_required
-def settings_page(request: HttpRequest) -> HttpResponse:
+def settings_page(request: AuthenticatedRequest) -> HttpResponse:
     form = SettingsForm(request.POST or None, instance=request.user)
     if request.method == "POST" and form.is_valid():
         form.save()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -11,15 +13,16 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from predictions.latest import read_many
 from web import api_tokens, watchlist
+from web.auth import AuthenticatedRequest
 from web.forms import WatchlistAddForm
 from web.market import market_overview
-from web.snapshots import latest_predictions
 
 
-def _cards(request: HttpRequest) -> list[dict]:
+def _cards(request: AuthenticatedRequest) -> list[dict[str, Any]]:
     items = watchlist.items_for(request.user)
-    predictions = latest_predictions([item.symbol.ticker for item in items])
+    predictions = read_many([item.symbol.ticker for item in items])
     return [{"item": item, "prediction": predictions.get(item.symbol.ticker)} for item in items]
 
 
@@ -27,14 +30,16 @@ def _is_htmx(request: HttpRequest) -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
-def _watchlist_partial(request: HttpRequest, form: WatchlistAddForm | None = None, **extra):
+def _watchlist_partial(
+    request: AuthenticatedRequest, form: WatchlistAddForm | None = None, **extra: object
+) -> HttpResponse:
     context = {"cards": _cards(request), "add_form": form or WatchlistAddForm(), **extra}
     return render(request, "web/partials/watchlist.html", context)
 
 
 @login_required
 @never_cache  # embeds a personal WebSocket token
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: AuthenticatedRequest) -> HttpResponse:
     context = {
         "cards": _cards(request),
         "add_form": WatchlistAddForm(),
@@ -60,7 +65,7 @@ def _back(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def watchlist_add(request: HttpRequest) -> HttpResponse:
+def watchlist_add(request: AuthenticatedRequest) -> HttpResponse:
     form = WatchlistAddForm(request.POST)
     notice = ""
     if form.is_valid():
@@ -76,20 +81,19 @@ def watchlist_add(request: HttpRequest) -> HttpResponse:
                 else f"{symbol.ticker} is already on your watchlist."
             )
     if _is_htmx(request):
-        if notice:
-            form = None  # a fresh, empty form after a successful add
-        return _watchlist_partial(request, form, notice=notice)
+        # After a successful add: a fresh, empty form.
+        return _watchlist_partial(request, None if notice else form, notice=notice)
     if notice:
         messages.success(request, notice)
     else:
         for error in form.errors.get("symbol", []):
-            messages.error(request, error)
+            messages.error(request, str(error))  # what the message storage keeps anyway
     return _back(request)
 
 
 @login_required
 @require_POST
-def watchlist_remove(request: HttpRequest, item_id: int) -> HttpResponse:
+def watchlist_remove(request: AuthenticatedRequest, item_id: int) -> HttpResponse:
     item = watchlist.remove(request.user, item_id)
     if item is None:
         raise Http404("No such watchlist item")

@@ -8,9 +8,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 
 from ingestion.models import Symbol
+from predictions.latest import read_one
 from web import api_tokens, symbol_data, watchlist
 from web.feature_table import feature_rows
-from web.snapshots import latest_prediction
 
 
 @never_cache  # live figures, and a personal WebSocket token for logged-in users
@@ -21,7 +21,7 @@ def symbol_page(request: HttpRequest, ticker: str) -> HttpResponse:
     symbol = Symbol.objects.filter(ticker=canonical).first()
     if symbol is None:
         return render(request, "web/symbol_not_found.html", {"ticker": canonical}, status=404)
-    prediction = latest_prediction(symbol.ticker)
+    prediction = read_one(symbol.ticker)
     earnings = symbol_data.earnings_context(symbol, prediction)
     values, features_source = symbol_data.feature_values(symbol)
     history = symbol_data.accuracy_history(symbol)

@@ -12,6 +12,7 @@ import datetime as dt
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -45,7 +46,7 @@ class Command(BaseCommand):
             "(fast re-runs of make run's bootstrap)",
         )
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         symbols = tuple(s.strip().upper() for s in options["symbols"].split(",") if s.strip())
         file = options["file"]
         if options["index"]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
@@ -25,7 +26,7 @@ class Command(BaseCommand):
             help="Skip when symbols, earnings events and fundamentals are already loaded",
         )
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         if options["once"] and all(
             m.objects.exists() for m in (Symbol, EarningsEvent, Fundamentals)
         ):
@@ -33,8 +34,9 @@ class Command(BaseCommand):
             return
         only = {s.strip().upper() for s in options["symbols"].split(",") if s.strip()} or None
         started = time.perf_counter()
-        result = load_reference_data(Path(options["data_dir"]), only)
-        changed = sum(v["created"] + v["updated"] for v in result.values())
+        loaded = load_reference_data(Path(options["data_dir"]), only)
+        changed = sum(v["created"] + v["updated"] for v in loaded.values())
+        result: dict[str, Any] = dict(loaded)
         result["changed"] = changed
         result["message"] = "nothing changed" if changed == 0 else f"{changed} rows written"
         result["seconds"] = round(time.perf_counter() - started, 2)

@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -15,7 +17,7 @@ from predictions.ml.data import KINDS
 class Command(BaseCommand):
     help = "Evaluate a registered model (default: the active one) on any shared-format price file."
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         # The contract's --version (model version) replaces Django's program --version flag.
         parser.conflict_handler = parser._optionals.conflict_handler = "resolve"
         parser.add_argument("--model", required=True, choices=KINDS)
@@ -25,7 +27,7 @@ class Command(BaseCommand):
         parser.add_argument("--to", dest="date_to", type=date.fromisoformat, default=None)
         parser.add_argument("--json", action="store_true", help="Print one JSON object")
 
-    def handle(self, *args, **opts) -> None:
+    def handle(self, *args: Any, **opts: Any) -> None:
         from predictions.ml import registry
         from predictions.ml.evaluate import evaluate_version
 

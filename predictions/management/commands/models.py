@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import argparse
 import json
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -12,7 +14,7 @@ from predictions.ml.data import KINDS
 class Command(BaseCommand):
     help = "List model versions, activate one, or roll back to the previously active one."
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
         listing = sub.add_parser("list")
         listing.add_argument("--kind", choices=KINDS, default=None)
@@ -22,7 +24,7 @@ class Command(BaseCommand):
         back = sub.add_parser("rollback")
         back.add_argument("kind", choices=KINDS)
 
-    def handle(self, *args, **opts) -> None:
+    def handle(self, *args: Any, **opts: Any) -> None:
         from predictions.ml import registry
         from predictions.models import ModelVersion
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 from datetime import date
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -13,7 +15,7 @@ from predictions.ml.data import KINDS
 class Command(BaseCommand):
     help = "Train, calibrate, evaluate, export (ONNX) and register a model; prints JSON metrics."
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--model", required=True, choices=KINDS)
         parser.add_argument(
             "--until",
@@ -51,12 +53,12 @@ class Command(BaseCommand):
             help="Do nothing when the kind already has an active version",
         )
 
-    def handle(self, *args, **opts) -> None:
+    def handle(self, *args: Any, **opts: Any) -> None:
         from predictions.ml import registry
 
         kind = opts["model"]
-        if opts["if_missing"] and registry.active_version(kind) is not None:
-            mv = registry.active_version(kind)
+        mv = registry.active_version(kind) if opts["if_missing"] else None
+        if mv is not None:
             self.stdout.write(
                 json.dumps(
                     {"kind": kind, "version": mv.version, "status": mv.status, "skipped": True}

@@ -6,8 +6,10 @@ import time
 from typing import Any
 
 import redis
-from django.conf import settings
 from django.db import connection
+
+from core.redis_clients import Preset, client
+from core.tasking import ping_workers
 
 
 def database_state() -> dict[str, Any]:
@@ -18,7 +20,7 @@ def database_state() -> dict[str, Any]:
                 "SELECT extname FROM pg_extension WHERE extname IN ('vector', 'timescaledb')"
             )
             extensions = sorted(row[0] for row in cursor.fetchall())
-    except Exception as exc:  # any driver error means "down"; the message says why
+    except Exception as exc:  # noqa: BLE001 - any driver error means "down"; the message says why
         return {"ok": False, "error": str(exc).strip().splitlines()[0]}
     return {
         "ok": True,
@@ -31,23 +33,17 @@ def database_state() -> dict[str, Any]:
 def redis_state() -> dict[str, Any]:
     started = time.perf_counter()
     try:
-        client = redis.Redis.from_url(
-            settings.REDIS_URL, socket_timeout=1, socket_connect_timeout=1
-        )
-        client.ping()
+        client(Preset.PIPELINE).ping()
     except redis.RedisError as exc:
         return {"ok": False, "error": str(exc)}
     return {"ok": True, "latency_ms": round((time.perf_counter() - started) * 1000, 2)}
 
 
 def workers_state(timeout: float = 1.0) -> dict[str, Any]:
-    from config.celery_app import app
-
     try:
-        replies = app.control.ping(timeout=timeout)
-    except Exception as exc:  # broker unreachable
+        names = ping_workers(timeout)
+    except Exception as exc:  # noqa: BLE001 - broker unreachable, whatever the transport says
         return {"ok": False, "error": str(exc), "workers": []}
-    names = sorted(name for reply in replies for name in reply)
     return {"ok": bool(names), "workers": names}
 
 

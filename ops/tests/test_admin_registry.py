@@ -6,7 +6,7 @@ from django.apps import apps
 from django.contrib import admin
 from django.test import Client
 
-from core.testing import BaseTestCase
+from testkit import BaseTestCase
 
 PLATFORM_APPS = {"accounts", "ingestion", "features", "predictions", "explanations", "web"}
 

@@ -19,6 +19,8 @@ import os
 import secrets
 import time
 from collections.abc import Callable
+from functools import partial
+from typing import Any
 
 from django.conf import settings
 from django.core.management import call_command
@@ -31,10 +33,10 @@ from explanations.models import Document, DocumentSource
 class Command(BaseCommand):
     help = "Migrate, load data, make sure trained models exist, create the operator account."
 
-    def handle(self, *args, **options) -> None:
-        self.step("migrate", lambda: call_command("migrate", interactive=False, verbosity=0))
+    def handle(self, *args: Any, **options: Any) -> None:
+        self.step("migrate", self.migrate)
         for title, command in self.data_commands():
-            self.step(title, lambda command=command: self.quiet(*command))
+            self.step(title, partial(self.quiet, *command))
         self.queue_knowledge_base()
         self.step("operator account", self.operator_account)
 
@@ -44,7 +46,7 @@ class Command(BaseCommand):
                 # Queued on an earlier run; `index_documents` refreshes them on demand.
                 self.stdout.write(f"== knowledge base: {source} documents present")
                 continue
-            self.step(f"knowledge base: {source} (queued)", lambda c=command: self.quiet(*c))
+            self.step(f"knowledge base: {source} (queued)", partial(self.quiet, *command))
 
     def data_commands(self) -> list[tuple[str, list[str]]]:
         replay_start = dt.date.fromisoformat(settings.REPLAY_START_DATE)
@@ -82,6 +84,9 @@ class Command(BaseCommand):
         self.stdout.write(f"== {title} ...")
         run()
         self.stdout.write(f"   done in {time.perf_counter() - started:.1f} s")
+
+    def migrate(self) -> None:
+        call_command("migrate", interactive=False, verbosity=0)
 
     def quiet(self, name: str, *args: str) -> None:
         """Run a command, keeping its JSON report out of the console but in var/bootstrap.log."""

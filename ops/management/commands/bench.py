@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
@@ -23,7 +24,7 @@ class Command(BaseCommand):
             sub.add_argument("--json", action="store_true", help="Print JSON (the only format)")
             bench_cls().add_arguments(sub)
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         name = options["benchmark"]
         bench_cls = self._benchmarks.get(name)
         if bench_cls is None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_GET
 
-from core.health import platform_state
+from ops.health import platform_state
 
 
 @require_GET

@@ -5,7 +5,7 @@ import json
 import pytest
 from django.test import Client
 
-from core.testing import BaseTestCase
+from testkit import BaseTestCase
 
 
 class HealthzTestCase(BaseTestCase):
@@ -24,7 +24,7 @@ class HealthzTestCase(BaseTestCase):
 
 @pytest.mark.django_db(transaction=True)
 def test_it_sees_a_running_worker(celery_worker_thread) -> None:
-    from core.health import workers_state
+    from ops.health import workers_state
 
     state = workers_state(timeout=2.0)
     assert state["ok"], state
@@ -32,7 +32,7 @@ def test_it_sees_a_running_worker(celery_worker_thread) -> None:
 
 
 def test_it_reports_redis_down(settings, db) -> None:
-    from core.health import platform_state
+    from ops.health import platform_state
 
     settings.REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens on port 1
     state = platform_state()

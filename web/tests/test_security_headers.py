@@ -7,8 +7,8 @@ from __future__ import annotations
 from django.test import override_settings
 
 from core.security_headers import CONTENT_SECURITY_POLICY
-from core.testing import BaseTransactionTestCase
 from predictions.tests.api_support import access_token, asgi_get, make_symbol, put_cached
+from testkit import BaseTransactionTestCase
 
 PRODUCTION_HSTS = {
     "SECURE_HSTS_SECONDS": 31536000,

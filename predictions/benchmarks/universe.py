@@ -6,8 +6,11 @@ import datetime as dt
 from pathlib import Path
 
 import numpy as np
+import redis
+from redis.typing import EncodableT
 
 from features.definitions import ALL_FEATURES, TECHNICAL_FEATURES
+from features.store import features_key
 from ingestion.models import Symbol
 from predictions.models import ModelVersion
 from predictions.pipeline import toy_model
@@ -45,17 +48,18 @@ def cycle_input(
     )
 
 
-def write_features(client, inp: CycleInput) -> None:
+def write_features(client: redis.Redis, inp: CycleInput) -> None:
     """Store ``inp`` the way the features worker does (contract: ``features:{SYMBOL}`` hash with
     the feature values, missing ones as "nan", plus ``data_timestamp`` and ``close``)."""
     stamp = f"{inp.data_date.isoformat()}T00:00:00Z"
     pipe = client.pipeline(transaction=False)
     for i, ticker in enumerate(inp.tickers.tolist()):
-        mapping = {
+        mapping: dict[EncodableT, EncodableT] = {
             name: repr(float(v))
             for name, v in zip(inp.feature_names, inp.X[i].tolist(), strict=True)
         }
-        mapping.update(data_timestamp=stamp, close=repr(float(inp.close[i])))
-        pipe.hset(f"features:{ticker}", mapping=mapping)
-        pipe.expire(f"features:{ticker}", 300)
+        mapping["data_timestamp"] = stamp
+        mapping["close"] = repr(float(inp.close[i]))
+        pipe.hset(features_key(ticker), mapping=mapping)
+        pipe.expire(features_key(ticker), 300)
     pipe.execute()

@@ -9,9 +9,9 @@ from pathlib import Path
 from django.test import override_settings
 
 from accounts.models import Tier, User
-from core.management.commands.bootstrap import Command
-from core.testing import BaseTestCase
 from explanations.models import Document, DocumentSource
+from ops.management.commands.bootstrap import Command
+from testkit import BaseTestCase
 
 
 class BootstrapTestCase(BaseTestCase):

@@ -1,0 +1,40 @@
+"""Enqueue a Celery task by name once the current transaction commits.
+
+Apps never import the Celery app (``config.celery_app``): they name the task, and the queue
+comes from the routes declared there, in one place. Passing the name and plain arguments (ids,
+ISO dates) keeps apps free of each other's task modules too. Outside a transaction the task is
+sent at once, which is also "after the commit".
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import current_app
+from celery.result import AsyncResult
+from django.db import transaction
+
+
+def send_now(name: str, *args: Any, **kwargs: Any) -> AsyncResult[Any]:
+    """Send at once (no transaction to wait for: e.g. a command queueing work)."""
+    return current_app.send_task(name, args=list(args), kwargs=kwargs)
+
+
+def enqueue(name: str, *args: Any, **kwargs: Any) -> None:
+    """Send ``name`` with these arguments after the current transaction commits."""
+    transaction.on_commit(lambda: send_now(name, *args, **kwargs))
+
+
+def ping_workers(timeout: float = 1.0) -> list[str]:
+    """Names of the workers that answered a ping; raises when the broker is unreachable."""
+    replies = current_app.control.ping(timeout=timeout) or []
+    return sorted(name for reply in replies for name in reply)
+
+
+def workers_consuming(queue: str, timeout: float = 1.0) -> bool:
+    """True when some worker consumes ``queue``; False also when the broker is unreachable."""
+    try:
+        replies = current_app.control.inspect(timeout=timeout).active_queues() or {}
+    except Exception:  # noqa: BLE001 - any broker failure means "no worker" to the caller
+        return False
+    return any(q.get("name") == queue for qs in replies.values() for q in qs)
