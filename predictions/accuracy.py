@@ -16,6 +16,13 @@ target is d or earlier with one set-based UPDATE ... FROM (no per-row ORM saves)
 Windows are anchored on DATA time, not wall time: in replay the clock moves one trading day
 every few seconds, so "the last 24 h" means target days in (as_of - 1 day, as_of], where as_of
 is the latest target day that has a realised outcome.
+
+Every figure is read from ``predictions_daily_accuracy`` (``predictions.time_series``): sums per
+data day, model type and target day. On TimescaleDB it is a continuous aggregate, refreshed by
+its policy and, right after ``record_realised`` changes rows, for the days it changed; on plain
+PostgreSQL it is a view over the same rows, so both paths give the same numbers. The rank IC of
+a target day is the Pearson correlation of the stored cross-sectional ranks (Spearman's rho,
+ties ranked as ``rank()`` does), computed from their summed moments.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ from typing import Any
 from django.db import connection
 
 from core.enums import KIND_OF_TYPE
+from predictions.time_series import DAILY_ACCURACY, refresh_daily_accuracy
 
 MIN_IC_SYMBOLS = 5
 WINDOWS: dict[str, int] = {"24h": 1, "30d": 30}
@@ -54,53 +62,99 @@ WHERE r.id = x.id AND r.data_timestamp = x.ts AND x.realised IS NOT NULL
 """
 
 
+# Ranks among the realised records of each (model type, target day) group in {groups}; rows
+# whose ranks are already right are not rewritten.
+RANK_SQL = """
+UPDATE predictions_predictionrecord AS r
+SET rank_predicted = x.rp, rank_realised = x.rr
+FROM (
+    SELECT id, data_timestamp AS ts,
+           rank() OVER (PARTITION BY model_type, target_date ORDER BY predicted_return_1d) AS rp,
+           rank() OVER (PARTITION BY model_type, target_date ORDER BY realised_return) AS rr
+    FROM predictions_predictionrecord
+    WHERE realised_return IS NOT NULL AND target_date IS NOT NULL AND {groups}
+) AS x
+WHERE r.id = x.id AND r.data_timestamp = x.ts
+  AND (r.rank_predicted, r.rank_realised) IS DISTINCT FROM (x.rp, x.rr)
+"""
+
+
+def rank_realised(target_days: list[dt.date]) -> int:
+    """(Re)rank the realised records of these target days; whatever writes realised outcomes
+    calls it (``record_realised``; fixtures that store realised records directly)."""
+    with connection.cursor() as cursor:
+        cursor.execute(RANK_SQL.format(groups="target_date = ANY(%(days)s)"), {"days": target_days})
+        return int(cursor.rowcount)
+
+
 def record_realised(upto: dt.date, *, lookback_days: int = 40) -> int:
     """Fill realised_return/abs_error/inside_interval/realised_at of every unrealised record
-    whose target day is in [upto - lookback_days, upto] and whose target bar exists. Returns the
-    number of records updated. Idempotent: realised records are never touched again."""
+    whose target day is in [upto - lookback_days, upto] and whose target bar exists, then the
+    cross-sectional ranks of the target days that changed, then the daily accuracy aggregate
+    of those days. Returns the number of records updated. Idempotent: realised records are
+    never touched again."""
     since = upto - dt.timedelta(days=lookback_days)
     with connection.cursor() as cursor:
-        cursor.execute(_REALISE_SQL, {"upto": upto, "since": since})
-        updated: int = cursor.rowcount
-        return updated
+        cursor.execute(
+            "WITH u AS (" + _REALISE_SQL + " RETURNING r.target_date, r.data_timestamp)"
+            " SELECT count(*), array_agg(DISTINCT target_date), min(data_timestamp),"
+            " max(data_timestamp) FROM u",
+            {"upto": upto, "since": since},
+        )
+        row = cursor.fetchone()
+    if row is None or not row[0]:
+        return 0
+    updated, days, first, last = row
+    rank_realised(list(days))
+    refresh_daily_accuracy(first, last + dt.timedelta(days=1))
+    return int(updated)
 
 
-_STATS_SQL = """
-WITH w AS (
-    SELECT model_type, target_date, predicted_return_1d AS p, realised_return AS r,
-           abs_error, inside_interval
-    FROM predictions_predictionrecord
-    WHERE realised_return IS NOT NULL AND target_date > %(start)s AND target_date <= %(end)s
-),
-ranked AS (
-    SELECT model_type, target_date,
-           rank() OVER (PARTITION BY model_type, target_date ORDER BY p) AS rp,
-           rank() OVER (PARTITION BY model_type, target_date ORDER BY r) AS rr
-    FROM w
-),
-daily AS (
-    SELECT model_type, target_date, corr(rp, rr) AS ic, count(*) AS n
-    FROM ranked GROUP BY model_type, target_date
-),
-ic AS (
-    SELECT model_type, avg(ic) FILTER (WHERE n >= %(min_ic)s AND ic IS NOT NULL) AS rank_ic
-    FROM daily GROUP BY model_type
-)
-SELECT w.model_type, count(*), avg(w.abs_error), avg(abs(w.r)),
-       avg(CASE WHEN w.inside_interval THEN 1.0 WHEN w.inside_interval IS NULL THEN NULL
-                ELSE 0.0 END),
-       max(ic.rank_ic)
-FROM w LEFT JOIN ic ON ic.model_type = w.model_type
-GROUP BY w.model_type
+# Per (model type, target day) in (start, end]: the summed sums and the day's rank IC.
+_GROUPS_SQL = f"""
+SELECT model_type, target_date, g.n, g.sae, g.sar, g.ni, g.nin,
+       (g.k * g.sxy - g.sx * g.sy)
+         / NULLIF(sqrt(greatest(g.k * g.sxx - g.sx * g.sx, 0)
+                       * greatest(g.k * g.syy - g.sy * g.sy, 0)), 0) AS ic
+FROM (
+    SELECT model_type, target_date, sum(n) AS n, sum(sum_abs_error) AS sae,
+           sum(sum_abs_realised) AS sar, sum(n_interval) AS ni, sum(n_inside) AS nin,
+           sum(n_ranked)::float8 AS k, sum(sum_rp) AS sx, sum(sum_rr) AS sy,
+           sum(sum_rp2) AS sxx, sum(sum_rr2) AS syy, sum(sum_rprr) AS sxy
+    FROM {DAILY_ACCURACY}
+    WHERE target_date > %(start)s AND target_date <= %(end)s
+    GROUP BY model_type, target_date
+) AS g
 """
+
+_STATS_SQL = f"""
+SELECT model_type, sum(n), sum(sae) / sum(n), sum(sar) / sum(n),
+       sum(nin)::float8 / NULLIF(sum(ni), 0),
+       avg(ic) FILTER (WHERE n >= %(min_ic)s AND ic IS NOT NULL)
+FROM ({_GROUPS_SQL}) AS d
+GROUP BY model_type
+"""
+
+_DAILY_SQL = f"""
+SELECT model_type, target_date, n, sae / n, sar / n, nin::float8 / NULLIF(ni, 0),
+       CASE WHEN n >= %(min_ic)s THEN ic END
+FROM ({_GROUPS_SQL}) AS d
+ORDER BY model_type, target_date
+"""
+
+
+def daily_accuracy(start: dt.date, end: dt.date) -> list[tuple[Any, ...]]:
+    """Per model type and target day in (start, end]: (model_type, target_date, n, mae,
+    mae_naive, coverage, rank_ic), rank_ic None below ``MIN_IC_SYMBOLS`` symbols."""
+    with connection.cursor() as cursor:
+        cursor.execute(_DAILY_SQL, {"start": start, "end": end, "min_ic": MIN_IC_SYMBOLS})
+        return list(cursor.fetchall())
 
 
 def latest_realised_date() -> dt.date | None:
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT max(target_date) FROM predictions_predictionrecord "
-            "WHERE realised_return IS NOT NULL"
-        )
+        # From the aggregate: on TimescaleDB a raw max() would decompress every chunk.
+        cursor.execute(f"SELECT max(target_date) FROM {DAILY_ACCURACY}")
         row = cursor.fetchone()
     return row[0] if row else None
 

@@ -73,8 +73,15 @@ class PredictionRecord(models.Model):
     abs_error = models.FloatField(null=True, blank=True)
     inside_interval = models.BooleanField(null=True, blank=True)
     realised_at = models.DateTimeField(null=True, blank=True)
+    # Cross-sectional ranks among the realised records of the same model type and target day
+    # (set by predictions.accuracy.record_realised): the rank IC is their correlation, so the
+    # daily accuracy aggregate can sum them instead of ranking raw rows at read time.
+    rank_predicted = models.IntegerField(null=True, blank=True)
+    rank_realised = models.IntegerField(null=True, blank=True)
 
     class Meta:
+        # On TimescaleDB the table is a hypertable on data_timestamp and its primary key is
+        # (id, data_timestamp) (predictions.time_series); the unique key below includes it.
         constraints = [
             models.UniqueConstraint(
                 fields=["symbol", "data_timestamp", "model_version"],

@@ -7,57 +7,26 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db import connection
-
-from predictions.accuracy import KIND_OF_MODEL_TYPE, MIN_IC_SYMBOLS, rolling_accuracy
+from decisions.regime_accuracy import breakdown
+from predictions.accuracy import (
+    KIND_OF_MODEL_TYPE,
+    MIN_IC_SYMBOLS,
+    daily_accuracy,
+    latest_realised_date,
+    rolling_accuracy,
+)
 
 SERIES_DAYS = 250
-
-_DAILY_SQL = """
-WITH w AS (
-    SELECT model_type, target_date, predicted_return_1d AS p, realised_return AS r,
-           abs(predicted_return_1d - realised_return) AS err, inside_interval
-    FROM predictions_predictionrecord
-    WHERE realised_return IS NOT NULL AND target_date IS NOT NULL
-      AND target_date > %(since)s
-),
-ranked AS (
-    SELECT w.*,
-           rank() OVER (PARTITION BY model_type, target_date ORDER BY p) AS rp,
-           rank() OVER (PARTITION BY model_type, target_date ORDER BY r) AS rr
-    FROM w
-)
-SELECT model_type, target_date, count(*), avg(err), avg(abs(r)),
-       avg(CASE WHEN inside_interval THEN 1.0 WHEN inside_interval IS NULL THEN NULL ELSE 0.0 END),
-       CASE WHEN count(*) >= %(min_ic)s THEN corr(rp, rr) END
-FROM ranked
-GROUP BY model_type, target_date
-ORDER BY model_type, target_date
-"""
-
-
-def _latest_target() -> dt.date | None:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT max(target_date) FROM predictions_predictionrecord "
-            "WHERE realised_return IS NOT NULL"
-        )
-        row = cursor.fetchone()
-    return row[0] if row else None
 
 
 def daily_series(days: int = SERIES_DAYS) -> dict[str, list[dict[str, Any]]]:
     """``{"normal": [{"time", "n", "mae", "mae_naive", "coverage", "rank_ic"}...], ...}`` over
     the last ``days`` calendar days of target dates that have realised outcomes."""
     series: dict[str, list[dict[str, Any]]] = {kind: [] for kind in KIND_OF_MODEL_TYPE.values()}
-    latest = _latest_target()
+    latest = latest_realised_date()
     if latest is None:
         return series
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _DAILY_SQL, {"since": latest - dt.timedelta(days=days), "min_ic": MIN_IC_SYMBOLS}
-        )
-        rows = cursor.fetchall()
+    rows = daily_accuracy(latest - dt.timedelta(days=days), latest)
     for model_type, day, n, mae, naive, coverage, ic in rows:
         kind = KIND_OF_MODEL_TYPE.get(model_type)
         if kind is None:
@@ -91,6 +60,7 @@ def accuracy_summary() -> dict[str, Any]:
                 "series": points,
                 "days": len(points),
                 "has_rank_ic": any(p["rank_ic"] is not None for p in points),
+                "by_regime": breakdown(points),
             }
         )
     return {"kinds": kinds, "series": series, "min_ic_symbols": MIN_IC_SYMBOLS}

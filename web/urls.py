@@ -6,7 +6,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from accounts.login_throttle import throttled_login
-from web.views import accounts, accuracy, dashboard, pages, search, symbol
+from web.views import accounts, accuracy, backtest, dashboard, pages, search, symbol
 
 urlpatterns = [
     path("", pages.landing, name="home"),
@@ -18,6 +18,7 @@ urlpatterns = [
     path("search", search.search, name="search"),
     path("symbol/<str:ticker>", symbol.symbol_page, name="symbol"),
     path("accuracy", accuracy.accuracy, name="accuracy"),
+    path("backtest", backtest.backtest, name="backtest"),
     path("settings", accounts.settings_page, name="settings"),
     # Accounts: sign-up and profile here, the rest are Django's auth views.
     path("accounts/signup", accounts.signup, name="signup"),

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "features",
     "predictions",
     "explanations",
+    "decisions",
     "web",
     "ops",
 ]
@@ -156,6 +157,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "task": "predictions.tasks.retention.enforce_retention",
         "schedule": 6 * 3600.0,
     },
+    "update-regime": {"task": "decisions.tasks.update_regime", "schedule": 6 * 3600.0},
 }
 
 # --- Platform behaviour ---------------------------------------------------------------------
@@ -180,8 +182,11 @@ CELERY_BEAT_SCHEDULE["ingestion-live-cycle"] = {
     "options": {"expires": REPLAY_PERIOD_SECONDS},
 }
 MODELS_DIR = Path(env_str("MODELS_DIR", str(VAR_DIR / "models")))
+# Stored results of `manage.py backtest`, read by the /backtest page.
+BACKTEST_DIR = Path(env_str("BACKTEST_DIR", str(VAR_DIR / "backtest")))
 PREDICTION_STALE_SECONDS = env_int("PREDICTION_STALE_SECONDS", 600, minimum=1)
-PREDICTION_RETENTION_DAYS = env_int("PREDICTION_RETENTION_DAYS", 90, minimum=1)
+# Prediction history kept, by data day (predictions.retention): 7 years, the audit trail.
+PREDICTION_RETENTION_DAYS = env_int("PREDICTION_RETENTION_DAYS", 2557, minimum=1)
 # Transcripts `make run` queues for indexing (documents, not chunks; 0 = all 2,425).
 KB_TRANSCRIPTS_LIMIT = env_int("KB_TRANSCRIPTS_LIMIT", 300, minimum=0)
 INFERENCE_DEVICE = env_choice("INFERENCE_DEVICE", "auto", {"auto", "cpu", "cuda"})

@@ -1,18 +1,16 @@
-"""PostgreSQL extensions: pgvector always; TimescaleDB when the server has it and preloads it
-(an installed but not preloaded TimescaleDB cannot be created)."""
+"""PostgreSQL extensions: pgvector always; TimescaleDB when the server can load it."""
+
+from typing import Any
 
 from django.db import migrations
 
 
-def create_extensions(apps, schema_editor) -> None:
-    from core.timescale import extension_available
+def create_extensions(apps: Any, schema_editor: Any) -> None:
+    from core.timescale import ensure_extension
 
     with schema_editor.connection.cursor() as cursor:
         cursor.execute("CREATE EXTENSION IF NOT EXISTS vector")
-        cursor.execute("SELECT current_setting('shared_preload_libraries')")
-        preloaded = "timescaledb" in cursor.fetchone()[0]
-        if preloaded and extension_available(cursor, "timescaledb"):
-            cursor.execute("CREATE EXTENSION IF NOT EXISTS timescaledb")
+        ensure_extension(cursor)
 
 
 class Migration(migrations.Migration):

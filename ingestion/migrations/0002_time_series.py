@@ -1,14 +1,7 @@
 from django.db import migrations
 
-from core.timescale import TimeSeriesPolicy, forward
-
-PRICE_BARS = TimeSeriesPolicy(
-    table="ingestion_pricebar",
-    time_column="timestamp",
-    chunk_interval="90 days",
-    compress_after="30 days",
-    retain_for=None,  # price history trains the models: never dropped
-)
+from core.timescale import forward
+from ingestion.time_series import PRICE_BARS
 
 
 class Migration(migrations.Migration):

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 from django.test import Client
 
+from config import embedded_db
 from testkit import BaseTestCase
 
 
@@ -15,6 +17,9 @@ class HealthzTestCase(BaseTestCase):
         body = json.loads(response.content)
         self.assertTrue(body["database"]["ok"])
         self.assertIn("vector", body["database"]["extensions"])
+        if not os.environ.get("DATABASE_URL") and embedded_db.timescaledb_installed():
+            # The embedded cluster preloads TimescaleDB once make setup installed it.
+            self.assertTrue(body["database"]["timescaledb"])
         self.assertTrue(body["redis"]["ok"])
         self.assertIn("workers", body)
 

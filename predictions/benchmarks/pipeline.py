@@ -46,6 +46,7 @@ from django.db import connection
 from django.test import override_settings
 
 from core.benchmarks import Benchmark
+from core.timescale import storage_report
 
 if TYPE_CHECKING:
     from features.panel import Panel
@@ -152,7 +153,10 @@ class PipelineBenchmark(Benchmark):
         }
         try:
             with override_settings(REDIS_URL=url, CHANNEL_LAYERS=layers):
-                return self._cycles(options, client, trained)
+                out = self._cycles(options, client, trained)
+            with connection.cursor() as cursor:
+                # Which path ran: TimescaleDB hypertables or plain PostgreSQL.
+                return {"storage": storage_report(cursor), **out}
         finally:
             client.flushdb()
             creation.destroy_test_db(old_name, verbosity=0)

@@ -102,9 +102,10 @@ def make_record(
     version: str = "v1",
 ) -> PredictionRecord:
     from ingestion.calendar import previous_trading_day
+    from predictions.accuracy import rank_realised
 
     day = previous_trading_day(target)
-    return PredictionRecord.objects.create(
+    record = PredictionRecord.objects.create(
         symbol=symbol,
         data_timestamp=dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC),
         target_date=target,
@@ -124,3 +125,6 @@ def make_record(
         else (predicted - 0.02 <= realised <= predicted + 0.02),
         realised_at=timezone.now() if realised is not None else None,
     )
+    if realised is not None:
+        rank_realised([target])  # the rank IC inputs, as record_realised sets them
+    return record

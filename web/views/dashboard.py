@@ -13,6 +13,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from decisions.regime_store import current as current_regime
 from predictions.latest import read_many
 from web import api_tokens, watchlist
 from web.auth import AuthenticatedRequest
@@ -44,6 +45,7 @@ def dashboard(request: AuthenticatedRequest) -> HttpResponse:
         "cards": _cards(request),
         "add_form": WatchlistAddForm(),
         "overview": market_overview(),
+        "regime": current_regime(history_days=0),
         "ws_token": api_tokens.websocket_token(request.user),
         "stale_seconds": settings.PREDICTION_STALE_SECONDS,
     }
@@ -53,7 +55,8 @@ def dashboard(request: AuthenticatedRequest) -> HttpResponse:
 @login_required
 def overview_partial(request: HttpRequest) -> HttpResponse:
     """The market overview alone, refreshed by htmx every few seconds."""
-    return render(request, "web/partials/overview.html", {"overview": market_overview()})
+    context = {"overview": market_overview(), "regime": current_regime(history_days=0)}
+    return render(request, "web/partials/overview.html", context)
 
 
 def _back(request: HttpRequest) -> HttpResponse:
