@@ -18,12 +18,15 @@ from functools import lru_cache
 
 import redis
 from asgiref.sync import sync_to_async
+from django.utils import timezone
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
 from rest_framework_simplejwt.tokens import AccessToken
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from accounts.models import User
+from accounts.tokens import SESSION_CLAIM
 from core.redis_clients import Preset, async_client, client
 
 log = logging.getLogger(__name__)
@@ -37,6 +40,9 @@ class AuthState:
     active: bool
     tier: str
     password_digest: str
+    # Sessions (``accounts.tokens.SESSION_CLAIM``) whose refresh token was revoked and has not
+    # expired yet: the access tokens minted from them are refused too.
+    revoked_sessions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -46,6 +52,7 @@ class Principal:
     user_id: int
     tier: str
     expires_at: int
+    session_id: str | None = None
 
 
 class AuthError(Exception):
@@ -59,11 +66,26 @@ def state_key(user_id: int | str) -> str:
     return f"authstate:{user_id}"
 
 
+def revoked_sessions(user_id: int) -> tuple[str, ...]:
+    """Session ids of the user's blacklisted refresh tokens that have not expired."""
+    return tuple(
+        BlacklistedToken.objects.filter(
+            token__user_id=user_id, token__expires_at__gt=timezone.now()
+        ).values_list("token__jti", flat=True)
+    )
+
+
 def _load_state(user_id: int) -> AuthState | None:
     user = User.objects.filter(pk=user_id).only("id", "is_active", "tier", "password").first()
     if user is None:
         return None
-    return AuthState(user.pk, user.is_active, user.tier, get_md5_hash_password(user.password))
+    return AuthState(
+        user.pk,
+        user.is_active,
+        user.tier,
+        get_md5_hash_password(user.password),
+        revoked_sessions(user.pk),
+    )
 
 
 @dataclass(frozen=True)
@@ -71,6 +93,7 @@ class TokenClaims:
     user_id: int
     expires_at: int
     password_digest: str | None
+    session_id: str | None = None
 
 
 @lru_cache(maxsize=20_000)
@@ -85,7 +108,12 @@ def _decode(raw_token: str) -> TokenClaims:
         user_id = int(token[api_settings.USER_ID_CLAIM])
     except (KeyError, TypeError, ValueError):
         raise AuthError("token_not_valid", "Token contained no recognizable user") from None
-    return TokenClaims(user_id, int(token["exp"]), token.get(api_settings.REVOKE_TOKEN_CLAIM))
+    return TokenClaims(
+        user_id,
+        int(token["exp"]),
+        token.get(api_settings.REVOKE_TOKEN_CLAIM),
+        token.get(SESSION_CLAIM),
+    )
 
 
 def validate_token(raw_token: str) -> TokenClaims:
@@ -104,11 +132,22 @@ def check_state(state: AuthState | None, claims: TokenClaims) -> Principal:
         raise AuthError("user_inactive", "User is inactive")
     if claims.password_digest != state.password_digest:
         raise AuthError("password_changed", "The user's password has been changed.")
-    return Principal(user_id=claims.user_id, tier=state.tier, expires_at=claims.expires_at)
+    if claims.session_id is not None and claims.session_id in state.revoked_sessions:
+        raise AuthError("token_revoked", "The token's session has been revoked.")
+    return Principal(
+        user_id=claims.user_id,
+        tier=state.tier,
+        expires_at=claims.expires_at,
+        session_id=claims.session_id,
+    )
 
 
 def decode_state(raw: bytes | str | None) -> AuthState | None:
-    return AuthState(**json.loads(raw)) if raw else None
+    if not raw:
+        return None
+    fields = json.loads(raw)
+    fields["revoked_sessions"] = tuple(fields.get("revoked_sessions") or ())
+    return AuthState(**fields)
 
 
 async def aload_state(user_id: int, cache: bool = True) -> AuthState | None:
@@ -134,20 +173,33 @@ async def aauthenticate(raw_token: str) -> Principal:
     return check_state(state, claims)
 
 
-def authenticate(raw_token: str) -> Principal:
-    claims = validate_token(raw_token)
+def cached_state(user_id: int) -> AuthState | None:
+    """The user's state from Redis, else PostgreSQL (then cached unless Redis is down)."""
     conn = client(Preset.REQUEST)
     try:
-        state = decode_state(conn.get(state_key(claims.user_id)))
+        state = decode_state(conn.get(state_key(user_id)))
         redis_up = True
     except redis.RedisError:
         state, redis_up = None, False
     if state is None:
-        state = _load_state(claims.user_id)
+        state = _load_state(user_id)
         if state is not None and redis_up:
             with contextlib.suppress(redis.RedisError):
-                conn.set(state_key(claims.user_id), json.dumps(asdict(state)), ex=STATE_TTL_SECONDS)
-    return check_state(state, claims)
+                conn.set(state_key(user_id), json.dumps(asdict(state)), ex=STATE_TTL_SECONDS)
+    return state
+
+
+def authenticate(raw_token: str) -> Principal:
+    claims = validate_token(raw_token)
+    return check_state(cached_state(claims.user_id), claims)
+
+
+def session_revoked(user_id: int, session_id: str | None) -> bool:
+    """Whether the refresh token that opened ``session_id`` has been revoked (DRF's path)."""
+    if session_id is None:
+        return False
+    state = cached_state(user_id)
+    return state is not None and session_id in state.revoked_sessions
 
 
 def forget(user_id: int) -> None:

@@ -4,8 +4,9 @@ The access token comes from the ``token`` query parameter or the ``Sec-WebSocket
 header: a client offers the two subprotocols ``jwt`` and ``<token>``; the server then selects
 ``jwt`` (a browser fails the handshake unless one offered subprotocol is selected, and echoing
 the token itself would leak it into proxy logs). The middleware only records the outcome in the
-scope (``auth``: a ``Principal`` or None, ``auth_error``, ``auth_subprotocol``); the consumer
-accepts and closes with 4401 so the client sees a close code rather than a bare HTTP 403.
+scope (``auth``: a ``Principal`` or None, ``auth_error``, ``auth_subprotocol``, ``auth_token``);
+the consumer accepts and closes with 4401 so the client sees a close code rather than a bare
+HTTP 403.
 """
 
 from __future__ import annotations
@@ -49,7 +50,13 @@ class JwtAuthMiddleware:
         if scope["type"] != "websocket":
             return await self.app(scope, receive, send)
         token, subprotocol = token_from_scope(scope)
-        scope = {**scope, "auth": None, "auth_error": None, "auth_subprotocol": subprotocol}
+        scope = {
+            **scope,
+            "auth": None,
+            "auth_error": None,
+            "auth_subprotocol": subprotocol,
+            "auth_token": token,  # re-checked when the user's credentials change
+        }
         if token is None:
             scope["auth_error"] = AuthError("not_authenticated", "No token given")
         else:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, inline_serializer
 from rest_framework import serializers
 
@@ -83,3 +84,10 @@ def error_response(
 
 def error_responses(*statuses: int) -> dict[int, OpenApiResponse]:
     return {status: error_response(status) for status in statuses}
+
+
+class SessionJWTScheme(SimpleJWTScheme):  # type: ignore[no-untyped-call]
+    """The Bearer scheme of ``accounts.authentication.SessionJWTAuthentication`` (simplejwt's,
+    plus the session revocation check) in the schema, as drf-spectacular shows simplejwt's."""
+
+    target_class = "accounts.authentication.SessionJWTAuthentication"

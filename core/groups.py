@@ -17,3 +17,15 @@ def prediction_group(ticker: str) -> str:
     """Channels group of one symbol. Group names allow only ASCII letters, digits, '.', '-' and
     '_', so '^GSPC' becomes 'predictions._GSPC'."""
     return "predictions." + _UNSAFE.sub("_", ticker.upper())
+
+
+# Sent to a user's group (``user_group``) when the user's sessions must be re-checked: password
+# changed, account saved (deactivated, tier changed) or a refresh token revoked:
+#   {"type": "session.check", "revoked_session": <sid or None>}
+# Each of the user's WebSocket connections re-validates its token and closes when it fails.
+SESSION_CHECK_EVENT = "session.check"
+
+
+def user_group(user_id: int) -> str:
+    """Channels group holding every WebSocket connection of one user."""
+    return f"user.{int(user_id)}"

@@ -15,6 +15,7 @@ from accounts.openapi import error_response, error_responses
 from core.api_errors import ApiError
 from decisions import signals
 from decisions.api_views import int_param, unavailable
+from predictions.api.params import SYMBOL_PATTERN, int_schema
 from predictions.api.symbols import require_symbol
 
 SIDES = ("long", "short")
@@ -67,7 +68,11 @@ class SignalDetailView(APIView):
             "the median forecast among every symbol predicted that day; `drivers` are the "
             "model's top features by occlusion contribution (return units)."
         ),
-        parameters=[OpenApiParameter("symbol", OpenApiTypes.STR, OpenApiParameter.PATH)],
+        parameters=[
+            OpenApiParameter(
+                "symbol", {"type": "string", "pattern": SYMBOL_PATTERN}, OpenApiParameter.PATH
+            )
+        ],
         responses={
             200: SignalSerializer,
             400: error_response(400, code="invalid_symbol", message="Malformed symbol '$$'"),
@@ -96,7 +101,7 @@ class SignalListView(APIView):
         tags=["signals"],
         summary="The strongest long or short signals of the latest day",
         parameters=[
-            OpenApiParameter("top", OpenApiTypes.INT, description="1-100 (20)", default=20),
+            OpenApiParameter("top", int_schema(1, 100, 20), description="1-100"),
             OpenApiParameter("side", OpenApiTypes.STR, enum=list(SIDES), default="long"),
         ],
         responses={200: SignalListSerializer, **error_responses(400, 401, 429, 503)},

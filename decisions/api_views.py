@@ -4,7 +4,6 @@ DRF defaults: JWT or session auth, ``TierRateThrottle``, and the single error sh
 from __future__ import annotations
 
 from django.db import DatabaseError
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -14,6 +13,7 @@ from rest_framework.views import APIView
 from accounts.openapi import error_responses
 from core.api_errors import ApiError
 from decisions import regime_store
+from predictions.api.params import int_schema, parse_int
 
 
 def unavailable() -> ApiError:
@@ -26,18 +26,10 @@ def unavailable() -> ApiError:
 
 
 def int_param(request: Request, name: str, default: int, low: int, high: int) -> int:
-    raw = request.query_params.get(name)
-    try:
-        value = default if raw is None else int(raw)
-    except ValueError:
-        value = low - 1
-    if not low <= value <= high:
-        raise ApiError(
-            f"{name} must be an integer from {low} to {high}",
-            code="invalid_parameter",
-            details={"parameter": name},
-        )
-    return value
+    # The strict grammar the schema declares (predictions.api.params.int_schema).
+    return parse_int(
+        request.query_params.get(name), name, default=default, minimum=low, maximum=high
+    )
 
 
 class RegimeDaySerializer(serializers.Serializer[dict[str, object]]):
@@ -65,7 +57,7 @@ class MarketRegimeView(APIView):
             "404 until `python manage.py regimes` has stored labels."
         ),
         parameters=[
-            OpenApiParameter("days", OpenApiTypes.INT, description="History days, 0-500 (60)")
+            OpenApiParameter("days", int_schema(0, 500, 60), description="History days, 0-500")
         ],
         responses={200: RegimeSerializer, **error_responses(400, 401, 404, 429, 503)},
     )

@@ -5,11 +5,13 @@ Rules, in the order a bar's reason is chosen (``detail`` lists every rule it bro
 1. identical duplicates (same symbol, date and values) collapse to one bar, counted in
    ``duplicates``; conflicting duplicates (same symbol and date, different values) are all
    rejected as ``conflicting_duplicate``: there is no way to tell which copy is right;
-2. ``missing_price``: open/high/low/close missing or unparseable, or the date unparseable;
+2. ``missing_price``: open/high/low/close missing, unparseable, NaN or infinite, or the date
+   unparseable;
 3. ``non_positive_price``: any of open/high/low/close <= 0;
 4. ``high_below_low``;
 5. ``open_outside_range`` / ``close_outside_range``: open or close outside [low, high];
-6. ``negative_volume``: volume < 0 or missing (zero is a real, thin trading day);
+6. ``negative_volume``: volume < 0, missing, infinite or absurd (> ``MAX_DAILY_VOLUME``); zero is
+   a real, thin trading day;
 7. ``not_trading_day``: not an NYSE session (``ingestion.calendar``);
 8. implausible jump, on the bars that passed 2-7, per symbol in date order, with
    ``r = ln(close_t / close_prev)``:
@@ -52,6 +54,9 @@ Mask = NDArray[np.bool_]
 Ints = NDArray[np.int64]
 
 JUMP_RATIO = 3.0
+# Shares traded in one day above which a volume is a data error, not a market event: the largest
+# US single-stock days are a few billion shares; 1e11 leaves a factor of 20 of headroom.
+MAX_DAILY_VOLUME = 1e11
 REVERT_TOLERANCE = 1.25
 
 # Priority order of the row rules (the first one broken becomes the reason).
@@ -85,14 +90,20 @@ def _row_masks(df: pd.DataFrame) -> dict[str, Mask]:
     o, h, lo, c, v = (df[k].to_numpy(dtype="float64") for k in PRICE_COLUMNS)
     date = df["date"].to_numpy(dtype="datetime64[D]")
     with np.errstate(invalid="ignore"):
-        missing = np.isnan(o) | np.isnan(h) | np.isnan(lo) | np.isnan(c) | np.isnat(date)
+        # Infinite prices (a provider's overflow or division by zero) are no more a price than
+        # NaN is: both are "missing".
+        missing = (
+            ~np.isfinite(o) | ~np.isfinite(h) | ~np.isfinite(lo) | ~np.isfinite(c) | np.isnat(date)
+        )
         return {
             R.MISSING_PRICE: missing,
             R.NON_POSITIVE_PRICE: (o <= 0) | (h <= 0) | (lo <= 0) | (c <= 0),
             R.HIGH_BELOW_LOW: h < lo,
             R.OPEN_OUTSIDE_RANGE: (o < lo) | (o > h),
             R.CLOSE_OUTSIDE_RANGE: (c < lo) | (c > h),
-            R.NEGATIVE_VOLUME: np.isnan(v) | (v < 0),
+            # Absurd volumes share the volume reason (a reason of their own would need a
+            # migration of QuarantinedBar.reason's choices): never a real share count.
+            R.NEGATIVE_VOLUME: ~np.isfinite(v) | (v < 0) | (v > MAX_DAILY_VOLUME),
             R.NOT_TRADING_DAY: ~np.isnat(date) & ~is_trading_day_array(date),
         }
 
@@ -122,7 +133,12 @@ def _row_detail(row: pd.Series, reasons: list[str]) -> str:
                 f"high {_fmt(row['high'])}]"
             )
         elif reason == R.NEGATIVE_VOLUME:
-            parts.append(f"volume {_fmt(row['volume'])} is negative or missing")
+            if row["volume"] > MAX_DAILY_VOLUME:
+                parts.append(
+                    f"volume {_fmt(row['volume'])} is implausible (> {MAX_DAILY_VOLUME:g} shares)"
+                )
+            else:
+                parts.append(f"volume {_fmt(row['volume'])} is negative or missing")
         elif reason == R.NOT_TRADING_DAY:
             parts.append(f"{pd.Timestamp(row['date']).date()} is not an NYSE trading day")
     return "; ".join(parts)

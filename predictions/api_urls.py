@@ -2,11 +2,30 @@
 
 from __future__ import annotations
 
+import threading
+from typing import Any
+
 from django.urls import path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
 
 from predictions.api import views
+
+
+class SchemaView(SpectacularAPIView):
+    """One schema generation at a time per process: drf-spectacular loads its extension classes
+    lazily and not thread-safely (two first requests at once: one sets an optional extension's
+    ``target_class`` to None while the other reads it -> 500; seen with 7 concurrent requests)."""
+
+    _lock = threading.Lock()
+
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        with self._lock:
+            response: Response = super().get(request, *args, **kwargs)  # type: ignore[no-untyped-call]
+            return response
+
 
 urlpatterns = [
     path("prediction/<str:symbol>", views.PredictionDetailView.as_view(), name="api-prediction"),
@@ -23,10 +42,10 @@ urlpatterns = [
         views.WalkForwardAccuracyView.as_view(),
         name="api-accuracy-walkforward",
     ),
-    path("schema", SpectacularAPIView.as_view(permission_classes=[AllowAny]), name="api-schema"),
+    path("schema", SchemaView.as_view(permission_classes=[AllowAny]), name="api-schema"),
     path(
         "docs",
-        SpectacularSwaggerView.as_view(url_name="api-schema", permission_classes=[AllowAny]),
+        SpectacularSwaggerSplitView.as_view(url_name="api-schema", permission_classes=[AllowAny]),
         name="api-docs",
     ),
 ]

@@ -33,7 +33,7 @@ from django.conf import settings
 from accounts.auth_state import AuthError, Principal, aauthenticate
 from core import metrics
 from core.api_errors import error_body
-from core.groups import PREDICTION_UPDATE_EVENT, prediction_group
+from core.groups import PREDICTION_UPDATE_EVENT, prediction_group, user_group
 from ingestion.models import Symbol
 from predictions.api.symbols import clean_symbol
 
@@ -94,9 +94,13 @@ class PredictionConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # Chann
             )
             await self.close(code=CLOSE_UNAUTHORIZED)
             return
+        self._token: str = self.scope.get("auth_token") or ""
         self._set_principal(principal)
         metrics.WEBSOCKET_CONNECTIONS.inc()
         self._counted = True
+        # Password change, deactivation or a revoked refresh token: ``session.check`` arrives here.
+        self._user_id: int | None = principal.user_id
+        await self.channel_layer.group_add(user_group(principal.user_id), self.channel_name)
         loop = asyncio.get_running_loop()
         self._timers.append(loop.call_later(GROUP_REFRESH_SECONDS, self._schedule_refresh))
         self._outbox: list[str] = []
@@ -132,6 +136,10 @@ class PredictionConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # Chann
         self._timers.append(loop.call_later(GROUP_REFRESH_SECONDS, self._schedule_refresh))
 
     async def _refresh_groups(self) -> None:
+        if self.principal is not None:
+            await self.channel_layer.group_add(
+                user_group(self.principal.user_id), self.channel_name
+            )
         for symbol in list(self.subscriptions):
             await self.channel_layer.group_add(prediction_group(symbol), self.channel_name)
 
@@ -148,6 +156,9 @@ class PredictionConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # Chann
         for symbol in getattr(self, "subscriptions", set()):
             await self.channel_layer.group_discard(prediction_group(symbol), self.channel_name)
         self.subscriptions = set()
+        user_id: int | None = getattr(self, "_user_id", None)
+        if user_id is not None:
+            await self.channel_layer.group_discard(user_group(user_id), self.channel_name)
 
     # --- client messages ---------------------------------------------------------------------
 
@@ -256,8 +267,27 @@ class PredictionConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # Chann
         assert self.principal is not None  # receive() handles messages once authenticated
         if principal.user_id != self.principal.user_id:
             raise MessageError("permission_denied", "Token belongs to another user")
+        self._token = token
         self._set_principal(principal)
         await self.send_json({"type": "authenticated", "expires_at": principal.expires_at})
+
+    async def session_check(self, event: dict[str, Any]) -> None:
+        """``session.check`` from the user's group (``accounts.sessions``): the user's password,
+        status or tokens changed; close unless this connection's token still passes."""
+        if self.principal is None:
+            return
+        revoked = event.get("revoked_session")
+        try:
+            if revoked is not None and revoked == self.principal.session_id:
+                raise AuthError("token_revoked", "The token's session has been revoked.")
+            principal = await aauthenticate(self._token)
+        except AuthError as exc:
+            log.info("Closing a feed connection of user %s: %s", self.principal.user_id, exc.code)
+            self.principal = None
+            await self.send_error(exc.code, exc.message)
+            await self.close(code=CLOSE_UNAUTHORIZED)
+            return
+        self._set_principal(principal)  # e.g. a tier change takes effect on the open connection
 
     # --- channel layer events ----------------------------------------------------------------
 

@@ -11,9 +11,10 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
-from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
+from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.models import User
+from accounts.tokens import SessionRefreshToken
 
 
 @dataclass(frozen=True)
@@ -24,7 +25,7 @@ class IssuedPair:
 
 
 def issue_pair(user: User) -> IssuedPair:
-    refresh = RefreshToken.for_user(user)  # also records the outstanding token
+    refresh = SessionRefreshToken.for_user(user)  # also records the outstanding token
     return IssuedPair(refresh=str(refresh), access=str(refresh.access_token), jti=refresh["jti"])
 
 

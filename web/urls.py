@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from accounts.login_throttle import throttled_login
 from web.views import accounts, accuracy, backtest, dashboard, ops, pages, search, symbol
 
 urlpatterns = [
@@ -28,7 +29,7 @@ urlpatterns = [
     path("accounts/ws-token", accounts.websocket_token, name="ws_token"),
     path(
         "accounts/login",
-        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        throttled_login(auth_views.LoginView.as_view(redirect_authenticated_user=True)),
         name="login",
     ),
     path("accounts/logout", auth_views.LogoutView.as_view(), name="logout"),

@@ -83,3 +83,19 @@ class TokenTestCase(BaseTestCase):
         r = self.client.get("/api/auth/token")
         self.assertEqual(r.status_code, 405)
         self.assertEqual(r.json()["error"]["code"], "method_not_allowed")
+
+
+class CredentialGrammarTestCase(BaseTestCase):
+    """Blank credentials are what the schema says: refused (minLength 1); spaces are not
+    trimmed into blanks (they are simply wrong credentials)."""
+
+    def test_it_refuses_empty_credentials_with_400_and_wrong_spaced_ones_with_401(self) -> None:
+        client = APIClient()
+        r = client.post("/api/auth/token", {"username": "", "password": ""}, format="json")
+        self.assertEqual(r.status_code, 400)
+        r = client.post("/api/auth/token", {"username": " ", "password": " "}, format="json")
+        self.assertEqual(r.status_code, 401)
+        r = client.post("/api/auth/token/refresh", {"refresh": ""}, format="json")
+        self.assertEqual(r.status_code, 400)
+        r = client.post("/api/auth/token/refresh", {"refresh": "  "}, format="json")
+        self.assertEqual(r.status_code, 401)

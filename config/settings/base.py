@@ -75,6 +75,7 @@ MIDDLEWARE = [
     "core.logs.CorrelationIdMiddleware",  # X-Correlation-ID in, out, and into sent tasks
     "django.middleware.security.SecurityMiddleware",
     "core.metrics_http.ApiMetricsMiddleware",  # /api/ latency by route, status, source
+    "core.security_headers.SecurityHeadersMiddleware",  # CSP, Permissions-Policy
     "accounts.middleware.ApiMiddleware",  # /api/: rate-limit headers, one JSON error shape
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -264,6 +265,11 @@ SIMPLE_JWT = {
     "CHECK_REVOKE_TOKEN": True,
     "REVOKE_TOKEN_CLAIM": "hash_password",
 }
+# Sign-in brute-force protection (accounts/login_throttle.py): failed sign-ins per window, per
+# username and per client IP, on the API's token endpoint, the website's and the admin's login.
+LOGIN_THROTTLE_WINDOW_SECONDS = env_int("LOGIN_THROTTLE_WINDOW_SECONDS", 900, minimum=1)
+LOGIN_FAILURES_PER_USER = env_int("LOGIN_FAILURES_PER_USER", 5, minimum=1)
+LOGIN_FAILURES_PER_IP = env_int("LOGIN_FAILURES_PER_IP", 30, minimum=1)
 # Requests per API_RATE_WINDOW_SECONDS by tier; None = unlimited. "anon" is per client IP.
 API_RATE_WINDOW_SECONDS = env_int("API_RATE_WINDOW_SECONDS", 3600, minimum=1)
 API_RATE_LIMITS: dict[str, int | None] = {
@@ -286,7 +292,7 @@ WS_SUBSCRIPTION_LIMITS = {
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "accounts.authentication.SessionJWTAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -314,6 +320,8 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = PRODUCTION
 SECURE_HSTS_PRELOAD = PRODUCTION
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if PRODUCTION else None
 SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -153,3 +153,71 @@ def test_it_rejects_conflicting_duplicates_and_collapses_identical_ones() -> Non
     assert (result.rejected["reason"] == "conflicting_duplicate").sum() == 2  # both copies
     assert len(result.accepted) == len(bars) - 1
     assert len(result.accepted) + len(result.rejected) + result.duplicates == len(bars) + 2
+
+
+def test_it_rejects_nan_and_infinite_prices_as_missing() -> None:
+    bars = _aapl_week()  # alteration: a NaN open on 07-01, an infinite close on 07-02
+    bars.loc[bars["date"] == "2025-07-01", "open"] = float("nan")
+    bars.loc[bars["date"] == "2025-07-02", ["high", "close"]] = float("inf")
+    result = validate(bars)
+    assert reasons(result) == {
+        ("AAPL", "2025-07-01"): "missing_price",
+        ("AAPL", "2025-07-02"): "missing_price",
+    }
+    assert np.isfinite(result.accepted[["open", "high", "low", "close"]].to_numpy()).all()
+
+
+def test_it_rejects_negative_prices() -> None:
+    bars = _aapl_week()  # alteration: the real 2025-07-03 low negated (a sign error)
+    bars.loc[bars["date"] == "2025-07-03", "low"] *= -1
+    result = validate(bars)
+    assert reasons(result) == {("AAPL", "2025-07-03"): "non_positive_price"}
+
+
+def test_it_rejects_absurd_and_infinite_volumes_with_a_reason() -> None:
+    bars = _aapl_week()  # alteration: 07-01 volume x1e6 (~5e13 shares), 07-02 volume infinite
+    bars.loc[bars["date"] == "2025-07-01", "volume"] *= 1e6
+    bars.loc[bars["date"] == "2025-07-02", "volume"] = float("inf")
+    result = validate(bars)
+    assert reasons(result) == {
+        ("AAPL", "2025-07-01"): "negative_volume",
+        ("AAPL", "2025-07-02"): "negative_volume",
+    }
+    dates = result.rejected["date"].astype(str).str[:10]
+    details = dict(zip(dates, result.rejected["detail"], strict=True))
+    assert "implausible" in details["2025-07-01"]
+    assert "implausible" in details["2025-07-02"]
+
+
+def test_it_validates_out_of_order_bars_as_if_sorted() -> None:
+    bars = _aapl_week()  # alteration: the rows delivered newest first, one bar a bad tick
+    bars.loc[bars["date"] == "2025-07-03", "close"] *= 10
+    bars.loc[bars["date"] == "2025-07-03", "high"] *= 10
+    shuffled = validate(bars.iloc[::-1].reset_index(drop=True))
+    ordered = validate(bars)
+    assert reasons(shuffled) == reasons(ordered) == {("AAPL", "2025-07-03"): "jump_reverted"}
+    assert list(shuffled.accepted["date"]) == sorted(shuffled.accepted["date"])
+
+
+def test_it_keeps_other_symbols_when_one_symbols_bars_are_all_bad() -> None:
+    sp = real_bars(SP500, ["AAPL", "FITB"], "2025-06-30", "2025-07-09")
+    bad = sp["symbol"] == "FITB"  # alteration: every FITB bar broken a different way
+    sp.loc[bad, "close"] = [np.nan, 0.0, -1.0, float("inf"), np.nan, 0.0, -2.0][: bad.sum()]
+    result = validate(sp)
+    assert set(result.rejected["symbol"]) == {"FITB"}
+    assert (result.accepted["symbol"] == "AAPL").sum() == (sp["symbol"] == "AAPL").sum()
+
+
+def test_it_quarantines_the_cut_row_of_a_truncated_file(tmp_path) -> None:
+    from ingestion.frames import read_price_csv
+
+    bars = _aapl_week()
+    path = tmp_path / "prices.csv"
+    bars.assign(date=bars["date"].dt.strftime("%Y-%m-%d")).to_csv(path, index=False)
+    lines = path.read_text().rstrip("\n").split("\n")
+    cut = ",".join(lines[-1].split(",")[:5])  # the download stopped after the last row's high
+    path.write_text("\n".join([*lines[:-1], cut]))
+    result = validate(read_price_csv(path))
+    last = str(bars["date"].max().date())
+    assert reasons(result) == {("AAPL", last): "missing_price"}
+    assert len(result.accepted) == len(bars) - 1

@@ -52,11 +52,13 @@ from accounts.throttling import INCR_SCRIPT, RateDecision, decide, limit_for, wi
 from core import metrics_http
 from core.api_errors import ApiError, error_body
 from core.redis_clients import async_client
+from core.security_headers import fast_path_headers
 from features.store import features_key
 from predictions import cache
 from predictions.api import service
+from predictions.api.params import parse_bool
 from predictions.api.symbols import clean_symbol, invalid_symbol
-from predictions.api.views import SOURCE_HEADER, parse_bool
+from predictions.api.views import SOURCE_HEADER
 from predictions.latest import LatestPrediction
 
 log = logging.getLogger(__name__)
@@ -143,6 +145,7 @@ class PredictionFastPath:
                     status, body, headers = await self.answer(scope, match.group(1), token)
                     _observe(status, headers, started)
                     headers.append((b"content-length", str(len(body)).encode()))
+                    headers += fast_path_headers(scope.get("scheme", "http"), scope["headers"])
                     await send(
                         {
                             "type": "http.response.start",

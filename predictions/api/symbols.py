@@ -8,15 +8,19 @@ from rest_framework import status
 
 from core.api_errors import ApiError
 
-# Upper-cased tickers: letters, digits and the '.', '-', '^' of class shares and indexes
-# (BRK.B, BF-B, ^GSPC), 1 to 10 characters.
+# Tickers: ASCII letters (either case), digits and the '.', '-', '^' of class shares and indexes
+# (BRK.B, BF-B, ^GSPC), 1 to 10 characters. The OpenAPI schema states the same pattern
+# (``predictions.api.params``), so only ASCII is checked and only spaces are trimmed: Python's
+# str.upper()/strip() would also accept e.g. 'ß' (-> 'SS') or a trailing tab.
+SYMBOL_CHARS = r"[A-Za-z0-9.^-]{1,10}"
 SYMBOL_RE = re.compile(r"^[A-Z0-9.\-^]{1,10}$")
+_RAW = re.compile(rf" *({SYMBOL_CHARS}) *")
 
 
 def clean_symbol(raw: str) -> str | None:
-    """The canonical symbol, or None when ``raw`` is malformed."""
-    symbol = raw.strip().upper()
-    return symbol if SYMBOL_RE.match(symbol) else None
+    """The canonical (upper-case) symbol, or None when ``raw`` is malformed."""
+    match = _RAW.fullmatch(raw)
+    return match.group(1).upper() if match else None
 
 
 def invalid_symbol(raw: str) -> ApiError:

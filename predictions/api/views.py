@@ -23,6 +23,14 @@ from accounts.openapi import error_response, error_responses
 from core.api_errors import ApiError
 from ingestion.models import Symbol
 from predictions.api import service
+from predictions.api.params import (
+    SYMBOL_LIST_PATTERN,
+    SYMBOL_PATTERN,
+    bool_schema,
+    int_schema,
+    parse_bool,
+    parse_int,
+)
 from predictions.api.serializers import (
     AccuracySerializer,
     BatchSerializer,
@@ -35,28 +43,9 @@ from predictions.api.symbols import clean_symbol, invalid_symbol, require_symbol
 from predictions.models import PredictionRecord
 
 SOURCE_HEADER = "X-Prediction-Source"
-_TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off", ""}
-
-
-def parse_bool(value: str | None, name: str) -> bool:
-    if value is None:
-        return False
-    lowered = value.strip().lower()
-    if lowered in _TRUE:
-        return True
-    if lowered in _FALSE:
-        return False
-    raise ApiError(
-        f"{name} must be true or false",
-        code="invalid_parameter",
-        details={"parameter": name, "value": value[:32]},
-    )
-
-
 SYMBOL_PATH = OpenApiParameter(
     "symbol",
-    OpenApiTypes.STR,
+    {"type": "string", "pattern": SYMBOL_PATTERN},
     OpenApiParameter.PATH,
     description="Ticker, case-insensitive: 1-10 of A-Z 0-9 . - ^ (e.g. NVDA, BRK.B, ^GSPC)",
 )
@@ -77,9 +66,8 @@ class PredictionDetailView(APIView):
             SYMBOL_PATH,
             OpenApiParameter(
                 "include_features",
-                OpenApiTypes.BOOL,
+                bool_schema(),
                 description="Include the feature values the prediction was made from",
-                default=False,
             ),
         ],
         responses={
@@ -108,7 +96,10 @@ class PredictionBatchView(APIView):
         ),
         parameters=[
             OpenApiParameter(
-                "symbols", OpenApiTypes.STR, required=True, description="e.g. NVDA,AAPL,MSFT"
+                "symbols",
+                {"type": "string", "pattern": SYMBOL_LIST_PATTERN},
+                required=True,
+                description="1-100 comma-separated symbols, e.g. NVDA,AAPL,MSFT",
             )
         ],
         responses={
@@ -124,7 +115,7 @@ class PredictionBatchView(APIView):
     )
     def get(self, request: Request) -> Response:
         raw = request.query_params.get("symbols", "")
-        requested = [part for part in (p.strip() for p in raw.split(",")) if part]
+        requested = [part for part in raw.split(",") if part.strip(" ")]
         if not requested:
             raise ApiError("symbols is required, e.g. ?symbols=NVDA,AAPL", code="invalid_parameter")
         limit = settings.API_BATCH_MAX_SYMBOLS
@@ -145,9 +136,42 @@ class PredictionBatchView(APIView):
 
 
 class HistoryPagination(PageNumberPagination):
+    """DRF's page-number pagination with strict parameters: a malformed or out-of-range
+    ``page``/``page_size`` is a 400 (DRF would silently use the default page size, clamp it to
+    the maximum, or answer 404 for a non-numeric page)."""
+
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
+    max_page = 10**9
+
+    def get_page_size(self, request: Request) -> int:
+        raw = request.query_params.get(self.page_size_query_param)
+        return parse_int(
+            raw, "page_size", default=self.page_size, minimum=1, maximum=self.max_page_size
+        )
+
+    def get_page_number(self, request: Request, paginator: Any) -> int:
+        raw = request.query_params.get(self.page_query_param)
+        return parse_int(raw, "page", default=1, minimum=1, maximum=self.max_page)
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        return [
+            {
+                "name": self.page_query_param,
+                "required": False,
+                "in": "query",
+                "description": "Page number, from 1 (404 past the last page)",
+                "schema": int_schema(1, self.max_page, 1),
+            },
+            {
+                "name": self.page_size_query_param,
+                "required": False,
+                "in": "query",
+                "description": f"Records per page, 1-{self.max_page_size}",
+                "schema": int_schema(1, self.max_page_size, self.page_size),
+            },
+        ]
 
 
 class PredictionHistoryView(generics.ListAPIView[PredictionRecord]):
@@ -197,24 +221,16 @@ class SymbolSearchView(APIView):
         ),
         parameters=[
             OpenApiParameter("search", OpenApiTypes.STR, description="Ticker prefix or name part"),
-            OpenApiParameter(
-                "limit", OpenApiTypes.INT, description="1-100 results (default 20)", default=20
-            ),
+            OpenApiParameter("limit", int_schema(1, 100, 20), description="1-100 results"),
         ],
         responses={200: SymbolListSerializer, **error_responses(400, 401, 429)},
     )
     def get(self, request: Request) -> Response:
-        search = request.query_params.get("search", "").strip()[:100]
-        try:
-            limit = int(request.query_params.get("limit", "20"))
-        except ValueError:
-            limit = 0
-        if not 1 <= limit <= 100:
-            raise ApiError(
-                "limit must be an integer from 1 to 100",
-                code="invalid_parameter",
-                details={"parameter": "limit"},
-            )
+        # NUL cannot go into a PostgreSQL text parameter: dropped, not a 500.
+        search = request.query_params.get("search", "").replace("\x00", "").strip()[:100]
+        limit = parse_int(
+            request.query_params.get("limit"), "limit", default=20, minimum=1, maximum=100
+        )
         queryset = Symbol.objects.filter(active=True)
         if search:
             upper = search.upper()

@@ -92,14 +92,19 @@ class AsgiResponse:
 
 
 def asgi_get(
-    path: str, *, token: str | None = None, query: dict | None = None, host: str = "testserver"
+    path: str,
+    *,
+    token: str | None = None,
+    query: dict | None = None,
+    host: str = "testserver",
+    headers: list[tuple[bytes, bytes]] | None = None,
 ) -> AsgiResponse:
     """GET through ``config.asgi.application`` (fast path, then Django), from sync code: database
     work inside runs on this thread, so it sees the test's transaction."""
     from config.asgi import application
     from predictions.api.fast import close_db_connections
 
-    headers = [(b"host", host.encode())]
+    headers = [(b"host", host.encode()), *(headers or [])]
     if token is not None:
         headers.append((b"authorization", f"Bearer {token}".encode()))
     scope = {

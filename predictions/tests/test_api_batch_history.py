@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from urllib.parse import quote
 
 from django.test import override_settings
 from django.utils import timezone
@@ -118,3 +119,75 @@ class HistoryTestCase(ApiTestCase):
         r = self.client.get("/api/prediction/NVDA/history?page=99")
         self.assertEqual(r.status_code, 404)
         self.assertIn("error", r.json())
+
+    def test_it_refuses_malformed_pagination_with_400_in_the_error_shape(self) -> None:
+        bad = [
+            {"page": "abc"},
+            {"page": "0"},
+            {"page": "-1"},
+            {"page": "1.5"},
+            {"page": " 2"},
+            {"page_size": "0"},
+            {"page_size": "501"},
+            {"page_size": "x"},
+            {"page_size": "1e2"},
+            {"page_size": "5_0"},
+            {"page_size": "٣"},  # a digit to Python's int(), not to the schema
+            {"page_size": ""},
+        ]
+        for params in bad:
+            with self.subTest(params):
+                r = self.client.get("/api/prediction/NVDA/history", params)
+                self.assertEqual(r.status_code, 400)
+                error = r.json()["error"]
+                self.assertEqual(error["code"], "invalid_parameter")
+                self.assertEqual(error["details"]["parameter"], next(iter(params)))
+        ok = self.client.get("/api/prediction/NVDA/history", {"page": "3", "page_size": "3"})
+        self.assertEqual(ok.status_code, 200)
+        self.assertEqual(len(ok.json()["results"]), 1)
+        r = self.client.get("/api/prediction/NVDA/history", {"page_size": "500"})
+        self.assertEqual(len(r.json()["results"]), 7)
+
+
+class ParameterGrammarTestCase(ApiTestCase):
+    """What the schema declares (predictions.api.params) is exactly what the server accepts."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        make_symbol("NVDA")
+        put_cached(self.redis, "NVDA")
+
+    def test_it_accepts_symbols_with_spaces_and_either_case_only(self) -> None:
+        for symbol in ("nvda", " NVDA", "NVDA  "):
+            with self.subTest(symbol):
+                self.assertEqual(self.client.get(f"/api/prediction/{symbol}").status_code, 200)
+        for symbol in ("ß", "NVDA\t", "\uff2e\uff36\uff24\uff21", "NVDA\n"):
+            with self.subTest(symbol):
+                # Percent-encoded: urllib would silently drop a raw tab or newline.
+                r = self.client.get(f"/api/prediction/{quote(symbol)}")
+                self.assertEqual(r.status_code, 400)
+
+    def test_it_accepts_only_the_declared_booleans(self) -> None:
+        for value in ("true", "1", "false", "0"):
+            r = self.client.get("/api/prediction/NVDA", {"include_features": value})
+            self.assertEqual(r.status_code, 200, value)
+        for value in ("yes", "TRUE", "", " true"):
+            r = self.client.get("/api/prediction/NVDA", {"include_features": value})
+            self.assertEqual(r.status_code, 400, value)
+
+    def test_it_refuses_limits_outside_1_to_100(self) -> None:
+        for value in ("0", "101", "-5", "ten", "5_0", ""):
+            r = self.client.get("/api/symbols", {"limit": value})
+            self.assertEqual(r.status_code, 400, value)
+        self.assertEqual(self.client.get("/api/symbols", {"limit": "100"}).status_code, 200)
+
+    def test_it_takes_a_nul_in_search_without_crashing(self) -> None:
+        r = self.client.get("/api/symbols", {"search": "NV\x00DA"})
+        self.assertEqual(r.status_code, 200)
+
+    def test_it_refuses_an_empty_or_space_only_symbol_list(self) -> None:
+        for value in ("", " , ,", ","):
+            r = self.client.get("/api/predictions", {"symbols": value})
+            self.assertEqual(r.status_code, 400, value)
+        r = self.client.get("/api/predictions", {"symbols": " nvda , ,NVDA "})
+        self.assertEqual(r.status_code, 200)

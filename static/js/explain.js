@@ -166,3 +166,5 @@ async function start() {
 }
 
 if (button && output) button.addEventListener("click", start);
+// The form only groups the controls: never submit it (an inline onsubmit would break the CSP).
+box?.querySelector("form")?.addEventListener("submit", (event) => event.preventDefault());

@@ -72,6 +72,12 @@ class BrowserSession:
         )
         self.page.on("pageerror", lambda exc: self.page_errors.append(str(exc)))
 
+    @property
+    def csp_violations(self) -> list[str]:
+        """Console errors of the Content-Security-Policy (core.security_headers) refusing
+        something a page tried to load or run."""
+        return [line for line in self.console_errors if "Content Security Policy" in line]
+
     def run(self, step: Callable[[Any], T]) -> T:
         """Run ``step(page)`` in the browser thread and return its result (exceptions too; the
         page at the moment of failure is saved as var/screenshots/failure-<step>.png)."""
