@@ -1,8 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from core import metrics_view
 from accounts.login_throttle import throttled_login
+from core import metrics_view
 from ops import views as ops_views
 
 urlpatterns = [

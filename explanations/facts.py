@@ -175,7 +175,9 @@ def _numbers(values: dict[str, Any]) -> dict[str, float]:
     }
 
 
-def load_prediction(symbol: str) -> tuple[dict[str, Any] | None, dict[str, float], dict | None]:
+def load_prediction(
+    symbol: str,
+) -> tuple[dict[str, Any] | None, dict[str, float], dict[str, Any] | None]:
     """(prediction, features, earnings context) of a symbol: the latest prediction (Redis
     first, the ``Prediction`` row otherwise) with the inputs it was made from (the row's
     snapshot for the same data day, else the live ``features:{SYMBOL}`` hash)."""

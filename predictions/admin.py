@@ -127,6 +127,8 @@ class IntervalCalibrationAdmin(admin.ModelAdmin[IntervalCalibration]):
         "updated_at",
     )
     readonly_fields = ("updated_at",)
+
+
 @admin.register(ConsistencyRun)
 class ConsistencyRunAdmin(admin.ModelAdmin[ConsistencyRun]):
     """Read-only: runs are written by the hourly job."""

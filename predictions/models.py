@@ -191,6 +191,8 @@ class IntervalCalibration(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.model_version} scale={self.scale}"
+
+
 class ConsistencyRun(models.Model):
     """One run of the hourly Redis-vs-PostgreSQL check (architecture 12.3,
     ``predictions.consistency``): what it compared, what differed, what it repaired."""
