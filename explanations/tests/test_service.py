@@ -33,7 +33,14 @@ def test_it_uses_grounded_llm_text(kb, prediction, http_server):
     explanation, timings, recorder = explain_with(http_server, [text])
     assert explanation["generator"] == "llm"
     assert explanation["text"] == text
-    assert explanation["grounding"] == {"passed": True, "problems": [], "numbers_checked": 4}
+    grounding = explanation["grounding"]
+    assert {k: grounding[k] for k in ("passed", "problems", "numbers_checked")} == {
+        "passed": True,
+        "problems": [],
+        "numbers_checked": 4,
+    }
+    # Claim-level grounding (issue 15): the one sentence shown is supported.
+    assert grounding["sentences"] == [{"text": text, "supported": True, "problems": []}]
     assert len(recorder.requests) == 1 and timings.attempts == 1
     prompt = recorder.requests[0]["body"].decode()
     assert "62.50" in prompt and "Playbook:" in prompt  # facts and excerpts reach the model
