@@ -7,7 +7,8 @@ rows, a join on ``ingestion_symbol`` maps tickers to ids, and two data-modifying
 - insert ``PredictionRecord`` with ``ON CONFLICT (symbol, data_timestamp, model_version) DO
   NOTHING``, so a redelivered batch adds no rows.
 
-Redis: ``SET pred:{SYMBOL} <json> EX 120`` for every symbol, in one pipelined round trip.
+Redis: the cached prediction of every symbol (``predictions.cache``, TTL 120 s), in one pipelined
+round trip.
 Redis is the cache: when it is down the PostgreSQL write still happens (the cycle writes
 PostgreSQL first) and the error is reported, not raised.
 """
