@@ -47,9 +47,10 @@ from django.test import override_settings
 
 from core.benchmarks import Benchmark
 from core.timescale import storage_report
+from predictions.replay_days import day_frame
 
 if TYPE_CHECKING:
-    from features.panel import Panel
+    pass
 
 PRICES = "prices/us_stocks_daily_last500_asof_2025-07-09.csv.gz"
 STAGES = (
@@ -102,20 +103,6 @@ def _active_trained_models() -> dict[str, dict[str, Any]]:
     except Exception:  # noqa: BLE001 - the dev database may not be migrated yet
         return {}
     return found
-
-
-def _day_frame(panel: Panel, col: int) -> pd.DataFrame:
-    close = panel.close[:, col]
-    ok = np.isfinite(close)
-    day = np.datetime64(panel.dates[col], "s")
-    return pd.DataFrame(
-        {
-            "symbol": panel.tickers[ok].astype(object),
-            "exchange": np.full(int(ok.sum()), "", dtype=object),
-            "date": np.full(int(ok.sum()), day),
-            **{f: getattr(panel, f)[ok, col] for f in ("open", "high", "low", "close", "volume")},
-        }
-    )
 
 
 class PipelineBenchmark(Benchmark):
@@ -193,7 +180,7 @@ class PipelineBenchmark(Benchmark):
         t = time.perf_counter()
         forget_symbol_cache()
         ensure_symbols(tickers)
-        ingest_frame(_day_frame(panel, first - 1), provider="replay", mode="backfill")
+        ingest_frame(day_frame(panel, first - 1), provider="replay", mode="backfill")
         earnings = EarningsData.from_csv(tickers)
         events = earnings.events
         lo, hi = panel.dates[first - 1], panel.dates[-1] + np.timedelta64(10, "D")
@@ -245,7 +232,7 @@ class PipelineBenchmark(Benchmark):
             started = time.perf_counter()
             cpu_py, cpu_pg = time.process_time(), _process_cpu_s(backend)
             t = time.perf_counter()
-            ingest_frame(_day_frame(panel, col), provider="replay", mode="live")
+            ingest_frame(day_frame(panel, col), provider="replay", mode="live")
             stages["ingest"].append((time.perf_counter() - t) * 1000)
             t = time.perf_counter()
             bars = DayBars(
