@@ -10,8 +10,10 @@ Tasks are routed here by name, in one place.
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from celery import Celery
+from celery.signals import worker_ready
 from kombu.entity import Exchange, Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -51,8 +53,8 @@ app.conf.update(
     result_expires=3600,
     broker_connection_retry_on_startup=True,
     # An unacknowledged task (its worker died) is redelivered after this long; it must exceed
-    # the longest time limit of a late-acknowledged task (600 s) and no more, or a killed
-    # inference cycle waits needlessly before it is retried.
+    # the longest time limit of a late-acknowledged task (600 s). A killed worker's messages
+    # come back much sooner through the orphan reaper below (core/orphans.py).
     broker_transport_options={"visibility_timeout": 900},
     beat_scheduler="django_celery_beat.schedulers:DatabaseScheduler",
     task_serializer="json",
@@ -60,3 +62,16 @@ app.conf.update(
     worker_hijack_root_logger=False,
 )
 app.autodiscover_tasks()
+
+
+@worker_ready.connect
+def _start_orphan_reaper(sender: Any = None, **kwargs: Any) -> None:
+    """Each worker gives back the messages of dead workers on its queues (core/orphans.py)."""
+    from django.conf import settings
+
+    if sender is None or not getattr(settings, "CELERY_ORPHAN_REAPER", False):
+        return
+    from core.orphans import start_reaper
+
+    consume_from = sender.app.amqp.queues.consume_from
+    start_reaper(sender.app, list(consume_from or sender.app.amqp.queues))
