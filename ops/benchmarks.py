@@ -10,7 +10,10 @@ from core.benchmarks import Benchmark
 from ops.faultbench.injectors import FAULTS
 
 
-def _session_arguments(parser: argparse.ArgumentParser, period: float) -> None:
+def _session_arguments(parser: argparse.ArgumentParser, name: str, period: float) -> None:
+    parser.add_argument(
+        "--name", default=name, help="work directory var/bench/NAME and database bench_NAME"
+    )
     parser.add_argument("--symbols", type=int, default=5000)
     parser.add_argument(
         "--history", type=int, default=260, help="stored days before the replay (>= 253)"
@@ -25,7 +28,7 @@ class FaultsBenchmark(Benchmark):
     help = "Live cycle + API and WebSocket load on the platform's processes, one fault at a time"
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        _session_arguments(parser, period=1.0)
+        _session_arguments(parser, "faults", period=1.0)
         parser.add_argument("--cycles", type=int, default=20, help="live cycles per fault")
         parser.add_argument(
             "--faults", default=",".join(FAULTS), help=f"comma-separated, of {sorted(FAULTS)}"
@@ -42,7 +45,7 @@ class SoakBenchmark(Benchmark):
     help = "The replay at full speed with API and WebSocket load: memory growth, errors, queues"
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        _session_arguments(parser, period=0.2)
+        _session_arguments(parser, "soak", period=3600.0)
         parser.add_argument("--minutes", type=float, default=30.0)
         parser.add_argument("--warmup-minutes", type=float, default=3.0)
 

@@ -19,7 +19,7 @@ def run_faults(options: dict[str, Any]) -> dict[str, Any]:
         raise SystemExit(f"unknown faults {unknown}; known: {sorted(FAULTS)}")
     cycles = options["cycles"]
     opts = runner.SessionOptions(
-        name="faults",
+        name=options["name"],
         symbols=options["symbols"],
         history=options["history"],
         replay_days=0,  # every day the file has after the history

@@ -93,7 +93,9 @@ class WsClients:
     0.5 s, forever, as the site's feed client does."""
 
     def __init__(self, port: int, token: str, tickers: list[str], n: int) -> None:
-        self.url = f"ws://127.0.0.1:{port}/ws/predictions?token={token}"
+        self.url = f"ws://127.0.0.1:{port}/ws/predictions"
+        # The token travels as a subprotocol, not in the URL (which servers log).
+        self.subprotocols = ["jwt", token]
         self.clients = [
             WsClient([tickers[(i * 7 + k) % len(tickers)] for k in range(3)]) for i in range(n)
         ]
@@ -124,7 +126,12 @@ class WsClients:
     async def _client(self, c: WsClient) -> None:
         while True:
             with contextlib.suppress(OSError, websockets.WebSocketException, asyncio.TimeoutError):
-                async with websockets.connect(self.url, open_timeout=5, ping_interval=5) as ws:
+                async with websockets.connect(
+                    self.url,
+                    subprotocols=self.subprotocols,  # type: ignore[arg-type]
+                    open_timeout=5,
+                    ping_interval=5,
+                ) as ws:
                     await ws.send(json.dumps({"action": "subscribe", "symbols": c.symbols}))
                     c.connected = True
                     c.connects.append(time.monotonic())

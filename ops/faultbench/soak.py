@@ -1,19 +1,26 @@
-"""``bench soak``: the platform's processes replaying at full speed (beat period 0.2 s; a cycle
-that finds the last one still running is skipped) with the API and WebSocket load attached, for
+"""``bench soak``: the platform's processes replaying at full speed with the API and WebSocket
+load attached, for
 ``--minutes`` after a warm-up. Figures: resident memory of each process tree (the worker with its
 pool child, uvicorn with its workers) after the warm-up and at the end, its growth, error lines
-in each log, queue depths (sampled every 5 s), cycles and API outcomes."""
+in each log, queue depths (sampled every 5 s), cycles and API outcomes.
+
+Full speed is the chain's own pace: a driver sends the next live cycle as soon as the last one
+has gone through (every queue empty, nothing unacknowledged), so no backlog builds up (a clock
+faster than inference would only grow the inference queue, and its features would expire).
+Beat runs too, with a period of an hour, so its memory is measured like the others'."""
 
 from __future__ import annotations
 
+import contextlib
 import time
 from pathlib import Path
 from typing import Any
 
 import psutil
+from celery import Celery
 
 from ops.faultbench import accounting, runner
-from ops.faultbench.stack import Stack
+from ops.faultbench.stack import LIVE_QUEUES, Stack
 
 GROWTH_TARGET_PCT = 10.0
 SAMPLE_S = 5.0
@@ -50,25 +57,37 @@ def error_lines(logs: Path) -> dict[str, int]:
     return counts
 
 
+def _idle(client: Any) -> bool:
+    pipe = client.pipeline(transaction=False)
+    for queue in LIVE_QUEUES:
+        pipe.llen(queue)
+    pipe.hlen("unacked")
+    return not any(pipe.execute())
+
+
 def _observe(s: runner.Session, seconds: float) -> dict[str, dict[str, int]]:
-    """Queue depths every SAMPLE_S for ``seconds``: max and last per queue."""
+    """Drive the cycles for ``seconds``; queue depths every SAMPLE_S: max and last per queue."""
+    app = Celery("soak-driver", broker=s.stack.redis_url)
+    client = s.stack.redis()
     depth_max: dict[str, int] = {}
     last: dict[str, int] = {}
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            last = s.stack.queue_depths()
-        except Exception:  # noqa: BLE001 - a sample lost to a busy Redis is not a figure
-            last = last or {}
-        for queue, depth in last.items():
-            depth_max[queue] = max(depth_max.get(queue, 0), depth)
-        time.sleep(min(SAMPLE_S, max(0.0, deadline - time.monotonic())))
+    started = time.monotonic()
+    sampled = 0.0
+    while time.monotonic() - started < seconds:
+        with contextlib.suppress(Exception):  # a busy Redis costs a poll, not the run
+            if _idle(client):
+                app.send_task("ingestion.tasks.live_cycle", queue="ingest")
+            if time.monotonic() - sampled >= SAMPLE_S:
+                sampled, last = time.monotonic(), s.stack.queue_depths()
+                for queue, depth in last.items():
+                    depth_max[queue] = max(depth_max.get(queue, 0), depth)
+        time.sleep(0.1)
     return {"max": depth_max, "end": last}
 
 
 def run_soak(options: dict[str, Any]) -> dict[str, Any]:
     opts = runner.SessionOptions(
-        name="soak",
+        name=options["name"],
         symbols=options["symbols"],
         history=options["history"],
         replay_days=0,
@@ -77,8 +96,9 @@ def run_soak(options: dict[str, Any]) -> dict[str, Any]:
         ws_clients=options["ws_clients"],
     )
     with runner.session(opts) as s:
-        runner.warm_up(s, 300.0)
-        time.sleep(options["warmup_minutes"] * 60)
+        s.api.start()
+        s.ws.start()
+        _observe(s, options["warmup_minutes"] * 60)  # the cold feature engine builds here
         rss_warm, errors_warm = rss(s.stack), error_lines(s.stack.logs)
         mark, t0 = accounting.last_live_run(), time.monotonic()
         queues = _observe(s, options["minutes"] * 60)
