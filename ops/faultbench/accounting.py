@@ -76,8 +76,9 @@ def per_day(days: list[str]) -> dict[str, tuple[int, int]]:
 
 
 def stored_bars(days: list[str]) -> dict[str, int]:
-    """day -> equity symbols with a stored bar that day: each owes a prediction (a bar held in
-    the quarantine is not stored, and its symbol is not predicted that day)."""
+    """day -> equity symbols whose bar the live cycle stored that day: each owes a prediction.
+    A bar held in the quarantine (an unconfirmed jump) is not predicted that day, also when the
+    next day's bar releases it into the table (``source`` "quarantine")."""
     from ingestion.models import AssetType, PriceBar
 
     def read() -> dict[str, int]:
@@ -85,6 +86,7 @@ def stored_bars(days: list[str]) -> dict[str, int]:
             PriceBar.objects.filter(
                 timestamp__in=[day_stamp(d) for d in days], symbol__asset_type=AssetType.EQUITY
             )
+            .exclude(source="quarantine")
             .values("timestamp")
             .annotate(n=Count("symbol_id", distinct=True))
         )
@@ -93,13 +95,18 @@ def stored_bars(days: list[str]) -> dict[str, int]:
     return retrying(read)
 
 
-def settle(days: list[str], timeout: float) -> float:
-    """Wait until every day has all its records (or ``timeout``); the seconds waited."""
+def settle(days: list[str], idle: Callable[[], bool], timeout: float) -> float:
+    """Wait until every day has all its records, or the pipeline is idle (no message queued or
+    held: nothing more is coming, the clock being paused), or ``timeout``; the seconds waited."""
     started = time.monotonic()
     owed = stored_bars(days)
+    idle_polls = 0
     while time.monotonic() - started < timeout:
         found = per_day(days)
         if all(found.get(d, (0, 0))[0] >= owed.get(d, 0) for d in days):
+            break
+        idle_polls = idle_polls + 1 if idle() else 0
+        if idle_polls >= 10:  # 5 s in a row: a message between two queues is never that slow
             break
         time.sleep(0.5)
     return time.monotonic() - started

@@ -114,7 +114,7 @@ def run_fault(s: Session, name: str, cycles: int) -> dict[str, Any]:
     # days (the file has a few hundred after the history; a wrap would re-emit counted days).
     s.stack.pause("beat")
     try:
-        settle_s = accounting.settle(days, 120.0)
+        settle_s = accounting.settle(days, s.stack.idle, 900.0)
     finally:
         s.stack.resume("beat")
     counts = accounting.account(days)

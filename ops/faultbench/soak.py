@@ -20,7 +20,7 @@ import psutil
 from celery import Celery
 
 from ops.faultbench import accounting, runner
-from ops.faultbench.stack import LIVE_QUEUES, Stack
+from ops.faultbench.stack import Stack
 
 GROWTH_TARGET_PCT = 10.0
 SAMPLE_S = 5.0
@@ -57,25 +57,16 @@ def error_lines(logs: Path) -> dict[str, int]:
     return counts
 
 
-def _idle(client: Any) -> bool:
-    pipe = client.pipeline(transaction=False)
-    for queue in LIVE_QUEUES:
-        pipe.llen(queue)
-    pipe.hlen("unacked")
-    return not any(pipe.execute())
-
-
 def _observe(s: runner.Session, seconds: float) -> dict[str, dict[str, int]]:
     """Drive the cycles for ``seconds``; queue depths every SAMPLE_S: max and last per queue."""
     app = Celery("soak-driver", broker=s.stack.redis_url)
-    client = s.stack.redis()
     depth_max: dict[str, int] = {}
     last: dict[str, int] = {}
     started = time.monotonic()
     sampled = 0.0
     while time.monotonic() - started < seconds:
         with contextlib.suppress(Exception):  # a busy Redis costs a poll, not the run
-            if _idle(client):
+            if s.stack.idle():
                 app.send_task("ingestion.tasks.live_cycle", queue="ingest")
             if time.monotonic() - sampled >= SAMPLE_S:
                 sampled, last = time.monotonic(), s.stack.queue_depths()

@@ -184,6 +184,18 @@ class Stack:
             self.kill(name, signal.SIGTERM)
         self.stop_redis()
 
+    def idle(self) -> bool:
+        """No live-cycle message queued or held by a worker (a broker that does not answer is
+        not idle)."""
+        try:
+            pipe = self.redis().pipeline(transaction=False)
+            for queue in LIVE_QUEUES:
+                pipe.llen(queue)
+            pipe.hlen("unacked")
+            return not any(pipe.execute())
+        except redis.RedisError:
+            return False
+
     def queue_depths(self) -> dict[str, int]:
         client = self.redis()
         return {q: int(client.llen(q)) for q in LIVE_QUEUES}
