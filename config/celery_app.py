@@ -53,14 +53,6 @@ app.conf.update(
     # task body, and when Redis is down at that instant the task fails "outside its body" and
     # its message is acknowledged as failed: the day's features were lost (bench faults).
     task_track_started=False,
-    # Publishing a task (the chain ingest -> features -> inference) waits out a Redis restart
-    # instead of failing the publishing task after ~1 s: 30 tries, 0.5 s apart then up to 2 s.
-    task_publish_retry_policy={
-        "max_retries": 30,
-        "interval_start": 0.5,
-        "interval_step": 0.5,
-        "interval_max": 2.0,
-    },
     result_expires=3600,
     broker_connection_retry_on_startup=True,
     # An unacknowledged task (its worker died) is redelivered after this long; it must exceed
@@ -75,7 +67,6 @@ app.conf.update(
 app.autodiscover_tasks()
 
 
-@worker_ready.connect
 def _start_orphan_reaper(sender: Any = None, **kwargs: Any) -> None:
     """Each worker gives back the messages of dead workers on its queues (core/orphans.py)."""
     from django.conf import settings
@@ -86,3 +77,6 @@ def _start_orphan_reaper(sender: Any = None, **kwargs: Any) -> None:
 
     consume_from = sender.app.amqp.queues.consume_from
     start_reaper(sender.app, list(consume_from or sender.app.amqp.queues))
+
+
+worker_ready.connect(_start_orphan_reaper, weak=False)

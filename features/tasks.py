@@ -18,7 +18,7 @@ import redis
 from celery import shared_task
 
 from core import metrics
-from core.tasking import enqueue
+from core.tasking import enqueue_patiently
 from features import handoff, store
 from features.earnings import CLOSE_LOOKBACK, EarningsData
 from features.live import DayBars, FeatureEngine, LiveFeatures
@@ -122,5 +122,5 @@ def update_features(date_iso: str) -> dict[str, Any]:
     metrics.FEATURES_SYMBOLS.set(written)
     metrics.FEATURES_LAST_UPDATE.set(time.time())
     log.info("features %s: %d symbols written in %.1f ms", date_iso, written, elapsed_ms)
-    enqueue("predictions.tasks.pipeline.run_predictions", date_iso)
+    enqueue_patiently("predictions.tasks.pipeline.run_predictions", date_iso)
     return {"date": date_iso, "symbols": written, "ms": elapsed_ms}
