@@ -9,12 +9,12 @@ it must exceed the longest task, or a long explanation would run twice). Measure
 15 minutes, long after its day was over.
 
 So each worker, when it starts and then every ``ORPHAN_CHECK_SECONDS``, looks at the unacked
-messages of ITS queues older than ``ORPHAN_MIN_AGE_SECONDS`` and asks every worker (remote
-control ``active`` + ``reserved``) which task ids are still held; a message nobody holds is an
-orphan and goes back to the head of its queue. The min age covers the instant between a worker
-taking a message and listing it as reserved. A worker that does not answer in time (a busy
-``solo`` pool) can have its running task redelivered: the pipeline's writes are idempotent, so
-that costs CPU, never a duplicate row.
+messages of ITS queues older than ``ORPHAN_MIN_AGE_SECONDS`` and asks every worker (remote control
+``active``, ``reserved`` and ``scheduled``) which task ids are still held; a message nobody holds is
+an orphan and goes back to the head of its queue. The min age covers the instant between a worker
+taking a message and listing it as reserved. A worker that does not answer in time (a busy ``solo``
+pool) can have its running task redelivered: the pipeline's writes are idempotent, so that costs
+CPU, never a duplicate row.
 """
 
 from __future__ import annotations
@@ -38,10 +38,16 @@ UNACKED_INDEX_KEY = "unacked_index"
 def held_task_ids(app: Any, timeout: float = INSPECT_TIMEOUT_SECONDS) -> set[str] | None:
     """Ids of the tasks some worker is running or holds; None when no worker answered."""
     inspect = app.control.inspect(timeout=timeout)
-    replies = [inspect.active(), inspect.reserved()]
+    replies = [inspect.active(), inspect.reserved(), inspect.scheduled()]
     if all(r is None for r in replies):
         return None
-    return {task["id"] for reply in replies for tasks in (reply or {}).values() for task in tasks}
+    # ``scheduled`` (a retry's countdown, an ETA) nests the task under "request".
+    return {
+        (task.get("request") or task)["id"]
+        for reply in replies
+        for tasks in (reply or {}).values()
+        for task in tasks
+    }
 
 
 def _candidates(client: Any, queues: set[str], min_age: float) -> list[tuple[bytes, str]]:

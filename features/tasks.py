@@ -18,7 +18,7 @@ import redis
 from celery import shared_task
 
 from core import metrics
-from core.tasking import enqueue_patiently
+from core.tasking import DATABASE_DOWN, DATABASE_RETRY, enqueue_patiently
 from features import handoff, store
 from features.earnings import CLOSE_LOOKBACK, EarningsData
 from features.live import DayBars, FeatureEngine, LiveFeatures
@@ -110,6 +110,8 @@ def _write_when_redis_answers(live: LiveFeatures) -> int:
     time_limit=240,
     soft_time_limit=200,
     acks_late=True,
+    autoretry_for=DATABASE_DOWN,  # a PostgreSQL restart: retried, not acknowledged as failed
+    **DATABASE_RETRY,
 )
 def update_features(date_iso: str) -> dict[str, Any]:
     started = time.perf_counter()

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.db import InterfaceError, OperationalError, connection
 from django.db.models import Count, Max
@@ -112,13 +112,19 @@ def settle(days: list[str], idle: Callable[[], bool], timeout: float) -> float:
     return time.monotonic() - started
 
 
-def account(days: list[str]) -> dict[str, int]:
+def account(days: list[str]) -> dict[str, Any]:
     owed = stored_bars(days)
     found = per_day(days)
     have = sum(found.get(d, (0, 0))[0] for d in days)
     records = sum(found.get(d, (0, 0))[1] for d in days)
     expected = sum(owed.get(d, 0) for d in days)
-    return {"predictions_expected": expected, "lost": expected - have, "duplicates": records - have}
+    short = {d: owed.get(d, 0) - found.get(d, (0, 0))[0] for d in days}
+    return {
+        "predictions_expected": expected,
+        "lost": expected - have,
+        "duplicates": records - have,
+        "lost_by_day": {d: n for d, n in short.items() if n},
+    }
 
 
 def first_prediction_after(since_wall: float) -> bool:

@@ -15,6 +15,7 @@ import pandas as pd
 from django.conf import settings
 
 US_FILE = "prices/us_stocks_daily_last500_asof_2025-07-09.csv.gz"
+SPARE_SYMBOLS = 500  # candidates beyond the count asked for, to replace dirty ones
 
 
 @dataclass
@@ -35,8 +36,10 @@ def _complete_panel(symbols: int, days_needed: int) -> tuple[pd.DataFrame, int]:
     The file has 4,800 tickers with a bar on each of its 500 days, 5,155 that trade on the first
     and the last day and miss at most 5 in between. The most complete of those are taken (ties
     alphabetically) and a missing day is filled with a flat bar at the previous close and zero
-    volume (a real thin day to the validation), so every symbol owes a prediction every day."""
+    volume (a real thin day to the validation), so every symbol owes a prediction every day.
+    Symbols with a bar the validation rejects are replaced by the next most complete ones."""
     from ingestion.frames import read_price_csv
+    from ingestion.validation import validate
 
     bars = read_price_csv(Path(settings.SHARED_DATA_DIR) / US_FILE)
     days = np.unique(bars["date"].to_numpy(dtype="datetime64[D]"))
@@ -44,17 +47,26 @@ def _complete_panel(symbols: int, days_needed: int) -> tuple[pd.DataFrame, int]:
     bars = bars[bars["date"] >= pd.Timestamp(days[0])].drop_duplicates(["symbol", "date"])
     span = bars.groupby("symbol")["date"].agg(["min", "max", "nunique"])
     span = span[(span["min"] == pd.Timestamp(days[0])) & (span["max"] == pd.Timestamp(days[-1]))]
-    keep = sorted(span["nunique"].sort_values(ascending=False, kind="stable").index[:symbols])
+    ranked = list(span["nunique"].sort_values(ascending=False, kind="stable").index)
+    keep = sorted(ranked[: symbols + SPARE_SYMBOLS])
     grid = pd.MultiIndex.from_product([keep, pd.to_datetime(days)], names=["symbol", "date"])
     full = bars[bars["symbol"].isin(keep)].set_index(["symbol", "date"]).reindex(grid)
-    missing = int(full["close"].isna().sum())
+    full_missing = full["close"].isna().groupby(level="symbol").sum()
     by_symbol = full.groupby(level="symbol")
     full["close"] = by_symbol["close"].ffill()
     full["exchange"] = by_symbol["exchange"].ffill()
     for col in ("open", "high", "low"):
         full[col] = full[col].fillna(full["close"])
     full["volume"] = full["volume"].fillna(0.0)
-    return full.reset_index(), missing
+    full = full.reset_index()
+    # A symbol with a bar the validation rejects (a bad tick, an unconfirmed jump) is left out:
+    # it owes no prediction that day and its features stay undefined for up to a year after,
+    # which would blur what "lost" means.
+    dirty = set(validate(full).rejected["symbol"])
+    chosen = [t for t in ranked if t in set(keep) and t not in dirty][:symbols]
+    full = full[full["symbol"].isin(chosen)].reset_index(drop=True)
+    missing = int(full_missing.loc[full_missing.index.isin(chosen)].sum())
+    return full, missing
 
 
 def _token() -> str:

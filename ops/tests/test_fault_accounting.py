@@ -49,7 +49,9 @@ def test_it_owes_one_prediction_per_stored_bar_of_each_live_day(world) -> None:
     symbols, before = world
     assert accounting.live_days(before) == DAYS  # the failed run's day stored nothing
     PredictionRecord.objects.bulk_create([_record(s, d) for s in symbols for d in DAYS])
-    assert accounting.account(DAYS) == {"predictions_expected": 6, "lost": 0, "duplicates": 0}
+    assert accounting.account(DAYS) == {
+        "predictions_expected": 6, "lost": 0, "duplicates": 0, "lost_by_day": {}
+    }  # fmt: skip
 
 
 def test_it_counts_a_missing_record_as_lost_and_a_second_one_as_a_duplicate(world) -> None:
@@ -57,4 +59,6 @@ def test_it_counts_a_missing_record_as_lost_and_a_second_one_as_a_duplicate(worl
     rows = [_record(s, d) for s in symbols for d in DAYS if (s.ticker, d) != ("BBB", DAYS[1])]
     rows.append(_record(symbols[0], DAYS[0], version="v2"))  # the same day predicted twice
     PredictionRecord.objects.bulk_create(rows)
-    assert accounting.account(DAYS) == {"predictions_expected": 6, "lost": 1, "duplicates": 1}
+    assert accounting.account(DAYS) == {
+        "predictions_expected": 6, "lost": 1, "duplicates": 1, "lost_by_day": {DAYS[1]: 1}
+    }  # fmt: skip
