@@ -18,7 +18,7 @@ RESULT = "walkforward.json"
 PREDICTIONS = "predictions.csv.gz"
 COLUMNS = (
     "symbol", "date", "year", "model", "point", "p10", "p50", "p90", "realised",
-    "lightgbm", "reversal", "ewma_sigma",
+    "lightgbm", "reversal", "ewma_sigma", "horizon", "momentum", "momentum_12_1",
 )  # fmt: skip
 
 
