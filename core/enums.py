@@ -23,11 +23,20 @@ class ModelKind(models.TextChoices):
 class ModelType(models.TextChoices):
     NORMAL_DAY = "normal_day", "Normal day"
     EARNINGS_DAY = "earnings_day", "Earnings day"
+    # The type of a stored h-day forecast (a ``PredictionRecord`` row of its own, realised h
+    # trading days later); the latest ``Prediction`` keeps its one-day type.
+    HORIZON_5D = "horizon_5d", "5 trading days"
+    HORIZON_20D = "horizon_20d", "20 trading days"
 
+
+# Types of the one-day predictions (what the API's default payload and history serve).
+ONE_DAY_TYPES: tuple[str, ...] = (ModelType.NORMAL_DAY, ModelType.EARNINGS_DAY)
 
 TYPE_OF_KIND: dict[str, str] = {
     ModelKind.NORMAL: ModelType.NORMAL_DAY,
     ModelKind.EARNINGS: ModelType.EARNINGS_DAY,
+    ModelKind.HORIZON_5D: ModelType.HORIZON_5D,
+    ModelKind.HORIZON_20D: ModelType.HORIZON_20D,
 }
 KIND_OF_TYPE: dict[str, str] = {v: k for k, v in TYPE_OF_KIND.items()}
 

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from django.conf import settings
 
+from core.enums import ONE_DAY_TYPES
 from decisions.backtest import BacktestError
 
 WALKFORWARD_COLUMNS = ["symbol", "date", "p10", "p50", "p90", "realised"]
@@ -74,7 +75,7 @@ def read_records(start: dt.date | None = None, end: dt.date | None = None) -> pd
     from predictions.models import PredictionRecord
 
     query = PredictionRecord.objects.filter(
-        realised_return__isnull=False, target_date__isnull=False
+        realised_return__isnull=False, target_date__isnull=False, model_type__in=ONE_DAY_TYPES
     )
     if start:
         query = query.filter(target_date__gte=start)

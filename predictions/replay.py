@@ -34,6 +34,7 @@ from django.conf import settings
 from django.db import connection
 from django.test import override_settings
 
+from core.enums import ONE_DAY_TYPES
 from predictions.replay_metrics import summarize
 
 log = logging.getLogger(__name__)
@@ -231,7 +232,9 @@ def frame_of_records() -> pd.DataFrame:
     """The realised records of the (scratch) database as the metrics' frame."""
     from predictions.models import PredictionRecord
 
-    rows = PredictionRecord.objects.filter(realised_return__isnull=False).values_list(
+    rows = PredictionRecord.objects.filter(
+        realised_return__isnull=False, model_type__in=ONE_DAY_TYPES
+    ).values_list(
         "target_date", "model_type", "predicted_return_1d", "realised_return", "p10", "p90",
         "inside_interval", "abs_error", "ood_flagged",
     )  # fmt: skip

@@ -7,6 +7,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.enums import ONE_DAY_TYPES
 from features.store import is_earnings_flagged, read_raw
 from ingestion.models import EarningsEvent, Interval, PriceBar, Symbol
 from predictions.latest import LatestPrediction
@@ -133,7 +134,9 @@ def accuracy_history(symbol: Symbol, limit: int = HISTORY_POINTS) -> AccuracyHis
     """Realised predictions of this symbol, oldest first, with a rolling MAE over the last
     ``ROLLING_MAE_WINDOW`` of them; the naive forecast is "return = 0" (no change)."""
     rows = list(
-        PredictionRecord.objects.filter(symbol=symbol, realised_return__isnull=False)
+        PredictionRecord.objects.filter(
+            symbol=symbol, realised_return__isnull=False, model_type__in=ONE_DAY_TYPES
+        )
         .order_by("-target_date", "-predicted_at")
         .values_list("target_date", "predicted_return_1d", "realised_return", "inside_interval")[
             : limit * 2

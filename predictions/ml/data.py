@@ -22,9 +22,7 @@ from core.enums import HORIZON_OF_KIND, KIND_OF_HORIZON, TYPE_OF_KIND
 KINDS = ("normal", "earnings")
 HORIZON_KINDS: tuple[str, ...] = tuple(str(k) for k in KIND_OF_HORIZON.values())
 ALL_KINDS = KINDS + HORIZON_KINDS  # every kind the lifecycle trains (commands' choices)
-# A horizon model's metadata names its kind as its type: its numbers sit beside the one-day
-# prediction, whose own model_type (normal_day/earnings_day) is unchanged.
-MODEL_TYPES: dict[str, str] = {**TYPE_OF_KIND, **{k: k for k in HORIZON_KINDS}}
+MODEL_TYPES = TYPE_OF_KIND
 
 
 def horizon_of(kind: str) -> int:
