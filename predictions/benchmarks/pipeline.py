@@ -24,8 +24,9 @@ Universe: the first N symbols (alphabetical) of ``us_stocks_daily_last500_asof_2
 feature warm-up on the days before. Isolation: a scratch database ``bench_pipeline`` (created
 from the migrations, dropped afterwards) and its own Redis database (``--redis-url``), so the
 running platform's data and live WebSocket groups are never touched. Models: the platform's
-ACTIVE trained versions when there are (their artifacts are served read-only), else the toy
-contract model (``predictions.pipeline.toy_model``) - the output says which.
+ACTIVE trained version of each kind that has one (artifacts served read-only), else the toy
+contract model (``predictions.pipeline.toy_model``) - the output says which. The 5- and 20-day
+models (issue 19) run in the same cycles unless ``--no-horizons``.
 """
 
 from __future__ import annotations
@@ -106,27 +107,24 @@ def _active_trained_models() -> dict[str, dict[str, Any]]:
 
 
 def _install_models(trained: dict[str, dict[str, Any]], *, horizons: bool) -> dict[str, str]:
-    """Active versions in the scratch database: the platform's trained ones when both one-day
-    kinds exist (and each trained horizon kind), toy contract models for the rest; with
-    ``horizons`` the 5- and 20-day kinds too. Returns kind -> what serves it."""
+    """Active versions in the scratch database: the platform's trained version of each kind
+    that has one, the toy contract model for the others; with ``horizons`` the 5- and 20-day
+    kinds too. Returns kind -> what serves it."""
     from core.enums import KIND_OF_HORIZON
-    from features.definitions import TECHNICAL_FEATURES
-    from predictions.benchmarks.universe import install_models
+    from features.definitions import ALL_FEATURES, TECHNICAL_FEATURES
     from predictions.models import ModelVersion
     from predictions.pipeline import toy_model
 
     root = Path(settings.VAR_DIR) / "bench" / "models"
-    wanted = {"normal", "earnings", *(KIND_OF_HORIZON.values() if horizons else ())}
-    if not {"normal", "earnings"} <= set(trained):
-        install_models(root, "bench", horizons=horizons)
-        return dict.fromkeys(sorted(wanted), "toy contract model")
+    wanted = ["normal", "earnings", *(KIND_OF_HORIZON.values() if horizons else ())]
     used = {}
-    for kind in sorted(wanted):
+    for kind in wanted:
         if kind in trained:
             ModelVersion.objects.create(kind=kind, status="active", **trained[kind])
             used[kind] = f"trained {trained[kind]['version']}"
         else:
-            toy_model.install(root, kind, f"bench-{kind}", list(TECHNICAL_FEATURES))
+            features = ALL_FEATURES if kind == "earnings" else TECHNICAL_FEATURES
+            toy_model.install(root, kind, f"bench-{kind}", list(features))
             used[kind] = "toy contract model"
     return used
 

@@ -63,6 +63,12 @@ class Command(BaseCommand):
             ("transcript scores", ["score_transcripts"]),
             ("normal-day model", ["train", "--model", "normal", "--if-missing", "--activate"]),
             ("earnings-day model", ["train", "--model", "earnings", "--if-missing", "--activate"]),
+            # The 5- and 20-day models (issue 19), on half the one-day model's rows to keep the
+            # bootstrap short; the live cycle serves one-day forecasts until they exist.
+            ("5-day model", ["train", "--model", "horizon_5d", "--if-missing", "--activate",
+                             "--max-train-rows", "200000"]),
+            ("20-day model", ["train", "--model", "horizon_20d", "--if-missing", "--activate",
+                              "--max-train-rows", "200000"]),
             ("knowledge base: playbooks",
              ["index_documents", "--source", "playbooks", "--mode", "inline"]),
         ]  # fmt: skip
