@@ -29,7 +29,9 @@ EARNINGS_WEIGHT = 10.0
 PARITY_ROWS = 4000
 DB = "db"  # price source: the daily PriceBars instead of a file
 # Model configuration per kind, chosen on validation years < 2023 (docs/models.md).
-DEFAULT_SCHEME = {"normal": "raw", "earnings": "raw"}
+# The 20-day model ranks its inputs across the day's symbols (chosen on test years 2019-2022,
+# docs/models.md "Multi-horizon models"); the 5-day model keeps the raw inputs.
+DEFAULT_SCHEME = {"normal": "raw", "earnings": "raw", "horizon_5d": "raw", "horizon_20d": "xs_rank"}
 DEFAULT_TARGET = {"normal": "raw", "earnings": "raw"}
 TARGETS = ("raw", "idiosyncratic")
 

@@ -43,7 +43,10 @@ class HorizonPart:
 
     @property
     def sigma(self) -> np.ndarray:
-        return np.round((self.quantiles[:, 2] - self.quantiles[:, 0]) / SIGMA_DIVISOR, 6)
+        sigma: np.ndarray = np.round(
+            (self.quantiles[:, 2] - self.quantiles[:, 0]) / SIGMA_DIVISOR, 6
+        )
+        return sigma
 
     def fragments(self, current_price: np.ndarray) -> list[str]:
         """``"h":{...}`` JSON text per row (the object inside ``horizons`` of the payload)."""
