@@ -295,7 +295,8 @@ class WalkForwardAccuracyView(APIView):
         tags=["predictions"],
         summary="Stored walk-forward evaluation per model kind",
         description=(
-            "Per model kind (`normal`, `earnings`, null when never run): the stored result of "
+            "Per model kind (`normal`, `earnings`, `horizon_5d`, `horizon_20d`; null when never "
+            "run): the stored result of "
             "`manage.py walkforward` — `years` (per test year: n, mae, mae_naive, mae_ratio, ic, "
             "rank_ic, icir, hit_rate, coverage_p10_p90, mean_width_p10_p90, pinball and the "
             "baselines on the same rows), `summary` over test years >= 2023, `config`, "
