@@ -8,7 +8,7 @@ rules run in a few hundred microseconds, in this order, as in DRF:
 1. the JWT (signature, expiry, type; user active and password unchanged, from a Redis-cached
    user state: ``accounts.auth_state``) -> 401;
 2. the tier limit (``accounts.throttling``, same Redis counter as DRF) -> 429 + Retry-After;
-3. the symbol grammar and ``include_features`` -> 400;
+3. the symbol grammar, ``include_features`` and ``horizons`` -> 400;
 4. the cached prediction (``predictions.cache``); on a miss or a Redis error, PostgreSQL in
    a thread -> 404/503.
 
