@@ -3,6 +3,9 @@ on the same server as the default database, whichever server that is."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 import psycopg
 from django.db import connections
 from psycopg import sql
@@ -16,3 +19,19 @@ def ensure_database(name: str) -> None:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
         if not exists:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+@contextlib.contextmanager
+def side_connection(name: str) -> Iterator[str]:
+    """A connection alias for database ``name`` on the default connection's server, closed
+    afterwards, so a command can read another database of the platform (a kept replay)."""
+    alias = f"side_{name}"
+    settings_dict = dict(connections["default"].settings_dict)
+    settings_dict["NAME"] = name
+    connections.databases[alias] = settings_dict
+    try:
+        yield alias
+    finally:  # unregistered again: the alias never outlives its use (nor a test's teardown)
+        connections[alias].close()
+        del connections[alias]
+        del connections.databases[alias]

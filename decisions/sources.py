@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from django.conf import settings
+from django.db import DatabaseError, connections
 
 from decisions.backtest import BacktestError
 
@@ -69,29 +70,27 @@ def read_walkforward(model: str = "normal", path: Path | None = None) -> pd.Data
     return frame
 
 
-def read_records(start: dt.date | None = None, end: dt.date | None = None) -> pd.DataFrame:
-    """The stored ``PredictionRecord`` history whose outcome is known (any model version)."""
+def read_records(
+    start: dt.date | None = None, end: dt.date | None = None, *, using: str = "default"
+) -> pd.DataFrame:
+    """The stored ``PredictionRecord`` history whose outcome is known (any model version), from
+    the connection ``using`` (the platform's database unless told otherwise)."""
     from predictions.models import PredictionRecord
 
-    query = PredictionRecord.objects.filter(
+    query = PredictionRecord.objects.using(using).filter(
         realised_return__isnull=False, target_date__isnull=False
     )
     if start:
         query = query.filter(target_date__gte=start)
     if end:
         query = query.filter(target_date__lte=end)
-    rows = list(
-        query.values_list(
-            "symbol__ticker",
-            "data_timestamp",
-            "target_date",
-            "p10",
-            "p50",
-            "p90",
-            "realised_return",
-            "predicted_return_1d",
-        )
-    )
+    fields = ("symbol__ticker", "data_timestamp", "target_date", "p10", "p50", "p90")
+    try:
+        rows = list(query.values_list(*fields, "realised_return", "predicted_return_1d"))
+    except DatabaseError as exc:  # a --database that does not exist or was never migrated
+        name = connections[using].settings_dict["NAME"]
+        message = f"cannot read stored predictions from database {name!r}: {exc}"
+        raise SourceMissing(message) from exc
     if not rows:
         raise SourceMissing(
             "no stored predictions with a known outcome in range: the platform has not "
