@@ -8,6 +8,8 @@ from collections.abc import Iterator
 
 import psycopg
 from django.db import connections
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.utils import load_backend
 from psycopg import sql
 
 
@@ -22,16 +24,15 @@ def ensure_database(name: str) -> None:
 
 
 @contextlib.contextmanager
-def side_connection(name: str) -> Iterator[str]:
-    """A connection alias for database ``name`` on the default connection's server, closed
-    afterwards, so a command can read another database of the platform (a kept replay)."""
-    alias = f"side_{name}"
+def side_connection(name: str) -> Iterator[BaseDatabaseWrapper]:
+    """A connection to database ``name`` on the default connection's server, closed afterwards,
+    so a command can read another database of the platform (a kept replay). It is not
+    registered in ``connections``: the platform's own aliases stay as configured."""
     settings_dict = dict(connections["default"].settings_dict)
     settings_dict["NAME"] = name
-    connections.databases[alias] = settings_dict
+    backend = load_backend(settings_dict["ENGINE"])
+    wrapper: BaseDatabaseWrapper = backend.DatabaseWrapper(settings_dict, alias=f"side_{name}")
     try:
-        yield alias
-    finally:  # unregistered again: the alias never outlives its use (nor a test's teardown)
-        connections[alias].close()
-        del connections[alias]
-        del connections.databases[alias]
+        yield wrapper
+    finally:
+        wrapper.close()

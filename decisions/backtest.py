@@ -277,8 +277,8 @@ def _records(options: Options, database: str | None) -> pd.DataFrame:
 
     if not database:
         return sources.read_records(options.start, options.end)
-    with side_connection(database) as using:
-        return sources.read_records(options.start, options.end, using=using)
+    with side_connection(database) as side:
+        return sources.read_records(options.start, options.end, side=side)
 
 
 def backtest(
