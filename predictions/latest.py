@@ -230,6 +230,17 @@ def from_database(
     return {p.symbol: p for p in found}
 
 
+def latest_data_date() -> dt.date | None:
+    """The newest data day (day of the closes) of any stored latest prediction: the day the
+    platform's forecasts are made from, in replay as in production."""
+    from django.db.models import Max
+
+    from predictions.models import Prediction
+
+    newest = Prediction.objects.aggregate(newest=Max("data_timestamp"))["newest"]
+    return None if newest is None else timezone.localdate(newest, dt.UTC)
+
+
 def from_cache(symbols: list[str], conn: redis.Redis | None = None) -> dict[str, LatestPrediction]:
     """The Redis copies of ``symbols`` that exist and parse, in one MGET; raises
     ``redis.RedisError`` (callers decide what an outage means)."""

@@ -60,6 +60,9 @@ class Command(BaseCommand):
                  "--once"],
             ),
             ("S&P 500 index", ["ingest", "--provider", "replay", "--index", "--once"]),
+            # The beat task relabels only every 6 h: the dashboard and the accuracy page need
+            # the regimes of the replayed days from the start (`regimes` for older years).
+            ("market regime", ["regimes", "--from-year", str(replay_start.year)]),
             ("transcript scores", ["score_transcripts"]),
             ("normal-day model", ["train", "--model", "normal", "--if-missing", "--activate"]),
             ("earnings-day model", ["train", "--model", "earnings", "--if-missing", "--activate"]),
