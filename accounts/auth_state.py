@@ -18,6 +18,7 @@ from functools import lru_cache
 
 import redis
 from asgiref.sync import sync_to_async
+from django.db import InterfaceError, OperationalError, close_old_connections, connection
 from django.utils import timezone
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings
@@ -150,9 +151,23 @@ def decode_state(raw: bytes | str | None) -> AuthState | None:
     return AuthState(**fields)
 
 
+def _load_state_reconnecting(user_id: int) -> AuthState | None:
+    """``_load_state`` outside Django's request cycle (the API fast path), where nothing closes
+    a connection that a PostgreSQL restart broke: it stayed broken in the thread-sensitive
+    thread and every later state load answered 500 until the web server was restarted
+    (measured by ``bench faults``). Drop an unusable connection first; if the server went away
+    since, reconnect once."""
+    close_old_connections()
+    try:
+        return _load_state(user_id)
+    except (OperationalError, InterfaceError):
+        connection.close()
+        return _load_state(user_id)
+
+
 async def aload_state(user_id: int, cache: bool = True) -> AuthState | None:
     """The user's state from PostgreSQL, then cached in Redis (unless Redis is known down)."""
-    state = await sync_to_async(_load_state)(user_id)
+    state = await sync_to_async(_load_state_reconnecting)(user_id)
     if state is not None and cache:
         with contextlib.suppress(redis.RedisError, OSError):
             await async_client().set(

@@ -10,8 +10,10 @@ Tasks are routed here by name, in one place.
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from celery import Celery
+from celery.signals import worker_ready
 from kombu.entity import Exchange, Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -47,12 +49,15 @@ app.conf.update(
     task_acks_late=True,
     task_reject_on_worker_lost=True,
     worker_prefetch_multiplier=1,
-    task_track_started=True,
+    # No STARTED state: writing it to the result backend is one more Redis round trip before the
+    # task body, and when Redis is down at that instant the task fails "outside its body" and
+    # its message is acknowledged as failed: the day's features were lost (bench faults).
+    task_track_started=False,
     result_expires=3600,
     broker_connection_retry_on_startup=True,
     # An unacknowledged task (its worker died) is redelivered after this long; it must exceed
-    # the longest time limit of a late-acknowledged task (600 s) and no more, or a killed
-    # inference cycle waits needlessly before it is retried.
+    # the longest time limit of a late-acknowledged task (600 s). A killed worker's messages
+    # come back much sooner through the orphan reaper below (core/orphans.py).
     broker_transport_options={"visibility_timeout": 900},
     beat_scheduler="django_celery_beat.schedulers:DatabaseScheduler",
     task_serializer="json",
@@ -60,3 +65,18 @@ app.conf.update(
     worker_hijack_root_logger=False,
 )
 app.autodiscover_tasks()
+
+
+def _start_orphan_reaper(sender: Any = None, **kwargs: Any) -> None:
+    """Each worker gives back the messages of dead workers on its queues (core/orphans.py)."""
+    from django.conf import settings
+
+    if sender is None or not getattr(settings, "CELERY_ORPHAN_REAPER", False):
+        return
+    from core.orphans import start_reaper
+
+    consume_from = sender.app.amqp.queues.consume_from
+    start_reaper(sender.app, list(consume_from or sender.app.amqp.queues))
+
+
+worker_ready.connect(_start_orphan_reaper, weak=False)

@@ -13,6 +13,9 @@ os.environ["REDIS_URL"] = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:63
 
 from config.settings.base import *  # noqa: F403
 
+# Test workers run in threads and as `solo` subprocesses that cannot answer remote control while
+# busy: the orphan reaper would redeliver their running tasks. core/tests/test_orphans.py tests it.
+CELERY_ORPHAN_REAPER = os.environ.get("CELERY_ORPHAN_REAPER", "0") == "1"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -14,10 +14,11 @@ import threading
 import time
 from typing import Any
 
+import redis
 from celery import shared_task
 
 from core import metrics
-from core.tasking import enqueue
+from core.tasking import DATABASE_DOWN, DATABASE_RETRY, enqueue_patiently
 from features import handoff, store
 from features.earnings import CLOSE_LOOKBACK, EarningsData
 from features.live import DayBars, FeatureEngine, LiveFeatures
@@ -83,25 +84,45 @@ def _compute(day: dt.date) -> LiveFeatures:
     return live
 
 
+REDIS_WAIT_SECONDS = 60.0
+
+
+def _write_when_redis_answers(live: LiveFeatures) -> int:
+    """Write the features (hashes for the API and explanations, the one-value matrix for the
+    inference task: one GET instead of 5,000 hashes); while Redis is down (a restart), wait for
+    it up to ``REDIS_WAIT_SECONDS`` instead of failing: a failed task is acknowledged and its
+    day would never be predicted."""
+    deadline = time.monotonic() + REDIS_WAIT_SECONDS
+    while True:
+        try:
+            written = store.write_live(live)
+            handoff.write_matrix(store.client(), live)
+            return written
+        except redis.ConnectionError:
+            if time.monotonic() > deadline:
+                raise
+            log.warning("features %s: Redis unavailable, retrying", live.data_date)
+            time.sleep(1.0)
+
+
 @shared_task(
     name="features.tasks.update_features",
     time_limit=240,
     soft_time_limit=200,
     acks_late=True,
+    autoretry_for=DATABASE_DOWN,  # a PostgreSQL restart: retried, not acknowledged as failed
+    **DATABASE_RETRY,
 )
 def update_features(date_iso: str) -> dict[str, Any]:
     started = time.perf_counter()
     day = dt.date.fromisoformat(date_iso)
     live = compute(day)
-    written = store.write_live(live)
-    # The inference task reads the whole matrix as one Redis value (~6 ms) instead of 5,000
-    # hashes (~200 ms); the hashes stay for the API and explanations.
-    handoff.write_matrix(store.client(), live)
+    written = _write_when_redis_answers(live)
     elapsed = time.perf_counter() - started
     elapsed_ms = round(elapsed * 1000, 1)
     metrics.FEATURES_SECONDS.observe(elapsed)
     metrics.FEATURES_SYMBOLS.set(written)
     metrics.FEATURES_LAST_UPDATE.set(time.time())
     log.info("features %s: %d symbols written in %.1f ms", date_iso, written, elapsed_ms)
-    enqueue("predictions.tasks.pipeline.run_predictions", date_iso)
+    enqueue_patiently("predictions.tasks.pipeline.run_predictions", date_iso)
     return {"date": date_iso, "symbols": written, "ms": elapsed_ms}

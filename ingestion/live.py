@@ -5,7 +5,9 @@ day, advances one trading day of the replay file per cycle and emits that day's 
 symbol as the current quotes. Unset, it starts at ``REPLAY_START_DATE`` (first file day on or
 after it); at the end of the file it wraps to that start again, so a demo keeps moving (re-emitted
 days are stored as ``unchanged``). The key only advances after the bars are stored, so a failed
-cycle is retried on the same day. A Redis lock keeps two cycles from overlapping.
+cycle is retried on the same day. When the key is gone (Redis restarted empty) the clock goes on
+from the last successful live run recorded in PostgreSQL. A Redis lock keeps two cycles from
+overlapping.
 
 yfinance: fetches the last few days for every active symbol (the provider's cache keeps this to
 the recent tail) and reports the newest trading day received.
@@ -69,6 +71,22 @@ def next_replay_day(days: NDArray[np.datetime64], current: str | None, start: st
     return day
 
 
+def last_stored_replay_day() -> str | None:
+    """The day of the last successful replay live cycle, from PostgreSQL: a Redis restart
+    without persistence empties ``replay:date``, and the clock must go on from where it was, not
+    jump back to ``REPLAY_START_DATE`` (which would serve old days' predictions as the latest)."""
+    run = (
+        IngestionRun.objects.filter(
+            provider="replay", mode=IngestionRun.Mode.LIVE, status=IngestionRun.Status.OK
+        )
+        .order_by("-pk")
+        .values_list("params", flat=True)
+        .first()
+    )
+    day = run.get("date") if isinstance(run, dict) else None
+    return str(day)[:10] if day else None
+
+
 def replay_cycle(
     client: redis.Redis | None = None, provider: ReplayProvider | None = None
 ) -> dict[str, Any]:
@@ -78,9 +96,8 @@ def replay_cycle(
     if not lock.acquire(blocking=False):
         return {"skipped": "another live cycle is running"}
     try:
-        day = next_replay_day(
-            provider.days(), _text(client.get(REPLAY_KEY)), settings.REPLAY_START_DATE
-        )
+        current = _text(client.get(REPLAY_KEY)) or last_stored_replay_day()
+        day = next_replay_day(provider.days(), current, settings.REPLAY_START_DATE)
         bars = provider.day_bars(day)
         summary = ingest_frame(
             bars,

@@ -190,6 +190,8 @@ class QuarantineReason(models.TextChoices):
     OPEN_OUTSIDE_RANGE = "open_outside_range", "Open outside [low, high]"
     CLOSE_OUTSIDE_RANGE = "close_outside_range", "Close outside [low, high]"
     NEGATIVE_VOLUME = "negative_volume", "Negative or missing volume"
+    ABSURD_VOLUME = "absurd_volume", "Absurd volume (more shares than any real day)"
+    UNKNOWN_SYMBOL = "unknown_symbol", "Symbol not in the reference table"
     NOT_TRADING_DAY = "not_trading_day", "Not an NYSE trading day"
     CONFLICTING_DUPLICATE = "conflicting_duplicate", "Conflicting duplicate"
     JUMP_REVERTED = "jump_reverted", "Implausible jump reverted next day (bad tick)"

@@ -13,7 +13,13 @@ from django.utils import timezone
 
 from ingestion.models import IngestionRun, Interval
 from ingestion.quarantine import release
-from ingestion.storage import Previous, previous_closes, quarantine_bars, store_bars
+from ingestion.storage import (
+    Previous,
+    known_symbols,
+    previous_closes,
+    quarantine_bars,
+    store_bars,
+)
 from ingestion.validation import validate
 
 log = logging.getLogger(__name__)
@@ -27,16 +33,23 @@ def ingest_frame(
     source: str | None = None,
     params: dict[str, Any] | None = None,
     interval: str = Interval.DAY,
+    known_only: bool | None = None,
 ) -> dict[str, Any]:
-    """Validate + store + quarantine ``df`` in one transaction; returns the run summary."""
+    """Validate + store + quarantine ``df`` in one transaction; returns the run summary.
+
+    ``known_only`` (default: live mode) quarantines bars of symbols missing from the reference
+    table as ``unknown_symbol`` instead of creating the symbol, as a backfill does."""
     source = source or provider
+    if known_only is None:
+        known_only = mode == IngestionRun.Mode.LIVE
     run = IngestionRun.objects.create(provider=provider, mode=mode, params=params or {})
     started = time.perf_counter()
     try:
         with transaction.atomic():
-            previous = previous_closes(df, interval) if len(df) else {}
+            known = known_symbols(df["symbol"].to_numpy(dtype=object)) if known_only else None
+            previous = _previous(df, interval, known)
             t_val = time.perf_counter()
-            result = validate(df, previous)
+            result = validate(df, previous, known)
             validate_s = time.perf_counter() - t_val
             counts = store_bars(result.accepted, source, interval)
             new_q = quarantine_bars(result.rejected, run.pk, source, interval)
@@ -68,6 +81,14 @@ def ingest_frame(
     summary["seconds"] = round(time.perf_counter() - started, 3)
     log.info("ingestion run %s: %s", run.pk, summary)
     return summary
+
+
+def _previous(df: pd.DataFrame, interval: str, known: set[str] | None) -> dict[str, Previous]:
+    """The stored bars before the batch, for the known symbols only (looking an unknown one up
+    would create it)."""
+    if known is not None and len(df):
+        df = df[df["symbol"].isin(list(known))]
+    return previous_closes(df, interval) if len(df) else {}
 
 
 def _resolve_held_jumps(previous: dict[str, Previous], accepted: pd.DataFrame) -> dict[str, Any]:

@@ -15,8 +15,8 @@ import pandas as pd
 from django.db import transaction
 from django.utils import timezone
 
-from ingestion.models import IngestionRun, PriceBar, QuarantinedBar
-from ingestion.storage import previous_closes, store_bars
+from ingestion.models import IngestionRun, PriceBar, QuarantinedBar, QuarantineReason
+from ingestion.storage import known_symbols, previous_closes, store_bars
 from ingestion.validation import validate
 
 
@@ -78,6 +78,12 @@ def _recheck(bar: QuarantinedBar, *, force: bool, result: ReleaseResult) -> str 
     """Re-validate one pending bar (with the next stored bar, when there is one): the status to
     store it with, or None when it stays quarantined (recorded in ``result``)."""
     one = _frame([bar])
+    if bar.reason == QuarantineReason.UNKNOWN_SYMBOL and not known_symbols([bar.ticker]):
+        # Still unknown: only an operator's force-store (which registers the symbol) lets it in.
+        if force and _complete(bar):
+            return QuarantinedBar.Status.FORCED
+        result.still_rejected[bar.pk] = bar.reason
+        return None
     nxt = _next_stored(bar) if bar.timestamp else None
     frame = one if nxt is None else pd.concat([one, nxt], ignore_index=True)
     verdict = validate(frame, previous_closes(one, bar.interval))

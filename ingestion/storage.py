@@ -19,7 +19,7 @@ from django.db.backends.utils import CursorWrapper
 from numpy.typing import NDArray
 
 from core.timescale import extension_installed
-from ingestion.models import AssetType, Interval, QuarantinedBar
+from ingestion.models import AssetType, Interval, QuarantinedBar, QuarantineReason
 
 _SYMBOL_IDS: dict[str, int] = {}
 # Batches at least this large skip the per-row deferred foreign-key checks (see store_bars).
@@ -77,6 +77,21 @@ def ensure_symbols(
     else:
         found = {}
     return {t: _SYMBOL_IDS.get(t) or found[t] for t in unique}
+
+
+def known_symbols(tickers: NDArray[np.object_] | list[str]) -> set[str]:
+    """The tickers of ``tickers`` that are in the symbols reference table (created nowhere)."""
+    unique = pd.unique(np.asarray(tickers, dtype=object))
+    wanted = [t for t in unique if t not in _SYMBOL_IDS]
+    found: dict[str, int] = {}
+    if wanted:
+        with connection.cursor() as cur:
+            cur.execute(
+                "SELECT ticker, id FROM ingestion_symbol WHERE ticker = ANY(%s)", [list(wanted)]
+            )
+            found = dict(cur.fetchall())
+        transaction.on_commit(lambda: _SYMBOL_IDS.update(found))
+    return {t for t in unique if t in _SYMBOL_IDS or t in found}
 
 
 def id_array(symbols: NDArray[np.object_], sym_ids: dict[str, int]) -> NDArray[np.int64]:
@@ -345,8 +360,12 @@ def quarantine_bars(
     (a bar already quarantined with the same values and reason is not inserted again)."""
     if rejected.empty:
         return 0
+    # A bar of an unknown symbol is kept without creating the symbol: that is the point of
+    # quarantining it.
+    unknown = set(rejected.loc[rejected["reason"] == QuarantineReason.UNKNOWN_SYMBOL, "symbol"])
     known = ensure_symbols(
-        [t for t in rejected["symbol"].unique() if isinstance(t, str) and t], rejected
+        [t for t in rejected["symbol"].unique() if isinstance(t, str) and t and t not in unknown],
+        rejected,
     )
     rows = []
     for r in rejected.itertuples(index=False):

@@ -11,7 +11,7 @@ from celery import shared_task
 from django.conf import settings
 
 from core import metrics
-from core.tasking import enqueue
+from core.tasking import enqueue_patiently
 from ingestion.live import live_cycle as run_live_cycle
 
 log = logging.getLogger(__name__)
@@ -33,7 +33,7 @@ def live_cycle() -> dict[str, Any]:
     observe(summary)
     day = summary.get("trading_date")
     if day:
-        enqueue("features.tasks.update_features", day)
+        enqueue_patiently("features.tasks.update_features", day)
     log.info("live cycle: %s", summary)
     return summary
 

@@ -10,10 +10,11 @@ Rules, in the order a bar's reason is chosen (``detail`` lists every rule it bro
 3. ``non_positive_price``: any of open/high/low/close <= 0;
 4. ``high_below_low``;
 5. ``open_outside_range`` / ``close_outside_range``: open or close outside [low, high];
-6. ``negative_volume``: volume < 0, missing, infinite or absurd (> ``MAX_DAILY_VOLUME``); zero is
-   a real, thin trading day;
-7. ``not_trading_day``: not an NYSE session (``ingestion.calendar``);
-8. implausible jump, on the bars that passed 2-7, per symbol in date order, with
+6. ``negative_volume``: volume < 0 or missing (NaN, -inf); zero is a real, thin trading day;
+7. ``absurd_volume``: volume above ``MAX_DAILY_VOLUME`` (1e11 shares) or +inf: no stock has ever
+   traded that many shares in a day, so it is a unit or overflow error of the feed;
+8. ``not_trading_day``: not an NYSE session (``ingestion.calendar``);
+9. implausible jump, on the bars that passed 2-7, per symbol in date order, with
    ``r = ln(close_t / close_prev)``:
    - ``jump_reverted`` (a bad tick): ``|r| > ln(JUMP_RATIO)`` (x3 or /3 in one day) and the
      next close returns to the previous level, ``|ln(close_next / close_prev)| <
@@ -25,6 +26,12 @@ Rules, in the order a bar's reason is chosen (``detail`` lists every rule it bro
    ``close_prev`` is the previous bar in the batch, or the stored close the caller passes in
    ``previous`` for the first bar of each symbol.
 
+``unknown_symbol`` comes before every other rule when the caller passes ``known`` (the live cycle
+does: its quotes must be for symbols of the reference table; a backfill from the price files is
+what registers new symbols, so it passes none): a quote for a ticker the platform does not know
+(a typo, a delisted or renamed symbol, a provider's junk row) is kept aside, not turned into a
+new symbol, and the other symbols' bars go on.
+
 Everything is NumPy/pandas over whole columns; only rejected bars (few) are touched one by one to
 write their human-readable detail.
 """
@@ -32,7 +39,7 @@ write their human-readable detail.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -61,12 +68,14 @@ REVERT_TOLERANCE = 1.25
 
 # Priority order of the row rules (the first one broken becomes the reason).
 _ROW_RULES = [
+    R.UNKNOWN_SYMBOL,
     R.MISSING_PRICE,
     R.NON_POSITIVE_PRICE,
     R.HIGH_BELOW_LOW,
     R.OPEN_OUTSIDE_RANGE,
     R.CLOSE_OUTSIDE_RANGE,
     R.NEGATIVE_VOLUME,
+    R.ABSURD_VOLUME,
     R.NOT_TRADING_DAY,
 ]
 
@@ -86,8 +95,13 @@ def _fmt(x: float | None) -> str:
     return "missing" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:g}"
 
 
-def _row_masks(df: pd.DataFrame) -> dict[str, Mask]:
+def _row_masks(df: pd.DataFrame, known: Collection[str] | None = None) -> dict[str, Mask]:
     o, h, lo, c, v = (df[k].to_numpy(dtype="float64") for k in PRICE_COLUMNS)
+    unknown = (
+        np.zeros(len(df), dtype=bool)
+        if known is None
+        else ~df["symbol"].isin(list(known)).to_numpy(dtype=bool)
+    )
     date = df["date"].to_numpy(dtype="datetime64[D]")
     with np.errstate(invalid="ignore"):
         # Infinite prices (a provider's overflow or division by zero) are no more a price than
@@ -96,14 +110,14 @@ def _row_masks(df: pd.DataFrame) -> dict[str, Mask]:
             ~np.isfinite(o) | ~np.isfinite(h) | ~np.isfinite(lo) | ~np.isfinite(c) | np.isnat(date)
         )
         return {
+            R.UNKNOWN_SYMBOL: unknown,
             R.MISSING_PRICE: missing,
             R.NON_POSITIVE_PRICE: (o <= 0) | (h <= 0) | (lo <= 0) | (c <= 0),
             R.HIGH_BELOW_LOW: h < lo,
             R.OPEN_OUTSIDE_RANGE: (o < lo) | (o > h),
             R.CLOSE_OUTSIDE_RANGE: (c < lo) | (c > h),
-            # Absurd volumes share the volume reason (a reason of their own would need a
-            # migration of QuarantinedBar.reason's choices): never a real share count.
-            R.NEGATIVE_VOLUME: ~np.isfinite(v) | (v < 0) | (v > MAX_DAILY_VOLUME),
+            R.NEGATIVE_VOLUME: np.isnan(v) | (v < 0),
+            R.ABSURD_VOLUME: v > MAX_DAILY_VOLUME,  # +inf included
             R.NOT_TRADING_DAY: ~np.isnat(date) & ~is_trading_day_array(date),
         }
 
@@ -111,7 +125,9 @@ def _row_masks(df: pd.DataFrame) -> dict[str, Mask]:
 def _row_detail(row: pd.Series, reasons: list[str]) -> str:
     parts = []
     for reason in reasons:
-        if reason == R.MISSING_PRICE:
+        if reason == R.UNKNOWN_SYMBOL:
+            parts.append(f"{row['symbol']} is not in the symbols reference table")
+        elif reason == R.MISSING_PRICE:
             parts.append(
                 "missing value: "
                 + ", ".join(f"{k}={_fmt(row[k])}" for k in ("open", "high", "low", "close"))
@@ -133,12 +149,11 @@ def _row_detail(row: pd.Series, reasons: list[str]) -> str:
                 f"high {_fmt(row['high'])}]"
             )
         elif reason == R.NEGATIVE_VOLUME:
-            if row["volume"] > MAX_DAILY_VOLUME:
-                parts.append(
-                    f"volume {_fmt(row['volume'])} is implausible (> {MAX_DAILY_VOLUME:g} shares)"
-                )
-            else:
-                parts.append(f"volume {_fmt(row['volume'])} is negative or missing")
+            parts.append(f"volume {_fmt(row['volume'])} is negative or missing")
+        elif reason == R.ABSURD_VOLUME:
+            parts.append(
+                f"volume {_fmt(row['volume'])} is implausible (> {MAX_DAILY_VOLUME:g} shares)"
+            )
         elif reason == R.NOT_TRADING_DAY:
             parts.append(f"{pd.Timestamp(row['date']).date()} is not an NYSE trading day")
     return "; ".join(parts)
@@ -173,10 +188,12 @@ def _split_duplicates(
     return df[~conflict], df[conflict], int(identical.sum()), codes[~conflict]
 
 
-def validate(df: pd.DataFrame, previous: PreviousBars | None = None) -> ValidationResult:
+def validate(
+    df: pd.DataFrame, previous: PreviousBars | None = None, known: Collection[str] | None = None
+) -> ValidationResult:
     """Validate a bar frame. ``previous``: ticker -> what precedes the first bar of that ticker
     in ``df`` (a stored close, or a ``storage.Previous`` that may include a held jump), for the
-    jump rule across batch boundaries."""
+    jump rule across batch boundaries. ``known``: the tickers bars may be for (None: any)."""
     if "exchange" not in df:
         df = df.assign(exchange="")
     df, codes, day = _sorted_with_keys(df)
@@ -203,7 +220,7 @@ def validate(df: pd.DataFrame, previous: PreviousBars | None = None) -> Validati
         ]
         rejected_parts.append(conf)
 
-    masks = _row_masks(df)
+    masks = _row_masks(df, known)
     any_bad = np.zeros(len(df), dtype=bool)
     for m in masks.values():
         any_bad |= m

@@ -155,6 +155,9 @@ CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND", REDIS_URL)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 300, minimum=1)
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 240, minimum=1)
 CELERY_TIMEZONE = "UTC"
+# Workers give back the messages of dead workers on their queues within seconds instead of the
+# broker's visibility timeout (core/orphans.py).
+CELERY_ORPHAN_REAPER = env_bool("CELERY_ORPHAN_REAPER", True)
 # Beat schedules; the DatabaseScheduler copies them into django-celery-beat's tables, where
 # operators can edit them in the admin. Each app appends its own entries.
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {

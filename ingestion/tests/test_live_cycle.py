@@ -72,3 +72,18 @@ def test_it_runs_live_cycles_in_a_worker_and_hands_over_to_features(
     assert [r.params["date"] for r in runs] == ["2024-07-10", "2024-07-11"]
     sent = [args for name, args in published if name == "features.tasks.update_features"]
     assert sent == [["2024-07-10"], ["2024-07-11"]]
+
+
+@pytest.mark.django_db
+def test_it_goes_on_from_the_stored_day_when_redis_lost_the_clock(replay_file, redis_client):
+    from ingestion.live import replay_cycle
+    from ingestion.providers.replay import ReplayProvider
+
+    history = replay_file[replay_file["date"] < "2024-07-10"]
+    ingest_frame(history, provider="replay", mode="backfill")
+    provider = ReplayProvider(django_settings.REPLAY_PRICES_FILE)
+    assert replay_cycle(redis_client, provider)["trading_date"] == "2024-07-10"
+    assert replay_cycle(redis_client, provider)["trading_date"] == "2024-07-11"
+    redis_client.delete(REPLAY_KEY)  # Redis restarted without persistence
+    assert replay_cycle(redis_client, provider)["trading_date"] == "2024-07-12"
+    assert redis_client.get(REPLAY_KEY).decode() == "2024-07-12"

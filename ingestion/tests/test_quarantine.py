@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pandas as pd
 import pytest
 from django.urls import reverse
 
-from ingestion.models import PriceBar, QuarantinedBar
+from ingestion.models import PriceBar, QuarantinedBar, Symbol
 from ingestion.pipeline import ingest_frame
 from ingestion.quarantine import release
 from ingestion.tests.conftest import SP500, US, real_bars
@@ -55,9 +56,10 @@ def test_it_force_stores_only_with_a_reason() -> None:
 
 
 def test_it_decides_a_held_jump_as_reverted_when_the_next_bar_returns() -> None:
-    # ZVZZT 2024-04-23 (12.17 -> 63.97) arrives as the newest bar of a live batch: held.
+    # ZVZZT 2024-04-23 (12.17 -> 63.97) arrives as the newest bar of a batch: held.
     zv = real_bars(US, ["ZVZZT"], "2024-04-01", "2024-04-30")
-    ingest_frame(zv[zv["date"] <= "2024-04-23"], provider="replay", mode="live")
+    # A backfill registers the symbol; its newest bar is the jump, held as in a live batch.
+    ingest_frame(zv[zv["date"] <= "2024-04-23"], provider="replay", mode="backfill")
     q = QuarantinedBar.objects.get()
     assert q.reason == "jump_unconfirmed"
     # The real next bar (2024-04-24, 15.03) is back at the old level: it is accepted and the
@@ -72,7 +74,8 @@ def test_it_decides_a_held_jump_as_reverted_when_the_next_bar_returns() -> None:
 
 def test_it_releases_a_held_jump_when_the_next_bar_confirms_the_level() -> None:
     zv = real_bars(US, ["ZVZZT"], "2024-04-01", "2024-04-30")
-    ingest_frame(zv[zv["date"] <= "2024-04-23"], provider="replay", mode="live")
+    # A backfill registers the symbol; its newest bar is the jump, held as in a live batch.
+    ingest_frame(zv[zv["date"] <= "2024-04-23"], provider="replay", mode="backfill")
     q = QuarantinedBar.objects.get()
     # Alteration: the real 2024-04-24 bar scaled to the jump's level, as if the move were real.
     confirmed = zv[zv["date"] == "2024-04-24"].copy()
@@ -83,6 +86,53 @@ def test_it_releases_a_held_jump_when_the_next_bar_confirms_the_level() -> None:
     assert q.status == "released"
     assert q.timestamp is not None  # a held bar has its date
     assert PriceBar.objects.get(symbol__ticker="ZVZZT", timestamp=q.timestamp).close == 63.97
+
+
+def _live_with_a_stranger():
+    """A live batch of real AAPL and MSFT quotes plus a quote for ``ZZZQ``, a ticker in no
+    reference list (alteration: a real AAPL bar relabelled, as a provider's junk row)."""
+    history = real_bars(SP500, ["AAPL", "MSFT"], "2025-06-02", "2025-06-30")
+    ingest_frame(history, provider="replay", mode="backfill")  # registers AAPL and MSFT
+    day = real_bars(SP500, ["AAPL", "MSFT"], "2025-07-01", "2025-07-01")
+    stranger = day[day["symbol"] == "AAPL"].assign(symbol="ZZZQ")
+    return pd.concat([day, stranger], ignore_index=True)
+
+
+def test_it_quarantines_quotes_of_unknown_symbols_and_stores_the_others() -> None:
+    s = ingest_frame(_live_with_a_stranger(), provider="replay", mode="live")
+    assert (s["received"], s["accepted"], s["quarantined"]) == (3, 2, 1)
+    assert s["quarantine_reasons"] == {"unknown_symbol": 1}
+    q = QuarantinedBar.objects.get()
+    assert (q.ticker, q.reason, q.symbol_id) == ("ZZZQ", "unknown_symbol", None)
+    assert "not in the symbols reference table" in q.detail
+    assert not Symbol.objects.filter(ticker="ZZZQ").exists()  # not created behind our back
+    day = dt.datetime(2025, 7, 1, tzinfo=UTC)
+    stored = PriceBar.objects.filter(timestamp=day).values_list("symbol__ticker", flat=True)
+    assert sorted(stored) == ["AAPL", "MSFT"]
+
+
+def test_it_keeps_an_unknown_symbol_quarantined_until_forced() -> None:
+    ingest_frame(_live_with_a_stranger(), provider="replay", mode="live")
+    q = QuarantinedBar.objects.get()
+    assert release([q.pk]).still_rejected == {q.pk: "unknown_symbol"}
+    assert not Symbol.objects.filter(ticker="ZZZQ").exists()
+    result = release([q.pk], force=True, note="new listing, confirmed with the exchange")
+    assert result.forced == [q.pk]
+    assert PriceBar.objects.filter(symbol__ticker="ZZZQ").count() == 1
+
+
+def test_it_files_absurd_and_negative_volumes_under_their_own_reasons() -> None:
+    day = real_bars(SP500, ["AAPL", "MSFT", "AVB"], "2025-07-01", "2025-07-01")
+    # alterations: AAPL volume x1e6 (~5e13 shares, a unit error), MSFT volume negated
+    day.loc[day["symbol"] == "AAPL", "volume"] *= 1e6
+    day.loc[day["symbol"] == "MSFT", "volume"] *= -1
+    s = ingest_frame(day, provider="replay", mode="backfill")
+    assert s["accepted"] == 1 and s["quarantine_reasons"] == {
+        "absurd_volume": 1,
+        "negative_volume": 1,
+    }
+    reasons = dict(QuarantinedBar.objects.values_list("ticker", "reason"))
+    assert reasons == {"AAPL": "absurd_volume", "MSFT": "negative_volume"}
 
 
 def test_it_shows_and_releases_from_the_admin(client, users) -> None:

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from ingestion.tests.conftest import SP500, US, real_bars, row
-from ingestion.validation import validate
+from ingestion.validation import MAX_DAILY_VOLUME, validate
 
 
 def reasons(result) -> dict[tuple[str, str], str]:
@@ -180,13 +180,31 @@ def test_it_rejects_absurd_and_infinite_volumes_with_a_reason() -> None:
     bars.loc[bars["date"] == "2025-07-02", "volume"] = float("inf")
     result = validate(bars)
     assert reasons(result) == {
-        ("AAPL", "2025-07-01"): "negative_volume",
-        ("AAPL", "2025-07-02"): "negative_volume",
+        ("AAPL", "2025-07-01"): "absurd_volume",
+        ("AAPL", "2025-07-02"): "absurd_volume",
     }
     dates = result.rejected["date"].astype(str).str[:10]
     details = dict(zip(dates, result.rejected["detail"], strict=True))
     assert "implausible" in details["2025-07-01"]
     assert "implausible" in details["2025-07-02"]
+
+
+def test_it_keeps_missing_volume_apart_from_absurd_volume() -> None:
+    bars = _aapl_week()  # alteration: 07-01 volume missing, 07-02 exactly at the threshold
+    bars.loc[bars["date"] == "2025-07-01", "volume"] = np.nan
+    bars.loc[bars["date"] == "2025-07-02", "volume"] = MAX_DAILY_VOLUME
+    assert reasons(validate(bars)) == {("AAPL", "2025-07-01"): "negative_volume"}
+
+
+def test_it_rejects_unknown_symbols_before_any_other_rule() -> None:
+    sp = real_bars(SP500, ["AAPL", "FITB"], "2025-06-30", "2025-07-09")
+    sp.loc[(sp["symbol"] == "FITB") & (sp["date"] == "2025-07-01"), "close"] = 0.0
+    result = validate(sp, known={"AAPL"})  # FITB treated as missing from the reference table
+    found = reasons(result)
+    assert set(found.values()) == {"unknown_symbol"}
+    assert {s for s, _ in found} == {"FITB"} and len(found) == (sp["symbol"] == "FITB").sum()
+    assert (result.accepted["symbol"] == "AAPL").sum() == (sp["symbol"] == "AAPL").sum()
+    assert validate(sp).counts == {"non_positive_price": 1}  # no reference table: no such rule
 
 
 def test_it_validates_out_of_order_bars_as_if_sorted() -> None:

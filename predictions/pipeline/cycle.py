@@ -17,7 +17,8 @@ predictions (re-put into Redis from PostgreSQL, predicted_at unchanged, so
 ``predictions.latest.is_stale`` turns true after PREDICTION_STALE_SECONDS) - except that earnings-
 day symbols fall back to the normal model when only the earnings model is broken. A Redis outage
 skips the Redis write and the publish; PostgreSQL still gets every prediction. Every error is logged
-and recorded (``status.record``). PostgreSQL failures raise, so Celery redelivers."""
+and recorded (``status.record``). PostgreSQL failures raise, and the task retries with a backoff
+(``predictions.tasks.pipeline``: a raised task is acknowledged, never redelivered by Celery)."""
 
 from __future__ import annotations
 
