@@ -130,6 +130,8 @@ HORIZON = re.compile(
     rf"\b(?:in|over|within|for) (?:the )?(?:next |coming )?{_COUNT} (?:trading )?"
     r"(?:days|weeks|months|years)\b|"
     rf"\b{_COUNT} (?:trading )?(?:days|weeks|months|years) (?:after|later|ahead|from now|out)\b|"
+    rf"\b(?:around|about|approximately|roughly|take|takes|took|last|lasts|within) (?:the )?"
+    rf"{_COUNT} (?:trading )?(?:days|weeks|months|years)\b|"
     rf"\b{_COUNT}[- ](?:trading[- ])?(?:day|week|month|year)s?[- ](?:forward|ahead|horizon|"
     r"carry|holding|outlook|forecast|prediction)\b|"
     r"\b(?:next|coming|following) (?:few |several )?(?:days|weeks?|months?|years?|sessions)\b|"
@@ -454,10 +456,34 @@ def _direction_before(sentence: str, start: int) -> int:
     return found
 
 
+# A figure introduced as one of these quantities must be that fact ("a confidence level of
+# 0.68" when the confidence is 50.7% and 0.68 is the beta).
+_NAMED_FIGURES: list[tuple[re.Pattern[str], set[str]]] = [
+    (re.compile(r"\bconfiden(?:ce|t)\b", re.IGNORECASE), {"confidence", "interval_level"}),
+    (
+        re.compile(r"\bsigma\b|\buncertainty\b", re.IGNORECASE),
+        {"uncertainty_sigma", "p10", "p90", "interval_level"},
+    ),
+]
+
+
+def _named_as(sentence: str, m: re.Match[str], found: list[_Candidate]) -> str | None:
+    position = sentence.find(m["num"])
+    before = " ".join(sentence[: max(position, 0)].split()[-4:])
+    for pattern, keys in _NAMED_FIGURES:
+        named = pattern.search(before)
+        if named and not any(c.key in keys for c in found):
+            return f"figure named as {named[0]} is not that fact: '{m[0].strip()}'"
+    return None
+
+
 def _check_numbers(sentence: str, cleaned: str, ctx: _Context, out: _Numbers) -> None:
     for m in _NUMBER.finditer(cleaned):
         out.checked += 1
         found = _number_matches(m, ctx)
+        if found and (wrong := _named_as(sentence, m, found)):
+            out.problems.append(wrong)
+            continue
         if found:
             out.anchored = True
             out.states_prediction |= any(c.key in CORE_FACTS for c in found)
