@@ -56,10 +56,11 @@ def store_batch(specs: list[DocumentSpec], *, force: bool = False) -> dict[str, 
     a document whose hash is already stored is skipped, unless ``force`` (re-embed and replace
     its chunks with the same content: ``bench explain`` uses it to load the index worker)."""
     from explanations.embeddings import embed
+    from explanations.yielding import wait_while_explaining
 
     todo = [(spec, spec.content_hash()) for spec in specs] if force else changed(specs)
     texts = [chunk.text for spec, _ in todo for chunk in spec.chunks]
-    vectors = embed(texts)
+    vectors = embed(texts, pause=wait_while_explaining)
     written = 0
     pos = 0
     with transaction.atomic():

@@ -38,6 +38,7 @@ def index_documents_batch(specs: list[dict[str, Any]], force: bool = False) -> d
 def generate_explanation(job_id: str) -> str:
     from explanations import cache
     from explanations.service import NoPrediction, cache_payload, explain
+    from explanations.yielding import explaining
 
     job = Explanation.objects.filter(job_id=job_id).first()
     if job is None:
@@ -52,7 +53,8 @@ def generate_explanation(job_id: str) -> str:
 
     started = time.perf_counter()
     try:
-        explanation, timings = explain(job.symbol, job.depth, progress=progress)
+        with explaining(job_id):  # the index worker pauses meanwhile (yielding.py)
+            explanation, timings = explain(job.symbol, job.depth, progress=progress)
     except (NoPrediction, SoftTimeLimitExceeded, Exception) as exc:
         metrics.EXPLANATIONS.labels(generator="none", outcome="error").inc()
         log.exception("Explanation %s failed", job_id)
