@@ -186,9 +186,12 @@ def _stop(bulk: list[Any]) -> dict[str, Any]:
     written in one transaction, so nothing half-written stays)."""
     from celery import current_app
 
+    from core.tasking import discard_queued
+
     done = [r.get(timeout=30) for r in bulk if r.ready()]
     unfinished = [r.id for r in bulk if not r.ready()]
     if unfinished:
+        discard_queued("index", unfinished)  # waiting ones: no later worker may run them
         current_app.control.revoke(unfinished, terminate=True)
     return {
         "batches": len(bulk),
