@@ -51,10 +51,11 @@ def discard_queued(queue: str, task_ids: list[str]) -> int:
     client = redis.Redis.from_url(current_app.conf.broker_url)
     removed = 0
     for raw in client.lrange(queue, 0, -1):
+        message = raw.decode() if isinstance(raw, bytes) else str(raw)
         try:
-            task_id = json.loads(raw)["headers"]["id"]
+            task_id = json.loads(message)["headers"]["id"]
         except (ValueError, KeyError, TypeError):
             continue
         if task_id in wanted:
-            removed += int(client.lrem(queue, 1, raw))
+            removed += int(client.lrem(queue, 1, message))
     return removed
