@@ -67,7 +67,7 @@ class SiteInBrowserTests(ChannelsLiveServerTestCase):  # type: ignore[misc]  # C
         self.alice, self.bob, self.charlie = make_users()
         self.models_dir = Path(tempfile.mkdtemp(prefix="web-browser-models-"))
         runtime.clear_cache()
-        install_models(self.models_dir)
+        install_models(self.models_dir, horizons=True)  # the 5- and 20-day forecasts too
         self.symbols = {t: make_symbol(t, NAMES[t]) for t in TICKERS}
         for i, ticker in enumerate(TICKERS):
             make_bars(self.symbols[ticker], DAY_1, n=250, base=80.0 + 40 * i)
@@ -231,6 +231,8 @@ class SiteInBrowserTests(ChannelsLiveServerTestCase):  # type: ignore[misc]  # C
                 "price_pixels": page.evaluate(PAINTED_PIXELS_JS, "#price-chart"),
                 "history_pixels": page.evaluate(PAINTED_PIXELS_JS, "#history-chart"),
                 "badge": page.inner_text('.prediction-panel [data-field="model_type"]'),
+                "horizons": page.get_attribute("#price-chart", "data-horizons"),
+                "horizon_rows": page.locator('[data-testid="horizons"] tr[data-horizon]').count(),
                 "earnings": page.inner_text("#earnings-title"),
             }
 
@@ -238,6 +240,8 @@ class SiteInBrowserTests(ChannelsLiveServerTestCase):  # type: ignore[misc]  # C
         self.assertGreater(drawn["price_pixels"], 5000)
         self.assertGreater(drawn["history_pixels"], 1000)
         self.assertEqual(drawn["badge"], "Earnings day")
+        self.assertEqual(drawn["horizons"], "2")  # the 5- and 20-day ranges on the chart
+        self.assertEqual(drawn["horizon_rows"], 2)
         self.assertEqual(drawn["earnings"], "Earnings day")
         self.browser.screenshot("symbol.png")
 
