@@ -256,6 +256,53 @@ class SiteInBrowserTests(ChannelsLiveServerTestCase):  # type: ignore[misc]  # C
         self.assertEqual(self.browser.page_errors, [])
         self.assertEqual(self.browser.csp_violations, [])
 
+    def test_it_explains_with_the_embedded_llm_on_a_real_explain_worker(self):
+        """No stand-in: a Celery worker consuming only ``explain`` runs the whole pipeline for
+        the click (drivers on the cycle's ONNX model, retrieval, the embedded llama.cpp model,
+        the grounding check, the template if the text fails it) and the page shows its result."""
+        from celery.contrib.testing.worker import start_worker
+
+        from config.celery_app import app
+        from explanations import cache
+        from explanations.indexing import store_batch
+        from explanations.llm import llamacpp
+        from explanations.models import Explanation
+        from explanations.sources import iter_source
+
+        store_batch(list(iter_source("playbooks")))  # a knowledge base to retrieve from
+        cache.client().delete(cache.key("NVDA"))
+        self.log_in("alice")
+
+        def explain(page):
+            page.goto("/symbol/NVDA")
+            page.get_by_role("button", name="Explain this prediction").click()
+            page.wait_for_selector('[data-testid="explanation"]', timeout=120_000)
+            return page.inner_text('[data-testid="explanation"]')
+
+        worker = start_worker(
+            app,
+            pool="threads",
+            concurrency=1,
+            perform_ping_check=False,
+            shutdown_timeout=60,
+            queues=["explain"],
+        )
+        with worker:
+            shown = self.browser.run(explain)
+        job = Explanation.objects.get(symbol="NVDA")
+        result = job.result
+        self.assertEqual(job.status, "completed")
+        self.assertIsNotNone(llamacpp._llama)  # the embedded model was loaded and asked
+        self.assertGreaterEqual(result["llm_attempts"], 1)
+        self.assertIn(result["generator"], ("llm", "template"))
+        self.assertTrue(result["grounding"]["passed"], result["grounding"]["problems"])
+        first_sentence = result["text"].split(". ")[0]
+        self.assertIn(first_sentence, shown)
+        self.assertIn(f"Confidence: {round(result['confidence'] * 100)}%", shown)
+        self.browser.screenshot("explanation-llm.png")
+        self.assertEqual(self.browser.page_errors, [])
+        self.assertEqual(self.browser.csp_violations, [])
+
     def test_it_shows_the_progress_of_an_explanation_job(self):
         try:
             resolve("/api/explanation/NVDA")
