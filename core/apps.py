@@ -7,12 +7,18 @@ def _serve_worker_metrics(**kwargs: object) -> None:
     serve_worker_metrics()
 
 
+def _nice_autogroup(**kwargs: object) -> None:
+    from core.scheduling import nice_autogroup
+
+    nice_autogroup()
+
+
 class CoreConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "core"
 
     def ready(self) -> None:
-        from celery.signals import worker_process_init
+        from celery.signals import worker_init, worker_process_init
 
         from core import checks, logs  # noqa: F401  (checks registers system checks)
 
@@ -20,3 +26,5 @@ class CoreConfig(AppConfig):
 
         # Each Celery pool process serves its own metrics on CELERY_METRICS_PORT (worker/Procfile).
         worker_process_init.connect(_serve_worker_metrics, weak=False)
+        # A niced worker (index, training) niced against other sessions too (core/scheduling.py).
+        worker_init.connect(_nice_autogroup, weak=False)

@@ -8,6 +8,7 @@ sent at once, which is also "after the commit".
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from celery import current_app
@@ -72,3 +73,23 @@ def workers_consuming(queue: str, timeout: float = 1.0) -> bool:
     except Exception:  # noqa: BLE001 - any broker failure means "no worker" to the caller
         return False
     return any(q.get("name") == queue for qs in replies.values() for q in qs)
+
+
+def discard_queued(queue: str, task_ids: list[str]) -> int:
+    """Remove these tasks' messages still waiting in ``queue`` on the Redis broker (a revoke
+    alone lives in the memory of the workers running now: a worker started later would run
+    them). Returns how many were removed."""
+    import redis
+
+    wanted = set(task_ids)
+    client = redis.Redis.from_url(current_app.conf.broker_url)
+    removed = 0
+    for raw in client.lrange(queue, 0, -1):
+        message = raw.decode() if isinstance(raw, bytes) else str(raw)
+        try:
+            task_id = json.loads(message)["headers"]["id"]
+        except (ValueError, KeyError, TypeError):
+            continue
+        if task_id in wanted:
+            removed += int(client.lrem(queue, 1, message))
+    return removed

@@ -271,12 +271,28 @@ def curves(result: Result) -> dict[str, list[dict[str, Any]]]:
 # --- the service the command and the page use ---------------------------------------------------
 
 
+def _records(options: Options, database: str | None) -> pd.DataFrame:
+    from core.databases import side_connection
+    from decisions import sources
+
+    if not database:
+        return sources.read_records(options.start, options.end)
+    with side_connection(database) as side:
+        return sources.read_records(options.start, options.end, side=side)
+
+
 def backtest(
-    source: str, options: Options, *, model: str = "normal", path: Any = None
+    source: str,
+    options: Options,
+    *,
+    model: str = "normal",
+    path: Any = None,
+    database: str | None = None,
 ) -> dict[str, Any]:
     """Load ``source`` ("records" or "walkforward"), run, and return the JSON figures with the
-    equity curves under ``curves``. Raises ``BacktestError`` (``SourceMissing``,
-    ``LookAheadError``) with a message for the user."""
+    equity curves under ``curves``. ``database`` names another database of the platform's
+    server to read the records from (a kept ``replay_eval`` database). Raises
+    ``BacktestError`` (``SourceMissing``, ``LookAheadError``) with a message for the user."""
     import time
 
     from core.machine import machine_info
@@ -284,13 +300,15 @@ def backtest(
 
     started = time.monotonic()
     if source == sources.SourceName.RECORDS:
-        frame = sources.read_records(options.start, options.end)
+        frame = _records(options, database)
     elif source == sources.SourceName.WALKFORWARD:
         frame = sources.read_walkforward(model, path)
     else:
         raise BacktestError(f"unknown source {source!r}: records or walkforward")
     result = run(frame, options)
     out: dict[str, Any] = {"source": source}
+    if database:
+        out["database"] = database
     if source == sources.SourceName.WALKFORWARD:
         out["model"] = model
     out.update(summary(result))

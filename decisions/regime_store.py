@@ -39,8 +39,21 @@ def as_json(row: MarketRegime) -> dict[str, Any]:
     return {"date": row.date.isoformat(), "regime": row.regime, "probability": row.probability}
 
 
+def forecast_session() -> dt.date | None:
+    """The trading session the platform's latest predictions are for (the session after their
+    data day), None before the first prediction. In replay the index file runs past the replay
+    clock, so "today" is this day, not the newest label."""
+    from ingestion.calendar import next_trading_day
+    from predictions.latest import latest_data_date
+
+    data_day = latest_data_date()
+    return None if data_day is None else next_trading_day(data_day)
+
+
 def current(on: dt.date | None = None, history_days: int = 60) -> dict[str, Any] | None:
-    """The regime of ``on`` (else the latest labelled day) with the days before it."""
+    """The regime of ``on`` (default: the session the latest predictions are for, else the
+    newest labelled day) with the days before it."""
+    on = on or forecast_session()
     query = MarketRegime.objects.order_by("-date")
     if on is not None:
         query = query.filter(date__lte=on)

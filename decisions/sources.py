@@ -10,11 +10,16 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from django.conf import settings
+from django.db import DatabaseError
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models.sql import Query
 
+from core.enums import ONE_DAY_TYPES
 from decisions.backtest import BacktestError
 
 WALKFORWARD_COLUMNS = ["symbol", "date", "p10", "p50", "p90", "realised"]
@@ -33,6 +38,20 @@ def walkforward_files(model: str) -> list[Path]:
     """Candidate files written by ``python manage.py walkforward`` (branch wf), preferred first."""
     base = Path(settings.VAR_DIR) / "walkforward" / model
     return [base / "predictions.parquet", base / "predictions.csv.gz"]
+
+
+def _rows_on(side: BaseDatabaseWrapper, query: Query) -> list[tuple[Any, ...]]:
+    """``query`` (compiled as for the platform's database: same server and schema) run on
+    ``side``."""
+    sql_text, params = query.sql_with_params()
+    try:
+        with side.cursor() as cursor:
+            cursor.execute(sql_text, params)
+            return list(cursor.fetchall())
+    except DatabaseError as exc:  # a database that does not exist or was never migrated
+        name = side.settings_dict["NAME"]
+        message = f"cannot read stored predictions from database {name!r}: {exc}"
+        raise SourceMissing(message) from exc
 
 
 def next_sessions(dates: pd.Series) -> pd.Series:
@@ -69,29 +88,26 @@ def read_walkforward(model: str = "normal", path: Path | None = None) -> pd.Data
     return frame
 
 
-def read_records(start: dt.date | None = None, end: dt.date | None = None) -> pd.DataFrame:
-    """The stored ``PredictionRecord`` history whose outcome is known (any model version)."""
+def read_records(
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    *,
+    side: BaseDatabaseWrapper | None = None,
+) -> pd.DataFrame:
+    """The stored ``PredictionRecord`` history whose outcome is known (any model version), from
+    the platform's database or from ``side`` (another database of the server)."""
     from predictions.models import PredictionRecord
 
     query = PredictionRecord.objects.filter(
-        realised_return__isnull=False, target_date__isnull=False
+        realised_return__isnull=False, target_date__isnull=False, model_type__in=ONE_DAY_TYPES
     )
     if start:
         query = query.filter(target_date__gte=start)
     if end:
         query = query.filter(target_date__lte=end)
-    rows = list(
-        query.values_list(
-            "symbol__ticker",
-            "data_timestamp",
-            "target_date",
-            "p10",
-            "p50",
-            "p90",
-            "realised_return",
-            "predicted_return_1d",
-        )
-    )
+    fields = ("symbol__ticker", "data_timestamp", "target_date", "p10", "p50", "p90")
+    values = query.values_list(*fields, "realised_return", "predicted_return_1d")
+    rows = list(values) if side is None else _rows_on(side, values.query)
     if not rows:
         raise SourceMissing(
             "no stored predictions with a known outcome in range: the platform has not "

@@ -18,6 +18,7 @@ from __future__ import annotations
 import fcntl
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -161,12 +162,16 @@ def get_tokenizer() -> Tokenizer:
     return _tokenizer
 
 
-def _onnx_embed(texts: list[str], encoder: str, batch_size: int) -> np.ndarray:
+def _onnx_embed(
+    texts: list[str], encoder: str, batch_size: int, pause: Callable[[], object] | None = None
+) -> np.ndarray:
     session = _session(encoder)
     encodings = get_tokenizer().encode_batch(texts)
     order = np.argsort([len(e.ids) for e in encodings], kind="stable")
     out = np.zeros((len(texts), DIM), dtype=np.float32)
     for start in range(0, len(texts), batch_size):
+        if pause is not None:
+            pause()
         rows = order[start : start + batch_size]
         width = max(len(encodings[i].ids) for i in rows)
         ids = np.zeros((len(rows), width), dtype=np.int64)
@@ -202,15 +207,20 @@ def encoder_name() -> str:
 
 
 def embed(
-    texts: list[str], *, batch_size: int = BATCH_SIZE, encoder: str | None = None
+    texts: list[str],
+    *,
+    batch_size: int = BATCH_SIZE,
+    encoder: str | None = None,
+    pause: Callable[[], object] | None = None,
 ) -> np.ndarray:
-    """Unit-normalised float32 embeddings, shape (len(texts), 384)."""
+    """Unit-normalised float32 embeddings, shape (len(texts), 384). ``pause`` is called before
+    each batch (bulk indexing waits there while an explanation runs)."""
     if not texts:
         return np.zeros((0, DIM), dtype=np.float32)
     name = encoder or encoder_name()
     if name == "torch":
         return _torch_embed(texts, batch_size)
-    return _onnx_embed(texts, name, batch_size)
+    return _onnx_embed(texts, name, batch_size, pause)
 
 
 def warm_up(encoder: str | None = None) -> None:

@@ -130,17 +130,22 @@ HORIZON = re.compile(
     rf"\b(?:in|over|within|for) (?:the )?(?:next |coming )?{_COUNT} (?:trading )?"
     r"(?:days|weeks|months|years)\b|"
     rf"\b{_COUNT} (?:trading )?(?:days|weeks|months|years) (?:after|later|ahead|from now|out)\b|"
+    rf"\b(?:around|about|approximately|roughly|take|takes|took|last|lasts|within) (?:the )?"
+    rf"{_COUNT} (?:trading )?(?:days|weeks|months|years)\b|"
     rf"\b{_COUNT}[- ](?:trading[- ])?(?:day|week|month|year)s?[- ](?:forward|ahead|horizon|"
     r"carry|holding|outlook|forecast|prediction)\b|"
     r"\b(?:next|coming|following) (?:few |several )?(?:days|weeks?|months?|years?|sessions)\b|"
     r"\b(?:this|next) (?:week|month|year)\b|\b(?:long|medium)[- ]term\b|\bover time\b|"
-    r"\bin the (?:near |distant )?future\b|\bin the coming\b",
+    r"\bin the (?:near |distant )?future\b|\bin the coming\b|"
+    r"\b(?:continue|continues|continuing|persist|persists|sustained)\b",
     re.IGNORECASE,
 )
 # Small models sometimes copy the prompt's instructions or headings into the answer.
 PROMPT_ECHO = re.compile(
     r"in 2-3 (?:plain )?sentences|PREDICTION DATA|RETRIEVED CONTEXT|KEY DRIVERS \(from|"
-    r"^Premise:",
+    r"^Premise:|\bin (?:only |just )?(?:two|three|2|3|2 or 3)(?:-3)? (?:plain )?sentences\b|"
+    r"\busing (?:the )?numbers\b|\bnumbers (?:from|given|provided)\b|\bas provided\b|"
+    r"\bcopied exactly\b|\binvent numbers\b|\bhow uncertain this is\b",
     re.IGNORECASE | re.MULTILINE,
 )
 
@@ -193,7 +198,22 @@ UNVERIFIABLE: list[tuple[str, str]] = [
             r"(?:predict|forecast|make predictions)\b|\bproven\b|\breliable\b|\baccurate(?:ly)?\b|"
             r"\b(?:not possible|impossible|unable) (?:for the model )?to predict\b|"
             r"\b(?:limited )?data ?sets?\b|\bdoes not (?:account|take into account)\b|"
-            r"\b(?:other|various|external) factors\b"
+            r"\b(?:other|various|external) factors\b|\bconfirm(?:s|ed)?\b|\bvalidat\w*|"
+            r"\b(?:new|more|external|the|past|historical|market) data\b|\bupdated?\b|"
+            r"\bregularly\b|\banalys[ie]s\b|\bcombination of\b|\bnot based on\b|"
+            r"\bunpredictab\w*|\bfuture (?:returns?|prices?|performance|movements?)\b|"
+            r"\bsophisticated\b|\balgorithms?\b|\bmachine learning\b"
+        ),
+    ),
+    (
+        "qualitative claim the figures do not make",
+        (
+            r"\bextreme(?:ly)?\b|\bvery (?:high|low|likely|unlikely|small|large|strong|weak|"
+            r"significant|positive|negative|bullish|bearish)\b|\bhighly\b|"
+            r"\bsignificant(?:ly)?\b|\bsubstantial(?:ly)?\b|\bdramatic(?:ally)?\b|"
+            r"\bsharp(?:ly)?\b|\bstrong(?:ly)?\b|\bsolid\b|\brobust\b|\bhealthy\b|"
+            r"\b(?:high|low|strong|good|great) (?:probability|likelihood|chance)\b|"
+            r"\b(?:probability|likelihood|chance) (?:\w+ ){0,6}is (?:\w+ )?(?:low|high)\b"
         ),
     ),
     (
@@ -212,7 +232,10 @@ UNVERIFIABLE: list[tuple[str, str]] = [
             r"\binterest rates?\b|\binflation\b|\bthe fed\b|\bgeopolitic|\bbullish\b|\bbearish\b|"
             r"\boptimis|\bpessimis|\bkey component\b|\bindustry\b|\bcompetit|\bwidely\b|"
             r"\bstock market performance\b|\bsector\b|\bnews\b|\bhype\b|\bfear\b|"
-            r"\bupside for the company\b"
+            r"\bupside for the company\b|\b(?:volatility|unpredictability|state|nature|"
+            r"direction|behaviou?r|movements?|mood|swings?) of the (?:stock )?market\b|"
+            r"\bmarket (?:uncertainty|movements?|swings?|noise|events?)\b|\bdemand\b|"
+            r"\bglobal\b|\bearnings season\b|\bsupply chain\b"
         ),
     ),
 ]
@@ -291,6 +314,8 @@ class _Context:
     fact_keys: set[str]
     fact_dates: set[str]
     predicted_sign: int
+    # (feature, label) of the key drivers, largest absolute contribution first
+    drivers: list[tuple[str, str]] = field(default_factory=list)
 
     @classmethod
     def build(cls, facts: list[Fact], excerpts: Iterable[str]) -> _Context:
@@ -314,6 +339,7 @@ class _Context:
             fact_keys=keys,
             fact_dates={str(f.value) for f in facts if f.kind == "date"},
             predicted_sign=(predicted > 0) - (predicted < 0),
+            drivers=_ranked_drivers(facts),
         )
 
 
@@ -325,6 +351,16 @@ class _Numbers:
     anchored: bool = False
     states_prediction: bool = False
     problems: list[str] = field(default_factory=list)
+
+
+def _ranked_drivers(facts: Iterable[Fact]) -> list[tuple[str, str]]:
+    prefix = "contribution of "
+    contributions = [
+        (abs(float(f.value)), f.key.removeprefix("contribution_"), f.label.removeprefix(prefix))
+        for f in facts
+        if f.key.startswith("contribution_") and f.is_numeric
+    ]
+    return [(key, label) for _, key, label in sorted(contributions, reverse=True)]
 
 
 def _decimals(num: str) -> int:
@@ -420,10 +456,34 @@ def _direction_before(sentence: str, start: int) -> int:
     return found
 
 
+# A figure introduced as one of these quantities must be that fact ("a confidence level of
+# 0.68" when the confidence is 50.7% and 0.68 is the beta).
+_NAMED_FIGURES: list[tuple[re.Pattern[str], set[str]]] = [
+    (re.compile(r"\bconfiden(?:ce|t)\b", re.IGNORECASE), {"confidence", "interval_level"}),
+    (
+        re.compile(r"\bsigma\b|\buncertainty\b", re.IGNORECASE),
+        {"uncertainty_sigma", "p10", "p90", "interval_level"},
+    ),
+]
+
+
+def _named_as(sentence: str, m: re.Match[str], found: list[_Candidate]) -> str | None:
+    position = sentence.find(m["num"])
+    before = " ".join(sentence[: max(position, 0)].split()[-4:])
+    for pattern, keys in _NAMED_FIGURES:
+        named = pattern.search(before)
+        if named and not any(c.key in keys for c in found):
+            return f"figure named as {named[0]} is not that fact: '{m[0].strip()}'"
+    return None
+
+
 def _check_numbers(sentence: str, cleaned: str, ctx: _Context, out: _Numbers) -> None:
     for m in _NUMBER.finditer(cleaned):
         out.checked += 1
         found = _number_matches(m, ctx)
+        if found and (wrong := _named_as(sentence, m, found)):
+            out.problems.append(wrong)
+            continue
         if found:
             out.anchored = True
             out.states_prediction |= any(c.key in CORE_FACTS for c in found)
@@ -447,15 +507,35 @@ _FORECAST_WORDS = re.compile(
 )
 
 
+# What "predicts a 0.03%" / "expected to be around 1.26%" may state: the forecast itself (return,
+# price, median) or an interval bound. Sigma and confidence are not a predicted return.
+FORECAST_FIGURES = {
+    "predicted_return_1d",
+    "predicted_price",
+    "p10",
+    "p50",
+    "p90",
+    "p10_price",
+    "p50_price",
+    "p90_price",
+}
+_NAMED_QUANTITY = re.compile(
+    r"uncertain|sigma|volatil|confiden|interval|range|bound|between|from|to\s*$|probab|chance",
+    re.IGNORECASE,
+)
+
+
 def _check_forecast_figure(
     sentence: str, m: re.Match[str], found: list[_Candidate], out: _Numbers
 ) -> None:
-    """ "predicts a 0.17% increase" must state the forecast, not a driver's contribution that
-    happens to have the same value."""
+    """ "predicts a 0.17% increase" must state the forecast, not a driver's contribution or the
+    sigma that happens to have the same value."""
     position = sentence.find(m["num"])
-    before = " ".join(sentence[: max(position, 0)].split()[-3:])
+    before = " ".join(sentence[: max(position, 0)].split()[-4:])
     stated_as_forecast = position >= 0 and _FORECAST_WORDS.search(before)
-    if stated_as_forecast and not any(c.key in CORE_FACTS for c in found):
+    if not stated_as_forecast or _NAMED_QUANTITY.search(before.split(stated_as_forecast[0])[-1]):
+        return
+    if not any(c.key in FORECAST_FIGURES for c in found):
         out.problems.append(
             f"figure stated as the forecast is not the forecast: '{m.group(0).strip()}'"
         )
@@ -528,12 +608,42 @@ def _rule_problems(sentence: str, ctx: _Context, cited: bool) -> list[str]:
     return problems
 
 
+_SUPERLATIVE = re.compile(
+    r"\b(?:most|largest|biggest|main|primary|strongest|greatest|top|dominant|chief|leading)\b",
+    re.IGNORECASE,
+)
+
+
+def _names_feature(sentence: str, key: str, label: str) -> bool:
+    if label and label.lower() in sentence.lower():
+        return True
+    return any(
+        key in keys and re.search(pattern, sentence, re.IGNORECASE)
+        for _name, pattern, keys in METRICS
+    )
+
+
+def _ranking_problems(sentence: str, ctx: _Context) -> list[str]:
+    """ "The input that moved the forecast most: X" must name the largest contribution; n
+    drivers called the largest must be the top n."""
+    if not ctx.drivers or not _SUPERLATIVE.search(sentence):
+        return []
+    named = [
+        i for i, (key, label) in enumerate(ctx.drivers) if _names_feature(sentence, key, label)
+    ]
+    if named and max(named) >= len(named):
+        label = ctx.drivers[max(named)][1]
+        return [f"calls '{label}' a largest driver; {ctx.drivers[0][1]} moved the forecast more"]
+    return []
+
+
 def check_sentence(sentence: str, ctx: _Context) -> tuple[SentenceVerdict, _Numbers]:
     numbers = _Numbers()
     cleaned = _strip_names_and_dates(sentence, ctx, numbers)
     _check_numbers(sentence, cleaned, ctx, numbers)
     cited = _matches_excerpt(sentence, ctx)
     problems = numbers.problems + _rule_problems(sentence, ctx, cited)
+    problems += _ranking_problems(sentence, ctx)
     if not (numbers.anchored or cited or _names_a_fact(sentence, ctx)):
         problems.append("states nothing the facts or excerpts support")
     return SentenceVerdict(sentence, not problems, problems), numbers

@@ -51,14 +51,16 @@ def changed(specs: list[DocumentSpec]) -> list[tuple[DocumentSpec, str]]:
     return out
 
 
-def store_batch(specs: list[DocumentSpec]) -> dict[str, int]:
+def store_batch(specs: list[DocumentSpec], *, force: bool = False) -> dict[str, int]:
     """Embed and write a batch of documents (the body of the Celery task). Safe to run twice:
-    a document whose hash is already stored is skipped."""
+    a document whose hash is already stored is skipped, unless ``force`` (re-embed and replace
+    its chunks with the same content: ``bench explain`` uses it to load the index worker)."""
     from explanations.embeddings import embed
+    from explanations.yielding import wait_while_explaining
 
-    todo = changed(specs)
+    todo = [(spec, spec.content_hash()) for spec in specs] if force else changed(specs)
     texts = [chunk.text for spec, _ in todo for chunk in spec.chunks]
-    vectors = embed(texts)
+    vectors = embed(texts, pause=wait_while_explaining)
     written = 0
     pos = 0
     with transaction.atomic():

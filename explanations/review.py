@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from core.enums import ONE_DAY_TYPES
 from explanations.facts import Fact
 from explanations.grounding import GroundingResult, check
 from explanations.retrieval import Excerpt, retrieve
@@ -68,7 +69,9 @@ def _record(symbol: str, day: dt.date) -> dict[str, Any]:
     from predictions.models import PredictionRecord
 
     row = (
-        PredictionRecord.objects.filter(symbol__ticker=symbol, target_date=day)
+        PredictionRecord.objects.filter(
+            symbol__ticker=symbol, target_date=day, model_type__in=ONE_DAY_TYPES
+        )
         .order_by("-predicted_at")
         .values(
             "data_timestamp",

@@ -55,14 +55,18 @@ class Timings:
 MIN_REGENERATION_TOKENS = 24
 
 
-def whole_sentences(text: str) -> str:
+def whole_sentences(text: str, *, cut_off: bool = False) -> str:
     """Text cut at its last full sentence: a generation stopped by its token budget must not
-    end mid-sentence (the check then sees exactly what would be shown)."""
+    end mid-sentence (the check then sees exactly what would be shown). When it was stopped
+    (``cut_off``) a final "." may be a decimal point ("... Return, 1 day +2." of "+2.35%"),
+    so the last sentence goes too."""
     text = text.strip()
-    if not text or text[-1] in ".!?":
+    if not text or (text[-1] in ".!?" and not cut_off):
         return text
     cut = max(text.rfind(". "), text.rfind("! "), text.rfind("? "))
-    return text[: cut + 1] if cut > 0 else text
+    if cut > 0:
+        return text[: cut + 1]
+    return "" if cut_off else text
 
 
 def _tokens_left(budget_ms: float, started: float, first: Generation, max_tokens: int) -> int:
@@ -135,7 +139,9 @@ def _attempt(run: _Run, backend: Backend, messages: list[dict[str, str]], **kw: 
     timings = run.timings
     timings.attempts += 1
     generation = backend.generate(messages, **kw)
-    generation.text = whole_sentences(generation.text)
+    generation.text = whole_sentences(
+        generation.text, cut_off=generation.tokens >= int(kw.get("max_tokens", 0) or 0) > 0
+    )
     timings.generation_ms += generation.total_ms
     if timings.ttft_ms is None:
         timings.ttft_ms = generation.ttft_ms

@@ -1,4 +1,5 @@
-"""Celery tasks of the explanations app, all on the ``explain`` queue."""
+"""Celery tasks of the explanations app: ``generate_explanation`` on the ``explain`` queue,
+``index_documents_batch`` on the ``index`` queue (config/celery_app.py routes them)."""
 
 from __future__ import annotations
 
@@ -21,12 +22,12 @@ log = logging.getLogger(__name__)
     soft_time_limit=540,
     time_limit=600,
 )
-def index_documents_batch(specs: list[dict[str, Any]]) -> dict[str, int]:
+def index_documents_batch(specs: list[dict[str, Any]], force: bool = False) -> dict[str, int]:
     """Embed and store a batch of documents (``DocumentSpec.to_dict()`` form)."""
     from explanations.indexing import store_batch
     from explanations.sources.base import DocumentSpec
 
-    return store_batch([DocumentSpec.from_dict(s) for s in specs])
+    return store_batch([DocumentSpec.from_dict(s) for s in specs], force=force)
 
 
 @shared_task(
@@ -37,6 +38,7 @@ def index_documents_batch(specs: list[dict[str, Any]]) -> dict[str, int]:
 def generate_explanation(job_id: str) -> str:
     from explanations import cache
     from explanations.service import NoPrediction, cache_payload, explain
+    from explanations.yielding import explaining
 
     job = Explanation.objects.filter(job_id=job_id).first()
     if job is None:
@@ -51,7 +53,8 @@ def generate_explanation(job_id: str) -> str:
 
     started = time.perf_counter()
     try:
-        explanation, timings = explain(job.symbol, job.depth, progress=progress)
+        with explaining(job_id):  # the index worker pauses meanwhile (yielding.py)
+            explanation, timings = explain(job.symbol, job.depth, progress=progress)
     except (NoPrediction, SoftTimeLimitExceeded, Exception) as exc:
         metrics.EXPLANATIONS.labels(generator="none", outcome="error").inc()
         log.exception("Explanation %s failed", job_id)

@@ -5,13 +5,16 @@ Once the bars of a trading day d are stored, ``record_realised(d)`` fills in eve
 target is d or earlier with one set-based UPDATE ... FROM (no per-row ORM saves).
 
 ``rolling_accuracy()`` is what the API's ``/api/accuracy`` and the website show: per model kind
-(``normal``/``earnings``) and window (``24h`` of data time, ``30d``):
+(``normal``/``earnings``, and the longer horizons ``horizon_5d``/``horizon_20d`` whose records
+are realised h trading days later) and window (``24h`` of data time, ``30d``):
 - ``n``: realised predictions in the window;
 - ``mae``: mean |predicted - realised| next-day return;
 - ``mae_naive``: MAE of the naive forecast "return = 0" (mean |realised|), the bar to beat;
 - ``coverage_p10_p90``: share of realised returns inside [p10, p90] (target 0.80);
 - ``rank_ic``: mean over target days of the cross-sectional Spearman correlation between
-  predicted and realised returns (days with at least ``MIN_IC_SYMBOLS`` symbols), else None.
+  predicted and realised returns (days with at least ``MIN_IC_SYMBOLS`` symbols), else None;
+- horizon kinds only, ``momentum``: ``n``, ``mae`` and ``rank_ic`` of the momentum baseline
+  (the trailing h-day return at t, stored with each record) on its realised records.
 
 Windows are anchored on DATA time, not wall time: in replay the clock moves one trading day
 every few seconds, so "the last 24 h" means target days in (as_of - 1 day, as_of], where as_of
@@ -32,12 +35,14 @@ from typing import Any
 
 from django.db import connection
 
-from core.enums import KIND_OF_TYPE
+from core.enums import HORIZON_OF_KIND, KIND_OF_TYPE, ONE_DAY_TYPES, TYPE_OF_KIND
 from predictions.time_series import DAILY_ACCURACY, refresh_daily_accuracy
 
 MIN_IC_SYMBOLS = 5
 WINDOWS: dict[str, int] = {"24h": 1, "30d": 30}
 KIND_OF_MODEL_TYPE = KIND_OF_TYPE
+# The longer horizons' kinds (issue 19): their records also hold the momentum baseline.
+HORIZON_KINDS = tuple(kind for kind, h in HORIZON_OF_KIND.items() if h > 1)
 
 _REALISE_SQL = """
 UPDATE predictions_predictionrecord AS r
@@ -186,6 +191,7 @@ def rolling_accuracy(as_of: dt.date | None = None) -> dict[str, dict[str, dict[s
         start = end - dt.timedelta(days=days) if end else None
         for kind in result:
             result[kind][window] = _empty(start, end)
+        _add_momentum(result, window, start, end)
         if end is None:
             continue
         with connection.cursor() as cursor:
@@ -205,6 +211,51 @@ def rolling_accuracy(as_of: dt.date | None = None) -> dict[str, dict[str, dict[s
     return result
 
 
+# The momentum baseline of the h-day records (``baseline_return``: the trailing h-day return at
+# t) on the same realised rows: MAE and the mean daily rank IC, like the model's figures.
+_MOMENTUM_SQL = """
+WITH r AS (
+    SELECT model_type, target_date, abs(baseline_return - realised_return) AS err,
+           rank() OVER (PARTITION BY model_type, target_date ORDER BY baseline_return) AS rb,
+           rank() OVER (PARTITION BY model_type, target_date ORDER BY realised_return) AS ry
+    FROM predictions_predictionrecord
+    WHERE model_type = ANY(%(types)s) AND realised_return IS NOT NULL
+      AND baseline_return IS NOT NULL AND target_date > %(start)s AND target_date <= %(end)s
+), d AS (
+    SELECT model_type, target_date, count(*) AS n, sum(err) AS sae,
+           corr(rb::float8, ry::float8) AS ic
+    FROM r GROUP BY model_type, target_date
+)
+SELECT model_type, sum(n), sum(sae) / sum(n),
+       avg(ic) FILTER (WHERE n >= %(min_ic)s AND ic IS NOT NULL)
+FROM d GROUP BY model_type
+"""
+
+
+def _add_momentum(
+    result: dict[str, dict[str, dict[str, Any]]],
+    window: str,
+    start: dt.date | None,
+    end: dt.date | None,
+) -> None:
+    """``momentum`` ({n, mae, rank_ic}) in each horizon kind's window (issue 19)."""
+    for kind in HORIZON_KINDS:
+        result[kind][window]["momentum"] = {"n": 0, "mae": None, "rank_ic": None}
+    if end is None:
+        return
+    types = [TYPE_OF_KIND[k] for k in HORIZON_KINDS]
+    params = {"types": types, "start": start, "end": end, "min_ic": MIN_IC_SYMBOLS}
+    with connection.cursor() as cursor:
+        cursor.execute(_MOMENTUM_SQL, params)
+        rows = cursor.fetchall()
+    for model_type, n, mae, rank_ic in rows:
+        result[KIND_OF_MODEL_TYPE[model_type]][window]["momentum"] = {
+            "n": int(n),
+            "mae": _round(mae),
+            "rank_ic": _round(rank_ic, 4),
+        }
+
+
 _OOD_SQL = """
 SELECT model_type, coalesce(ood_flagged, false), count(*), avg(abs_error),
        avg(CASE WHEN inside_interval THEN 1.0 WHEN inside_interval IS NULL THEN NULL ELSE 0.0 END)
@@ -222,8 +273,8 @@ def ood_accuracy(as_of: dt.date | None = None, days: int = 30) -> dict[str, dict
     end = as_of or latest_realised_date()
     empty = {"n": 0, "mae": None, "coverage": None}
     result: dict[str, dict[str, Any]] = {
-        kind: {"flagged": dict(empty), "unflagged": dict(empty), "mae_ratio": None}
-        for kind in KIND_OF_MODEL_TYPE.values()
+        KIND_OF_MODEL_TYPE[t]: {"flagged": dict(empty), "unflagged": dict(empty), "mae_ratio": None}
+        for t in ONE_DAY_TYPES  # the longer horizons have no OOD statistics
     }
     if end is None:
         return result
@@ -232,7 +283,7 @@ def ood_accuracy(as_of: dt.date | None = None, days: int = 30) -> dict[str, dict
         rows = cursor.fetchall()
     for model_type, flagged, n, mae, coverage in rows:
         kind = KIND_OF_MODEL_TYPE.get(model_type)
-        if kind is None:
+        if kind not in result:
             continue
         part = "flagged" if flagged else "unflagged"
         result[kind][part] = {"n": int(n), "mae": _round(mae), "coverage": _round(coverage, 4)}

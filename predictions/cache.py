@@ -34,6 +34,9 @@ RECORD_FIELDS = (
     "data_timestamp",
     "ood",  # {"score": float | null, "flagged": bool | null} (predictions.ood)
 )
+# Fields a record carries only when it has them: {"5": {...}, "20": {...}}, the longer
+# horizons of issue 19 (absent when no horizon model was active in the cycle).
+OPTIONAL_FIELDS = ("horizons",)
 
 
 def pred_key(symbol: str) -> str:

@@ -69,7 +69,7 @@ def _parse_time(value: Any) -> dt.datetime | None:
 def differing_fields(truth: dict[str, Any], cached: dict[str, Any]) -> list[str]:
     """Fields of the contract record whose cached value differs from PostgreSQL's."""
     out = []
-    for name in cache.RECORD_FIELDS:
+    for name in (*cache.RECORD_FIELDS, *cache.OPTIONAL_FIELDS):
         a, b = truth.get(name), cached.get(name)
         if name in _TIMESTAMPS:
             same = _parse_time(a) == _parse_time(b)

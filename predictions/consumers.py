@@ -2,6 +2,7 @@
 
 Client -> server (JSON text frames):
     {"action": "subscribe", "symbols": ["NVDA", "AAPL"]}
+    {"action": "subscribe", "symbols": ["NVDA"], "horizons": [1, 5, 20]}   (issue 19)
     {"action": "unsubscribe", "symbols": ["AAPL"]}
     {"action": "authenticate", "token": "<new access token>"}   (extends the session)
     {"action": "ping"}
@@ -9,6 +10,8 @@ Server -> client:
     {"type": "subscribed", "symbols": [...], "subscriptions": [...]}
     {"type": "unsubscribed", "symbols": [...], "subscriptions": [...]}
     {"type": "prediction_update", "symbol": ..., "predicted_return_1d": ..., ...}
+        (+ "horizons": [{"horizon", "target_date", "predicted_return", ...}] for a symbol
+        subscribed with horizons, the list of GET /api/prediction/{symbol}?horizons=)
     {"type": "error", "error": {"code": ..., "message": ..., "details": {...}}}
 
 Authentication (``accounts.channels_auth``) happens before the consumer; an unauthenticated
@@ -33,6 +36,7 @@ from django.conf import settings
 from accounts.auth_state import AuthError, Principal, aauthenticate
 from core import metrics
 from core.api_errors import error_body
+from core.enums import HORIZONS
 from core.groups import PREDICTION_UPDATE_EVENT, prediction_group, user_group
 from ingestion.models import Symbol
 from predictions.api.symbols import clean_symbol
@@ -68,6 +72,23 @@ async def known_symbols() -> frozenset[str]:
     return _known[1]
 
 
+def update_message(payload: dict[str, Any], horizons: tuple[int, ...] | None) -> dict[str, Any]:
+    """The client's ``prediction_update``: the cached prediction's keys as before; the stored
+    longer horizons only for a subscription that asked (then as the API's ``horizons`` list)."""
+    message = {"type": "prediction_update", **payload}
+    stored = message.pop("horizons", None)
+    if horizons is not None:
+        from predictions.api.service import horizon_item
+        from predictions.latest import LatestPrediction
+
+        record = LatestPrediction.from_entry(str(payload.get("symbol")), payload)
+        if record is not None:
+            message["horizons"] = [horizon_item(record, h) for h in horizons]
+        elif stored is not None:  # not a full record: pass the stored object through
+            message["horizons"] = stored
+    return message
+
+
 class MessageError(Exception):
     def __init__(self, code: str, message: str, details: dict[str, Any] | None = None) -> None:
         super().__init__(message)
@@ -82,6 +103,8 @@ class PredictionConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # Chann
 
     async def connect(self) -> None:
         self.subscriptions: set[str] = set()
+        # Symbols subscribed with ``horizons``: the horizons their updates carry.
+        self.horizons: dict[str, tuple[int, ...]] = {}
         self._timers: list[asyncio.TimerHandle] = []
         self._tasks: set[asyncio.Task[None]] = set()
         await self.accept(self.scope.get("auth_subprotocol"))
@@ -169,7 +192,7 @@ class PredictionConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # Chann
             message = self._parse(text_data, bytes_data)
             action = message.get("action")
             if action == "subscribe":
-                await self.subscribe(self._symbols(message))
+                await self.subscribe(self._symbols(message), self._horizons(message))
             elif action == "unsubscribe":
                 await self.unsubscribe(self._symbols(message))
             elif action == "authenticate":
@@ -219,7 +242,28 @@ class PredictionConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # Chann
             )
         return symbols
 
-    async def subscribe(self, symbols: list[str]) -> None:
+    @staticmethod
+    def _horizons(message: dict[str, Any]) -> tuple[int, ...] | None:
+        """``horizons`` of a subscribe message: a non-empty list of 1, 5, 20 (order kept,
+        repeats dropped); absent = the one-day update only, as before."""
+        raw = message.get("horizons")
+        if raw is None:
+            return None
+        if (
+            not isinstance(raw, list)
+            or not raw
+            or len(raw) > len(HORIZONS) * 4
+            or not all(type(h) is int and h in HORIZONS for h in raw)
+        ):
+            raise MessageError(
+                "invalid_message",
+                "horizons must be a non-empty list of trading-day horizons from "
+                + ", ".join(str(h) for h in HORIZONS),
+                {"allowed": list(HORIZONS)},
+            )
+        return tuple(dict.fromkeys(raw))
+
+    async def subscribe(self, symbols: list[str], horizons: tuple[int, ...] | None = None) -> None:
         known = await known_symbols()
         unknown = [s for s in symbols if s not in known]
         if unknown and _known is not None and time.monotonic() - _known[0] > 10:
@@ -240,12 +284,23 @@ class PredictionConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # Chann
         for symbol in new:
             await self.channel_layer.group_add(prediction_group(symbol), self.channel_name)
             self.subscriptions.add(symbol)
-        await self.send_json(
-            {"type": "subscribed", "symbols": symbols, "subscriptions": sorted(self.subscriptions)}
-        )
+        reply: dict[str, Any] = {
+            "type": "subscribed",
+            "symbols": symbols,
+            "subscriptions": sorted(self.subscriptions),
+        }
+        for symbol in symbols:  # a later subscribe of a symbol replaces its horizons
+            if horizons is None:
+                self.horizons.pop(symbol, None)
+            else:
+                self.horizons[symbol] = horizons
+        if horizons is not None:
+            reply["horizons"] = list(horizons)
+        await self.send_json(reply)
 
     async def unsubscribe(self, symbols: list[str]) -> None:
         for symbol in symbols:
+            self.horizons.pop(symbol, None)
             if symbol in self.subscriptions:
                 self.subscriptions.discard(symbol)
                 await self.channel_layer.group_discard(prediction_group(symbol), self.channel_name)
@@ -308,13 +363,16 @@ class PredictionConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # Chann
 
     def _update_text(self, event: dict[str, Any]) -> str | None:
         payload = event.get("payload") or {}
-        if payload.get("symbol") not in self.subscriptions:
+        symbol = payload.get("symbol")
+        if symbol not in self.subscriptions:
             return None
-        text = event.get("_text")
+        horizons = self.horizons.get(symbol)
+        key = "_text" if horizons is None else f"_text{horizons}"
+        text: str | None = event.get(key)
         if text is None:
-            text = json.dumps({"type": "prediction_update", **payload})
+            text = json.dumps(update_message(payload, horizons))
             # The direct path hands the same event to every local subscriber: encode once.
-            event["_text"] = text
+            event[key] = text
         return text
 
     def _direct_event(self, event: dict[str, Any]) -> None:

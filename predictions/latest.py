@@ -60,6 +60,12 @@ def _json_value(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
 
 
+def _horizons(value: Any) -> dict[str, Any] | None:
+    """The ``horizons`` object of a record (``{"5": {...}, "20": {...}}``), None when absent."""
+    value = _json_value(value)
+    return value if isinstance(value, dict) and value else None
+
+
 @dataclass(frozen=True)
 class LatestPrediction:
     symbol: str
@@ -77,6 +83,10 @@ class LatestPrediction:
     data_timestamp: dt.datetime | None
     source: Source
     ood: dict[str, Any] = field(default_factory=lambda: {"score": None, "flagged": None})
+    # Longer horizons made in the same cycle: {"5": {"target_date", "predicted_return",
+    # "predicted_price", "uncertainty_sigma", "p10", "p50", "p90", "uncertainty_method",
+    # "model_version"}, "20": {...}}; None when no horizon model was active.
+    horizons: dict[str, Any] | None = None
     # Only on PostgreSQL reads that ask for them: what the prediction was made from.
     features_snapshot: dict[str, Any] | None = None
     earnings_context: dict[str, Any] | None = None
@@ -105,6 +115,7 @@ class LatestPrediction:
             ),
             source=source,
             ood=_ood(data.get("ood")),
+            horizons=_horizons(data.get("horizons")),
         )
 
     @classmethod
@@ -136,8 +147,9 @@ class LatestPrediction:
     # --- output -----------------------------------------------------------------------------
 
     def to_json(self) -> dict[str, Any]:
-        """The contract's cached prediction object (p10/p50/p90 are returns, not prices)."""
-        return {
+        """The contract's cached prediction object (p10/p50/p90 are returns, not prices);
+        ``horizons`` only when the prediction has them (as the writer writes it)."""
+        record = {
             "symbol": self.symbol,
             "current_price": self.current_price,
             "predicted_return_1d": self.predicted_return_1d,
@@ -153,6 +165,14 @@ class LatestPrediction:
             "data_timestamp": iso_z_or_none(self.data_timestamp),
             "ood": dict(self.ood),
         }
+        if self.horizons is not None:
+            record["horizons"] = self.horizons
+        return record
+
+    def horizon(self, h: int) -> dict[str, Any] | None:
+        """The stored forecast of horizon ``h`` (> 1), None when it was not predicted."""
+        found = (self.horizons or {}).get(str(h))
+        return found if isinstance(found, dict) else None
 
     # --- time -------------------------------------------------------------------------------
 
@@ -191,7 +211,7 @@ class LatestPrediction:
         return self.data_timestamp.date() if self.data_timestamp else None
 
 
-ROW_FIELDS = ("symbol__ticker", *cache.RECORD_FIELDS)
+ROW_FIELDS = ("symbol__ticker", *cache.RECORD_FIELDS, *cache.OPTIONAL_FIELDS)
 SNAPSHOT_FIELDS = ("features_snapshot", "earnings_context")
 
 
@@ -208,6 +228,17 @@ def from_database(
     rows = Prediction.objects.filter(symbol__ticker__in=symbols).values(*fields)
     found = (LatestPrediction.from_row(row) for row in rows)
     return {p.symbol: p for p in found}
+
+
+def latest_data_date() -> dt.date | None:
+    """The newest data day (day of the closes) of any stored latest prediction: the day the
+    platform's forecasts are made from, in replay as in production."""
+    from django.db.models import Max
+
+    from predictions.models import Prediction
+
+    newest = Prediction.objects.aggregate(newest=Max("data_timestamp"))["newest"]
+    return None if newest is None else timezone.localdate(newest, dt.UTC)
 
 
 def from_cache(symbols: list[str], conn: redis.Redis | None = None) -> dict[str, LatestPrediction]:

@@ -45,6 +45,11 @@ class Prediction(models.Model):
     ood = models.JSONField(
         null=True, blank=True, help_text='{"score", "flagged"}: inputs unlike the training data'
     )
+    horizons = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="Longer-horizon forecasts made with it, as in pred:{SYMBOL} (issue 19)",
+    )
 
     class Meta:
         indexes = [models.Index(fields=["model_type"], name="prediction_model_type_idx")]
@@ -84,6 +89,9 @@ class PredictionRecord(models.Model):
     # daily accuracy aggregate can sum them instead of ranking raw rows at read time.
     rank_predicted = models.IntegerField(null=True, blank=True)
     rank_realised = models.IntegerField(null=True, blank=True)
+    # An h-day record (model_type horizon_5d/horizon_20d, target_date = the h-th trading day
+    # after t): the momentum baseline's forecast, the trailing h-day return at t.
+    baseline_return = models.FloatField(null=True, blank=True)
 
     class Meta:
         # On TimescaleDB the table is a hypertable on data_timestamp and its primary key is

@@ -34,6 +34,7 @@ from django.conf import settings
 from django.db import connection
 from django.test import override_settings
 
+from core.enums import ONE_DAY_TYPES
 from predictions.replay_metrics import summarize
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,10 @@ class ReplayOptions:
     symbols: int = 0  # 0 = all; else the first N alphabetically (smaller runs)
     models: dict[str, str] = field(default_factory=dict)  # kind -> artifact dir (override)
     database: str = SCRATCH_DATABASE
+    # Keep the scratch database afterwards: its PredictionRecord rows are the live cycle's own
+    # stored, scored history (``backtest --source records --database NAME`` reads them). The
+    # adaptation-off pass is then skipped, so the kept records are the adapted pass's.
+    keep_database: bool = False
 
 
 # --- what is read from the live platform before the switch ---------------------------------
@@ -179,8 +184,9 @@ def private_redis() -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def scratch_database(name: str) -> Iterator[None]:
-    """Point the default connection at a fresh database built from the migrations, and back."""
+def scratch_database(name: str, *, keep: bool = False) -> Iterator[None]:
+    """Point the default connection at a fresh database built from the migrations, and back
+    (dropping it unless ``keep``)."""
     creation = connection.creation
     test_settings = connection.settings_dict.setdefault("TEST", {})
     saved_test_name = test_settings.get("NAME")
@@ -190,7 +196,11 @@ def scratch_database(name: str) -> Iterator[None]:
     try:
         yield
     finally:
-        creation.destroy_test_db(old_name, verbosity=0)
+        if keep:
+            connection.close()
+            connection.settings_dict["NAME"] = old_name
+        else:
+            creation.destroy_test_db(old_name, verbosity=0)
         test_settings["NAME"] = saved_test_name
 
 
@@ -203,13 +213,14 @@ def run(options: ReplayOptions) -> dict[str, Any]:
     ood_source = _ensure_ood(models, options.prices)
     panel = _panel(options)
     loaded_s = time.perf_counter() - started
-    with private_redis() as url, scratch_database(options.database):
+    keep = options.keep_database
+    with private_redis() as url, scratch_database(options.database, keep=keep):
         layers = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
         with override_settings(REDIS_URL=url, CHANNEL_LAYERS=layers):
             replayer = Replayer(panel, models, options, redis.Redis.from_url(url))
             main = replayer.pass_(adapt=options.adapt)
             baseline = None
-            if options.adapt and options.baseline:
+            if options.adapt and options.baseline and not keep:
                 replayer.reset()
                 baseline = replayer.pass_(adapt=False)
     result: dict[str, Any] = {**summarize(main.frame), **main.extra}
@@ -231,7 +242,9 @@ def frame_of_records() -> pd.DataFrame:
     """The realised records of the (scratch) database as the metrics' frame."""
     from predictions.models import PredictionRecord
 
-    rows = PredictionRecord.objects.filter(realised_return__isnull=False).values_list(
+    rows = PredictionRecord.objects.filter(
+        realised_return__isnull=False, model_type__in=ONE_DAY_TYPES
+    ).values_list(
         "target_date", "model_type", "predicted_return_1d", "realised_return", "p10", "p90",
         "inside_interval", "abs_error", "ood_flagged",
     )  # fmt: skip

@@ -19,7 +19,14 @@ from predictions.accuracy import (
 
 SERIES_DAYS = 250
 TRAILING_DAYS = 20
-COVERAGE_BAND = (0.75, 0.85)  # the band the trailing coverage of an 80% interval should hold
+COVERAGE_BAND = (0.75, 0.85)
+KIND_LABELS = (
+    ("normal", "Normal-day model"),
+    ("earnings", "Earnings-day model"),
+    # Issue 19: an h-day forecast is scored h trading days after its data day.
+    ("horizon_5d", "5-trading-day forecasts"),
+    ("horizon_20d", "20-trading-day forecasts"),
+)  # the band the trailing coverage of an 80% interval should hold
 
 
 def daily_series(days: int = SERIES_DAYS) -> dict[str, list[dict[str, Any]]]:
@@ -69,7 +76,7 @@ def accuracy_summary() -> dict[str, Any]:
     series = daily_series()
     ood = ood_accuracy()
     kinds = []
-    for kind, label in (("normal", "Normal-day model"), ("earnings", "Earnings-day model")):
+    for kind, label in KIND_LABELS:
         windows = rolling.get(kind, {})
         points = series.get(kind, [])
         kinds.append(
@@ -105,7 +112,8 @@ def _year_point(year: dict[str, Any], path: tuple[str, ...]) -> dict[str, Any] |
 # chart -> line -> where its per-year value is in a ``years`` entry of the stored result
 WALKFORWARD_LINES = {
     "rank_ic": {"model": ("rank_ic",), "LightGBM": ("baselines", "lightgbm", "rank_ic"),
-                "reversal": ("baselines", "reversal", "rank_ic")},
+                "reversal": ("baselines", "reversal", "rank_ic"),
+                "momentum": ("baselines", "momentum", "rank_ic")},
     "mae_ratio": {"model": ("mae_ratio",), "LightGBM": ("baselines", "lightgbm", "mae_ratio")},
     "coverage": {"model": ("coverage_p10_p90",),
                  "EWMA vol": ("baselines", "ewma_vol", "coverage_p10_p90")},
@@ -122,7 +130,8 @@ def walkforward_summary() -> dict[str, Any]:
         if stored is None:
             continue
         years = stored.get("years", [])
-        kinds.append({"kind": kind, "years": years, "summary": stored.get("summary", {}),
+        kinds.append({"kind": kind, "label": dict(KIND_LABELS).get(kind, kind), "years": years,
+                      "summary": stored.get("summary", {}),
                       "config": stored.get("config", {})})  # fmt: skip
         series[kind] = {
             chart: {name: [p for y in years if (p := _year_point(y, path))]

@@ -7,6 +7,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.enums import HORIZONS, ONE_DAY_TYPES
 from features.store import is_earnings_flagged, read_raw
 from ingestion.models import EarningsEvent, Interval, PriceBar, Symbol
 from predictions.latest import LatestPrediction
@@ -60,6 +61,39 @@ def forecast_band(prediction: LatestPrediction | None) -> dict[str, Any] | None:
         "p10": prediction.p10_price,
         "p90": prediction.p90_price,
     }
+
+
+def horizon_bands(prediction: LatestPrediction | None) -> list[dict[str, Any]]:
+    """The longer horizons' forecasts (issue 19) as prices at their target days: one entry per
+    horizon the prediction carries, for the chart and the card's table."""
+    if prediction is None:
+        return []
+    out = []
+    for h in HORIZONS:
+        stored = prediction.horizon(h) if h > 1 else None
+        if stored is None or stored.get("target_date") is None:
+            continue
+        price = prediction.current_price
+
+        def at(key: str, stored: dict[str, Any] = stored, price: float = price) -> float | None:
+            value = stored.get(key)
+            return None if value is None else round(price * (1 + float(value)), 4)
+
+        out.append(
+            {
+                "horizon": h,
+                "time": stored["target_date"],
+                "current": price,
+                "predicted": stored.get("predicted_price"),
+                "predicted_return": stored.get("predicted_return"),
+                "p10": at("p10"),
+                "p90": at("p90"),
+                "p10_return": stored.get("p10"),
+                "p90_return": stored.get("p90"),
+                "model_version": stored.get("model_version"),
+            }
+        )
+    return out
 
 
 def feature_values(symbol: Symbol) -> tuple[dict[str, Any], str]:
@@ -133,7 +167,9 @@ def accuracy_history(symbol: Symbol, limit: int = HISTORY_POINTS) -> AccuracyHis
     """Realised predictions of this symbol, oldest first, with a rolling MAE over the last
     ``ROLLING_MAE_WINDOW`` of them; the naive forecast is "return = 0" (no change)."""
     rows = list(
-        PredictionRecord.objects.filter(symbol=symbol, realised_return__isnull=False)
+        PredictionRecord.objects.filter(
+            symbol=symbol, realised_return__isnull=False, model_type__in=ONE_DAY_TYPES
+        )
         .order_by("-target_date", "-predicted_at")
         .values_list("target_date", "predicted_return_1d", "realised_return", "inside_interval")[
             : limit * 2

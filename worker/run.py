@@ -78,7 +78,8 @@ def main() -> int:
             print(f"\nPrometheus: http://{prometheus.DEFAULT_LISTEN} (alerts: /alerts)")
         else:
             print("\nPrometheus is not installed (`make prometheus`); metrics stay at /metrics.")
-        print("\nPlatform starting: http://127.0.0.1:8000  (admin: /admin/, health: /healthz)")
+        port = os.environ.get("PORT", "8000")
+        print(f"\nPlatform starting: http://127.0.0.1:{port}  (admin: /admin/, health: /healthz)")
         print("Ctrl-C stops every process.\n")
         manager.loop()
         return manager.returncode or 0

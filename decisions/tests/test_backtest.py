@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 from django.conf import settings
 from django.core.management import CommandError, call_command
-from django.test import TestCase
+from django.db import connection
+from django.test import TestCase, TransactionTestCase
 
 from decisions import backtest as bt
 from decisions import baseline as wf_files
@@ -122,6 +123,35 @@ class BacktestTests(TestCase):
         self.assertEqual(figures["sp500_buy_and_hold"]["days"], figures["days"])
 
 
+def store_records() -> pd.DataFrame:
+    """The forecasts of Nov-Dec 2020 stored as scored ``PredictionRecord`` rows."""
+    from ingestion.models import Symbol
+    from predictions.models import PredictionRecord
+
+    frame = forecasts()
+    frame = frame[frame["trade_date"] >= "2020-11-01"]
+    symbols = {s: Symbol.objects.create(ticker=s, name=s) for s in SYMBOLS}
+    PredictionRecord.objects.bulk_create(
+        PredictionRecord(
+            symbol=symbols[r.symbol],
+            data_timestamp=dt.datetime.combine(pd.Timestamp(r.date).date(), dt.time(), dt.UTC),
+            target_date=r.trade_date.date(),
+            model_type="normal_day",
+            model_version="v1",
+            current_price=100.0,
+            predicted_return_1d=r.p50,
+            predicted_price=100.0 * (1 + r.p50),
+            p10=r.p10,
+            p50=r.p50,
+            p90=r.p90,
+            predicted_at=dt.datetime.combine(pd.Timestamp(r.date).date(), dt.time(21), dt.UTC),
+            realised_return=r.realised,
+        )
+        for r in frame.itertuples()
+    )
+    return frame
+
+
 class BacktestCommandTests(TestCase):
     def setUp(self):
         self.tmp = Path(tempfile.mkdtemp(prefix="bt-test-"))
@@ -163,30 +193,7 @@ class BacktestCommandTests(TestCase):
         self.assertIn("python manage.py walkforward --model normal", str(caught.exception))
 
     def test_it_backtests_the_stored_prediction_records(self):
-        from ingestion.models import Symbol
-        from predictions.models import PredictionRecord
-
-        frame = forecasts()
-        frame = frame[frame["trade_date"] >= "2020-11-01"]
-        symbols = {s: Symbol.objects.create(ticker=s, name=s) for s in SYMBOLS}
-        PredictionRecord.objects.bulk_create(
-            PredictionRecord(
-                symbol=symbols[r.symbol],
-                data_timestamp=dt.datetime.combine(pd.Timestamp(r.date).date(), dt.time(), dt.UTC),
-                target_date=r.trade_date.date(),
-                model_type="normal_day",
-                model_version="v1",
-                current_price=100.0,
-                predicted_return_1d=r.p50,
-                predicted_price=100.0 * (1 + r.p50),
-                p10=r.p10,
-                p50=r.p50,
-                p90=r.p90,
-                predicted_at=dt.datetime.combine(pd.Timestamp(r.date).date(), dt.time(21), dt.UTC),
-                realised_return=r.realised,
-            )
-            for r in frame.itertuples()
-        )
+        frame = store_records()
         out = io.StringIO()
         call_command("backtest", "--source", "records", "--json", "--no-store", stdout=out)
         data = json.loads(out.getvalue())
@@ -194,3 +201,28 @@ class BacktestCommandTests(TestCase):
         self.assertEqual(data["days"], frame["trade_date"].nunique())
         direct = bt.summary(bt.run(frame, bt.Options(cost_bps=5)))
         self.assertEqual(data["strategies"], direct["strategies"])
+
+
+class OtherDatabaseTests(TransactionTestCase):
+    """``--database NAME``: the records of another database on the server (a kept replay)."""
+
+    def test_it_reads_the_records_of_the_named_database(self):
+        frame = store_records()  # committed: the side connection sees them
+        name = connection.settings_dict["NAME"]
+        out = io.StringIO()
+        call_command(
+            "backtest", "--source", "records", "--database", name, "--json", "--no-store",
+            stdout=out,
+        )  # fmt: skip
+        data = json.loads(out.getvalue())
+        self.assertEqual(data["database"], name)
+        self.assertEqual(data["days"], frame["trade_date"].nunique())
+
+    def test_it_names_a_database_it_cannot_read(self):
+        with self.assertRaises(CommandError) as caught:
+            call_command(
+                "backtest", "--source", "records", "--database", "no_such_replay", "--json",
+                "--no-store",
+            )  # fmt: skip
+        self.assertIn("cannot read stored predictions", str(caught.exception))
+        self.assertIn("no_such_replay", str(caught.exception))

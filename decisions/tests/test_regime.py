@@ -16,7 +16,7 @@ from decisions import regime
 from decisions.models import MarketRegime
 from predictions.tests.api_support import access_token
 from testkit import BaseTestCase
-from web.tests.factories import make_record, make_symbol
+from web.tests.factories import make_record, make_symbol, prediction_payload, save_prediction
 
 
 @lru_cache(maxsize=1)
@@ -81,6 +81,18 @@ class RegimeApiTests(BaseTestCase):
         self.assertEqual([d["date"] for d in body["history"]][-1], "2020-04-30")
         self.assertEqual(len(body["history"]), 5)
         self.assertIn("hmm", body["method"])
+
+    def test_it_serves_the_regime_of_the_session_the_predictions_are_for(self):
+        # In replay the index runs ahead of the replay clock: "today" follows the predictions.
+        self.store()
+        payload = prediction_payload("AAA", data_date=dt.date(2020, 3, 13))  # a Friday
+        save_prediction(make_symbol("AAA"), payload)
+        self.client.force_login(self.alice)
+        body = self.client.get("/api/market/regime?days=1").json()
+        self.assertEqual(body["date"], "2020-03-16")
+        self.assertEqual(body["history"][0]["date"], "2020-03-13")
+        page = self.client.get("/dashboard")
+        self.assertContains(page, "2020-03-16")
 
     def test_it_answers_errors_in_the_single_error_shape(self):
         anonymous = self.client.get("/api/market/regime")

@@ -104,7 +104,10 @@ def test_it_rejects_other_horizons_and_echoed_instructions():
     result = check(
         "NVDA is predicted to rise 1.23% and how uncertain this is in 2-3 sentences.", FACTS
     )
-    assert result.problems == ["echoes the prompt: 'in 2-3 sentences'"]
+    assert result.problems == [
+        "echoes the prompt: 'how uncertain this is'",
+        "echoes the prompt: 'in 2-3 sentences'",
+    ]
     assert check("NVDA is predicted to rise 1.23% on the next trading day.", FACTS).passed
 
 
@@ -181,7 +184,7 @@ def test_it_judges_each_sentence_and_names_the_failing_one():
     assert [s.supported for s in result.sentences] == [True, False]
     assert "sentence 2: market commentary: 'Investors'" in result.problems
     # A sentence that states nothing the facts hold is unsupported even without numbers.
-    result = check("NVDA is predicted to rise 1.23%. The stock looks strong.", FACTS)
+    result = check("NVDA is predicted to rise 1.23%. The stock looks fine.", FACTS)
     assert result.sentences[1].problems == ["states nothing the facts or excerpts support"]
 
 
@@ -199,3 +202,42 @@ def test_it_accepts_a_claim_that_a_retrieved_excerpt_makes():
     text = "NVDA is predicted to rise 1.23%. Analysts expect data center demand to stay strong."
     assert not check(text, FACTS).passed
     assert check(text, FACTS, [excerpt]).passed
+
+
+DRIVER_FACTS = [
+    *FACTS,
+    Fact("uncertainty_sigma", "uncertainty (sigma)", 0.0126, "return"),
+    Fact("return_60d", "Return, 60 days", -0.1258, "return"),
+    Fact("contribution_volatility_20d", "contribution of Volatility, 20 days", -0.0007, "return"),
+    Fact("contribution_return_60d", "contribution of Return, 60 days", -0.0005, "return"),
+]
+
+
+def test_it_rejects_a_driver_called_the_largest_when_another_moved_the_forecast_more():
+    wrong = "The input that moved the forecast most: Return, 60 days -12.58% (down by 0.05%)."
+    assert not check("NVDA is predicted to rise 1.23%. " + wrong, DRIVER_FACTS).passed
+    right = "The input that moved the forecast most: Volatility, 20 days 42% (down by 0.07%)."
+    result = check("NVDA is predicted to rise 1.23%. " + right, DRIVER_FACTS)
+    assert result.passed, result.problems
+    both = "The inputs that moved it most: Volatility, 20 days 42%; Return, 60 days -12.58%."
+    assert check("NVDA is predicted to rise 1.23%. " + both, DRIVER_FACTS).passed
+
+
+def test_it_rejects_the_sigma_stated_as_the_expected_return():
+    result = check("NVDA's return is expected to be around 1.26%.", DRIVER_FACTS)
+    assert "figure stated as the forecast is not the forecast: '1.26%'" in result.problems
+    assert check("NVDA is predicted to rise 1.23%; its sigma is 1.26%.", DRIVER_FACTS).passed
+
+
+def test_it_rejects_unverifiable_qualitative_and_process_claims():
+    for claim in (
+        "This prediction has been confirmed by the data.",
+        "The probability of a 1.23% rise is extremely low.",
+        "The rise of 1.23% is significant.",
+        "The forecast of 1.23% will be updated regularly as new data becomes available.",
+        "The 1.23% rise is expected to continue.",
+        "The uncertainty is due to the volatility of the market, 42%.",
+    ):
+        result = check("NVDA is predicted to rise 1.23%. " + claim, DRIVER_FACTS)
+        assert not result.passed, claim
+        assert result.sentences[0].supported and not result.sentences[1].supported, claim

@@ -86,6 +86,10 @@ def test_it_cuts_generated_text_at_the_last_full_sentence():
     assert whole_sentences("One. Two is cut") == "One."
     assert whole_sentences("Complete sentence!") == "Complete sentence!"
     assert whole_sentences("no end at all") == "no end at all"
+    # Stopped by the token budget: a final "." may be a cut decimal ("+2." of "+2.35%").
+    cut = "A is predicted to fall 0.01%. The largest driver: Return, 1 day +2."
+    assert whole_sentences(cut, cut_off=True) == "A is predicted to fall 0.01%."
+    assert whole_sentences("A is predicted to rise 0.", cut_off=True) == ""
 
 
 def test_it_uses_the_template_without_a_model_at_depth_fast(kb, prediction, http_server):

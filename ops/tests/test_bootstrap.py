@@ -52,6 +52,15 @@ class BootstrapTestCase(BaseTestCase):
         command.queue_knowledge_base()
         self.assertEqual([q[2] for q in queued], ["transcripts"])
 
+    @override_settings(REPLAY_START_DATE="2024-07-10")
+    def test_it_labels_the_regimes_of_the_replayed_days_after_loading_the_index(self) -> None:
+        command, _ = self.command()
+        steps = [args for _, args in command.data_commands()]
+        index_step = steps.index(["ingest", "--provider", "replay", "--index", "--once"])
+        regime_step = next(i for i, args in enumerate(steps) if args[0] == "regimes")
+        self.assertGreater(regime_step, index_step)  # the HMM reads the index bars
+        self.assertEqual(steps[regime_step][1:], ["--from-year", "2024"])
+
     def _tmp(self) -> Path:
         directory = tempfile.TemporaryDirectory()
         self.addCleanup(directory.cleanup)

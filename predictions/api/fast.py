@@ -8,7 +8,7 @@ rules run in a few hundred microseconds, in this order, as in DRF:
 1. the JWT (signature, expiry, type; user active and password unchanged, from a Redis-cached
    user state: ``accounts.auth_state``) -> 401;
 2. the tier limit (``accounts.throttling``, same Redis counter as DRF) -> 429 + Retry-After;
-3. the symbol grammar and ``include_features`` -> 400;
+3. the symbol grammar, ``include_features`` and ``horizons`` -> 400;
 4. the cached prediction (``predictions.cache``); on a miss or a Redis error, PostgreSQL in
    a thread -> 404/503.
 
@@ -56,7 +56,7 @@ from core.security_headers import fast_path_headers
 from features.store import features_key
 from predictions import cache
 from predictions.api import service
-from predictions.api.params import parse_bool
+from predictions.api.params import parse_bool, parse_horizons
 from predictions.api.symbols import clean_symbol, invalid_symbol
 from predictions.api.views import SOURCE_HEADER
 from predictions.latest import LatestPrediction
@@ -192,7 +192,7 @@ class PredictionFastPath:
             if throttled is not None:
                 return throttled
         symbol = request.checked_symbol()
-        body, source = await _prediction(symbol, request.include, replies[2:] if replies else None)
+        body, source = await _prediction(symbol, request, replies[2:] if replies else None)
         headers.append((SOURCE_HEADER.lower().encode(), source.encode()))
         return 200, json.dumps(body).encode(), headers
 
@@ -203,6 +203,7 @@ class _Request:
     symbol: str | None
     include: bool
     bad_query: ApiError | None
+    horizons: tuple[int, ...] | None = None
 
     @property
     def fetch(self) -> bool:
@@ -219,12 +220,17 @@ class _Request:
 
 def _parse_request(scope: Scope, raw_symbol: str) -> _Request:
     # Errors are raised only after authentication and the rate limit, as DRF orders them.
-    query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+    text = scope.get("query_string", b"").decode("latin-1")
+    query = parse_qs(text)
     try:
         include = parse_bool(query.get("include_features", [None])[-1], "include_features")
+        # Blank values kept: "?horizons=" is a 400 here as in the DRF view.
+        horizons = parse_horizons(
+            parse_qs(text, keep_blank_values=True).get("horizons", [None])[-1]
+        )
     except ApiError as exc:
         return _Request(raw_symbol, clean_symbol(raw_symbol), False, exc)
-    return _Request(raw_symbol, clean_symbol(raw_symbol), include, None)
+    return _Request(raw_symbol, clean_symbol(raw_symbol), include, None, horizons)
 
 
 async def _round_trip(user_id: int, counter: str, request: _Request) -> list[Any] | None:
@@ -254,19 +260,21 @@ def _throttle(decision: RateDecision, headers: Headers) -> Answer | None:
 
 
 async def _prediction(
-    symbol: str, include: bool, replies: list[Any] | None
+    symbol: str, request: _Request, replies: list[Any] | None
 ) -> tuple[dict[str, Any], str]:
     """(body, source): from the Redis replies without leaving the event loop when they hold
     the prediction; PostgreSQL (in a thread) otherwise."""
+    include, horizons = request.include, request.horizons
     prediction = LatestPrediction.from_cache(symbol, replies[0]) if replies else None
     if prediction is None:
-        return await _db(service.answer_from_database, symbol, include), service.SOURCE_DATABASE
+        body = await _db(service.answer_from_database, symbol, include, horizons)
+        return body, service.SOURCE_DATABASE
     features = None
     if include and replies is not None:
         features = service.parse_features(replies[1]) if replies[1] else None
         if features is None:  # the feature hash expired: the prediction's own snapshot
             features = await _db(service.snapshot_features, symbol)
-    return service.shape(prediction, features=features), service.SOURCE_CACHE
+    return service.shape(prediction, features=features, horizons=horizons), service.SOURCE_CACHE
 
 
 _SOURCE = SOURCE_HEADER.lower().encode()

@@ -10,6 +10,7 @@ import re
 from typing import Any
 
 from core.api_errors import ApiError
+from core.enums import HORIZONS
 from predictions.api.symbols import SYMBOL_CHARS
 
 BOOL_TRUE = ("true", "1")
@@ -18,6 +19,12 @@ _DIGITS = re.compile(r"[0-9]{1,9}")
 
 # One symbol with optional surrounding spaces (``symbols.clean_symbol``).
 SYMBOL_PATTERN = rf"^ *{SYMBOL_CHARS} *$"
+# ``horizons=`` of the prediction endpoint: comma-separated horizons in trading days, each one
+# of core.enums.HORIZONS (1, 5, 20), at most 10 items (repeats are served once).
+_ONE_HORIZON = "(" + "|".join(str(h) for h in HORIZONS) + ")"
+HORIZONS_PATTERN = rf"^{_ONE_HORIZON}(,{_ONE_HORIZON}){{0,9}}$"
+_HORIZONS = re.compile(HORIZONS_PATTERN)
+
 # ``symbols=`` of the batch endpoint: comma-separated symbols (spaces and empty items allowed),
 # 1 to API_BATCH_MAX_SYMBOLS (100) of them.
 SYMBOL_LIST_PATTERN = rf"^[ ,]*{SYMBOL_CHARS}( *,[ ,]*{SYMBOL_CHARS}){{0,99}}[ ,]*$"
@@ -43,6 +50,21 @@ def parse_bool(value: str | None, name: str) -> bool:
         code="invalid_parameter",
         details={"parameter": name, "value": value[:32]},
     )
+
+
+def parse_horizons(value: str | None) -> tuple[int, ...] | None:
+    """``horizons=1,5,20`` -> (1, 5, 20) in the order asked, repeats dropped; None when the
+    parameter is absent (the default payload). Anything else is a 400."""
+    if value is None:
+        return None
+    if not _HORIZONS.fullmatch(value):
+        raise ApiError(
+            "horizons must be comma-separated trading-day horizons from "
+            + ", ".join(str(h) for h in HORIZONS),
+            code="invalid_parameter",
+            details={"parameter": "horizons", "allowed": list(HORIZONS)},
+        )
+    return tuple(dict.fromkeys(int(part) for part in value.split(",")))
 
 
 def parse_int(value: str | None, name: str, *, default: int, minimum: int, maximum: int) -> int:

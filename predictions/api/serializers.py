@@ -21,6 +21,29 @@ class UncertaintySerializer(serializers.Serializer[Any]):
     )
 
 
+class HorizonUncertaintySerializer(serializers.Serializer[Any]):
+    sigma = serializers.FloatField(allow_null=True, help_text="Sigma of the h-day return")
+    p10 = serializers.FloatField(allow_null=True, help_text="10th percentile of the h-day return")
+    p50 = serializers.FloatField(allow_null=True, help_text="Median h-day return")
+    p90 = serializers.FloatField(allow_null=True, help_text="90th percentile of the h-day return")
+    method = serializers.CharField(allow_null=True)
+
+
+class HorizonSerializer(serializers.Serializer[Any]):
+    horizon = serializers.IntegerField(help_text="Trading days ahead: 1, 5 or 20")
+    target_date = serializers.DateField(
+        allow_null=True, help_text="Trading day whose close the forecast is for"
+    )
+    predicted_return = serializers.FloatField(
+        allow_null=True, help_text="Predicted return close(t) -> close(target_date)"
+    )
+    predicted_price = serializers.FloatField(allow_null=True)
+    uncertainty = HorizonUncertaintySerializer(
+        allow_null=True, help_text="Null when this horizon's model was not active"
+    )
+    model_version = serializers.CharField(allow_null=True)
+
+
 class PredictionSerializer(serializers.Serializer[Any]):
     symbol = serializers.CharField()
     current_price = serializers.FloatField(
@@ -39,6 +62,11 @@ class PredictionSerializer(serializers.Serializer[Any]):
     features = serializers.DictField(
         allow_null=True,
         help_text="Feature values (null unless include_features=true); missing ones are null",
+    )
+    horizons = HorizonSerializer(
+        many=True,
+        required=False,
+        help_text="Only with ?horizons=: the forecasts of the horizons asked, in that order",
     )
 
 
@@ -117,6 +145,29 @@ class AccuracyKindSerializer(serializers.Serializer[Any]):
         return fields
 
 
+class MomentumSerializer(serializers.Serializer[Any]):
+    n = serializers.IntegerField(help_text="Realised records with a momentum forecast")
+    mae = serializers.FloatField(allow_null=True)
+    rank_ic = serializers.FloatField(allow_null=True)
+
+
+class AccuracyHorizonWindowSerializer(AccuracyWindowSerializer):
+    momentum = MomentumSerializer(
+        help_text="The momentum baseline (trailing h-day return at t) on the same records"
+    )
+
+
+class AccuracyHorizonSerializer(AccuracyKindSerializer):
+    _24h = AccuracyHorizonWindowSerializer()
+    _30d = AccuracyHorizonWindowSerializer()
+
+
 class AccuracySerializer(serializers.Serializer[Any]):
     normal = AccuracyKindSerializer()
     earnings = AccuracyKindSerializer()
+    horizon_5d = AccuracyHorizonSerializer(
+        help_text="5-trading-day forecasts, realised 5 trading days after their data day"
+    )
+    horizon_20d = AccuracyHorizonSerializer(
+        help_text="20-trading-day forecasts, realised 20 trading days after their data day"
+    )

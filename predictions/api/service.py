@@ -22,9 +22,11 @@ from django.utils import timezone
 from rest_framework import status
 
 from core.api_errors import ApiError
+from core.enums import BASE_HORIZON
 from core.redis_clients import Preset, client
 from core.timefmt import iso_z, iso_z_or_none
 from features.store import features_key
+from ingestion.calendar import next_trading_day
 from ingestion.models import AssetType, Symbol
 from predictions import cache, latest
 from predictions.latest import LatestPrediction, Source, from_database
@@ -79,29 +81,68 @@ def stale_error(symbol: str, predicted_at: str, age: float) -> ApiError:
     )
 
 
+def horizon_item(prediction: LatestPrediction, h: int) -> dict[str, Any]:
+    """One entry of ``horizons`` in the response: the forecast of the h-day return
+    close(t) -> close(target_date); the one-day entry repeats the top-level figures. A horizon
+    whose model was not active in the prediction's cycle has null figures."""
+    if h == BASE_HORIZON:
+        data_date = prediction.data_date
+        return {
+            "horizon": h,
+            "target_date": next_trading_day(data_date).isoformat() if data_date else None,
+            "predicted_return": prediction.predicted_return_1d,
+            "predicted_price": prediction.predicted_price,
+            "uncertainty": _uncertainty(prediction),
+            "model_version": prediction.model_version,
+        }
+    stored = prediction.horizon(h) or {}
+    return {
+        "horizon": h,
+        "target_date": stored.get("target_date"),
+        "predicted_return": _number(stored.get("predicted_return")),
+        "predicted_price": _number(stored.get("predicted_price")),
+        "uncertainty": {
+            "sigma": _number(stored.get("uncertainty_sigma")),
+            "p10": _number(stored.get("p10")),
+            "p50": _number(stored.get("p50")),
+            "p90": _number(stored.get("p90")),
+            "method": stored.get("uncertainty_method") or None,
+        }
+        if stored
+        else None,
+        "model_version": stored.get("model_version"),
+    }
+
+
+def _uncertainty(prediction: LatestPrediction) -> dict[str, Any]:
+    return {
+        "sigma": prediction.uncertainty_sigma,
+        "p10": prediction.p10,
+        "p50": prediction.p50,
+        "p90": prediction.p90,
+        "method": prediction.uncertainty_method or None,
+    }
+
+
 def shape(
     prediction: LatestPrediction,
     *,
     features: dict[str, Any] | None,
     now: dt.datetime | None = None,
+    horizons: tuple[int, ...] | None = None,
 ) -> dict[str, Any]:
-    """The response body of one prediction; raises 503 when it is stale."""
+    """The response body of one prediction; raises 503 when it is stale. ``horizons`` (asked
+    with ``?horizons=``) adds the ``horizons`` list; without it the body is unchanged."""
     age = prediction.age_seconds(now)
     predicted_at = iso_z(prediction.predicted_at)
     if age > settings.PREDICTION_STALE_SECONDS:
         raise stale_error(prediction.symbol, predicted_at, age)
-    return {
+    body = {
         "symbol": prediction.symbol,
         "current_price": prediction.current_price,
         "predicted_return_1d": prediction.predicted_return_1d,
         "predicted_price": prediction.predicted_price,
-        "uncertainty": {
-            "sigma": prediction.uncertainty_sigma,
-            "p10": prediction.p10,
-            "p50": prediction.p50,
-            "p90": prediction.p90,
-            "method": prediction.uncertainty_method or None,
-        },
+        "uncertainty": _uncertainty(prediction),
         "model_type": prediction.model_type,
         "model_version": prediction.model_version,
         "predicted_at": predicted_at,
@@ -110,6 +151,9 @@ def shape(
         "features": features,
         "ood": dict(prediction.ood),
     }
+    if horizons is not None:
+        body["horizons"] = [horizon_item(prediction, h) for h in horizons]
+    return body
 
 
 # --- PostgreSQL -----------------------------------------------------------------------------
@@ -173,7 +217,9 @@ def missing_error(symbol: str, known: dict[str, dict[str, Any]] | None = None) -
     )
 
 
-def answer_from_database(symbol: str, include_features: bool) -> dict[str, Any]:
+def answer_from_database(
+    symbol: str, include_features: bool, horizons: tuple[int, ...] | None = None
+) -> dict[str, Any]:
     """The body from the ``Prediction`` row (Redis missed or is down); 404/503 as appropriate."""
     prediction = db_predictions([symbol], with_features=include_features).get(symbol)
     if prediction is None:
@@ -181,13 +227,15 @@ def answer_from_database(symbol: str, include_features: bool) -> dict[str, Any]:
     features = None
     if include_features:
         features = parse_features(prediction.features_snapshot or {})
-    return shape(prediction, features=features)
+    return shape(prediction, features=features, horizons=horizons)
 
 
 # --- one symbol -----------------------------------------------------------------------------
 
 
-def get_prediction(symbol: str, include_features: bool = False) -> tuple[dict[str, Any], str]:
+def get_prediction(
+    symbol: str, include_features: bool = False, horizons: tuple[int, ...] | None = None
+) -> tuple[dict[str, Any], str]:
     """(body, source) for a canonical symbol; raises ApiError (404/503)."""
     try:
         pipe = client(Preset.REQUEST).pipeline(transaction=False)
@@ -197,8 +245,8 @@ def get_prediction(symbol: str, include_features: bool = False) -> tuple[dict[st
         replies = pipe.execute()
     except redis.RedisError as exc:
         log.warning("Redis unavailable, reading %s from PostgreSQL: %s", symbol, exc)
-        return answer_from_database(symbol, include_features), SOURCE_DATABASE
-    return answer_from_replies(symbol, include_features, replies)
+        return answer_from_database(symbol, include_features, horizons), SOURCE_DATABASE
+    return answer_from_replies(symbol, include_features, replies, horizons)
 
 
 def snapshot_features(symbol: str) -> dict[str, Any]:
@@ -208,19 +256,22 @@ def snapshot_features(symbol: str) -> dict[str, Any]:
 
 
 def answer_from_replies(
-    symbol: str, include_features: bool, replies: list[Any]
+    symbol: str,
+    include_features: bool,
+    replies: list[Any],
+    horizons: tuple[int, ...] | None = None,
 ) -> tuple[dict[str, Any], str]:
     """(body, source) from the Redis replies ``[pred, features?]`` of one symbol; a miss or a
     malformed entry is answered from PostgreSQL."""
     prediction = LatestPrediction.from_cache(symbol, replies[0])
     if prediction is None:
-        return answer_from_database(symbol, include_features), SOURCE_DATABASE
+        return answer_from_database(symbol, include_features, horizons), SOURCE_DATABASE
     features = None
     if include_features:
         features = parse_features(replies[1]) if replies[1] else None
         if features is None:  # the feature hash expired: the prediction's own snapshot
             features = snapshot_features(symbol)
-    return shape(prediction, features=features), SOURCE_CACHE
+    return shape(prediction, features=features, horizons=horizons), SOURCE_CACHE
 
 
 # --- many symbols ---------------------------------------------------------------------------

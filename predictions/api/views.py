@@ -21,14 +21,17 @@ from rest_framework.views import APIView
 
 from accounts.openapi import error_response, error_responses
 from core.api_errors import ApiError
+from core.enums import ONE_DAY_TYPES
 from ingestion.models import Symbol
 from predictions.api import service
 from predictions.api.params import (
+    HORIZONS_PATTERN,
     SYMBOL_LIST_PATTERN,
     SYMBOL_PATTERN,
     bool_schema,
     int_schema,
     parse_bool,
+    parse_horizons,
     parse_int,
 )
 from predictions.api.serializers import (
@@ -69,6 +72,14 @@ class PredictionDetailView(APIView):
                 bool_schema(),
                 description="Include the feature values the prediction was made from",
             ),
+            OpenApiParameter(
+                "horizons",
+                {"type": "string", "pattern": HORIZONS_PATTERN},
+                description=(
+                    "Comma-separated forecast horizons in trading days (1, 5, 20), e.g. "
+                    "`1,5,20`: adds the `horizons` list. Without it the body is unchanged."
+                ),
+            ),
         ],
         responses={
             200: PredictionSerializer,
@@ -80,7 +91,8 @@ class PredictionDetailView(APIView):
     def get(self, request: Request, symbol: str) -> Response:
         canonical = require_symbol(symbol)
         include = parse_bool(request.query_params.get("include_features"), "include_features")
-        body, source = service.get_prediction(canonical, include)
+        horizons = parse_horizons(request.query_params.get("horizons"))
+        body, source = service.get_prediction(canonical, include, horizons)
         return Response(body, headers={SOURCE_HEADER: source})
 
 
@@ -188,9 +200,10 @@ class PredictionHistoryView(generics.ListAPIView[PredictionRecord]):
                 status_code=status.HTTP_404_NOT_FOUND,
                 details={"symbol": symbol},
             )
-        return PredictionRecord.objects.filter(symbol_id=symbol_id).order_by(
-            "-data_timestamp", "-id"
-        )
+        # The one-day history (the longer horizons' records are accuracy data, issue 19).
+        return PredictionRecord.objects.filter(
+            symbol_id=symbol_id, model_type__in=ONE_DAY_TYPES
+        ).order_by("-data_timestamp", "-id")
 
     @extend_schema(
         operation_id="prediction_history",
@@ -258,9 +271,10 @@ class AccuracyView(APIView):
         tags=["predictions"],
         summary="Rolling accuracy per model kind",
         description=(
-            "Per model kind (`normal`, `earnings`) and window (`24h`, `30d` of data time): "
-            "realised predictions, MAE against the naive zero-return forecast, p10-p90 "
-            "coverage (target 0.80) and rank IC."
+            "Per model kind (`normal`, `earnings`, and the longer horizons `horizon_5d`, "
+            "`horizon_20d`, realised h trading days later) and window (`24h`, `30d` of data "
+            "time): realised predictions, MAE against the naive zero-return forecast, p10-p90 "
+            "coverage (target 0.80) and rank IC; the horizons also the momentum baseline's."
         ),
         responses={200: AccuracySerializer, **error_responses(401, 429, 503)},
     )
@@ -281,7 +295,8 @@ class WalkForwardAccuracyView(APIView):
         tags=["predictions"],
         summary="Stored walk-forward evaluation per model kind",
         description=(
-            "Per model kind (`normal`, `earnings`, null when never run): the stored result of "
+            "Per model kind (`normal`, `earnings`, `horizon_5d`, `horizon_20d`; null when never "
+            "run): the stored result of "
             "`manage.py walkforward` — `years` (per test year: n, mae, mae_naive, mae_ratio, ic, "
             "rank_ic, icir, hit_rate, coverage_p10_p90, mean_width_p10_p90, pinball and the "
             "baselines on the same rows), `summary` over test years >= 2023, `config`, "

@@ -24,8 +24,9 @@ Universe: the first N symbols (alphabetical) of ``us_stocks_daily_last500_asof_2
 feature warm-up on the days before. Isolation: a scratch database ``bench_pipeline`` (created
 from the migrations, dropped afterwards) and its own Redis database (``--redis-url``), so the
 running platform's data and live WebSocket groups are never touched. Models: the platform's
-ACTIVE trained versions when there are (their artifacts are served read-only), else the toy
-contract model (``predictions.pipeline.toy_model``) - the output says which.
+ACTIVE trained version of each kind that has one (artifacts served read-only), else the toy
+contract model (``predictions.pipeline.toy_model``) - the output says which. The 5- and 20-day
+models (issue 19) run in the same cycles unless ``--no-horizons``.
 """
 
 from __future__ import annotations
@@ -105,6 +106,29 @@ def _active_trained_models() -> dict[str, dict[str, Any]]:
     return found
 
 
+def _install_models(trained: dict[str, dict[str, Any]], *, horizons: bool) -> dict[str, str]:
+    """Active versions in the scratch database: the platform's trained version of each kind
+    that has one, the toy contract model for the others; with ``horizons`` the 5- and 20-day
+    kinds too. Returns kind -> what serves it."""
+    from core.enums import KIND_OF_HORIZON
+    from features.definitions import ALL_FEATURES, TECHNICAL_FEATURES
+    from predictions.models import ModelVersion
+    from predictions.pipeline import toy_model
+
+    root = Path(settings.VAR_DIR) / "bench" / "models"
+    wanted = ["normal", "earnings", *(KIND_OF_HORIZON.values() if horizons else ())]
+    used = {}
+    for kind in wanted:
+        if kind in trained:
+            ModelVersion.objects.create(kind=kind, status="active", **trained[kind])
+            used[kind] = f"trained {trained[kind]['version']}"
+        else:
+            features = ALL_FEATURES if kind == "earnings" else TECHNICAL_FEATURES
+            toy_model.install(root, kind, f"bench-{kind}", list(features))
+            used[kind] = "toy contract model"
+    return used
+
+
 class PipelineBenchmark(Benchmark):
     name = "pipeline"
     help = "Full live cycles (ingest -> features -> route -> inference -> dual write -> publish)"
@@ -115,6 +139,11 @@ class PipelineBenchmark(Benchmark):
         parser.add_argument("--watchers", type=int, default=100, help="symbol groups watched")
         parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/12")
         parser.add_argument("--database", default="bench_pipeline")
+        parser.add_argument(
+            "--no-horizons",
+            action="store_true",
+            help="one-day models only (measures what the 5- and 20-day forecasts cost)",
+        )
         parser.add_argument(
             "--no-snapshot",
             action="store_true",
@@ -162,8 +191,6 @@ class PipelineBenchmark(Benchmark):
         from ingestion.models import EarningsEvent
         from ingestion.pipeline import ingest_frame
         from ingestion.storage import ensure_symbols, forget_symbol_cache
-        from predictions.benchmarks.universe import install_models
-        from predictions.models import ModelVersion
         from predictions.pipeline import runtime, sources
         from predictions.pipeline.cycle import run_cycle
 
@@ -199,15 +226,9 @@ class PipelineBenchmark(Benchmark):
             ],
             ignore_conflicts=True,
         )
-        if set(trained) == {"normal", "earnings"}:
-            for kind, info in trained.items():
-                ModelVersion.objects.create(kind=kind, status="active", **info)
-            models_used = {k: f"trained {v['version']}" for k, v in trained.items()}
-        else:
-            install_models(Path(settings.VAR_DIR) / "bench" / "models", "bench")
-            models_used = dict.fromkeys(("normal", "earnings"), "toy contract model")
+        models_used = _install_models(trained, horizons=not options["no_horizons"])
         runtime.clear_cache()
-        loaded = {kind: runtime.get_model(kind) for kind in ("normal", "earnings")}
+        loaded = {kind: runtime.get_model(kind) for kind in models_used}
         engine = FeatureEngine(earnings)
         engine.full(panel.until(panel.dates[first - 1]))
         setup["setup_s"] = round(time.perf_counter() - t, 2)
@@ -226,7 +247,7 @@ class PipelineBenchmark(Benchmark):
         cpu_ms: dict[str, list[float]] = {"python": [], "postgres_backend": []}
         cycle_ms: list[float] = []
         stages: dict[str, list[float]] = {s: [] for s in STAGES}
-        shares, predicted, errors = [], [], []
+        shares, predicted, errors, horizon_records = [], [], [], []
         for col in range(first, len(panel.dates)):
             day = pd.Timestamp(panel.dates[col]).date()
             started = time.perf_counter()
@@ -259,6 +280,7 @@ class PipelineBenchmark(Benchmark):
                 stages[name].append(ms)
             shares.append(result.n_earnings / max(result.n_symbols, 1))
             predicted.append(result.n_predicted)
+            horizon_records.append(result.horizon_records_inserted)
             errors.extend(result.errors)
 
         # The Celery task's fallback when the features worker wrote no matrix: per-symbol hashes.
@@ -289,6 +311,8 @@ class PipelineBenchmark(Benchmark):
             "earnings_routed_per_cycle": [round(s * n) for s in shares],
             "models": models_used,
             "features_snapshot": not options["no_snapshot"],
+            "horizons": not options["no_horizons"],
+            "horizon_records_per_cycle": horizon_records,
             "inference": {
                 kind: {
                     "provider": m.provider,

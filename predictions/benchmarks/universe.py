@@ -9,6 +9,7 @@ import numpy as np
 import redis
 from redis.typing import EncodableT
 
+from core.enums import KIND_OF_HORIZON
 from features.definitions import ALL_FEATURES, TECHNICAL_FEATURES
 from features.store import features_key
 from ingestion.models import Symbol
@@ -25,12 +26,21 @@ def make_symbols(tickers: list[str]) -> dict[str, int]:
     return dict(Symbol.objects.filter(ticker__in=tickers).values_list("ticker", "id"))
 
 
-def install_models(root: Path, version: str = "v1", seed: int = 0) -> dict[str, ModelVersion]:
-    """An active toy model per kind: normal reads the 20 technical features, earnings all 37."""
-    return {
+def install_models(
+    root: Path, version: str = "v1", seed: int = 0, *, horizons: bool = False
+) -> dict[str, ModelVersion]:
+    """An active toy model per kind: normal reads the 20 technical features, earnings all 37;
+    with ``horizons`` also the 5- and 20-day kinds (technical features, versions ``<v>-5d``...)."""
+    models = {
         "normal": toy_model.install(root, "normal", version, list(TECHNICAL_FEATURES), seed=seed),
         "earnings": toy_model.install(root, "earnings", version, list(ALL_FEATURES), seed=seed),
     }
+    if horizons:
+        for h, kind in KIND_OF_HORIZON.items():
+            models[kind] = toy_model.install(
+                root, kind, f"{version}-{h}d", list(TECHNICAL_FEATURES), seed=seed + h
+            )
+    return models
 
 
 def cycle_input(

@@ -17,10 +17,16 @@ LIGHTGBM = "lightgbm.txt"
 
 
 def new_version(kind: str) -> str:
-    """Sortable, e.g. v20250709-101530; a suffix keeps two trainings in one second apart."""
+    """Sortable, e.g. v20250709-101530 (v20250709-101530-5d for the 5-day model); a suffix
+    keeps two trainings in one second apart."""
+    from core.enums import HORIZON_OF_KIND
     from predictions.models import ModelVersion
 
     base = datetime.now(UTC).strftime("v%Y%m%d-%H%M%S")
+    if HORIZON_OF_KIND.get(kind, 1) > 1:
+        # Records are unique by (symbol, data_timestamp, model_version): a horizon model's
+        # version may never equal a one-day model's, even when trained in the same second.
+        base += f"-{HORIZON_OF_KIND[kind]}d"
     version, n = base, 1
     while (
         artifact_dir(kind, version).exists()

@@ -1,4 +1,5 @@
-"""Baselines scored on the same rows as the network: zero return (naive), trailing mean, LightGBM.
+"""Baselines scored on the same rows as the network: zero return (naive), trailing mean, LightGBM,
+momentum (trailing returns, for the multi-horizon models).
 
 LightGBM uses the same raw features (it handles NaN natively) and the L1 objective, i.e. it
 estimates the conditional median, the MAE-optimal forecast: a deliberately strong baseline.
@@ -63,6 +64,19 @@ def trailing_mean(
     ret = daily_returns(panel)
     rolled = pd.DataFrame(ret.T).rolling(window, min_periods=window).mean().to_numpy().T
     return panel_lookup(panel, rolled, tickers, dates)
+
+
+def trailing_return(
+    panel: Any, tickers: np.ndarray, dates: np.ndarray, lookback: int, skip: int = 0
+) -> np.ndarray:
+    """Momentum: close(t - skip) / close(t - lookback) - 1 (panel columns = trading days), NaN
+    where either close is missing. ``lookback=h, skip=0`` is the trailing h-day return (the
+    same-horizon persistence forecast); ``lookback=252, skip=21`` the classic 12-1 momentum."""
+    close = np.asarray(panel.close, dtype="float64")
+    out = np.full_like(close, np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out[:, lookback:] = close[:, lookback - skip : close.shape[1] - skip] / close[:, :-lookback]
+    return panel_lookup(panel, out - 1.0, tickers, dates)
 
 
 def ewma_sigma(

@@ -4,7 +4,7 @@ of the shared format, including symbols it never saw.
 The panel is read from ``date_from - WARMUP_DAYS`` so the 252-day features are defined from
 ``date_from`` on, and up to ``date_to + a few days`` so the target of ``date_to`` is known.
 Rows are those the model serves (routing rule): earnings-day rows for ``earnings``, the others
-for ``normal``.
+for ``normal``, every row for the horizon kinds (scored on their h-day return).
 """
 
 from __future__ import annotations
@@ -24,12 +24,15 @@ from predictions.models import ModelVersion
 WARMUP_DAYS = 750
 
 
-def load_window(prices: Path, date_from: date | None, date_to: date | None) -> tuple[Any, Any]:
+def load_window(
+    prices: Path, date_from: date | None, date_to: date | None, horizon: int = 1
+) -> tuple[Any, Any]:
     from features.dataset import build_dataset
     from features.panel import Panel
 
     start = date_from - timedelta(days=WARMUP_DAYS) if date_from else None
-    end = date_to + timedelta(days=7) if date_to else None
+    # Enough calendar days after date_to for the target h trading days later.
+    end = date_to + timedelta(days=7 + 2 * horizon) if date_to else None
     panel = Panel.from_csv(prices, start=start, end=end)
     return panel, build_dataset(panel, start=date_from, end=date_to)
 
@@ -48,7 +51,10 @@ def evaluate_version(
 
     directory = Path(mv.artifact_path)
     meta = artifacts.read_metadata(directory)
-    panel, ds = loaded or load_window(Path(prices), date_from, date_to)
+    horizon = data.horizon_of(mv.kind)
+    panel, ds = loaded or load_window(Path(prices), date_from, date_to, horizon)
+    if horizon > 1:  # a horizon model is scored on its own h-day target
+        ds = data.with_horizon(ds, panel, horizon)
     # Inputs of every row of each day (cross-sectional inputs rank against the whole day).
     x = inputs.model_inputs(ds.X, ALL_FEATURES, meta["features"], inputs.day_ids_of(ds.dates))
     dates = np.asarray(ds.dates, dtype="datetime64[D]")

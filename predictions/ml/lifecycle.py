@@ -4,9 +4,11 @@ export -> evaluate (-> register, in ``train``). ``train.train`` (the live and we
 figures are those of the code that produces the served models.
 
 Rows (see ``data.Split``): normal model = non-earnings rows, uniformly subsampled to
-``max_train_rows``; earnings model = every earnings-day training row (weight 10) plus
-``normal_ratio`` x as many normal-day rows (weight 1). Calibration uses validation rows of the
-model's own kind; scores use the exported ONNX graph (what is served).
+``max_train_rows``; horizon models (5/20 trading days) = every row, likewise subsampled, with
+the h-day target and an h-day embargo at each boundary; earnings model = every earnings-day
+training row (weight 10) plus ``normal_ratio`` x as many normal-day rows (weight 1).
+Calibration uses validation rows of the model's own kind; scores use the exported ONNX graph
+(what is served).
 """
 
 from __future__ import annotations
@@ -27,7 +29,9 @@ EARNINGS_WEIGHT = 10.0
 PARITY_ROWS = 4000
 DB = "db"  # price source: the daily PriceBars instead of a file
 # Model configuration per kind, chosen on validation years < 2023 (docs/models.md).
-DEFAULT_SCHEME = {"normal": "raw", "earnings": "raw"}
+# The 20-day model ranks its inputs across the day's symbols (chosen on test years 2019-2022,
+# docs/models.md "Multi-horizon models"); the 5-day model keeps the raw inputs.
+DEFAULT_SCHEME = {"normal": "raw", "earnings": "raw", "horizon_5d": "raw", "horizon_20d": "xs_rank"}
 DEFAULT_TARGET = {"normal": "raw", "earnings": "raw"}
 TARGETS = ("raw", "idiosyncratic")
 
@@ -57,10 +61,14 @@ class TrainOptions:
         return replace(config, epochs=self.epochs) if self.epochs else config
 
     def input_scheme(self) -> str:
-        return self.scheme or DEFAULT_SCHEME[self.kind]
+        return self.scheme or DEFAULT_SCHEME.get(self.kind, "raw")
 
     def point_target(self) -> str:
-        return self.target or DEFAULT_TARGET[self.kind]
+        return self.target or DEFAULT_TARGET.get(self.kind, "raw")
+
+    @property
+    def horizon(self) -> int:
+        return data.horizon_of(self.kind)
 
 
 @dataclass
@@ -135,6 +143,8 @@ def prepare(opts: TrainOptions, loaded: tuple[Any, Any] | None = None) -> Prepar
     t0 = time.monotonic()
     prices = resolve_source(opts.prices)
     panel, ds = loaded or load(prices, opts.until)
+    if opts.horizon > 1:  # the h-day target, from the same panel (close(t) -> close(t+h))
+        ds = data.with_horizon(ds, panel, opts.horizon)
     features = data.feature_columns(opts.kind)
     names = inputs.input_columns(features, opts.input_scheme())
     x = inputs.model_inputs(ds.X, ALL_FEATURES, names, inputs.day_ids_of(ds.dates))
@@ -142,10 +152,11 @@ def prepare(opts: TrainOptions, loaded: tuple[Any, Any] | None = None) -> Prepar
 
 
 def select_rows(ds: data.DatasetLike, kind: str, split: data.Split, opts: TrainOptions) -> Rows:
-    """Which rows train, early-stop, calibrate and test (a time split, never random)."""
-    parts = data.part_masks(ds, split)
+    """Which rows train, early-stop, calibrate and test (a time split, never random; a horizon
+    model's parts are embargoed by h days at each boundary)."""
+    parts = data.part_masks(ds, split, data.horizon_of(kind))
     own = data.kind_rows(ds, kind)
-    if kind == "normal":
+    if kind != "earnings":
         train = data.subsample(parts["train"] & own, opts.max_train_rows, opts.seed)
         weights = np.ones(train.size, dtype="float32")
     else:

@@ -73,8 +73,10 @@ def leakage_checks(prep: Prepared, idx: np.ndarray) -> dict[str, Any]:
 
 
 def target_recomputation(prep: Prepared, idx: np.ndarray) -> tuple[float, int]:
-    """Max |y - (next close / close - 1)| recomputed from the panel for 2,000 sampled rows."""
+    """Max |y - (close h days later / close - 1)| recomputed from the panel for 2,000 sampled
+    rows (h = the model's horizon in trading days, 1 for the normal/earnings models)."""
     ds, panel = prep.ds, prep.panel
+    h = data.horizon_of(prep.kind)
     rng = np.random.default_rng(0)
     sample = rng.choice(idx, size=min(2000, idx.size), replace=False) if idx.size else idx
     row_of = {str(t): i for i, t in enumerate(panel.tickers)}
@@ -83,11 +85,34 @@ def target_recomputation(prep: Prepared, idx: np.ndarray) -> tuple[float, int]:
     for i in sample:
         r = row_of[str(ds.tickers[i])]
         c = int(np.searchsorted(pdates, np.datetime64(ds.dates[i], "D")))
-        nxt = np.flatnonzero(np.isfinite(panel.close[r, c + 1 :]))
-        if nxt.size:
-            expected = panel.close[r, c + 1 + nxt[0]] / panel.close[r, c] - 1
+        if c + h < pdates.size and np.isfinite(panel.close[r, c + h]):
+            expected = panel.close[r, c + h] / panel.close[r, c] - 1
             worst = max(worst, abs(float(expected) - float(ds.y[i])))
     return worst, int(sample.size)
+
+
+def embargo_check(prep: Prepared, rows: Rows, split: data.Split) -> dict[str, Any]:
+    """The last target day of the training and validation rows (close of t+h), which must lie
+    before the next part starts: overlapping h-day targets may not reach into it."""
+    pdates = np.asarray(prep.panel.dates, dtype="datetime64[D]")
+    h = data.horizon_of(prep.kind)
+
+    def last_target(idx: np.ndarray) -> str | None:
+        if idx.size == 0:
+            return None
+        cols = np.searchsorted(pdates, np.asarray(prep.ds.dates[idx]).astype("datetime64[D]"))
+        return str(pdates[min(int(cols.max()) + h, pdates.size - 1)])
+
+    train_last, val_last = last_target(rows.train), last_target(rows.val)
+    return {
+        "horizon_days": h,
+        "train_last_target_day": train_last,
+        "validation_start": split.val_start.isoformat(),
+        "validation_last_target_day": val_last,
+        "test_start": split.test_start.isoformat(),
+        "ok": (train_last or "") < split.val_start.isoformat()
+        and (val_last or "") < split.test_start.isoformat(),
+    }
 
 
 def build_metadata(
@@ -129,7 +154,7 @@ def build_metadata(
             else {"subsampled_from": rows.train_pool}
         ),
         "trained_symbols": sorted(np.unique(prep.ds.tickers[rows.train]).tolist()),
-        "target": "next-day return close(t)->close(t+1)",
+        **target_description(opts.kind),
         "point_target": opts.point_target(),
         "target_winsorized_for_training": list(fitted.winsor),
         "training": fitted.info,
@@ -138,10 +163,7 @@ def build_metadata(
         "calibration": calib,
         "sigma_method": "(p90 - p10) / (2 * 1.2815516), normal-equivalent sigma of [p10, p90]",
         "uncertainty_method": "quantile_conformal",
-        "leakage_checks": {
-            "validation": leakage_checks(prep, rows.val),
-            "test": leakage_checks(prep, rows.test),
-        },
+        "leakage_checks": all_leakage_checks(prep, rows, result["split"]),
         "architecture": ARCHITECTURE,
         "ood": fit_ood_stats(prep.x[rows.train], prep.x[rows.val], seed=opts.seed),  # issue 14
         "lightgbm": {"file": artifacts.LIGHTGBM, "best_iteration": fitted.booster.best_iteration},
@@ -150,6 +172,22 @@ def build_metadata(
         "seed": opts.seed,
         **{k: v for k, v in opts.extra_metadata.items() if k != "version"},
     }
+
+
+def all_leakage_checks(prep: Prepared, rows: Rows, split: data.Split) -> dict[str, Any]:
+    return {
+        "validation": leakage_checks(prep, rows.val),
+        "test": leakage_checks(prep, rows.test),
+        "embargo": embargo_check(prep, rows, split),
+    }
+
+
+def target_description(kind: str) -> dict[str, Any]:
+    h = data.horizon_of(kind)
+    text = "next-day return close(t)->close(t+1)"
+    if h > 1:
+        text = f"{h}-trading-day return close(t)->close(t+h), h = {h}"
+    return {"horizon_days": h, "target": text}
 
 
 def row_counts(prep: Prepared, rows: Rows) -> dict[str, Any]:
@@ -194,7 +232,7 @@ def train(
         "fit": round(fitted.seconds, 1),
         "total": round(time.monotonic() - t0, 1),
     }
-    parts = {"window": window, "version": version, "exported": exported}
+    parts = {"window": window, "version": version, "exported": exported, "split": split}
     metadata = build_metadata(
         opts, prep, rows, fitted, calib, {**parts, "metrics": result_metrics, "timings_s": timings}
     )

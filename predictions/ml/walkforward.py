@@ -4,9 +4,13 @@ SAME lifecycle steps as the live retrain (``predictions.ml.lifecycle``). Only th
 ``Split(train_end = 31 Dec Y-2, validation = Y-1, test = Y)``, the live retrain's split moved
 to each year. No row of the test year reaches training, early stopping or calibration.
 
-Baselines on the same rows: zero return; reversal (-return_1d, rank IC only); the LightGBM
+The multi-horizon kinds (5/20 trading days) run the same way with their h-day target and an
+h-day embargo at each boundary (``data.part_masks``).
+
+Baselines on the same rows: zero return; reversal (-return_1d, rank IC only); momentum (the
+trailing h-day return, and the 12-1 month return); the LightGBM
 fitted in the same step on the same inputs; and a RiskMetrics EWMA-volatility Gaussian interval
-(lambda 0.94) for coverage, width and pinball loss.
+(lambda 0.94, scaled by sqrt(h)) for coverage, width and pinball loss.
 """
 
 from __future__ import annotations
@@ -106,7 +110,19 @@ def run_year(year: int, prep: Prepared, opts: TrainOptions, workdir: Path) -> di
     }
 
 
-def frame_of(out: dict[str, Any], prep: Prepared, sigma: np.ndarray) -> pd.DataFrame:
+def row_baselines(prep: Prepared) -> dict[str, np.ndarray]:
+    """Per-row baseline inputs of every dataset row, for the model's horizon h: the EWMA sigma
+    scaled to h days (sqrt(h), i.i.d. returns), the trailing h-day return (momentum at the
+    same horizon) and the 12-1 month momentum (close(t-21) / close(t-252) - 1)."""
+    ds, panel, h = prep.ds, prep.panel, data.horizon_of(prep.kind)
+    return {
+        "ewma_sigma": baselines.ewma_sigma(panel, ds.tickers, ds.dates) * np.sqrt(h),
+        "momentum": baselines.trailing_return(panel, ds.tickers, ds.dates, h),
+        "momentum_12_1": baselines.trailing_return(panel, ds.tickers, ds.dates, 252, 21),
+    }
+
+
+def frame_of(out: dict[str, Any], prep: Prepared, base: dict[str, np.ndarray]) -> pd.DataFrame:
     """Per-row predictions of one test year (the file another engineer's backtest reads)."""
     idx, pred, ds = out["rows"].test, out["pred"], prep.ds
     q = np.asarray(pred["quantiles"], dtype="float64")
@@ -124,7 +140,10 @@ def frame_of(out: dict[str, Any], prep: Prepared, sigma: np.ndarray) -> pd.DataF
             "realised": ds.y[idx].astype("float64"),
             "lightgbm": np.asarray(pred.get("lightgbm", np.full(idx.size, np.nan))),
             "reversal": -ds.X[idx][:, reversal_col].astype("float64"),
-            "ewma_sigma": sigma[idx],
+            "ewma_sigma": base["ewma_sigma"][idx],
+            "horizon": data.horizon_of(prep.kind),
+            "momentum": base["momentum"][idx],
+            "momentum_12_1": base["momentum_12_1"][idx],
         }
     )
 
@@ -137,14 +156,14 @@ def walk_forward(wf: WalkForwardOptions, loaded: tuple[Any, Any] | None = None) 
     t0 = time.monotonic()
     opts = wf.train_options()
     prep = prepare(opts, loaded)
-    sigma = baselines.ewma_sigma(prep.panel, prep.ds.tickers, prep.ds.dates)
+    base = row_baselines(prep)
     frames, years = [], []
     with tempfile.TemporaryDirectory(prefix="walkforward-") as tmp:
         for year in range(wf.first_year, prep.last_day.year + 1):
             out = run_year(year, prep, opts, Path(tmp))
             if out is None:
                 continue
-            frame = frame_of(out, prep, sigma)
+            frame = frame_of(out, prep, base)
             frames.append(frame)
             years.append({**year_figures(frame), **run_info(out)})
             log.info("walk-forward %s %s: %s", wf.kind, year, years[-1])
@@ -183,6 +202,7 @@ def config_of(wf: WalkForwardOptions, opts: TrainOptions, prep: Prepared) -> dic
         "input_scheme": opts.input_scheme(),
         "point_target": opts.point_target(),
         "inputs": prep.inputs,
+        "horizon_days": data.horizon_of(prep.kind),
         "summary_from_year": SUMMARY_FROM_YEAR,
     }
 
@@ -227,6 +247,7 @@ def year_figures(frame: pd.DataFrame) -> dict[str, Any]:
             "pinball": _r(metrics.pinball(np.zeros((len(y), 3)), y)),
         },
         "reversal": {"rank_ic": reversal["rank_ic"], "icir": reversal["icir"]},
+        **momentum_figures(frame, y, dates),
         "lightgbm": skill(lgbm, y, dates) if np.isfinite(lgbm).all() else None,
         "ewma_vol": {**interval(ewma[ok], y[ok]), "rows": int(ok.sum())},
     }
@@ -237,6 +258,18 @@ def year_figures(frame: pd.DataFrame) -> dict[str, Any]:
         **interval(q, y),
         "baselines": base,
     }
+
+
+def momentum_figures(frame: pd.DataFrame, y: np.ndarray, dates: np.ndarray) -> dict[str, Any]:
+    """The momentum baselines' skill (rank IC, ICIR, MAE ratio, hit rate) on the same rows; a
+    row without the needed history counts as a zero forecast (older files have no columns)."""
+    keys = ("rank_ic", "icir", "mae_ratio", "hit_rate")
+    out: dict[str, Any] = {}
+    for name in ("momentum", "momentum_12_1"):
+        if name in frame:
+            fig = skill(np.nan_to_num(frame[name].to_numpy("float64")), y, dates)
+            out[name] = {k: fig[k] for k in keys}
+    return out
 
 
 def summary(rows: pd.DataFrame) -> dict[str, Any]:

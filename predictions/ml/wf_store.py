@@ -18,7 +18,7 @@ RESULT = "walkforward.json"
 PREDICTIONS = "predictions.csv.gz"
 COLUMNS = (
     "symbol", "date", "year", "model", "point", "p10", "p50", "p90", "realised",
-    "lightgbm", "reversal", "ewma_sigma",
+    "lightgbm", "reversal", "ewma_sigma", "horizon", "momentum", "momentum_12_1",
 )  # fmt: skip
 
 
@@ -57,7 +57,9 @@ def active_results() -> dict[str, dict[str, Any] | None]:
     from predictions.ml.registry import active_version
 
     out: dict[str, dict[str, Any] | None] = {}
-    for kind in ("normal", "earnings"):
+    from predictions.ml.data import ALL_KINDS
+
+    for kind in ALL_KINDS:  # the one-day kinds, then the longer horizons (issue 19)
         stored = load(kind)
         if stored is None:
             out[kind] = None

@@ -3,7 +3,9 @@
     route -> inference -> [write_postgres || write_redis -> publish] -> realise -> status
 
 - route: earnings calendar -> earnings model, the rest -> normal model;
-- inference: each kind's ACTIVE model (process-cached ONNX session), batched;
+- inference: each kind's ACTIVE model (process-cached ONNX session), batched; then the
+  longer-horizon models (5 and 20 trading days) over the same feature matrix for every symbol
+  the one-day models served (left out when not registered: one-day forecasts only);
 - write_postgres (durable) runs while a helper thread does write_redis (cache) and then
   publish (Channels): PostgreSQL spends the statement's time in its own process, so the fast
   layer is nearly free. Redelivery after a PostgreSQL failure rewrites the same Redis values;
@@ -34,16 +36,18 @@ import redis
 from django.utils import timezone
 
 from core import metrics
+from core.enums import KIND_OF_HORIZON
 from predictions.accuracy import record_realised
 from predictions.interval_state import served_for_cycle, update_after_realise
 from predictions.intervals import Served
 from predictions.pipeline import failpoints, publisher, status, writer
-from predictions.pipeline.days import day_timestamp
-from predictions.pipeline.records import PredictionBatch, snapshot_json
+from predictions.pipeline.days import day_timestamp, trading_day_after
+from predictions.pipeline.records import HorizonPart, PredictionBatch, snapshot_json
 from predictions.pipeline.routing import Routing, route
 from predictions.pipeline.runtime import (
     LoadedModel,
     ModelLoadError,
+    NoActiveModel,
     get_model,
     sigma_from_quantiles,
 )
@@ -70,6 +74,7 @@ class CycleResult:
     n_earnings: int = 0
     n_predicted: int = 0
     records_inserted: int = 0
+    horizon_records_inserted: int = 0
     redis_written: int = 0
     published: int = 0
     realised: int = 0
@@ -102,6 +107,7 @@ class CycleResult:
             "n_earnings": self.n_earnings,
             "n_predicted": self.n_predicted,
             "records_inserted": self.records_inserted,
+            "horizon_records_inserted": self.horizon_records_inserted,
             "redis_written": self.redis_written,
             "published": self.published,
             "realised": self.realised,
@@ -244,6 +250,56 @@ def _infer(
     return parts, unserved
 
 
+def _momentum(inp: CycleInput, h: int, rows: np.ndarray) -> np.ndarray:
+    """The momentum baseline of horizon h: the stored trailing h-day return (return_5d,
+    return_20d), NaN when the feature set has no such column."""
+    name = f"return_{h}d"
+    if name not in inp.feature_names:
+        return np.full(len(rows), np.nan)
+    values: np.ndarray = inp.X[rows, inp.feature_names.index(name)].astype(np.float64)
+    return values
+
+
+def _infer_horizons(inp: CycleInput, rows: np.ndarray, result: CycleResult) -> list[HorizonPart]:
+    """The longer horizons (issue 19) for the symbols the one-day models served (``rows`` of
+    the cycle input, in batch order), over the same feature matrix. A horizon whose model is
+    not registered is left out silently (the cycle serves the one-day forecast only); one that
+    cannot load or predict is left out with an error."""
+    parts: list[HorizonPart] = []
+    for h, kind in KIND_OF_HORIZON.items():
+        if not rows.size:
+            break
+        try:
+            model = get_model(kind)
+            point, quantiles = model.predict(_inputs(model, inp)[rows])
+        except NoActiveModel:
+            continue
+        except ModelLoadError as exc:
+            result.errors.append(f"{kind} model: {exc}; served without the {h}-day forecast")
+            continue
+        valid = np.isfinite(point) & np.isfinite(quantiles).all(axis=1)
+        if not valid.all():
+            result.errors.append(
+                f"{kind} {model.version}: {int((~valid).sum())} symbols without a finite prediction"
+            )
+        result.model_versions[kind] = model.version
+        result.batch_sizes[kind] = model.batch.chosen
+        parts.append(
+            HorizonPart(
+                horizon=h,
+                model_type=model.model_type,
+                model_version=model.version,
+                uncertainty_method=model.uncertainty_method,
+                target_date=trading_day_after(inp.data_date, h),
+                rows=np.flatnonzero(valid),
+                point=point[valid],
+                quantiles=quantiles[valid],
+                baseline=_momentum(inp, h, rows[valid]),
+            )
+        )
+    return parts
+
+
 def _batch(
     inp: CycleInput, routing: Routing, parts: list[dict[str, Any]], predicted_at: dt.datetime
 ) -> PredictionBatch:
@@ -371,6 +427,8 @@ def run_cycle(
     with stage("inference"):
         parts, unserved = _infer(inp, routing, result, snapshots)
         batch = _batch(inp, routing, parts, result.started_at)
+        rows = np.concatenate([p["rows"] for p in parts]) if parts else np.empty(0, np.intp)
+        batch.horizons = _infer_horizons(inp, rows, result)
     result.n_predicted = len(batch)
     # The fast layer (Redis + publish) runs in a helper thread WHILE PostgreSQL executes the
     # write: the statement's time is spent in the server process, so the two overlap.
@@ -385,6 +443,7 @@ def run_cycle(
         redis_ok = _merge_fast(result, fast.result())
     result.stages_ms["dual_write"] = round((time.perf_counter() - started) * 1000, 2)
     result.records_inserted = written.records_inserted if written else 0
+    result.horizon_records_inserted = written.horizon_records_inserted if written else 0
     failpoints.pause("after_write_postgres")
     if redis_ok and unserved.any():
         try:  # keep serving the last good predictions of the symbols this cycle missed

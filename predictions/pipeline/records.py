@@ -17,6 +17,67 @@ from core.timefmt import iso_z
 
 
 @dataclass
+class HorizonPart:
+    """One longer horizon's forecasts of a cycle (issue 19): ``rows`` index the batch's symbols
+    it predicted; the other arrays are aligned with ``rows``. Returns are h-day returns
+    close(t) -> close(target_date); ``baseline`` is the momentum forecast (trailing h-day
+    return, NaN when unknown) stored with the record for the accuracy comparison."""
+
+    horizon: int
+    model_type: str
+    model_version: str
+    uncertainty_method: str
+    target_date: dt.date
+    rows: np.ndarray
+    point: np.ndarray
+    quantiles: np.ndarray  # (n, 3) p10, p50, p90
+    baseline: np.ndarray
+
+    def __post_init__(self) -> None:
+        self.rows = np.asarray(self.rows, np.intp)
+        self.point = np.round(np.asarray(self.point, np.float64), 6)
+        self.quantiles = np.round(np.asarray(self.quantiles, np.float64).reshape(-1, 3), 6)
+        self.baseline = np.round(np.asarray(self.baseline, np.float64), 6)
+        if not (np.isfinite(self.point).all() and np.isfinite(self.quantiles).all()):
+            raise ValueError("a horizon part holds a non-finite number")
+
+    @property
+    def sigma(self) -> np.ndarray:
+        sigma: np.ndarray = np.round(
+            (self.quantiles[:, 2] - self.quantiles[:, 0]) / SIGMA_DIVISOR, 6
+        )
+        return sigma
+
+    def fragments(self, current_price: np.ndarray) -> list[str]:
+        """``"h":{...}`` JSON text per row (the object inside ``horizons`` of the payload)."""
+        price = np.round(current_price[self.rows] * (1.0 + self.point), 4)
+        head = (
+            f'"{self.horizon}":{{"target_date":"{self.target_date.isoformat()}",'
+            f'"model_version":{json.dumps(self.model_version)},'
+            f'"uncertainty_method":{json.dumps(self.uncertainty_method)},'
+        )
+        q = self.quantiles
+        return [
+            head + _HORIZON_TEMPLATE % values
+            for values in zip(
+                self.point.tolist(),
+                price.tolist(),
+                self.sigma.tolist(),
+                q[:, 0].tolist(),
+                q[:, 1].tolist(),
+                q[:, 2].tolist(),
+                strict=True,
+            )
+        ]
+
+
+_HORIZON_TEMPLATE = (
+    '"predicted_return":%r,"predicted_price":%r,"uncertainty_sigma":%r,"p10":%r,"p50":%r,"p90":%r}'
+)
+SIGMA_DIVISOR = 2 * 1.2815516
+
+
+@dataclass
 class PredictionBatch:
     """Predictions of one cycle. Arrays are aligned, shape (N,)."""
 
@@ -38,7 +99,10 @@ class PredictionBatch:
     # Out-of-distribution score per row (NaN: the model has no statistics) and its flag.
     ood_score: np.ndarray | None = None
     ood_flagged: np.ndarray | None = None
+    # Longer horizons predicted in the same pass (issue 19); empty when no h-day model is active.
+    horizons: list[HorizonPart] = field(default_factory=list)
     _json: list[str] | None = None
+    _horizons_json: list[str | None] | None = None
 
     def __len__(self) -> int:
         return len(self.tickers)
@@ -73,6 +137,18 @@ class PredictionBatch:
             f'{{"score":{"null" if s is None else repr(s)},"flagged":{json.dumps(f)}}}'
             for s, f in zip(scores, flags, strict=True)
         ]
+
+    def horizons_json(self) -> list[str | None]:
+        """Per row, the ``horizons`` object text (``{"5": {...}, "20": {...}}``), None for a
+        row no horizon model predicted. The same text goes to Redis and PostgreSQL."""
+        if self._horizons_json is None:
+            pieces: list[list[str]] = [[] for _ in range(len(self))]
+            for part in self.horizons:
+                texts = part.fragments(self.current_price)
+                for row, text in zip(part.rows.tolist(), texts, strict=True):
+                    pieces[row].append(text)
+            self._horizons_json = ["{" + ",".join(p) + "}" if p else None for p in pieces]
+        return self._horizons_json
 
     @property
     def predicted_price(self) -> np.ndarray:
@@ -118,6 +194,11 @@ class PredictionBatch:
                 % (esc(t), price, ret, pp, sig, lo, mid, hi, esc(m), esc(ty), esc(v), *stamps, ood)
                 for t, price, ret, pp, sig, lo, mid, hi, m, ty, v, ood in columns
             ]
+            if self.horizons:  # only then: without h-day models the payload stays as it was
+                self._json = [
+                    text if h is None else f'{text[:-1]},"horizons":{h}}}'
+                    for text, h in zip(self._json, self.horizons_json(), strict=True)
+                ]
         return self._json
 
     def payload(self, index: int) -> dict[str, Any]:

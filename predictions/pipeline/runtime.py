@@ -43,6 +43,10 @@ class ModelLoadError(RuntimeError):
     """The active model of a kind cannot be served (none active, file missing or corrupt)."""
 
 
+class NoActiveModel(ModelLoadError):
+    """The kind has no active version at all (e.g. a horizon model not trained yet)."""
+
+
 @dataclass
 class LoadedModel:
     kind: str
@@ -173,7 +177,7 @@ def _load(version: ModelVersion, file_key: FileKey) -> LoadedModel:
 def get_model(kind: str) -> LoadedModel:
     version = active_version(kind)
     if version is None:
-        raise ModelLoadError(f"no active {kind} model version")
+        raise NoActiveModel(f"no active {kind} model version")
     key = _file_key(version)
     with _lock:
         cached = _cache.get(kind)

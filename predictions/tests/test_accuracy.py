@@ -86,5 +86,6 @@ def test_it_computes_rolling_accuracy_per_model_kind(predicted):
 def test_it_reports_empty_windows_before_any_outcome(predicted):
     stats = rolling_accuracy()
     assert stats["normal"]["24h"]["n"] == 0 and stats["normal"]["24h"]["mae"] is None
-    assert set(stats) == {"normal", "earnings"}
+    assert set(stats) == {"normal", "earnings", "horizon_5d", "horizon_20d"}  # issue 19
+    assert stats["horizon_5d"]["30d"]["momentum"] == {"n": 0, "mae": None, "rank_ic": None}
     assert stats["earnings"]["30d"]["window_end"] is None

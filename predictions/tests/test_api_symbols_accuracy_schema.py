@@ -72,7 +72,7 @@ class AccuracyTestCase(ApiTestCase):
         r = self.client.get("/api/accuracy")
         self.assertEqual(r.status_code, 200)
         body = r.json()
-        self.assertEqual(set(body), {"normal", "earnings"})
+        self.assertEqual(set(body), {"normal", "earnings", "horizon_5d", "horizon_20d"})
         self.assertEqual(body["normal"]["30d"]["n"], 1)
         self.assertAlmostEqual(body["normal"]["30d"]["mae"], 0.02)
         self.assertEqual(body["normal"]["30d"]["coverage_p10_p90"], 0.0)

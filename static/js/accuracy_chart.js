@@ -55,7 +55,7 @@ document.querySelectorAll("[data-accuracy-chart]").forEach(draw);
 
 // Walk-forward: one point per test year, the model against its baselines.
 const walkforward = readJson("walkforward-series") || {};
-const WF_COLORS = ["#1d4ed8", "#9ca3af", "#d97706"];
+const WF_COLORS = ["#1d4ed8", "#9ca3af", "#d97706", "#059669"];
 const WF_LEVEL = { rank_ic: 0, mae_ratio: 1, coverage: 0.8 };
 
 function drawWalkforward(container) {

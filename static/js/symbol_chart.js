@@ -1,8 +1,11 @@
-// Symbol page charts: candles + volume with the predicted next-day range, and the symbol's
+// Symbol page charts: candles + volume with the predicted next-day range (and the 5- and
+// 20-trading-day ranges when the prediction has them), and the symbol's
 // history of predicted vs realised returns with the rolling MAE.
 import { COLORS, lib, makeChart, percentFormat, readJson } from "./charts.js";
 
 const VISIBLE_BARS = 130;
+const HORIZON_COLOR = "#0d9488";
+const HORIZON_FILL = "rgba(13, 148, 136, 0.16)";
 
 function priceChart() {
   const container = document.getElementById("price-chart");
@@ -84,10 +87,44 @@ function priceChart() {
       });
     }
   }
+  // The longer horizons (5 and 20 trading days): the same range bar and dashed path at each
+  // target day, in their own colour.
+  const horizons = (readJson("horizon-bands-data") || []).filter(
+    (h) => h.p10 !== null && h.p90 !== null && h.predicted !== null && h.time > lastTime,
+  );
+  for (const h of horizons) {
+    const range = chart.addSeries(LC.CandlestickSeries, {
+      upColor: HORIZON_FILL,
+      downColor: HORIZON_FILL,
+      borderUpColor: HORIZON_COLOR,
+      borderDownColor: HORIZON_COLOR,
+      wickUpColor: HORIZON_COLOR,
+      wickDownColor: HORIZON_COLOR,
+      priceLineVisible: false,
+      lastValueVisible: false,
+      title: `${h.horizon}d`,
+    });
+    range.setData([{ time: h.time, open: h.current, close: h.predicted, high: h.p90, low: h.p10 }]);
+    const path = chart.addSeries(LC.LineSeries, {
+      color: HORIZON_COLOR,
+      lineWidth: 1,
+      lineStyle: LC.LineStyle.Dashed,
+      priceLineVisible: false,
+      lastValueVisible: false,
+      crosshairMarkerVisible: false,
+    });
+    path.setData([
+      { time: lastTime, value: bars[bars.length - 1].close },
+      { time: h.time, value: h.predicted },
+    ]);
+  }
   // The last ~6 months plus a little room on the right, so the predicted range is readable;
   // older bars are a scroll or pinch away.
-  const slots = bars.length + (band && band.time > lastTime ? 1 : 0);
+  const future = new Set(horizons.map((h) => h.time));
+  if (band && band.time > lastTime) future.add(band.time);
+  const slots = bars.length + future.size;
   chart.timeScale().setVisibleLogicalRange({ from: Math.max(slots - VISIBLE_BARS, 0) - 0.5, to: slots + 2.5 });
+  container.dataset.horizons = String(horizons.length);
   container.dataset.drawn = "true";
 }
 

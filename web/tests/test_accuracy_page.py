@@ -10,7 +10,8 @@ class AccuracyPageTests(BaseTestCase):
     def test_it_renders_without_scored_predictions(self):
         page = self.client.get("/accuracy")
         self.assertEqual(page.status_code, 200)
-        self.assertContains(page, "No scored predictions for this model yet", count=2)
+        # One section per kind: the one-day kinds and the 5- and 20-day horizons.
+        self.assertContains(page, "No scored predictions for this model yet", count=4)
 
     def test_it_shows_mae_against_naive_coverage_and_rank_ic_per_day(self):
         symbols = [make_symbol(f"S{i}") for i in range(6)]

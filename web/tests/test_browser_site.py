@@ -67,7 +67,7 @@ class SiteInBrowserTests(ChannelsLiveServerTestCase):  # type: ignore[misc]  # C
         self.alice, self.bob, self.charlie = make_users()
         self.models_dir = Path(tempfile.mkdtemp(prefix="web-browser-models-"))
         runtime.clear_cache()
-        install_models(self.models_dir)
+        install_models(self.models_dir, horizons=True)  # the 5- and 20-day forecasts too
         self.symbols = {t: make_symbol(t, NAMES[t]) for t in TICKERS}
         for i, ticker in enumerate(TICKERS):
             make_bars(self.symbols[ticker], DAY_1, n=250, base=80.0 + 40 * i)
@@ -231,6 +231,8 @@ class SiteInBrowserTests(ChannelsLiveServerTestCase):  # type: ignore[misc]  # C
                 "price_pixels": page.evaluate(PAINTED_PIXELS_JS, "#price-chart"),
                 "history_pixels": page.evaluate(PAINTED_PIXELS_JS, "#history-chart"),
                 "badge": page.inner_text('.prediction-panel [data-field="model_type"]'),
+                "horizons": page.get_attribute("#price-chart", "data-horizons"),
+                "horizon_rows": page.locator('[data-testid="horizons"] tr[data-horizon]').count(),
                 "earnings": page.inner_text("#earnings-title"),
             }
 
@@ -238,6 +240,8 @@ class SiteInBrowserTests(ChannelsLiveServerTestCase):  # type: ignore[misc]  # C
         self.assertGreater(drawn["price_pixels"], 5000)
         self.assertGreater(drawn["history_pixels"], 1000)
         self.assertEqual(drawn["badge"], "Earnings day")
+        self.assertEqual(drawn["horizons"], "2")  # the 5- and 20-day ranges on the chart
+        self.assertEqual(drawn["horizon_rows"], 2)
         self.assertEqual(drawn["earnings"], "Earnings day")
         self.browser.screenshot("symbol.png")
 
@@ -249,6 +253,53 @@ class SiteInBrowserTests(ChannelsLiveServerTestCase):  # type: ignore[misc]  # C
 
         self.assertGreater(self.browser.run(open_accuracy), 1000)
         self.browser.screenshot("accuracy.png")
+        self.assertEqual(self.browser.page_errors, [])
+        self.assertEqual(self.browser.csp_violations, [])
+
+    def test_it_explains_with_the_embedded_llm_on_a_real_explain_worker(self):
+        """No stand-in: a Celery worker consuming only ``explain`` runs the whole pipeline for
+        the click (drivers on the cycle's ONNX model, retrieval, the embedded llama.cpp model,
+        the grounding check, the template if the text fails it) and the page shows its result."""
+        from celery.contrib.testing.worker import start_worker
+
+        from config.celery_app import app
+        from explanations import cache
+        from explanations.indexing import store_batch
+        from explanations.llm import llamacpp
+        from explanations.models import Explanation
+        from explanations.sources import iter_source
+
+        store_batch(list(iter_source("playbooks")))  # a knowledge base to retrieve from
+        cache.client().delete(cache.key("NVDA"))
+        self.log_in("alice")
+
+        def explain(page):
+            page.goto("/symbol/NVDA")
+            page.get_by_role("button", name="Explain this prediction").click()
+            page.wait_for_selector('[data-testid="explanation"]', timeout=120_000)
+            return page.inner_text('[data-testid="explanation"]')
+
+        worker = start_worker(
+            app,
+            pool="threads",
+            concurrency=1,
+            perform_ping_check=False,
+            shutdown_timeout=60,
+            queues=["explain"],
+        )
+        with worker:
+            shown = self.browser.run(explain)
+        job = Explanation.objects.get(symbol="NVDA")
+        result = job.result
+        self.assertEqual(job.status, "completed")
+        self.assertIsNotNone(llamacpp._llama)  # the embedded model was loaded and asked
+        self.assertGreaterEqual(result["llm_attempts"], 1)
+        self.assertIn(result["generator"], ("llm", "template"))
+        self.assertTrue(result["grounding"]["passed"], result["grounding"]["problems"])
+        first_sentence = result["text"].split(". ")[0]
+        self.assertIn(first_sentence, shown)
+        self.assertIn(f"Confidence: {round(result['confidence'] * 100)}%", shown)
+        self.browser.screenshot("explanation-llm.png")
         self.assertEqual(self.browser.page_errors, [])
         self.assertEqual(self.browser.csp_violations, [])
 

@@ -37,6 +37,42 @@ class SymbolPageTests(BaseTestCase):
         self.assertContains(page, '98.73</span> \N{EN DASH} <span data-field="p90_price">103.73')
         self.assertContains(page, "quantile_conformal")
 
+    def test_it_shows_the_longer_horizons_with_their_intervals(self):
+        horizons = {
+            str(h): {
+                "target_date": target,
+                "model_version": f"v1-{h}d",
+                "uncertainty_method": "quantile_conformal",
+                "predicted_return": ret,
+                "predicted_price": round(100 * (1 + ret), 4),
+                "uncertainty_sigma": 0.05,
+                "p10": ret - 0.06,
+                "p50": ret,
+                "p90": ret + 0.07,
+            }
+            for h, target, ret in ((5, "2024-05-08", 0.021), (20, "2024-05-29", -0.034))
+        }
+        save_prediction(
+            self.nvda,
+            prediction_payload("NVDA", ret=0.0123, current=100.0, data_date=DAY),
+            horizons=horizons,
+        )
+        page = self.client.get("/symbol/NVDA")
+        bands = page.context["horizon_bands"]
+        self.assertEqual([b["horizon"] for b in bands], [5, 20])
+        self.assertEqual(bands[0]["time"], "2024-05-08")
+        self.assertAlmostEqual(bands[0]["p10"], 100 * (1 + 0.021 - 0.06))
+        self.assertAlmostEqual(bands[1]["p90"], 100 * (1 - 0.034 + 0.07))
+        self.assertContains(page, 'id="horizon-bands-data"')
+        self.assertContains(page, '<tr data-horizon="20">')
+        self.assertContains(page, "90.60 \N{EN DASH} 103.60")  # the 20-day 80% interval, prices
+        self.assertContains(page, "20 trading days (2024-05-29)")
+
+    def test_it_shows_no_horizons_when_the_prediction_has_none(self):
+        page = self.client.get("/symbol/NVDA")
+        self.assertEqual(page.context["horizon_bands"], [])
+        self.assertNotContains(page, 'data-testid="horizons"')
+
     def test_it_embeds_250_bars_and_the_predicted_band(self):
         page = self.client.get("/symbol/NVDA")
         bars = page.context["bars"]

@@ -30,6 +30,7 @@ def symbol_page(request: HttpRequest, ticker: str) -> HttpResponse:
         "prediction": prediction,
         "bars": symbol_data.price_bars(symbol),
         "band": symbol_data.forecast_band(prediction),
+        "horizon_bands": symbol_data.horizon_bands(prediction),
         "features": feature_rows(values, earnings=earnings is not None),
         "features_source": features_source,
         "earnings": earnings,

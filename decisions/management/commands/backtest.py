@@ -32,6 +32,11 @@ class Command(BaseCommand):
         parser.add_argument("--cost-bps", type=float, default=5.0)
         parser.add_argument("--model", default="normal", help="walk-forward model kind")
         parser.add_argument("--file", type=Path, default=None, help="walk-forward file to read")
+        parser.add_argument(
+            "--database",
+            default=None,
+            help="read the records from this database of the server (e.g. a kept replay_eval)",
+        )
         parser.add_argument("--json", action="store_true", help="print JSON")
         parser.add_argument("--no-store", action="store_true", help="do not store the result")
 
@@ -40,7 +45,13 @@ class Command(BaseCommand):
             raise CommandError("--cost-bps must be >= 0")
         options = Options(cost_bps=opts["cost_bps"], start=opts["start"], end=opts["end"])
         try:
-            result = backtest(opts["source"], options, model=opts["model"], path=opts["file"])
+            result = backtest(
+                opts["source"],
+                options,
+                model=opts["model"],
+                path=opts["file"],
+                database=opts["database"],
+            )
         except BacktestError as exc:
             raise CommandError(str(exc)) from exc
         if not opts["no_store"]:

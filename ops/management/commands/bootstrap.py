@@ -60,9 +60,18 @@ class Command(BaseCommand):
                  "--once"],
             ),
             ("S&P 500 index", ["ingest", "--provider", "replay", "--index", "--once"]),
+            # The beat task relabels only every 6 h: the dashboard and the accuracy page need
+            # the regimes of the replayed days from the start (`regimes` for older years).
+            ("market regime", ["regimes", "--from-year", str(replay_start.year)]),
             ("transcript scores", ["score_transcripts"]),
             ("normal-day model", ["train", "--model", "normal", "--if-missing", "--activate"]),
             ("earnings-day model", ["train", "--model", "earnings", "--if-missing", "--activate"]),
+            # The 5- and 20-day models (issue 19), on half the one-day model's rows to keep the
+            # bootstrap short; the live cycle serves one-day forecasts until they exist.
+            ("5-day model", ["train", "--model", "horizon_5d", "--if-missing", "--activate",
+                             "--max-train-rows", "200000"]),
+            ("20-day model", ["train", "--model", "horizon_20d", "--if-missing", "--activate",
+                              "--max-train-rows", "200000"]),
             ("knowledge base: playbooks",
              ["index_documents", "--source", "playbooks", "--mode", "inline"]),
         ]  # fmt: skip

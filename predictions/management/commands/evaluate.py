@@ -11,7 +11,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from predictions.ml.data import KINDS
+from predictions.ml.data import ALL_KINDS
 
 
 class Command(BaseCommand):
@@ -20,7 +20,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         # The contract's --version (model version) replaces Django's program --version flag.
         parser.conflict_handler = parser._optionals.conflict_handler = "resolve"
-        parser.add_argument("--model", required=True, choices=KINDS)
+        parser.add_argument("--model", required=True, choices=ALL_KINDS)
         parser.add_argument("--version", default=None)
         parser.add_argument("--prices", type=Path, required=True)
         parser.add_argument("--from", dest="date_from", type=date.fromisoformat, default=None)

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from predictions.ml.data import KINDS
+from predictions.ml.data import ALL_KINDS
 
 
 class Command(BaseCommand):
@@ -17,12 +17,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
         listing = sub.add_parser("list")
-        listing.add_argument("--kind", choices=KINDS, default=None)
+        listing.add_argument("--kind", choices=ALL_KINDS, default=None)
         act = sub.add_parser("activate")
-        act.add_argument("kind", choices=KINDS)
+        act.add_argument("kind", choices=ALL_KINDS)
         act.add_argument("version")
         back = sub.add_parser("rollback")
-        back.add_argument("kind", choices=KINDS)
+        back.add_argument("kind", choices=ALL_KINDS)
 
     def handle(self, *args: Any, **opts: Any) -> None:
         from predictions.ml import registry

@@ -46,6 +46,11 @@ class Command(BaseCommand):
             help="serve this artifact directory instead of the active version of KIND",
         )
         parser.add_argument("--database", default="replay_eval", help="scratch database name")
+        parser.add_argument(
+            "--keep-database",
+            action="store_true",
+            help="keep the scratch database and its scored records (skips the baseline pass)",
+        )
         parser.add_argument("--json", action="store_true", help="Print one JSON object")
 
     def handle(self, *args: Any, **opts: Any) -> None:
@@ -60,6 +65,7 @@ class Command(BaseCommand):
             symbols=opts["symbols"],
             models=dict(opts["model"]),
             database=opts["database"],
+            keep_database=opts["keep_database"],
         )
         result = run(options)
         result["machine"] = machine_info()

@@ -1,4 +1,5 @@
-"""``python manage.py train --model normal|earnings [--until YYYY-MM-DD] [--activate]``."""
+"""``python manage.py train --model normal|earnings|horizon_5d|horizon_20d [--until YYYY-MM-DD]
+[--activate]``."""
 
 from __future__ import annotations
 
@@ -9,14 +10,14 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from predictions.ml.data import KINDS
+from predictions.ml.data import ALL_KINDS
 
 
 class Command(BaseCommand):
     help = "Train, calibrate, evaluate, export (ONNX) and register a model; prints JSON metrics."
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("--model", required=True, choices=KINDS)
+        parser.add_argument("--model", required=True, choices=ALL_KINDS)
         parser.add_argument(
             "--until",
             type=date.fromisoformat,

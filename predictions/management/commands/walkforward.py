@@ -1,5 +1,5 @@
-"""``python manage.py walkforward --model normal|earnings [--prices PATH] [--from YEAR]
-[--to YYYY-MM-DD] [--max-train-rows N] --json``."""
+"""``python manage.py walkforward --model normal|earnings|horizon_5d|horizon_20d [--prices PATH]
+[--from YEAR] [--to YYYY-MM-DD] [--max-train-rows N] --json``."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from predictions.ml.data import KINDS
+from predictions.ml.data import ALL_KINDS
 
 
 class Command(BaseCommand):
@@ -22,7 +22,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         from predictions.ml.walkforward import DEFAULT_FIRST_YEAR
 
-        parser.add_argument("--model", required=True, choices=KINDS)
+        parser.add_argument("--model", required=True, choices=ALL_KINDS)
         parser.add_argument("--prices", default=None, help="Price file (default: training file)")
         parser.add_argument("--from", dest="first_year", type=int, default=DEFAULT_FIRST_YEAR)
         parser.add_argument("--to", dest="to", type=date.fromisoformat, default=None)
