@@ -35,8 +35,8 @@ def _complete_panel(symbols: int, days_needed: int) -> tuple[pd.DataFrame, int]:
 
     The file has 4,800 tickers with a bar on each of its 500 days, 5,155 that trade on the first
     and the last day and miss at most 5 in between. The most complete of those are taken (ties
-    alphabetically) and a missing day is filled with a flat bar at the previous close and zero
-    volume (a real thin day to the validation), so every symbol owes a prediction every day.
+    alphabetically) and a missing day is filled with a flat bar at the previous close and volume,
+    so every symbol owes a prediction every day.
     Symbols with a bar the validation rejects are replaced by the next most complete ones."""
     from ingestion.frames import read_price_csv
     from ingestion.validation import validate
@@ -57,7 +57,9 @@ def _complete_panel(symbols: int, days_needed: int) -> tuple[pd.DataFrame, int]:
     full["exchange"] = by_symbol["exchange"].ffill()
     for col in ("open", "high", "low"):
         full[col] = full[col].fillna(full["close"])
-    full["volume"] = full["volume"].fillna(0.0)
+    # The previous volume too: a run of zero-volume days leaves ``volume_ratio_k`` undefined
+    # (0 / 0) and the symbol unpredicted for k days (measured: one symbol missing for 17 days).
+    full["volume"] = by_symbol["volume"].ffill()
     full = full.reset_index()
     # A symbol with a bar the validation rejects (a bad tick, an unconfirmed jump) is left out:
     # it owes no prediction that day and its features stay undefined for up to a year after,
