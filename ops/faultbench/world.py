@@ -37,7 +37,8 @@ def _complete_panel(symbols: int, days_needed: int) -> tuple[pd.DataFrame, int]:
     and the last day and miss at most 5 in between. The most complete of those are taken (ties
     alphabetically) and a missing day is filled with a flat bar at the previous close and volume,
     so every symbol owes a prediction every day.
-    Symbols with a bar the validation rejects are replaced by the next most complete ones."""
+    Symbols with a bar the validation rejects, or a run of zero-volume days, are replaced by the
+    next most complete ones."""
     from ingestion.frames import read_price_csv
     from ingestion.validation import validate
 
@@ -64,11 +65,19 @@ def _complete_panel(symbols: int, days_needed: int) -> tuple[pd.DataFrame, int]:
     # A symbol with a bar the validation rejects (a bad tick, an unconfirmed jump) is left out:
     # it owes no prediction that day and its features stay undefined for up to a year after,
     # which would blur what "lost" means.
-    dirty = set(validate(full).rejected["symbol"])
+    dirty = set(validate(full).rejected["symbol"]) | _silent_symbols(full)
     chosen = [t for t in ranked if t in set(keep) and t not in dirty][:symbols]
     full = full[full["symbol"].isin(chosen)].reset_index(drop=True)
     missing = int(full_missing.loc[full_missing.index.isin(chosen)].sum())
     return full, missing
+
+
+def _silent_symbols(bars: pd.DataFrame) -> set[str]:
+    """Symbols with 5 days in a row of zero volume somewhere: their ``volume_ratio_5d`` is 0/0,
+    so the platform rightly does not predict them then (MULN: its split-adjusted volume is 0 for
+    weeks), which the accounting would count as lost."""
+    silent = bars["volume"].eq(0).groupby(bars["symbol"]).rolling(5).sum().groupby(level=0).max()
+    return set(silent[silent >= 5].index)
 
 
 def _token() -> str:
