@@ -35,9 +35,10 @@ def _complete_panel(symbols: int, days_needed: int) -> tuple[pd.DataFrame, int]:
 
     The file has 4,800 tickers with a bar on each of its 500 days, 5,155 that trade on the first
     and the last day and miss at most 5 in between. The most complete of those are taken (ties
-    alphabetically) and a missing day is filled with a flat bar at the previous close and zero
-    volume (a real thin day to the validation), so every symbol owes a prediction every day.
-    Symbols with a bar the validation rejects are replaced by the next most complete ones."""
+    alphabetically) and a missing day is filled with a flat bar at the previous close and volume,
+    so every symbol owes a prediction every day.
+    Symbols with a bar the validation rejects, or a run of zero-volume days, are replaced by the
+    next most complete ones."""
     from ingestion.frames import read_price_csv
     from ingestion.validation import validate
 
@@ -57,16 +58,26 @@ def _complete_panel(symbols: int, days_needed: int) -> tuple[pd.DataFrame, int]:
     full["exchange"] = by_symbol["exchange"].ffill()
     for col in ("open", "high", "low"):
         full[col] = full[col].fillna(full["close"])
-    full["volume"] = full["volume"].fillna(0.0)
+    # The previous volume too: a run of zero-volume days leaves ``volume_ratio_k`` undefined
+    # (0 / 0) and the symbol unpredicted for k days (measured: one symbol missing for 17 days).
+    full["volume"] = by_symbol["volume"].ffill()
     full = full.reset_index()
     # A symbol with a bar the validation rejects (a bad tick, an unconfirmed jump) is left out:
     # it owes no prediction that day and its features stay undefined for up to a year after,
     # which would blur what "lost" means.
-    dirty = set(validate(full).rejected["symbol"])
+    dirty = set(validate(full).rejected["symbol"]) | _silent_symbols(full)
     chosen = [t for t in ranked if t in set(keep) and t not in dirty][:symbols]
     full = full[full["symbol"].isin(chosen)].reset_index(drop=True)
     missing = int(full_missing.loc[full_missing.index.isin(chosen)].sum())
     return full, missing
+
+
+def _silent_symbols(bars: pd.DataFrame) -> set[str]:
+    """Symbols with 5 days in a row of zero volume somewhere: their ``volume_ratio_5d`` is 0/0,
+    so the platform rightly does not predict them then (MULN: its split-adjusted volume is 0 for
+    weeks), which the accounting would count as lost."""
+    silent = bars["volume"].eq(0).groupby(bars["symbol"]).rolling(5).sum().groupby(level=0).max()
+    return set(silent[silent >= 5].index)
 
 
 def _token() -> str:
