@@ -30,7 +30,8 @@ def broker():
             break
         except redis.ConnectionError:
             time.sleep(0.05)
-    app = Celery("orphans", broker=f"redis://127.0.0.1:{port}/0")
+    # Not the current app: later tests that send tasks must keep the platform's broker.
+    app = Celery("orphans", broker=f"redis://127.0.0.1:{port}/0", set_as_current=False)
     app.conf.task_queues = [
         Queue(q, Exchange(q, type="direct"), routing_key=q) for q in ("inference", "ingest")
     ]
