@@ -47,31 +47,11 @@ function priceChart() {
   if (band && band.p10 !== null && band.p90 !== null && band.time > lastTime) {
     // The predicted range as one bar at the target day: low = p10, high = p90, from the last
     // close to the predicted close; plus a dashed path from the last close to the prediction.
-    const range = chart.addSeries(LC.CandlestickSeries, {
-      upColor: COLORS.bandFill,
-      downColor: COLORS.bandFill,
-      borderUpColor: COLORS.band,
-      borderDownColor: COLORS.band,
-      wickUpColor: COLORS.band,
-      wickDownColor: COLORS.band,
-      priceLineVisible: false,
-      lastValueVisible: false,
+    const range = drawForecastRange(chart, bars, band, {
+      line: COLORS.band,
+      fill: COLORS.bandFill,
+      width: 2,
     });
-    range.setData([
-      { time: band.time, open: band.current, close: band.predicted, high: band.p90, low: band.p10 },
-    ]);
-    const path = chart.addSeries(LC.LineSeries, {
-      color: COLORS.band,
-      lineWidth: 2,
-      lineStyle: LC.LineStyle.Dashed,
-      priceLineVisible: false,
-      lastValueVisible: false,
-      crosshairMarkerVisible: false,
-    });
-    path.setData([
-      { time: lastTime, value: bars[bars.length - 1].close },
-      { time: band.time, value: band.predicted },
-    ]);
     for (const [value, title] of [
       [band.p90, "p90"],
       [band.predicted, "predicted"],
@@ -93,30 +73,12 @@ function priceChart() {
     (h) => h.p10 !== null && h.p90 !== null && h.predicted !== null && h.time > lastTime,
   );
   for (const h of horizons) {
-    const range = chart.addSeries(LC.CandlestickSeries, {
-      upColor: HORIZON_FILL,
-      downColor: HORIZON_FILL,
-      borderUpColor: HORIZON_COLOR,
-      borderDownColor: HORIZON_COLOR,
-      wickUpColor: HORIZON_COLOR,
-      wickDownColor: HORIZON_COLOR,
-      priceLineVisible: false,
-      lastValueVisible: false,
+    drawForecastRange(chart, bars, h, {
+      line: HORIZON_COLOR,
+      fill: HORIZON_FILL,
+      width: 1,
       title: `${h.horizon}d`,
     });
-    range.setData([{ time: h.time, open: h.current, close: h.predicted, high: h.p90, low: h.p10 }]);
-    const path = chart.addSeries(LC.LineSeries, {
-      color: HORIZON_COLOR,
-      lineWidth: 1,
-      lineStyle: LC.LineStyle.Dashed,
-      priceLineVisible: false,
-      lastValueVisible: false,
-      crosshairMarkerVisible: false,
-    });
-    path.setData([
-      { time: lastTime, value: bars[bars.length - 1].close },
-      { time: h.time, value: h.predicted },
-    ]);
   }
   // The last ~6 months plus a little room on the right, so the predicted range is readable;
   // older bars are a scroll or pinch away.
@@ -155,3 +117,38 @@ function historyChart() {
 
 priceChart();
 historyChart();
+
+// One forecast drawn at its target day: a candle from the last close to the predicted close
+// with p10/p90 as its wicks, and a dashed path from the last close to the prediction. Returns
+// the candle series (the one-day forecast hangs its price lines on it).
+function drawForecastRange(chart, bars, item, style) {
+  const LC = lib();
+  const last = bars[bars.length - 1];
+  const range = chart.addSeries(LC.CandlestickSeries, {
+    upColor: style.fill,
+    downColor: style.fill,
+    borderUpColor: style.line,
+    borderDownColor: style.line,
+    wickUpColor: style.line,
+    wickDownColor: style.line,
+    priceLineVisible: false,
+    lastValueVisible: false,
+    ...(style.title ? { title: style.title } : {}),
+  });
+  range.setData([
+    { time: item.time, open: item.current, close: item.predicted, high: item.p90, low: item.p10 },
+  ]);
+  const path = chart.addSeries(LC.LineSeries, {
+    color: style.line,
+    lineWidth: style.width,
+    lineStyle: LC.LineStyle.Dashed,
+    priceLineVisible: false,
+    lastValueVisible: false,
+    crosshairMarkerVisible: false,
+  });
+  path.setData([
+    { time: last.time, value: last.close },
+    { time: item.time, value: item.predicted },
+  ]);
+  return range;
+}
