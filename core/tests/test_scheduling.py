@@ -25,7 +25,7 @@ needs_autogroup = pytest.mark.skipif(
 
 
 def _probe(*prefix: str) -> str:
-    # A session of its own, as honcho starts each Procfile process.
+    # A session of its own, as the runner (worker/processes.py) starts each Procfile process.
     done = subprocess.run(
         [*prefix, sys.executable, "-c", PROBE],
         cwd=settings.BASE_DIR,

@@ -24,11 +24,11 @@ def test_it_registers_the_beat_entry_on_the_ingest_queue() -> None:
     assert app.amqp.router.route({}, entry["task"])["queue"].name == "ingest"
 
 
-def test_it_advances_one_file_day_and_wraps_at_the_end() -> None:
+def test_it_advances_one_file_day_and_stays_on_the_last() -> None:
     days = np.array(["2024-07-09", "2024-07-10", "2024-07-11"], dtype="datetime64[D]")
     assert next_replay_day(days, None, "2024-07-10") == days[1]
     assert next_replay_day(days, "2024-07-10", "2024-07-10") == days[2]
-    assert next_replay_day(days, "2024-07-11", "2024-07-10") == days[1]  # wraps to the start
+    assert next_replay_day(days, "2024-07-11", "2024-07-10") == days[2]  # never back to the start
 
 
 @pytest.fixture
@@ -87,3 +87,22 @@ def test_it_goes_on_from_the_stored_day_when_redis_lost_the_clock(replay_file, r
     redis_client.delete(REPLAY_KEY)  # Redis restarted without persistence
     assert replay_cycle(redis_client, provider)["trading_date"] == "2024-07-12"
     assert redis_client.get(REPLAY_KEY).decode() == "2024-07-12"
+
+
+@pytest.mark.django_db
+def test_it_resumes_after_the_latest_stored_day_when_the_key_is_gone(replay_file, redis_client):
+    from ingestion.live import replay_cycle
+    from ingestion.providers.replay import ReplayProvider
+
+    # The database holds bars through 2024-07-12 (a backfill), no live run, no clock in Redis.
+    ingest_frame(
+        replay_file[replay_file["date"] <= "2024-07-12"], provider="replay", mode="backfill"
+    )
+    provider = ReplayProvider(django_settings.REPLAY_PRICES_FILE)
+
+    assert replay_cycle(redis_client, provider)["trading_date"] == "2024-07-15"
+    redis_client.delete(REPLAY_KEY)
+    assert replay_cycle(redis_client, provider)["trading_date"] == "2024-07-16"
+    redis_client.delete(REPLAY_KEY)
+    # The file ends on 2024-07-16: the clock stays there instead of going back to the start.
+    assert replay_cycle(redis_client, provider)["trading_date"] == "2024-07-16"

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ingestion.models import EarningsEvent, Fundamentals, Symbol
 from ingestion.reference.loader import load_reference_data
@@ -33,8 +33,14 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps({"skipped": True, "message": "already loaded"}))
             return
         only = {s.strip().upper() for s in options["symbols"].split(",") if s.strip()} or None
+        data_dir = Path(options["data_dir"])
+        if not (data_dir / "reference").is_dir():
+            raise CommandError(
+                f"no reference data in {data_dir} (expected {data_dir / 'reference'}): set "
+                "SHARED_DATA_DIR or --data-dir to the shared data folder"
+            )
         started = time.perf_counter()
-        loaded = load_reference_data(Path(options["data_dir"]), only)
+        loaded = load_reference_data(data_dir, only)
         changed = sum(v["created"] + v["updated"] for v in loaded.values())
         result: dict[str, Any] = dict(loaded)
         result["changed"] = changed
