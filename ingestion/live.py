@@ -23,12 +23,11 @@ from typing import Any
 import numpy as np
 import redis
 from django.conf import settings
-from django.db.models import Max
 from numpy.typing import NDArray
 
 from core import redis_clients
 from core.redis_clients import Preset
-from ingestion.models import IngestionRun, Interval, PriceBar
+from ingestion.models import AssetType, IngestionRun, Interval, PriceBar
 from ingestion.pipeline import ingest_frame
 from ingestion.providers import BarQuery, Provider, get_provider
 from ingestion.providers.replay import ReplayProvider
@@ -87,9 +86,14 @@ def last_stored_replay_day() -> str | None:
 
 
 def latest_stored_bar_day() -> str | None:
-    """The newest daily bar in PostgreSQL (a backfill may reach past the last live run)."""
-    latest = PriceBar.objects.filter(interval=Interval.DAY).aggregate(Max("timestamp"))
-    value = latest["timestamp__max"]
+    """The newest daily bar of a stock in PostgreSQL (a backfill may reach past the last live
+    run). Index series are left out: the S&P 500 file runs a year past the price files."""
+    value = (
+        PriceBar.objects.filter(interval=Interval.DAY, symbol__asset_type=AssetType.EQUITY)
+        .order_by("-timestamp")
+        .values_list("timestamp", flat=True)
+        .first()
+    )
     return value.date().isoformat() if value else None
 
 

@@ -34,12 +34,13 @@ def _owner_file(pgdata: Path) -> Path:
 
 
 def _adopt_or_reuse(pgdata: Path) -> bool:
-    """Whether this process now owns an already running server: its recorded owner is dead."""
+    """Whether this process now owns an already running server: its recorded owner died, or it
+    has none (a command that loaded the settings started it on demand and never stops it)."""
     owner = _owner_file(pgdata)
     try:
         pid = int(owner.read_text().strip())
     except (OSError, ValueError):
-        return False
+        return True
     return not pid_alive(pid)
 
 
@@ -51,7 +52,7 @@ def embedded_database() -> Iterator[None]:
     running = embedded_db._running_socket_dir(pgdata) is not None
     owned = not running or _adopt_or_reuse(pgdata)
     socket_dir = embedded_db.ensure_running()
-    state = "started" if not running else "adopted (its owner had died)" if owned else "reused"
+    state = "started" if not running else "taken over (no live owner)" if owned else "reused"
     print(f"embedded PostgreSQL {state} ({socket_dir})", flush=True)
     if owned:
         _owner_file(pgdata).write_text(f"{os.getpid()}\n")

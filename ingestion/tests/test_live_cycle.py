@@ -10,7 +10,7 @@ from celery.signals import before_task_publish
 from django.conf import settings as django_settings
 
 from ingestion.live import REPLAY_KEY, next_replay_day
-from ingestion.models import IngestionRun, PriceBar
+from ingestion.models import AssetType, IngestionRun, PriceBar, Symbol
 from ingestion.pipeline import ingest_frame
 from ingestion.tests.conftest import SP500, real_bars
 
@@ -94,9 +94,14 @@ def test_it_resumes_after_the_latest_stored_day_when_the_key_is_gone(replay_file
     from ingestion.live import replay_cycle
     from ingestion.providers.replay import ReplayProvider
 
-    # The database holds bars through 2024-07-12 (a backfill), no live run, no clock in Redis.
-    ingest_frame(
-        replay_file[replay_file["date"] <= "2024-07-12"], provider="replay", mode="backfill"
+    # The database holds bars through 2024-07-12 (a backfill), no live run, no clock in Redis,
+    # and an index series that runs further (as the shared S&P 500 file does).
+    backfill = replay_file[replay_file["date"] <= "2024-07-12"]
+    ingest_frame(backfill, provider="replay", mode="backfill")
+    index = Symbol.objects.create(ticker="^GSPC", asset_type=AssetType.INDEX)
+    late = dt.datetime(2024, 9, 3, tzinfo=dt.UTC)
+    PriceBar.objects.create(
+        symbol=index, timestamp=late, open=1, high=1, low=1, close=1, volume=0, source="replay"
     )
     provider = ReplayProvider(django_settings.REPLAY_PRICES_FILE)
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import psutil
+import redis
 from celery import Celery
 
 from ops.faultbench import accounting, runner
@@ -53,6 +54,32 @@ def rss(stack: Stack) -> dict[str, float]:
 def redis_used_mb(stack: Stack) -> float:
     """What Redis holds (keys, queues), apart from its allocator's slack."""
     return round(int(stack.redis().info("memory")["used_memory"]) / 2**20, 1)
+
+
+def key_family(key: bytes) -> str:
+    """``pred:AAPL`` -> ``pred:``; ``celery-task-meta-<id>`` -> ``celery-task-meta-``."""
+    text = key.decode(errors="replace")
+    for stem in ("celery-task-meta-", "_kombu.binding."):
+        if text.startswith(stem):
+            return stem
+    return text.split(":", 1)[0] + ":" if ":" in text else text
+
+
+def redis_mb_by_family(client: redis.Redis, batch: int = 1000) -> dict[str, dict[str, float]]:
+    """Keys and MB (``MEMORY USAGE``) per key family, largest first: which data grows."""
+    sizes: dict[str, list[float]] = {}
+    keys = list(client.scan_iter(count=batch))
+    for start in range(0, len(keys), batch):
+        chunk = keys[start : start + batch]
+        pipe = client.pipeline(transaction=False)
+        for key in chunk:
+            pipe.memory_usage(key)
+        for key, used in zip(chunk, pipe.execute(), strict=True):
+            entry = sizes.setdefault(key_family(key), [0, 0.0])
+            entry[0] += 1
+            entry[1] += (used or 0) / 2**20
+    ranked = sorted(sizes.items(), key=lambda item: -item[1][1])
+    return {name: {"keys": int(n), "mb": round(mb, 1)} for name, (n, mb) in ranked}
 
 
 def error_lines(logs: Path) -> dict[str, int]:
@@ -97,11 +124,11 @@ def run_soak(options: dict[str, Any]) -> dict[str, Any]:
         s.ws.start()
         _observe(s, options["warmup_minutes"] * 60)  # the cold feature engine builds here
         rss_warm, errors_warm = rss(s.stack), error_lines(s.stack.logs)
-        used_warm = redis_used_mb(s.stack)
+        used_warm, families_warm = redis_used_mb(s.stack), redis_mb_by_family(s.stack.redis())
         mark, t0 = accounting.last_live_run(), time.monotonic()
         queues = _observe(s, options["minutes"] * 60)
         rss_end, errors_end = rss(s.stack), error_lines(s.stack.logs)
-        used_end = redis_used_mb(s.stack)
+        used_end, families_end = redis_used_mb(s.stack), redis_mb_by_family(s.stack.redis())
         t1 = time.monotonic()
         cycles = accounting.last_live_run() - mark  # live runs, ok or not
         api, ws = s.api.window(t0, t1), s.ws.window(t0, t1)
@@ -119,6 +146,7 @@ def run_soak(options: dict[str, Any]) -> dict[str, Any]:
         "rss_mb_end": rss_end,
         "growth_pct": growth,
         "redis_used_mb": {"after_warmup": used_warm, "end": used_end},
+        "redis_by_key_family": {"after_warmup": families_warm, "end": families_end},
         "pass": all(g is not None and g < GROWTH_TARGET_PCT for g in growth.values()),
         "error_lines": {k: errors_end[k] - errors_warm.get(k, 0) for k in errors_end},
         "error_lines_total": errors_end,

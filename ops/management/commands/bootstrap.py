@@ -15,6 +15,7 @@ Every step is idempotent: a second `make run` finds each one done and starts in 
 from __future__ import annotations
 
 import datetime as dt
+import io
 import os
 import secrets
 import time
@@ -88,21 +89,27 @@ class Command(BaseCommand):
               *(["--limit", str(limit)] if limit else [])]),
         ]  # fmt: skip
 
-    def step(self, title: str, run: Callable[[], None]) -> None:
+    def step(self, title: str, run: Callable[[], str | None]) -> None:
         started = time.perf_counter()
         self.stdout.write(f"== {title} ...")
-        run()
-        self.stdout.write(f"   done in {time.perf_counter() - started:.1f} s")
+        report = run() or ""
+        seconds = time.perf_counter() - started
+        # A command that found its work done says so in its JSON report ("skipped": true).
+        done = "already there" if '"skipped": true' in report else "done"
+        self.stdout.write(f"   {done} in {seconds:.1f} s")
 
     def migrate(self) -> None:
         call_command("migrate", interactive=False, verbosity=0)
 
-    def quiet(self, name: str, *args: str) -> None:
-        """Run a command, keeping its JSON report out of the console but in var/bootstrap.log."""
+    def quiet(self, name: str, *args: str) -> str:
+        """Run a command, keeping its JSON report out of the console but in var/bootstrap.log;
+        the report is returned."""
+        report = io.StringIO()
+        call_command(name, *args, stdout=report)
         log_path = settings.VAR_DIR / "bootstrap.log"
         with log_path.open("a") as log:
-            log.write(f"\n### {name} {' '.join(args)}\n")
-            call_command(name, *args, stdout=log)
+            log.write(f"\n### {name} {' '.join(args)}\n{report.getvalue()}")
+        return report.getvalue()
 
     def operator_account(self) -> None:
         username = os.environ.get("OPERATOR_USERNAME", "operator")
