@@ -6,7 +6,7 @@ import io
 import tempfile
 from pathlib import Path
 
-from django.test import override_settings
+from django.test import SimpleTestCase, override_settings
 
 from accounts.models import Tier, User
 from explanations.models import Document, DocumentSource
@@ -48,7 +48,12 @@ class BootstrapTestCase(BaseTestCase):
         )
         command, _ = self.command()
         queued: list[list[str]] = []
-        command.quiet = lambda *args: queued.append(list(args))  # record instead of running
+
+        def record(*args: str) -> str:  # instead of running
+            queued.append(list(args))
+            return ""
+
+        command.quiet = record  # type: ignore[method-assign,assignment]
         command.queue_knowledge_base()
         self.assertEqual([q[2] for q in queued], ["transcripts"])
 
@@ -65,3 +70,16 @@ class BootstrapTestCase(BaseTestCase):
         directory = tempfile.TemporaryDirectory()
         self.addCleanup(directory.cleanup)
         return Path(directory.name)
+
+
+class StepReportTests(SimpleTestCase):
+    def test_it_says_when_a_step_found_its_work_done(self) -> None:
+        out = io.StringIO()
+        command = Command(stdout=out)
+
+        command.step("models", lambda: '{"kind": "normal", "skipped": true}')
+        command.step("prices", lambda: '{"inserted": 10}')
+
+        lines = out.getvalue().splitlines()
+        self.assertTrue(lines[1].startswith("   already there in "))
+        self.assertTrue(lines[3].startswith("   done in "))
