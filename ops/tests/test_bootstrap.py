@@ -53,7 +53,7 @@ class BootstrapTestCase(BaseTestCase):
             queued.append(list(args))
             return ""
 
-        command.quiet = record  # type: ignore[method-assign,assignment]
+        command.quiet = record  # type: ignore[assignment]
         command.queue_knowledge_base()
         self.assertEqual([q[2] for q in queued], ["transcripts"])
 
