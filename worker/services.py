@@ -3,10 +3,10 @@
     python -m worker.services -- pytest -q
 
 Redis must answer at REDIS_URL (a local redis-server is started if installed, see
-``ensure_redis``). Unless DATABASE_URL is set, the embedded PostgreSQL is started; it is stopped
-afterwards only if this process owns it: it started it, or it found it left running by an owner
-that died (a runner killed with SIGKILL). So a `make test` beside a running `make run` does not
-pull the database from under it, and an unclean end does not leave a server nobody stops.
+``ensure_redis``). Unless DATABASE_URL is set, the embedded PostgreSQL is started (or reused);
+it is stopped afterwards by the last of its users (``embedded_database``). So a `make test`
+beside a running `make run` does not pull the database from under it, and an unclean end does
+not leave a server nobody stops.
 
 This module must not import ``config`` (its Celery app sets DJANGO_SETTINGS_MODULE in the
 environment, which the command would inherit): the command gets the caller's environment.
@@ -29,40 +29,46 @@ class ServiceError(Exception):
     """A service the command needs is missing; the message says how to fix it (exit code 2)."""
 
 
-def _owner_file(pgdata: Path) -> Path:
-    return pgdata.with_name(pgdata.name + ".owner")
+def _users_dir(pgdata: Path) -> Path:
+    return pgdata.with_name(pgdata.name + ".users")
 
 
-def _adopt_or_reuse(pgdata: Path) -> bool:
-    """Whether this process now owns an already running server: its recorded owner died, or it
-    has none (a command that loaded the settings started it on demand and never stops it)."""
-    owner = _owner_file(pgdata)
-    try:
-        pid = int(owner.read_text().strip())
-    except (OSError, ValueError):
-        return True
-    return not pid_alive(pid)
+def _live_users(pgdata: Path) -> list[int]:
+    """Pids of the `make run`/`make test` processes using the server; dead ones are forgotten."""
+    alive = []
+    for entry in _users_dir(pgdata).glob("*"):
+        if entry.name.isdigit() and pid_alive(int(entry.name)):
+            alive.append(int(entry.name))
+        else:
+            entry.unlink(missing_ok=True)
+    return alive
 
 
 @contextlib.contextmanager
 def embedded_database() -> Iterator[None]:
+    """Each user registers itself next to the data directory; the last one out stops the
+    server. So a `make test` beside a `make run` keeps the database up for the other, whichever
+    ends first, and a runner killed with SIGKILL does not leave a server nobody stops."""
     from config import embedded_db
 
     pgdata = embedded_db.PGDATA
     running = embedded_db._running_socket_dir(pgdata) is not None
-    owned = not running or _adopt_or_reuse(pgdata)
+    others = _live_users(pgdata)
     socket_dir = embedded_db.ensure_running()
-    state = "started" if not running else "taken over (no live owner)" if owned else "reused"
+    state = "started" if not running else f"reused ({len(others)} other users)"
     print(f"embedded PostgreSQL {state} ({socket_dir})", flush=True)
-    if owned:
-        _owner_file(pgdata).write_text(f"{os.getpid()}\n")
+    me = _users_dir(pgdata) / str(os.getpid())
+    me.parent.mkdir(parents=True, exist_ok=True)
+    me.touch()
     try:
         yield
     finally:
-        if owned:
+        me.unlink(missing_ok=True)
+        if not _live_users(pgdata):
             embedded_db.stop()
-            _owner_file(pgdata).unlink(missing_ok=True)
             print("embedded PostgreSQL stopped", flush=True)
+        else:
+            print("embedded PostgreSQL left running for its other users", flush=True)
 
 
 @contextlib.contextmanager

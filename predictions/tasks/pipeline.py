@@ -18,6 +18,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from core.tasking import DATABASE_DOWN, DATABASE_RETRY
+from features import handoff
 from predictions.pipeline import sources, status
 from predictions.pipeline.cycle import run_cycle
 
@@ -59,6 +60,8 @@ def run_predictions(date_iso: str) -> dict[str, Any]:
         status.record(summary, client)
         return {"data_date": date_iso, "ok": False, "n_predicted": 0}
     result, _ = run_cycle(inputs, redis_client=client)
+    if result.ok:
+        handoff.discard_matrix(client, data_date)
     logger.info(
         "run_predictions %s: %d symbols, %d earnings, %d predicted in %.0f ms %s",
         date_iso,

@@ -56,3 +56,19 @@ def test_it_records_a_failed_cycle_when_no_features_arrived(platform, celery_wor
     assert not result["ok"]
     run = PipelineRun.objects.get()
     assert not run.ok and "no features" in run.errors[0]
+
+
+def test_it_drops_the_feature_matrix_once_the_forecasts_are_stored(platform, celery_worker_thread):
+    from features import handoff
+
+    inp = cycle_input(DAY, TICKERS, nan_share=0.0)
+    handoff.write_matrix(platform, inp, inp.feature_names)
+    key = handoff.MATRIX_KEY.format(DAY.isoformat())
+    assert platform.exists(key)
+
+    result = app.send_task(
+        "predictions.tasks.pipeline.run_predictions", args=[DAY.isoformat()], queue="inference"
+    ).get(timeout=60)
+
+    assert result["ok"] and result["n_predicted"] == len(TICKERS)
+    assert not platform.exists(key)  # at one cycle a second, 300 of them would pile up

@@ -34,7 +34,7 @@ def test_it_recovers_after_the_runner_is_killed(runner_world):
 
     second = runner_world.start_ready(expected=6)
     assert "ending 1 leftover processes of an earlier run: stubborn" in second.text
-    assert "embedded PostgreSQL taken over (no live owner)" in second.text
+    assert "embedded PostgreSQL reused (0 other users)" in second.text
     second.ctrl_c()
 
     assert second.wait_exit(timeout=40) == 0
