@@ -59,7 +59,7 @@ def redis_used_mb(stack: Stack) -> float:
 def key_family(key: bytes) -> str:
     """``pred:AAPL`` -> ``pred:``; ``celery-task-meta-<id>`` -> ``celery-task-meta-``."""
     text = key.decode(errors="replace")
-    for stem in ("celery-task-meta-", "_kombu.binding."):
+    for stem in ("celery-task-meta-", "_kombu.binding.", "features:matrix:"):
         if text.startswith(stem):
             return stem
     return text.split(":", 1)[0] + ":" if ":" in text else text
