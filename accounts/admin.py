@@ -1,7 +1,29 @@
-from django.contrib import admin
-from django.contrib.auth.admin import UserAdmin
+"""Users for operators: tier, consents, the data export and erasure (``accounts.privacy``).
 
-from accounts.models import User
+Deleting a user here (the delete button or the "Delete selected" action) is an erasure: the
+same service as the user's own deletion, so tokens are revoked, WebSockets closed and the
+admin log entry of the deletion keeps no name."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+
+from accounts import privacy
+from accounts.models import Consent, PrivacyEvent, PrivacyEventVia, User
+
+
+class ConsentInline(admin.TabularInline[Consent, User]):
+    model = Consent
+    fields = ("notice_version", "given_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
 
 
 @admin.register(User)
@@ -10,3 +32,42 @@ class PlatformUserAdmin(UserAdmin[User]):
     list_filter = ("tier", "is_staff", "is_active")
     fieldsets = (*(UserAdmin.fieldsets or ()), ("Subscription", {"fields": ("tier",)}))
     add_fieldsets = (*(UserAdmin.add_fieldsets or ()), ("Subscription", {"fields": ("tier",)}))
+    inlines = (ConsentInline,)
+    actions = ("export_personal_data",)
+
+    @admin.action(description="Export the selected user's personal data (JSON)")
+    def export_personal_data(
+        self, request: HttpRequest, queryset: QuerySet[User]
+    ) -> HttpResponse | None:
+        if queryset.count() != 1:
+            self.message_user(request, "Select exactly one user.", messages.ERROR)
+            return None
+        document = privacy.export(queryset.get(), PrivacyEventVia.ADMIN)
+        return privacy.download(document)
+
+    def delete_model(self, request: HttpRequest, obj: User) -> None:
+        receipt = privacy.erase(obj, PrivacyEventVia.ADMIN)
+        self.message_user(request, f"Account erased (reference {receipt.reference}).")
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        for user in list(queryset):
+            self.delete_model(request, user)
+
+
+@admin.register(PrivacyEvent)
+class PrivacyEventAdmin(admin.ModelAdmin[PrivacyEvent]):
+    """Exports and erasures: what happened, how and when; never whose."""
+
+    list_display = ("occurred_at", "kind", "via", "reference")
+    list_filter = ("kind", "via")
+    search_fields = ("reference",)
+    readonly_fields = ("occurred_at", "kind", "via", "reference", "details")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
