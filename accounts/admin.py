@@ -15,24 +15,17 @@ from accounts import privacy
 from accounts.models import Consent, PrivacyEvent, PrivacyEventVia, User
 
 
-class ConsentInline(admin.TabularInline[Consent, User]):
-    model = Consent
-    fields = ("notice_version", "given_at")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-
 @admin.register(User)
 class PlatformUserAdmin(UserAdmin[User]):
     list_display = ("username", "email", "tier", "is_staff", "is_active", "date_joined")
     list_filter = ("tier", "is_staff", "is_active")
-    fieldsets = (*(UserAdmin.fieldsets or ()), ("Subscription", {"fields": ("tier",)}))
+    fieldsets = (
+        *(UserAdmin.fieldsets or ()),
+        ("Subscription", {"fields": ("tier",)}),
+        ("Privacy", {"fields": ("consents_given",)}),
+    )
     add_fieldsets = (*(UserAdmin.add_fieldsets or ()), ("Subscription", {"fields": ("tier",)}))
-    inlines = (ConsentInline,)
+    readonly_fields = ("consents_given",)
     actions = ("export_personal_data",)
 
     @admin.action(description="Export the selected user's personal data (JSON)")
@@ -44,6 +37,11 @@ class PlatformUserAdmin(UserAdmin[User]):
             return None
         document = privacy.export(queryset.get(), PrivacyEventVia.ADMIN)
         return privacy.download(document)
+
+    @admin.display(description="Consents given")
+    def consents_given(self, user: User) -> str:
+        consents = Consent.objects.filter(user=user)
+        return "; ".join(str(c) for c in consents) or "none (account not made by sign-up)"
 
     def delete_model(self, request: HttpRequest, obj: User) -> None:
         receipt = privacy.erase(obj, PrivacyEventVia.ADMIN)

@@ -23,7 +23,6 @@ from predictions.models import ModelVersion
 from testkit import BaseTestCase
 from web.models import WatchlistItem
 
-
 PERSONAL_TABLES = {
     "accounts_user",
     "accounts_consent",
@@ -41,12 +40,12 @@ class ErasureApiTestCase(BaseTestCase):
         super().setUp()
         self.subject = make_subject()
         self.user_id = self.subject.user.pk
-        self.client = APIClient()
-        self.client.credentials(HTTP_AUTHORIZATION=f"Bearer {self.subject.pair.access}")
+        self.api = APIClient()
+        self.api.credentials(HTTP_AUTHORIZATION=f"Bearer {self.subject.pair.access}")
 
     def delete(self, password: str | None = SUBJECT_PASSWORD):
         headers = {} if password is None else {"HTTP_X_CONFIRM_PASSWORD": password}
-        return self.client.delete("/api/me", **headers)
+        return self.api.delete("/api/me", **headers)
 
     def test_it_refuses_without_the_password(self) -> None:
         r = self.delete(password=None)
@@ -88,14 +87,14 @@ class ErasureApiTestCase(BaseTestCase):
     def test_it_refuses_the_login_and_every_token_afterwards(self) -> None:
         # The fast path and the WebSocket feed: test_privacy_sessions.py.
         pair = self.subject.pair
-        self.assertEqual(self.client.get("/api/symbols").status_code, 200)
+        self.assertEqual(self.api.get("/api/symbols").status_code, 200)
         self.assertEqual(self.delete().status_code, 200)
         login = APIClient().post(
             "/api/auth/token", {"username": SUBJECT, "password": SUBJECT_PASSWORD}, format="json"
         )
         self.assertEqual(login.status_code, 401)
         self.assertFalse(self.client_login())
-        r = self.client.get("/api/symbols")
+        r = self.api.get("/api/symbols")
         self.assertEqual((r.status_code, r.json()["error"]["code"]), (401, "user_not_found"))
         refresh = APIClient().post("/api/auth/token/refresh", {"refresh": pair.refresh})
         self.assertEqual(refresh.status_code, 401)
@@ -116,7 +115,7 @@ class ErasureApiTestCase(BaseTestCase):
         self.assertEqual(event.details, receipt["removed"])
 
     def test_it_drops_the_users_counters_from_redis_once_committed(self) -> None:
-        self.client.get("/api/symbols")  # a rate-limit counter and a cached auth state
+        self.api.get("/api/symbols")  # a rate-limit counter and a cached auth state
         self.assertTrue(self.redis.keys(f"ratelimit:user:{self.user_id}:*"))
         with self.captureOnCommitCallbacks(execute=True):
             self.assertEqual(self.delete().status_code, 200)

@@ -23,11 +23,11 @@ class ExportApiTestCase(BaseTestCase):
     def setUp(self) -> None:
         super().setUp()
         self.subject = make_subject()
-        self.client = APIClient()
-        self.client.credentials(HTTP_AUTHORIZATION=f"Bearer {self.subject.pair.access}")
+        self.api = APIClient()
+        self.api.credentials(HTTP_AUTHORIZATION=f"Bearer {self.subject.pair.access}")
 
     def export(self) -> dict:
-        r = self.client.get("/api/me/export")
+        r = self.api.get("/api/me/export")
         self.assertEqual(r.status_code, 200, r.content[:500])
         return r.json()
 
@@ -54,9 +54,9 @@ class ExportApiTestCase(BaseTestCase):
         self.assertEqual([n["version"] for n in doc["model_version_notes"]], ["v-old", "v-new"])
 
     def test_it_reports_the_current_rate_limit_usage(self) -> None:
-        self.client.get("/api/symbols")
-        self.client.get("/api/symbols")
-        self.client.post(
+        self.api.get("/api/symbols")
+        self.api.get("/api/symbols")
+        self.api.post(
             "/api/auth/token", {"username": SUBJECT, "password": "wrong"}, format="json"
         )
         limits = self.export()["rate_limits"]
@@ -76,7 +76,7 @@ class ExportApiTestCase(BaseTestCase):
             self.assertNotIn(session_key, text)
 
     def test_it_exports_only_the_callers_data(self) -> None:
-        self.client.credentials(HTTP_AUTHORIZATION=f"Bearer {self.bob_token()}")
+        self.api.credentials(HTTP_AUTHORIZATION=f"Bearer {self.bob_token()}")
         text = json.dumps(self.export())
         self.assertNotIn(SUBJECT, text)
         self.assertNotIn("NVDA", text)
