@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import Throttled
@@ -88,7 +87,8 @@ class MeView(APIView):
         parameters=[
             OpenApiParameter(
                 CONFIRM_HEADER,
-                OpenApiTypes.STR,
+                # Not blank: HTTP strips a header value's surrounding spaces.
+                {"type": "string", "minLength": 1, "pattern": r"\S"},
                 OpenApiParameter.HEADER,
                 required=True,
                 description="Your current password",
