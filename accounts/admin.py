@@ -44,7 +44,10 @@ class PlatformUserAdmin(UserAdmin[User]):
         return "; ".join(str(c) for c in consents) or "none (account not made by sign-up)"
 
     def delete_model(self, request: HttpRequest, obj: User) -> None:
-        receipt = privacy.erase(obj, PrivacyEventVia.ADMIN)
+        try:
+            receipt = privacy.erase(obj, PrivacyEventVia.ADMIN)
+        except privacy.AccountGone:
+            return  # another operator's (or the user's own) erasure came first
         self.message_user(request, f"Account erased (reference {receipt.reference}).")
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[User]) -> None:

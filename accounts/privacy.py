@@ -145,11 +145,18 @@ class Receipt:
     removed: dict[str, int]
 
 
+class AccountGone(Exception):
+    """The account was erased meanwhile (e.g. a second, concurrent deletion request)."""
+
+
 def erase(user: User, via: PrivacyEventVia) -> Receipt:
     """Delete the account and its personal data; revoke its tokens; close its WebSockets."""
     user_id = user.pk
     with transaction.atomic():
-        locked = User.objects.select_for_update().get(pk=user_id)
+        # Locked: a concurrent erasure of the same account waits here, then finds nothing.
+        locked = User.objects.select_for_update().filter(pk=user_id).first()
+        if locked is None:
+            raise AccountGone(f"Account {user_id} no longer exists")
         removed = {h.section: h.erase(locked) for h in holders()}
         locked.delete()
         event = _record(PrivacyEventKind.ERASURE, via, removed)

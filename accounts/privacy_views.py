@@ -122,5 +122,8 @@ class MeView(APIView):
             if exc.retry_after is not None:
                 raise Throttled(exc.retry_after, str(exc)) from None
             raise ApiError(str(exc), code="wrong_password", status_code=403) from None
-        receipt = privacy.erase(user, PrivacyEventVia.API)
+        try:
+            receipt = privacy.erase(user, PrivacyEventVia.API)
+        except privacy.AccountGone:  # a concurrent request erased it first
+            raise ApiError("User not found", code="user_not_found", status_code=401) from None
         return Response(ErasureReceiptSerializer(receipt).data)

@@ -7,9 +7,9 @@ from __future__ import annotations
 from django.test import override_settings
 from rest_framework.test import APIClient
 
-from accounts import login_throttle
+from accounts import login_throttle, privacy
 from accounts.auth_state import state_key
-from accounts.models import PrivacyEvent, User
+from accounts.models import PrivacyEvent, PrivacyEventVia, User
 from accounts.tests.privacy_support import (
     SUBJECT,
     SUBJECT_EMAIL,
@@ -122,6 +122,13 @@ class ErasureApiTestCase(BaseTestCase):
         self.assertEqual(self.redis.keys(f"ratelimit:*:{self.user_id}:*"), [])
         self.assertEqual(self.redis.keys("loginfail:user:*"), [])
         self.assertFalse(self.redis.exists(state_key(self.user_id)))
+
+    def test_it_erases_once(self) -> None:
+        user = self.subject.user
+        privacy.erase(user, PrivacyEventVia.API)
+        with self.assertRaises(privacy.AccountGone):
+            privacy.erase(user, PrivacyEventVia.API)  # e.g. a concurrent second request
+        self.assertEqual(PrivacyEvent.objects.filter(kind="erasure").count(), 1)
 
     def test_it_leaves_other_users_alone(self) -> None:
         from predictions.tests.api_support import make_symbol

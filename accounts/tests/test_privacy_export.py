@@ -56,9 +56,7 @@ class ExportApiTestCase(BaseTestCase):
     def test_it_reports_the_current_rate_limit_usage(self) -> None:
         self.api.get("/api/symbols")
         self.api.get("/api/symbols")
-        self.api.post(
-            "/api/auth/token", {"username": SUBJECT, "password": "wrong"}, format="json"
-        )
+        self.api.post("/api/auth/token", {"username": SUBJECT, "password": "wrong"}, format="json")
         limits = self.export()["rate_limits"]
         # The two calls and the export itself, counted in the pro tier's budget.
         self.assertEqual((limits["api"]["used"], limits["api"]["limit"]), (3, 1000))

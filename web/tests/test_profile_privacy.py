@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+from django.test import override_settings
 from django.urls import reverse
 
 from accounts.models import PrivacyEvent, User
@@ -56,6 +57,14 @@ class ProfilePrivacyTests(BaseTestCase):
         self.assertContains(response, "The password is not correct.", status_code=400)
         self.assertTrue(User.objects.filter(pk=self.user_id).exists())
         self.assertFalse(PrivacyEvent.objects.exists())
+
+    @override_settings(LOGIN_FAILURES_PER_USER=1)
+    def test_it_stops_password_guessing(self):
+        self.delete(**{"delete-password": "wrong", "delete-confirm": "on"})
+        response = self.delete(**{"delete-password": SUBJECT_PASSWORD, "delete-confirm": "on"})
+        self.assertContains(response, "Too many failed attempts", status_code=429)
+        self.assertGreater(int(response["Retry-After"]), 0)
+        self.assertTrue(User.objects.filter(pk=self.user_id).exists())
 
     def test_it_deletes_the_account_and_signs_the_user_out(self):
         response = self.delete(**{"delete-password": SUBJECT_PASSWORD, "delete-confirm": "on"})

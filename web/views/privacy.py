@@ -35,11 +35,14 @@ def delete_account(request: AuthenticatedRequest) -> HttpResponse:
         if form.retry_after is not None:
             response["Retry-After"] = str(form.retry_after)
         return response
-    receipt = privacy.erase(request.user, PrivacyEventVia.WEBSITE)
+    try:
+        receipt = privacy.erase(request.user, PrivacyEventVia.WEBSITE)
+        text = (
+            "Your account and its personal data have been deleted. "
+            f"Reference of the deletion: {receipt.reference}."
+        )
+    except privacy.AccountGone:  # a second click, handled after the first one's erasure
+        text = "Your account and its personal data have been deleted."
     logout(request)
-    messages.success(
-        request,
-        "Your account and its personal data have been deleted. "
-        f"Reference of the deletion: {receipt.reference}.",
-    )
+    messages.success(request, text)
     return redirect("home")
