@@ -55,6 +55,22 @@ class PlatformUserAdmin(UserAdmin[User]):
             self.delete_model(request, user)
 
 
+@admin.register(Consent)
+class ConsentAdmin(admin.ModelAdmin[Consent]):
+    """What each user agreed to at sign-up; records, never edited here."""
+
+    list_display = ("user", "notice_version", "given_at")
+    list_select_related = ("user",)
+    search_fields = ("user__username", "notice_version")
+    readonly_fields = ("user", "notice_version", "statement", "given_at")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
 @admin.register(PrivacyEvent)
 class PrivacyEventAdmin(admin.ModelAdmin[PrivacyEvent]):
     """Exports and erasures: what happened, how and when; never whose."""
