@@ -6,4 +6,6 @@ class AccountsConfig(AppConfig):
     name = "accounts"
 
     def ready(self) -> None:
-        from accounts import login_throttle, signals  # noqa: F401  (connects the receivers)
+        from accounts import login_throttle, personal_data, signals  # noqa: F401  (receivers)
+
+        personal_data.register_all()

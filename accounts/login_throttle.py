@@ -89,6 +89,31 @@ def clear_user(username: str) -> None:
         log.warning("Sign-in failures of a user not cleared, Redis unavailable: %s", exc)
 
 
+def failures(username: str) -> dict[str, int | None]:
+    """The username's failed sign-ins in the current window (the data export); ``count`` is
+    None when Redis is unreachable."""
+    start, end = _window(time.time())
+    try:
+        raw = client(Preset.WORKER).get(f"loginfail:user:{_user_ident(username)}:{start}")
+        count: int | None = int(raw or 0)
+    except redis.RedisError as exc:
+        log.warning("Failed sign-ins not read, Redis unavailable: %s", exc)
+        count = None
+    return {"limit": settings.LOGIN_FAILURES_PER_USER, "used": count, "reset_at": end}
+
+
+def forget_user(username: str) -> None:
+    """Drop the username's failure counters (current and previous window)."""
+    start, _ = _window(time.time())
+    size = settings.LOGIN_THROTTLE_WINDOW_SECONDS
+    ident = _user_ident(username)
+    try:
+        keys = [f"loginfail:user:{ident}:{window}" for window in (start, start - size)]
+        client(Preset.WORKER).delete(*keys)
+    except redis.RedisError as exc:  # they expire within two windows anyway
+        log.warning("Sign-in failures of a user not dropped, Redis unavailable: %s", exc)
+
+
 def _ip(request: Any) -> str:
     return client_ip(request) if request is not None else "unknown"
 

@@ -44,5 +44,5 @@ def revoke_refresh_tokens(user: User) -> int:
         [BlacklistedToken(token=token) for token in outstanding], ignore_conflicts=True
     )
     if added:
-        log.info("Revoked %d refresh tokens of user %s (password changed)", len(added), user.pk)
+        log.info("Revoked %d refresh tokens of user %s", len(added), user.pk)
     return len(added)

@@ -164,3 +164,41 @@ class TierRateThrottle(BaseThrottle):
     def wait(self) -> float | None:
         decision = getattr(self, "decision", None)
         return float(decision.retry_after) if decision is not None else None
+
+
+# The budgets a signed-in user draws on: (ident prefix, name in the data export).
+USER_BUDGETS = (("user", "api"), ("web", "website"))
+
+
+def usage(user_id: int, tier: str) -> dict[str, dict[str, int | None]]:
+    """The user's requests counted so far in the current window, per budget (the data export):
+    ``used`` is None when Redis is unreachable, ``limit`` None when the tier is unlimited."""
+    now = time.time()
+    start, reset_at = _window(now)
+    limits = {"api": limit_for(tier), "website": settings.API_RATE_LIMITS["web"]}
+    keys = [_key(f"{prefix}:{user_id}", start) for prefix, _ in USER_BUDGETS]
+    try:
+        counts: list[int | None] = [int(c or 0) for c in client(Preset.WORKER).mget(keys)]
+    except redis.RedisError as exc:
+        log.warning("Rate-limit usage not read, Redis unavailable: %s", exc)
+        counts = [None] * len(keys)
+    return {
+        name: {"limit": limits[name], "used": count, "reset_at": reset_at}
+        for (_, name), count in zip(USER_BUDGETS, counts, strict=True)
+    }
+
+
+def forget_user(user_id: int) -> int:
+    """Drop the user's counters (current and previous window); returns how many existed."""
+    start, _ = _window(time.time())
+    size = settings.API_RATE_WINDOW_SECONDS
+    keys = [
+        _key(f"{prefix}:{user_id}", window)
+        for prefix, _ in USER_BUDGETS
+        for window in (start, start - size)
+    ]
+    try:
+        return int(client(Preset.WORKER).delete(*keys))
+    except redis.RedisError as exc:  # they expire within two windows anyway
+        log.warning("Rate-limit counters of user %s not dropped: %s", user_id, exc)
+        return 0

@@ -6,7 +6,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from accounts.login_throttle import throttled_login
-from web.views import accounts, accuracy, backtest, dashboard, ops, pages, search, symbol
+from web.views import accounts, accuracy, backtest, dashboard, ops, pages, privacy, search, symbol
 
 urlpatterns = [
     path("", pages.landing, name="home"),
@@ -26,6 +26,8 @@ urlpatterns = [
     path("accounts/profile", accounts.profile, name="profile"),
     path("accounts/profile/tokens", accounts.create_token, name="token_create"),
     path("accounts/profile/tokens/<str:jti>/revoke", accounts.revoke_token, name="token_revoke"),
+    path("accounts/profile/export", privacy.export_data, name="profile_export"),
+    path("accounts/profile/delete", privacy.delete_account, name="account_delete"),
     path("accounts/ws-token", accounts.websocket_token, name="ws_token"),
     path(
         "accounts/login",

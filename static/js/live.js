@@ -10,6 +10,10 @@ let socket = null;
 let token = JSON.parse(document.getElementById("ws-token")?.textContent || '""');
 let retry = 0;
 let subscribed = new Set();
+// The server closes with these when the account itself is gone or disabled (deleted, deactivated):
+// no new token can help, so the page stops reconnecting and says so.
+const ACCOUNT_ENDED = new Set(["user_not_found", "user_inactive"]);
+let accountEnded = false;
 
 function setStatus(text, state) {
   document.querySelectorAll("[data-live-status]").forEach((el) => {
@@ -177,8 +181,14 @@ function connect() {
       subscribed = new Set(msg.subscriptions || []);
       feed.dataset.subscribed = [...subscribed].sort().join(",");
     } else if (msg.type === "error" && msg.error?.code === "subscription_limit") onLimit(msg.error);
+    else if (msg.type === "error" && ACCOUNT_ENDED.has(msg.error?.code)) accountEnded = true;
   });
   socket.addEventListener("close", async () => {
+    if (accountEnded) {
+      clearTimeout(renewTimer);
+      setStatus("Signed out", "offline");
+      return;
+    }
     setStatus("Reconnecting…", "offline");
     retry += 1;
     const delay = Math.min(1000 * 2 ** Math.min(retry, 5), 30000);

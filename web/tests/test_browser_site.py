@@ -120,6 +120,7 @@ class SiteInBrowserTests(ChannelsLiveServerTestCase):  # type: ignore[misc]  # C
             page.get_by_label("Email").fill("dana@example.org")
             page.locator("#id_password1").fill("a-long-unusual-passphrase-42")
             page.locator("#id_password2").fill("a-long-unusual-passphrase-42")
+            page.get_by_label("I agree that StockPred stores").check()
             page.get_by_role("button", name="Sign up").click()
             page.wait_for_url("**/dashboard")
             page.get_by_role("button", name="Log out").click()

@@ -52,6 +52,7 @@ class AccountFlowTests(BaseTestCase):
                 "email": "dana@example.org",
                 "password1": "a-long-unusual-passphrase-42",
                 "password2": "a-long-unusual-passphrase-42",
+                "consent": "on",
             },
         )
         self.assertRedirects(response, reverse("dashboard"))

@@ -1,18 +1,21 @@
-"""Sign-up, profile (tier and REST API tokens), settings, and the WebSocket token."""
+"""Sign-up (with the privacy notice), profile (tier, REST API tokens, data export and deletion),
+settings, and the WebSocket token."""
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts import privacy
 from web import api_tokens
 from web.auth import AuthenticatedRequest
-from web.forms import SettingsForm, SignupForm
+from web.forms import DeleteAccountForm, SettingsForm, SignupForm
 
 
 def signup(request: HttpRequest) -> HttpResponse:
@@ -20,17 +23,26 @@ def signup(request: HttpRequest) -> HttpResponse:
         return redirect("dashboard")
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        user = form.save()
+        with transaction.atomic():
+            user = form.save()
+            privacy.record_consent(user)  # the notice shown on this page, agreed to
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, f"Welcome, {user.username}. Add symbols to your watchlist.")
         return redirect("dashboard")
-    return render(request, "registration/signup.html", {"form": form})
+    context = {"form": form, "notice": privacy.notice_items()}
+    return render(request, "registration/signup.html", context)
 
 
-def _profile(
-    request: AuthenticatedRequest, issued: api_tokens.IssuedPair | None = None
+def render_profile(
+    request: AuthenticatedRequest,
+    issued: api_tokens.IssuedPair | None = None,
+    delete_form: DeleteAccountForm | None = None,
 ) -> HttpResponse:
-    context = {"tokens": api_tokens.live_tokens(request.user), "issued": issued}
+    context = {
+        "tokens": api_tokens.live_tokens(request.user),
+        "issued": issued,
+        "delete_form": delete_form or DeleteAccountForm(request),
+    }
     response = render(request, "web/profile.html", context)
     if issued is not None:
         response["Cache-Control"] = "no-store"  # the secret is shown once, never cached
@@ -40,7 +52,7 @@ def _profile(
 @login_required
 @never_cache
 def profile(request: AuthenticatedRequest) -> HttpResponse:
-    return _profile(request)
+    return render_profile(request)
 
 
 @login_required
@@ -48,7 +60,7 @@ def profile(request: AuthenticatedRequest) -> HttpResponse:
 @never_cache
 def create_token(request: AuthenticatedRequest) -> HttpResponse:
     # Rendered in the POST's response (no redirect): the only time the secret is shown.
-    return _profile(request, issued=api_tokens.issue_pair(request.user))
+    return render_profile(request, issued=api_tokens.issue_pair(request.user))
 
 
 @login_required
