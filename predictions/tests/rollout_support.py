@@ -45,7 +45,7 @@ def realise_day(day: dt.date, tickers: list[str], seed: int = 1) -> None:
     from predictions.models import PredictionRecord, ShadowRecord
 
     rng = np.random.default_rng(seed)
-    start = {}
+    start: dict[str, float] = {}
     for model in (PredictionRecord, ShadowRecord):
         start.update(
             model.objects.filter(target_date=day, symbol__ticker__in=tickers).values_list(

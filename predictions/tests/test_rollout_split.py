@@ -19,7 +19,7 @@ def _in_fresh_process(seed: str) -> list[str]:
     code = (
         "import json, sys\n"
         "from predictions.rollout.split import in_canary\n"
-        f"tickers = [f'T{{i:04d}}' for i in range(5000)]\n"
+        "tickers = [f'T{i:04d}' for i in range(5000)]\n"
         "mask = in_canary(tickers, 0.1)\n"
         "print(json.dumps([t for t, m in zip(tickers, mask) if m]))\n"
     )
