@@ -255,17 +255,15 @@ class ShadowRecord(models.Model):
     realised_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        # One unique index serves both idempotency and the rollout comparison's lookup of a
+        # version's rows by data day (every index costs the cycle's shadow write time).
         constraints = [
             models.UniqueConstraint(
-                fields=["symbol", "data_timestamp", "model_version", "model_type"],
+                fields=["model_type", "model_version", "data_timestamp", "symbol"],
                 name="shadowrecord_idempotency_uniq",
             )
         ]
         indexes = [
-            models.Index(
-                fields=["model_type", "model_version", "target_date"],
-                name="shadowrecord_version_idx",
-            ),
             models.Index(
                 fields=["target_date"],
                 condition=Q(realised_at__isnull=True),

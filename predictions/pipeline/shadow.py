@@ -29,6 +29,7 @@ from predictions.pipeline.runtime import (
     get_version_model,
     keep_side_models,
 )
+from predictions.pipeline.writer import fast_transaction
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,7 @@ FROM unnest(
     %(p50)s::float8[], %(p90)s::float8[]
 ) AS u(ticker, target_date, model_type, model_version, close, point, p10, p50, p90)
 JOIN ingestion_symbol s ON s.ticker = u.ticker
-ON CONFLICT (symbol_id, data_timestamp, model_version, model_type) DO NOTHING
+ON CONFLICT (model_type, model_version, data_timestamp, symbol_id) DO NOTHING
 """
 
 
@@ -137,6 +138,8 @@ def write_shadow(
     with transaction.atomic():
         connection.ensure_connection()
         with psycopg.Cursor(connection.connection) as cursor:
-            cursor.execute("SET LOCAL synchronous_commit = off")
+            # As the served write: no WAL flush wait, no per-row foreign-key triggers (every
+            # symbol_id comes from the join with ingestion_symbol in the same statement).
+            fast_transaction(cursor)
             cursor.execute(_SHADOW_SQL, params)
             return int(cursor.rowcount)

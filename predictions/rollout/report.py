@@ -112,6 +112,8 @@ def kind_status(kind: str, accuracy: dict[str, Any]) -> dict[str, Any]:
 
 def status() -> dict[str, dict[str, Any]]:
     from predictions.accuracy import rolling_accuracy
+    from predictions.rollout.stages import realise_pending
 
+    realise_pending()  # the figures shown include every outcome already known
     accuracy = rolling_accuracy()
     return {kind: kind_status(kind, accuracy) for kind in KINDS}

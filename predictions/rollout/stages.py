@@ -236,7 +236,19 @@ def check(rollout: ModelRollout) -> dict[str, Any]:
             "reason": why, "stage": rollout.stage, "figures": data}  # fmt: skip
 
 
+def realise_pending() -> int:
+    """Outcomes of the shadow forecasts whose target day has its bars (the cycle realises the
+    served records only; this runs before every comparison that decides)."""
+    from predictions.accuracy import realise_shadow
+    from predictions.models import ShadowRecord
+
+    pending = ShadowRecord.objects.filter(realised_at__isnull=True, target_date__isnull=False)
+    last = pending.order_by("-target_date").values_list("target_date", flat=True).first()
+    return realise_shadow(last) if last else 0
+
+
 def check_all() -> list[dict[str, Any]]:
+    realise_pending()
     out = []
     for rollout in in_progress():
         try:

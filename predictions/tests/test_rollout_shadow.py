@@ -94,7 +94,9 @@ def test_it_never_serves_a_shadow_forecast(shadowed):
 def test_it_keeps_shadow_forecasts_out_of_the_history_api_and_accuracy(shadowed):
     run_cycle(cycle_input(DAY, TICKERS), redis_client=shadowed)
     realise_day(NEXT, TICKERS)
-    assert record_realised(NEXT) == 60
+    assert record_realised(NEXT) == 60  # the served records
+    assert ShadowRecord.objects.filter(realised_return__isnull=False).count() == 0
+    assert stages.realise_pending() == 60  # the shadow ones, by the rollout gate
     assert ShadowRecord.objects.filter(realised_return__isnull=False).count() == 60
     _, _, charlie = make_users()
     client = APIClient()
