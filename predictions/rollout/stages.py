@@ -222,8 +222,33 @@ def verdict(fig: Comparison, stage: str) -> tuple[str, str]:
     return "advance", f"live MAE {fig.mae:.6f} <= {bound:.6f} on {pairs}"
 
 
+def _superseded(rollout: ModelRollout) -> str | None:
+    """Why the rollout no longer describes what is served (another version was activated by
+    hand meanwhile), or None."""
+    expected = rollout.candidate if rollout.stage == RolloutStage.FULL else rollout.previous
+    active = registry.active_version(rollout.kind)
+    if active is not None and active.pk == expected.pk:
+        return None
+    now = active.version if active else "none"
+    return (
+        f"the active version changed outside the rollout (now {now}, expected {expected.version})"
+    )
+
+
+def _end_superseded(rollout: ModelRollout, why: str) -> dict[str, Any]:
+    with transaction.atomic():
+        rollout = _locked(rollout)
+        _record(rollout, RolloutStage.ROLLED_BACK, why, {}, "")
+        _enter(rollout, RolloutStage.ROLLED_BACK, 0.0)
+    return {"kind": rollout.kind, "version": rollout.candidate.version, "action": "ended",
+            "reason": why, "stage": rollout.stage, "figures": {}}  # fmt: skip
+
+
 def check(rollout: ModelRollout) -> dict[str, Any]:
     """Apply the live gate to one rollout (what the beat task does for each)."""
+    why_not = _superseded(rollout)
+    if why_not is not None:
+        return _end_superseded(rollout, why_not)
     fig = figures(rollout)
     action, why = verdict(fig, rollout.stage)
     data = {**fig.as_dict(), "checked_at": timezone.now().isoformat(), "verdict": action}

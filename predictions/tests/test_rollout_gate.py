@@ -113,3 +113,15 @@ def test_it_schedules_the_gate_with_a_time_limit():
     assert django_settings.CELERY_BEAT_SCHEDULE["model-rollout-check"]["task"] == name
     assert app.tasks[name].time_limit == 300
     assert app.amqp.router.route({}, name)["queue"].name == "ingest"
+
+
+def test_it_ends_a_rollout_superseded_by_a_manual_activation(platform):
+    root, _ = platform
+    candidate(root, "normal", "c1")
+    candidate(root, "normal", "c2")
+    stages.start("normal", "c1")
+    registry.activate_version("normal", "c2", reason="by hand")
+    out = stages.check_all()
+    assert out[0]["action"] == "ended" and "outside the rollout" in out[0]["reason"]
+    assert stages.current("normal") is None
+    assert registry.active_version("normal").version == "c2"
