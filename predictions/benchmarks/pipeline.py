@@ -26,10 +26,12 @@ from the migrations, dropped afterwards) and its own Redis database (``--redis-u
 running platform's data and live WebSocket groups are never touched. Models: the platform's
 ACTIVE trained version of each kind that has one (artifacts served read-only), else the toy
 contract model (``predictions.pipeline.toy_model``) - the output says which. The 5- and 20-day
-models (issue 19) run in the same cycles unless ``--no-horizons``. With ``--shadow`` every kind
-also has a rollout in shadow (issue 22): a second version of the same artifact predicts every
-symbol in the same pass and its forecasts are written to ``predictions_shadowrecord``
-(``write_shadow``), what a live shadow run costs.
+models (issue 19) run in the same cycles unless ``--no-horizons``. With ``--shadow`` the kinds of
+``--shadow-kinds`` (default normal and earnings, the ones the weekly retrain retrains; ``all``)
+also have a rollout in shadow (issue 22): a second version of the same artifact predicts every
+symbol of the kind in the same pass and its forecasts are written to
+``predictions_shadowrecord`` (``write_shadow``, on a second connection during the dual write),
+what a live shadow run costs.
 """
 
 from __future__ import annotations
@@ -170,7 +172,13 @@ class PipelineBenchmark(Benchmark):
         parser.add_argument(
             "--shadow",
             action="store_true",
-            help="every kind also runs a candidate in shadow (issue 22: what a shadow run costs)",
+            help="run a candidate in shadow beside the active version (issue 22: what it costs)",
+        )
+        parser.add_argument(
+            "--shadow-kinds",
+            default="normal,earnings",
+            help="kinds shadowed with --shadow: comma-separated, or 'all' (default: the kinds "
+            "the weekly retrain retrains)",
         )
         parser.add_argument(
             "--no-snapshot",
@@ -255,7 +263,11 @@ class PipelineBenchmark(Benchmark):
             ignore_conflicts=True,
         )
         models_used = _install_models(trained, horizons=not options["no_horizons"])
-        shadows = _install_shadows(list(models_used)) if options["shadow"] else {}
+        wanted = options["shadow_kinds"]
+        kinds = list(models_used) if wanted == "all" else wanted.split(",")
+        shadows = (
+            _install_shadows([k for k in kinds if k in models_used]) if options["shadow"] else {}
+        )
         runtime.clear_cache()
         loaded = {kind: runtime.get_model(kind) for kind in models_used}
         engine = FeatureEngine(earnings)

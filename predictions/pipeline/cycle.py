@@ -51,7 +51,8 @@ from predictions.pipeline.runtime import (
     get_model,
     sigma_from_quantiles,
 )
-from predictions.pipeline.shadow import RolloutPlan, ShadowPart, plans_for_cycle, write_shadow
+from predictions.pipeline.shadow import RolloutPlan, ShadowPart, plans_for_cycle
+from predictions.pipeline.shadow import submit as submit_shadow
 from predictions.rollout.split import in_canary
 
 logger = logging.getLogger(__name__)
@@ -97,7 +98,7 @@ class CycleResult:
     @property
     def total_ms(self) -> float:
         """Wall time (write_postgres, write_redis and publish overlap inside dual_write)."""
-        overlapped = {"write_postgres", "write_redis", "publish"}
+        overlapped = {"write_postgres", "write_redis", "publish", "write_shadow"}
         return sum(v for k, v in self.stages_ms.items() if k not in overlapped)
 
     def summary(self) -> dict[str, Any]:
@@ -544,16 +545,15 @@ def _observe(result: CycleResult) -> None:
     )
 
 
-def _write_shadows(
-    result: CycleResult, shadows: list[ShadowPart], batch: PredictionBatch, stage: _Stages
-) -> None:
-    """Unserved forecasts of rollout versions: their own table, after the served predictions
-    are out (never Redis, ``Prediction``, the Channels groups or ``PredictionRecord``)."""
-    if not shadows:
+def _merge_shadow(result: CycleResult, pending: Any) -> None:
+    """The shadow write's outcome (``shadow.submit``), joined inside the dual write."""
+    if pending is None:
         return
-    started = result.started_at or timezone.now()
-    with stage("write_shadow"):
-        result.shadow_records_inserted = write_shadow(shadows, batch.data_timestamp, started)
+    inserted, ms, error = pending.result()
+    result.shadow_records_inserted = inserted
+    result.stages_ms["write_shadow"] = ms
+    if error:
+        result.errors.append(error)
 
 
 def run_cycle(
@@ -584,6 +584,9 @@ def run_cycle(
     # write: the statement's time is spent in the server process, so the two overlap.
     # write_postgres/write_redis/publish are each timed; "dual_write" is their wall time.
     started = time.perf_counter()
+    # Unserved forecasts of rollout versions: their own table, on a second connection, never
+    # Redis, ``Prediction``, the Channels groups or ``PredictionRecord``.
+    pending = submit_shadow(shadows, batch.data_timestamp, result.started_at)
     # The helper thread runs in a copy of this context: its logs keep the correlation id.
     fast = _fast_pool.submit(contextvars.copy_context().run, _fast_layer, client, batch, publish)
     try:
@@ -591,9 +594,9 @@ def run_cycle(
             written = writer.write_postgres(batch) if len(batch) else None
     finally:
         redis_ok = _merge_fast(result, fast.result())
+        _merge_shadow(result, pending)
     result.stages_ms["dual_write"] = round((time.perf_counter() - started) * 1000, 2)
     result.records_inserted = written.records_inserted if written else 0
-    _write_shadows(result, shadows, batch, stage)
     result.horizon_records_inserted = written.horizon_records_inserted if written else 0
     failpoints.pause("after_write_postgres")
     if redis_ok and unserved.any():

@@ -14,13 +14,16 @@ serving every symbol."""
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import psycopg
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 
 from predictions.models import ModelVersion, RolloutStage
 from predictions.pipeline.runtime import (
@@ -143,3 +146,38 @@ def write_shadow(
             fast_transaction(cursor)
             cursor.execute(_SHADOW_SQL, params)
             return int(cursor.rowcount)
+
+
+_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pipeline-shadow-write")
+
+
+def _write_in_thread(
+    parts: list[ShadowPart], data_timestamp: dt.datetime, predicted_at: dt.datetime
+) -> tuple[int, float, str | None]:
+    """(rows inserted, ms, error) on the helper thread's own connection, closed afterwards
+    (no connection outlives the write: nothing holds the database between cycles)."""
+    started = time.perf_counter()
+    try:
+        return write_shadow(parts, data_timestamp, predicted_at), _ms(started), None
+    except DatabaseError as exc:
+        return 0, _ms(started), f"shadow write: {exc}"
+    finally:
+        connection.close()
+
+
+def _ms(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 2)
+
+
+def submit(
+    parts: list[ShadowPart], data_timestamp: dt.datetime, predicted_at: dt.datetime
+) -> Future[tuple[int, float, str | None]] | None:
+    """Write the shadow forecasts on a second PostgreSQL connection WHILE the served
+    predictions are written (the two statements run in two server processes); None when
+    there is nothing to write. A failure is reported, never raised: shadow rows are not what
+    users get, and the served write decides whether the cycle is retried."""
+    if not any(len(p) for p in parts):
+        return None
+    return _pool.submit(
+        contextvars.copy_context().run, _write_in_thread, parts, data_timestamp, predicted_at
+    )
