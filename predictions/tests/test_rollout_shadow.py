@@ -107,3 +107,14 @@ def test_it_keeps_shadow_forecasts_out_of_the_history_api_and_accuracy(shadowed)
     items = body["results"] if isinstance(body, dict) else body
     assert items and {r["model_version"] for r in items} == {"v1"}
     assert rolling_accuracy(as_of=target)["normal"]["24h"]["n"] == 60  # served records only
+
+
+def test_it_keeps_serving_when_the_shadow_version_cannot_load(shadowed, tmp_path):
+    (tmp_path / "normal" / "c1" / "model.onnx").unlink()
+    runtime.clear_cache()
+    result, _ = run_cycle(cycle_input(DAY, TICKERS), redis_client=shadowed)
+    assert any("not shadowed" in e for e in result.errors)
+    assert result.n_predicted == 60
+    assert set(Prediction.objects.values_list("model_version", flat=True)) == {"v1"}
+    assert not ShadowRecord.objects.filter(model_type="normal_day").exists()
+    assert ShadowRecord.objects.filter(model_type="earnings_day").count() == 1
