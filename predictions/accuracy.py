@@ -67,6 +67,24 @@ WHERE r.id = x.id AND r.data_timestamp = x.ts AND x.realised IS NOT NULL
 """
 
 
+# The unserved forecasts of rollout versions (issue 22): realised the same way, so a shadow or
+# canary version is compared with the served one on the same (symbol, target day) pairs. Not in
+# the cycle (it would cost every cycle ~0.1-0.4 s for 12,000 rows): the rollout gate realises
+# them right before it compares (``predictions.rollout.stages.realise_pending``).
+_REALISE_SHADOW_SQL = _REALISE_SQL.replace(
+    "predictions_predictionrecord", "predictions_shadowrecord"
+)
+
+
+def realise_shadow(upto: dt.date, *, lookback_days: int = 3650) -> int:
+    """``record_realised`` for ``ShadowRecord`` (no ranks, no aggregate: only the rollout
+    comparison reads them)."""
+    since = upto - dt.timedelta(days=lookback_days)
+    with connection.cursor() as cursor:
+        cursor.execute(_REALISE_SHADOW_SQL, {"upto": upto, "since": since})
+        return int(cursor.rowcount)
+
+
 # Ranks among the realised records of each (model type, target day) group in {groups}; rows
 # whose ranks are already right are not rewritten.
 RANK_SQL = """

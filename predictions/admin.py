@@ -2,6 +2,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from predictions.admin_rollout import force
 from predictions.models import (
     ConsistencyRun,
     IntervalCalibration,
@@ -59,7 +60,7 @@ class ModelVersionAdmin(admin.ModelAdmin[ModelVersion]):
     list_display = ("kind", "version", "status", "test_mae", "created_at", "activated_at")
     list_filter = ("kind", "status")
     readonly_fields = ("created_at", "activated_at")
-    actions = ("activate_selected", "roll_back_kind")
+    actions = ("activate_selected", "start_shadow", "promote_kind", "roll_back_kind")
 
     @admin.display(description="test MAE")
     def test_mae(self, obj: ModelVersion) -> float | None:
@@ -79,11 +80,40 @@ class ModelVersionAdmin(admin.ModelAdmin[ModelVersion]):
         )
         self.message_user(request, f"{mv.kind} {mv.version} is now active.", messages.SUCCESS)
 
-    @admin.action(description="Roll back the selected kind(s) to the previously active version")
+    @admin.action(description="Start a live rollout: run the selected version in shadow")
+    def start_shadow(self, request: HttpRequest, queryset: QuerySet[ModelVersion]) -> None:
+        from predictions.rollout.stages import RolloutError, start
+
+        for mv in queryset:
+            try:
+                start(mv.kind, mv.version, actor=f"admin: {request.user}")
+            except RolloutError as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+                continue
+            self.message_user(request, f"{mv.kind} {mv.version}: in shadow.", messages.SUCCESS)
+
+    @admin.action(description="Force promote the rollout of the selected kind(s) one stage")
+    def promote_kind(self, request: HttpRequest, queryset: QuerySet[ModelVersion]) -> None:
+        from predictions.rollout.stages import in_progress
+
+        kinds = set(queryset.values_list("kind", flat=True))
+        done = force(request, [r for r in in_progress() if r.kind in kinds], "promote")
+        self.message_user(request, f"promoted: {', '.join(done) or 'none'}", messages.SUCCESS)
+
+    @admin.action(
+        description="Roll back the selected kind(s): the rollout in progress, else to the "
+        "previously active version"
+    )
     def roll_back_kind(self, request: HttpRequest, queryset: QuerySet[ModelVersion]) -> None:
         from predictions.ml import registry
+        from predictions.rollout.stages import current
 
         for kind in sorted(set(queryset.values_list("kind", flat=True))):
+            rollout = current(kind)
+            if rollout is not None:
+                force(request, [rollout], "rollback")
+                self.message_user(request, f"{kind}: rollout rolled back.", messages.SUCCESS)
+                continue
             try:
                 mv = registry.rollback(kind)
             except registry.RegistryError as exc:

@@ -10,13 +10,17 @@ from ingestion.models import Symbol
 
 __all__ = [
     "IntervalCalibration",
+    "ModelDecision",
     "ModelKind",
+    "ModelRollout",
     "ModelStatus",
     "ModelType",
     "ModelVersion",
     "PipelineRun",
     "Prediction",
     "PredictionRecord",
+    "RolloutStage",
+    "ShadowRecord",
 ]
 
 
@@ -224,3 +228,121 @@ class ConsistencyRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.started_at:%Y-%m-%d %H:%M} {self.mismatched}/{self.checked} mismatched"
+
+
+class ShadowRecord(models.Model):
+    """A prediction made but NEVER served (issue 22): a shadow version's forecast of a symbol,
+    or the other version's forecast of a canary symbol. Realised like ``PredictionRecord``
+    (``predictions.accuracy.record_realised``) so both versions can be compared on the same
+    (symbol, target day); no user-facing reader (Redis ``pred:``, the API, the WebSocket feed,
+    the site) ever reads this table (``predictions.rollout_compare`` and the admin do)."""
+
+    id = models.BigAutoField(primary_key=True)
+    symbol = models.ForeignKey(Symbol, on_delete=models.CASCADE, related_name="shadow_records")
+    data_timestamp = models.DateTimeField()
+    target_date = models.DateField(null=True, blank=True)
+    model_type = models.CharField(max_length=16, choices=ModelType.choices)
+    model_version = models.CharField(max_length=64)
+    current_price = models.FloatField()
+    predicted_return_1d = models.FloatField()
+    p10 = models.FloatField(null=True, blank=True)
+    p50 = models.FloatField(null=True, blank=True)
+    p90 = models.FloatField(null=True, blank=True)
+    predicted_at = models.DateTimeField()
+    realised_return = models.FloatField(null=True, blank=True)
+    abs_error = models.FloatField(null=True, blank=True)
+    inside_interval = models.BooleanField(null=True, blank=True)
+    realised_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        # One unique index serves both idempotency and the rollout comparison's lookup of a
+        # version's rows by data day (every index costs the cycle's shadow write time).
+        constraints = [
+            models.UniqueConstraint(
+                fields=["model_type", "model_version", "data_timestamp", "symbol"],
+                name="shadowrecord_idempotency_uniq",
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["target_date"],
+                condition=Q(realised_at__isnull=True),
+                name="shadowrecord_unrealised_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.symbol_id} {self.data_timestamp:%Y-%m-%d} {self.model_version} (shadow)"
+
+
+class RolloutStage(models.TextChoices):
+    SHADOW = "shadow", "Shadow (predicts, never served)"
+    CANARY = "canary", "Canary (serves a share of symbols)"
+    FULL = "full", "Full (active; the previous version watched in shadow)"
+    DONE = "done", "Done"
+    ROLLED_BACK = "rolled_back", "Rolled back"
+
+
+IN_PROGRESS_STAGES = (RolloutStage.SHADOW, RolloutStage.CANARY, RolloutStage.FULL)
+
+
+class ModelRollout(models.Model):
+    """The live rollout of a candidate version against the version it would replace (issue
+    22): shadow -> canary -> full -> done, or rolled back. While it is in progress both versions
+    predict every symbol of the kind in the same batched pass; one is served per symbol, the
+    other's forecast goes to ``ShadowRecord``. At most one rollout in progress per kind."""
+
+    kind = models.CharField(max_length=16, choices=ModelKind.choices)
+    candidate = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="+")
+    previous = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="+")
+    stage = models.CharField(max_length=16, choices=RolloutStage.choices)
+    share = models.FloatField(default=0.0, help_text="Share of symbols the candidate serves")
+    started_at = models.DateTimeField()
+    stage_started_at = models.DateTimeField()
+    stage_since = models.DateField(
+        null=True, blank=True, help_text="Data day of the latest cycle when the stage started"
+    )
+    ended_at = models.DateTimeField(null=True, blank=True)
+    figures = models.JSONField(default=dict, blank=True, help_text="Last live comparison")
+
+    class Meta:
+        ordering = ["-started_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind"],
+                condition=Q(stage__in=["shadow", "canary", "full"]),
+                name="modelrollout_one_in_progress_per_kind",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.candidate.version} vs {self.previous.version}: {self.stage}"
+
+    @property
+    def in_progress(self) -> bool:
+        return self.stage in IN_PROGRESS_STAGES
+
+
+class ModelDecision(models.Model):
+    """A stage change of a rollout, automatic or by an operator, with the figures behind it."""
+
+    kind = models.CharField(max_length=16, choices=ModelKind.choices)
+    version = models.CharField(max_length=64, help_text="The candidate version")
+    previous_version = models.CharField(max_length=64, blank=True)
+    rollout = models.ForeignKey(
+        ModelRollout, on_delete=models.SET_NULL, null=True, blank=True, related_name="decisions"
+    )
+    from_stage = models.CharField(max_length=16, blank=True)
+    to_stage = models.CharField(max_length=16)
+    reason = models.TextField()
+    figures = models.JSONField(default=dict, blank=True)
+    automatic = models.BooleanField(default=True)
+    actor = models.CharField(max_length=150, blank=True)
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["kind", "-at"], name="modeldecision_kind_at_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.version}: {self.from_stage or '-'} -> {self.to_stage}"

@@ -33,6 +33,7 @@ from predictions.time_series import PREDICTION_HISTORY, refresh_daily_accuracy
 
 log = logging.getLogger(__name__)
 TABLE = PREDICTION_HISTORY.table
+SHADOW_TABLE = "predictions_shadowrecord"
 
 
 def retain_for() -> str:
@@ -69,6 +70,9 @@ def enforce_retention(now: dt.datetime | None = None) -> dict[str, int | str]:
         else:
             cursor.execute(f"DELETE FROM {TABLE} WHERE data_timestamp < %s", [cutoff])
             deleted = cursor.rowcount
+        # The unserved forecasts of model rollouts (issue 22): a plain table on both paths.
+        cursor.execute(f"DELETE FROM {SHADOW_TABLE} WHERE data_timestamp < %s", [cutoff])
+        shadow_deleted = cursor.rowcount
     if hypertable:
         refresh_daily_accuracy(None, cutoff + dt.timedelta(days=1), force=True)
     log.info("retention: %d rows deleted, %d chunks dropped before %s", deleted, chunks, cutoff)
@@ -76,5 +80,6 @@ def enforce_retention(now: dt.datetime | None = None) -> dict[str, int | str]:
         "path": "timescaledb" if hypertable else "plain",
         "deleted": deleted,
         "dropped_chunks": chunks,
+        "shadow_deleted": shadow_deleted,
         "cutoff": cutoff.isoformat(),
     }

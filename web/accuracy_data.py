@@ -70,11 +70,31 @@ def add_trailing_coverage(points: list[dict[str, Any]], days: int = TRAILING_DAY
         point["coverage_20d"] = inside / scored if scored else None
 
 
+def rollout_comparisons() -> dict[str, dict[str, Any]]:
+    """Per kind with a model rollout in progress (issue 22): the candidate's and the other
+    version's live figures on the same realised (symbol, day) pairs. Aggregates only: the
+    shadow forecasts themselves are never shown."""
+    from predictions.rollout.stages import figures, in_progress
+
+    out = {}
+    for rollout in in_progress():
+        fig = figures(rollout)
+        out[rollout.kind] = {
+            "stage": rollout.stage,
+            "share": rollout.share,
+            "candidate": rollout.candidate.version,
+            "previous": rollout.previous.version,
+            **fig.as_dict(),
+        }
+    return out
+
+
 def accuracy_summary() -> dict[str, Any]:
     """Everything the accuracy page renders (server-side numbers plus chart series)."""
     rolling = rolling_accuracy()
     series = daily_series()
     ood = ood_accuracy()
+    rollouts = rollout_comparisons()
     kinds = []
     for kind, label in KIND_LABELS:
         windows = rolling.get(kind, {})
@@ -89,6 +109,7 @@ def accuracy_summary() -> dict[str, Any]:
                 "has_rank_ic": any(p["rank_ic"] is not None for p in points),
                 "ood": ood.get(kind),
                 "by_regime": breakdown(points),
+                "rollout": rollouts.get(kind),
             }
         )
     walkforward = walkforward_summary()

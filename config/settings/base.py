@@ -240,6 +240,19 @@ TRAINING_PRICES_FILE = Path(
 TRAINING_DATA_SOURCE = env_choice("TRAINING_DATA_SOURCE", "file", {"file", "db"})
 TF_THREADS = env_int("TF_THREADS", 2, minimum=1)  # TensorFlow threads when training
 MODEL_PROMOTION_MAX_MAE_INCREASE = env_float("MODEL_PROMOTION_MAX_MAE_INCREASE", 0.2, minimum=0.0)
+# Live rollout of a new model version (issue 22, predictions.rollout): shadow for
+# MODEL_SHADOW_DAYS realised trading days, canary on MODEL_CANARY_SHARE of the symbols (a stable
+# hash of the ticker) for MODEL_CANARY_DAYS, then full with the previous version watched in
+# shadow for MODEL_FULL_WATCH_DAYS; each step needs MODEL_ROLLOUT_MIN_N paired outcomes and the
+# candidate's live MAE within MODEL_PROMOTION_MAX_MAE_INCREASE of the other version's on the
+# same (symbol, day) pairs, else it is rolled back. Off: the weekly retrain activates at once.
+MODEL_LIVE_ROLLOUT = env_bool("MODEL_LIVE_ROLLOUT", True)
+MODEL_SHADOW_DAYS = env_int("MODEL_SHADOW_DAYS", 5, minimum=0)
+MODEL_CANARY_SHARE = env_float("MODEL_CANARY_SHARE", 0.1, minimum=0.0)
+MODEL_CANARY_DAYS = env_int("MODEL_CANARY_DAYS", 5, minimum=0)
+MODEL_FULL_WATCH_DAYS = env_int("MODEL_FULL_WATCH_DAYS", 5, minimum=0)
+MODEL_ROLLOUT_MIN_N = env_int("MODEL_ROLLOUT_MIN_N", 100, minimum=1)
+MODEL_ROLLOUT_CHECK_SECONDS = env_float("MODEL_ROLLOUT_CHECK_SECONDS", 600.0, minimum=1.0)
 # Weekly retrain at 06:00 UTC on this weekday (crontab numbering: 0 = Sunday, 6 = Saturday).
 MODEL_RETRAIN_WEEKDAY = env_int("MODEL_RETRAIN_WEEKDAY", 6, minimum=0)
 from celery.schedules import crontab  # noqa: E402  (kept beside its only use)
@@ -247,6 +260,11 @@ from celery.schedules import crontab  # noqa: E402  (kept beside its only use)
 CELERY_BEAT_SCHEDULE["weekly-model-retrain"] = {
     "task": "predictions.tasks.training.weekly_retrain",
     "schedule": crontab(minute=0, hour=6, day_of_week=MODEL_RETRAIN_WEEKDAY),
+}
+# The live-accuracy gate of model rollouts (promote a stage or roll back; issue 22).
+CELERY_BEAT_SCHEDULE["model-rollout-check"] = {
+    "task": "predictions.tasks.rollout.check_rollouts",
+    "schedule": MODEL_ROLLOUT_CHECK_SECONDS,
 }
 # Hourly Redis-vs-PostgreSQL check of the cached predictions (architecture 12.3).
 CELERY_BEAT_SCHEDULE["prediction-cache-consistency"] = {

@@ -26,7 +26,12 @@ from the migrations, dropped afterwards) and its own Redis database (``--redis-u
 running platform's data and live WebSocket groups are never touched. Models: the platform's
 ACTIVE trained version of each kind that has one (artifacts served read-only), else the toy
 contract model (``predictions.pipeline.toy_model``) - the output says which. The 5- and 20-day
-models (issue 19) run in the same cycles unless ``--no-horizons``.
+models (issue 19) run in the same cycles unless ``--no-horizons``. With ``--shadow`` the kinds of
+``--shadow-kinds`` (default normal and earnings, the ones the weekly retrain retrains; ``all``)
+also have a rollout in shadow (issue 22): a second version of the same artifact predicts every
+symbol of the kind in the same pass and its forecasts are written to
+``predictions_shadowrecord`` (``write_shadow``, on a second connection during the dual write),
+what a live shadow run costs.
 """
 
 from __future__ import annotations
@@ -66,6 +71,7 @@ STAGES = (
     "write_postgres",
     "write_redis",
     "publish",
+    "write_shadow",
 )
 
 
@@ -129,6 +135,25 @@ def _install_models(trained: dict[str, dict[str, Any]], *, horizons: bool) -> di
     return used
 
 
+def _install_shadows(kinds: list[str]) -> dict[str, str]:
+    """A shadow rollout per kind: a candidate serving the active version's artifact under
+    another version name (its own ONNX session), started in shadow."""
+    from predictions.models import ModelStatus, ModelVersion
+    from predictions.rollout.stages import start
+
+    out = {}
+    for kind in kinds:
+        active = ModelVersion.objects.get(kind=kind, status=ModelStatus.ACTIVE)
+        version = f"{active.version}-shadow"
+        ModelVersion.objects.create(
+            kind=kind, version=version, artifact_path=active.artifact_path,
+            metadata=active.metadata, status=ModelStatus.CANDIDATE,
+        )  # fmt: skip
+        start(kind, version, reason="bench pipeline --shadow")
+        out[kind] = version
+    return out
+
+
 class PipelineBenchmark(Benchmark):
     name = "pipeline"
     help = "Full live cycles (ingest -> features -> route -> inference -> dual write -> publish)"
@@ -143,6 +168,17 @@ class PipelineBenchmark(Benchmark):
             "--no-horizons",
             action="store_true",
             help="one-day models only (measures what the 5- and 20-day forecasts cost)",
+        )
+        parser.add_argument(
+            "--shadow",
+            action="store_true",
+            help="run a candidate in shadow beside the active version (issue 22: what it costs)",
+        )
+        parser.add_argument(
+            "--shadow-kinds",
+            default="normal,earnings",
+            help="kinds shadowed with --shadow: comma-separated, or 'all' (default: the kinds "
+            "the weekly retrain retrains)",
         )
         parser.add_argument(
             "--no-snapshot",
@@ -227,6 +263,11 @@ class PipelineBenchmark(Benchmark):
             ignore_conflicts=True,
         )
         models_used = _install_models(trained, horizons=not options["no_horizons"])
+        wanted = options["shadow_kinds"]
+        kinds = list(models_used) if wanted == "all" else wanted.split(",")
+        shadows = (
+            _install_shadows([k for k in kinds if k in models_used]) if options["shadow"] else {}
+        )
         runtime.clear_cache()
         loaded = {kind: runtime.get_model(kind) for kind in models_used}
         engine = FeatureEngine(earnings)
@@ -247,7 +288,7 @@ class PipelineBenchmark(Benchmark):
         cpu_ms: dict[str, list[float]] = {"python": [], "postgres_backend": []}
         cycle_ms: list[float] = []
         stages: dict[str, list[float]] = {s: [] for s in STAGES}
-        shares, predicted, errors, horizon_records = [], [], [], []
+        shares, predicted, errors, horizon_records, shadow_records = [], [], [], [], []
         for col in range(first, len(panel.dates)):
             day = pd.Timestamp(panel.dates[col]).date()
             started = time.perf_counter()
@@ -281,6 +322,7 @@ class PipelineBenchmark(Benchmark):
             shares.append(result.n_earnings / max(result.n_symbols, 1))
             predicted.append(result.n_predicted)
             horizon_records.append(result.horizon_records_inserted)
+            shadow_records.append(result.shadow_records_inserted)
             errors.extend(result.errors)
 
         # The Celery task's fallback when the features worker wrote no matrix: per-symbol hashes.
@@ -313,6 +355,8 @@ class PipelineBenchmark(Benchmark):
             "features_snapshot": not options["no_snapshot"],
             "horizons": not options["no_horizons"],
             "horizon_records_per_cycle": horizon_records,
+            "shadow": shadows or None,
+            "shadow_records_per_cycle": shadow_records,
             "inference": {
                 kind: {
                     "provider": m.provider,

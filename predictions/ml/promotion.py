@@ -2,7 +2,12 @@
 same most recent held-out window (the candidate's test window: after its validation year, never
 seen by either model's training), promote only if the candidate's MAE is not worse than the active
 model's by more than ``MODEL_PROMOTION_MAX_MAE_INCREASE`` (20%), and record the decision on the
-candidate (``metadata["promotion"]`` and ``notes``)."""
+candidate (``metadata["promotion"]`` and ``notes``).
+
+The offline check is the FIRST gate only (issue 22): with ``MODEL_LIVE_ROLLOUT`` (the default)
+a candidate that passes it starts a live rollout in shadow (``predictions.rollout.stages``), and
+the beat task moves it to canary and full on live figures or rolls it back. Without an active
+version, or with ``MODEL_LIVE_ROLLOUT`` off, it is activated at once as before."""
 
 from __future__ import annotations
 
@@ -51,9 +56,13 @@ def record_decision(
     promote, reason = decide(
         candidate_metrics.get("mae"), (active_metrics or {}).get("mae"), max_increase
     )
+    live = bool(promote and active is not None and settings.MODEL_LIVE_ROLLOUT)
     decision = {
         "decided_at": datetime.now(UTC).isoformat(),
-        "promoted": promote,
+        # Activated now; a candidate passing into a live rollout is "offline_passed" only.
+        "promoted": promote and not live,
+        "offline_passed": promote,
+        "rollout": "shadow" if live else None,
         "reason": reason,
         "rule": f"promote iff mae_candidate <= mae_active * (1 + {max_increase:g})",
         "window": window,
@@ -62,12 +71,29 @@ def record_decision(
     }
     candidate.metadata = {**(candidate.metadata or {}), "promotion": decision}
     verdict = "promoted" if promote else "not promoted"
+    if live:
+        verdict = "passed the offline gate, rollout started in shadow"
     candidate.notes = f"{candidate.notes}\nweekly retrain: {verdict}: {reason}".strip()
     candidate.save(update_fields=["metadata", "notes"])
-    if promote:
+    if live:
+        decision["rollout"] = _start_rollout(candidate, reason)
+    elif promote:
         registry.activate_version(candidate.kind, candidate.version, reason=f"promoted: {reason}")
     log.info("retrain %s %s: %s (%s)", candidate.kind, candidate.version, verdict, reason)
     return decision
+
+
+def _start_rollout(candidate: ModelVersion, reason: str) -> str:
+    """Shadow stage for a candidate past the offline gate; "busy: ..." (the candidate stays a
+    candidate) when the kind already has a rollout in progress."""
+    from predictions.rollout.stages import RolloutError, start
+
+    try:
+        start(candidate.kind, candidate.version, reason=f"weekly retrain, offline gate: {reason}")
+    except RolloutError as exc:
+        log.warning("retrain %s %s: no rollout (%s)", candidate.kind, candidate.version, exc)
+        return f"busy: {exc}"
+    return "shadow"
 
 
 def _brief(m: dict[str, Any]) -> dict[str, Any]:

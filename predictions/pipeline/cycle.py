@@ -51,6 +51,9 @@ from predictions.pipeline.runtime import (
     get_model,
     sigma_from_quantiles,
 )
+from predictions.pipeline.shadow import RolloutPlan, ShadowPart, plans_for_cycle
+from predictions.pipeline.shadow import submit as submit_shadow
+from predictions.rollout.split import in_canary
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +78,7 @@ class CycleResult:
     n_predicted: int = 0
     records_inserted: int = 0
     horizon_records_inserted: int = 0
+    shadow_records_inserted: int = 0  # unserved forecasts of rollout versions (issue 22)
     redis_written: int = 0
     published: int = 0
     realised: int = 0
@@ -83,6 +87,7 @@ class CycleResult:
     model_versions: dict[str, str] = field(default_factory=dict)
     batch_sizes: dict[str, int] = field(default_factory=dict)
     providers: dict[str, str] = field(default_factory=dict)
+    rollouts: dict[str, dict[str, Any]] = field(default_factory=dict)
     started_at: dt.datetime | None = None
     finished_at: dt.datetime | None = None
 
@@ -93,7 +98,7 @@ class CycleResult:
     @property
     def total_ms(self) -> float:
         """Wall time (write_postgres, write_redis and publish overlap inside dual_write)."""
-        overlapped = {"write_postgres", "write_redis", "publish"}
+        overlapped = {"write_postgres", "write_redis", "publish", "write_shadow"}
         return sum(v for k, v in self.stages_ms.items() if k not in overlapped)
 
     def summary(self) -> dict[str, Any]:
@@ -108,6 +113,8 @@ class CycleResult:
             "n_predicted": self.n_predicted,
             "records_inserted": self.records_inserted,
             "horizon_records_inserted": self.horizon_records_inserted,
+            "shadow_records_inserted": self.shadow_records_inserted,
+            "rollouts": self.rollouts,
             "redis_written": self.redis_written,
             "published": self.published,
             "realised": self.realised,
@@ -179,8 +186,10 @@ def _predict_group(
     rows: np.ndarray,
     served: Served,
     result: CycleResult,
+    record: bool = True,
 ) -> tuple[dict[str, Any], np.ndarray]:
-    """One model's part of the cycle; returns it and the rows it could not serve."""
+    """One model's part of the cycle; returns it and the rows it could not serve. ``record``
+    False: a rollout's other version (its version is not the kind's in the cycle summary)."""
     X = _inputs(model, inp)[rows]
     with metrics.timed(metrics.INFERENCE_BATCH_SECONDS, kind=model.kind):
         point, raw_quantiles = model.predict(X)
@@ -199,9 +208,10 @@ def _predict_group(
     metrics.INFERENCE_ROWS.labels(kind=model.kind).inc(int(valid.sum()))
     # Inputs unlike the training data (predictions.ood): one matrix product for the group.
     ood = model.ood.score(X) if model.ood is not None else np.full(len(rows), np.nan)
-    result.model_versions[model.kind] = model.version
-    result.batch_sizes[model.kind] = model.batch.chosen
-    result.providers[model.kind] = model.provider
+    if record:
+        result.model_versions[model.kind] = model.version
+        result.batch_sizes[model.kind] = model.batch.chosen
+        result.providers[model.kind] = model.provider
     part = {
         "rows": rows[valid],
         "point": point[valid].astype(np.float64),
@@ -223,11 +233,76 @@ def _unserved(kind: str, mask: np.ndarray) -> np.ndarray:
     return mask
 
 
+_PART_ARRAYS = ("rows", "point", "quantiles", "close", "X", "ood_score", "ood_flagged")
+
+
+def _subset(part: dict[str, Any], keep: np.ndarray) -> dict[str, Any]:
+    return {**part, **{name: part[name][keep] for name in _PART_ARRAYS}}
+
+
+def _shadow_of(inp: CycleInput, part: dict[str, Any], target: dt.date) -> ShadowPart:
+    model: LoadedModel = part["model"]
+    return ShadowPart(
+        model_type=model.model_type,
+        model_version=model.version,
+        target_date=target,
+        tickers=inp.tickers[part["rows"]],
+        close=part["close"],
+        point=part["point"],
+        quantiles=part["quantiles"],
+    )
+
+
+def _plan_for(plans: dict[str, RolloutPlan], kind: str, model: LoadedModel) -> RolloutPlan | None:
+    """The rollout plan of a group, if its model is the version the plan expects to be active
+    (not when the normal model stands in for a broken earnings model, say)."""
+    plan = plans.get(kind)
+    if plan is None or model.kind != kind or model.version != plan.active_version:
+        return None
+    return plan
+
+
+def _predict_rollout(
+    inp: CycleInput,
+    model: LoadedModel,
+    plan: RolloutPlan,
+    rows: np.ndarray,
+    served: Served,
+    result: CycleResult,
+    target: dt.date,
+) -> tuple[list[dict[str, Any]], np.ndarray, list[ShadowPart]]:
+    """Both versions of a rollout over the same rows: each serves its symbols (the canary
+    share by ticker hash goes to the other version) and shadows the rest."""
+    canary_rows = rows[in_canary(inp.tickers[rows].tolist(), plan.other_share)]
+    active, missed = _predict_group(inp, model, rows, served, result)
+    other, other_missed = _predict_group(
+        inp, plan.other, rows, Served(None, f"rollout {plan.stage}"), result, record=False
+    )
+    a_canary = np.isin(active["rows"], canary_rows)
+    o_canary = np.isin(other["rows"], canary_rows)
+    served_parts = [_subset(active, ~a_canary), _subset(other, o_canary)]
+    shadows = [
+        _shadow_of(inp, _subset(active, a_canary), target),
+        _shadow_of(inp, _subset(other, ~o_canary), target),
+    ]
+    missed = np.concatenate(
+        [missed[~np.isin(missed, canary_rows)], other_missed[np.isin(other_missed, canary_rows)]]
+    )
+    result.rollouts[plan.kind] = plan.describe() | {"other_served": int(o_canary.sum())}
+    return [p for p in served_parts if len(p["rows"])], missed, shadows
+
+
 def _infer(
-    inp: CycleInput, routing: Routing, result: CycleResult, snapshots: bool
-) -> tuple[list[dict[str, Any]], np.ndarray]:
-    """Per-kind predictions; returns the parts and the mask of symbols left unpredicted."""
+    inp: CycleInput,
+    routing: Routing,
+    result: CycleResult,
+    snapshots: bool,
+    plans: dict[str, RolloutPlan],
+) -> tuple[list[dict[str, Any]], np.ndarray, list[ShadowPart]]:
+    """Per-kind predictions; returns the served parts, the mask of symbols left unpredicted
+    and the unserved forecasts of rollout versions."""
     parts: list[dict[str, Any]] = []
+    shadows: list[ShadowPart] = []
     unserved = np.zeros(len(inp.tickers), dtype=bool)
     groups = [(k, m, mask) for k, m, mask in _model_groups(routing, result) if mask.any()]
     versions = {m.kind: m.version for _, m, _ in groups if m is not None}
@@ -236,18 +311,26 @@ def _infer(
         if model is None:
             unserved |= _unserved(kind, mask)
             continue
+        rows, plan = np.flatnonzero(mask), _plan_for(plans, kind, model)
         try:
-            part, missed = _predict_group(
-                inp, model, np.flatnonzero(mask), served[model.kind], result
-            )
+            if plan is None:
+                part, missed = _predict_group(inp, model, rows, served[model.kind], result)
+                group_parts = [part]
+            else:
+                group_parts, missed, extra = _predict_rollout(
+                    inp, model, plan, rows, served[model.kind], result, routing.target_date
+                )
+                shadows.extend(extra)
         except ModelLoadError as exc:
             result.errors.append(str(exc))
             unserved |= _unserved(kind, mask)
             continue
         unserved[missed] = True
-        part["snapshot"] = snapshot_json(model.features, part["X"]) if snapshots else None
-        parts.append(part)
-    return parts, unserved
+        for part in group_parts:
+            model_of = part["model"]
+            part["snapshot"] = snapshot_json(model_of.features, part["X"]) if snapshots else None
+            parts.append(part)
+    return parts, unserved, shadows
 
 
 def _momentum(inp: CycleInput, h: int, rows: np.ndarray) -> np.ndarray:
@@ -260,43 +343,98 @@ def _momentum(inp: CycleInput, h: int, rows: np.ndarray) -> np.ndarray:
     return values
 
 
-def _infer_horizons(inp: CycleInput, rows: np.ndarray, result: CycleResult) -> list[HorizonPart]:
+def _horizon_part(
+    inp: CycleInput,
+    h: int,
+    model: LoadedModel,
+    rows: np.ndarray,
+    result: CycleResult,
+    keep: np.ndarray | None = None,
+) -> tuple[HorizonPart, ShadowPart]:
+    """One h-day model over the batch's ``rows``: the part it serves (batch positions where
+    ``keep``, all when None) and the unserved rest as a shadow part."""
+    point, quantiles = model.predict(_inputs(model, inp)[rows])
+    valid = np.isfinite(point) & np.isfinite(quantiles).all(axis=1)
+    if not valid.all():
+        result.errors.append(
+            f"{model.kind} {model.version}: {int((~valid).sum())} symbols without a finite "
+            "prediction"
+        )
+    target = trading_day_after(inp.data_date, h)
+    serve = valid if keep is None else valid & keep
+    shadow = valid & ~serve
+    part = HorizonPart(
+        horizon=h,
+        model_type=model.model_type,
+        model_version=model.version,
+        uncertainty_method=model.uncertainty_method,
+        target_date=target,
+        rows=np.flatnonzero(serve),
+        point=point[serve],
+        quantiles=quantiles[serve],
+        baseline=_momentum(inp, h, rows[serve]),
+    )
+    unserved = ShadowPart(
+        model_type=model.model_type,
+        model_version=model.version,
+        target_date=target,
+        tickers=inp.tickers[rows[shadow]],
+        close=inp.close[rows[shadow]].astype(np.float64),
+        point=point[shadow],
+        quantiles=quantiles[shadow],
+    )
+    return part, unserved
+
+
+def _horizon_kind(
+    inp: CycleInput,
+    h: int,
+    model: LoadedModel,
+    rows: np.ndarray,
+    result: CycleResult,
+    plan: RolloutPlan | None,
+) -> tuple[list[HorizonPart], list[ShadowPart]]:
+    """One horizon's parts: the active model alone, or both rollout versions split by ticker
+    hash (two parts of the same horizon over disjoint rows)."""
+    if plan is None:
+        part, _ = _horizon_part(inp, h, model, rows, result)
+        return [part], []
+    canary = in_canary(inp.tickers[rows].tolist(), plan.other_share)
+    part, shadow = _horizon_part(inp, h, model, rows, result, ~canary)
+    other, other_shadow = _horizon_part(inp, h, plan.other, rows, result, canary)
+    result.rollouts[plan.kind] = plan.describe() | {"other_served": len(other.rows)}
+    parts = [p for p in (part, other) if len(p.rows)]
+    return parts, [shadow, other_shadow]
+
+
+def _infer_horizons(
+    inp: CycleInput,
+    rows: np.ndarray,
+    result: CycleResult,
+    plans: dict[str, RolloutPlan],
+    shadows: list[ShadowPart],
+) -> list[HorizonPart]:
     """The longer horizons (issue 19) for the symbols the one-day models served (``rows`` of
     the cycle input, in batch order), over the same feature matrix. A horizon whose model is
     not registered is left out silently (the cycle serves the one-day forecast only); one that
-    cannot load or predict is left out with an error."""
+    cannot load or predict is left out with an error. A horizon kind with a rollout in
+    progress runs both versions (unserved forecasts appended to ``shadows``)."""
     parts: list[HorizonPart] = []
     for h, kind in KIND_OF_HORIZON.items():
         if not rows.size:
             break
         try:
             model = get_model(kind)
-            point, quantiles = model.predict(_inputs(model, inp)[rows])
+            found, extra = _horizon_kind(inp, h, model, rows, result, _plan_for(plans, kind, model))
         except NoActiveModel:
             continue
         except ModelLoadError as exc:
             result.errors.append(f"{kind} model: {exc}; served without the {h}-day forecast")
             continue
-        valid = np.isfinite(point) & np.isfinite(quantiles).all(axis=1)
-        if not valid.all():
-            result.errors.append(
-                f"{kind} {model.version}: {int((~valid).sum())} symbols without a finite prediction"
-            )
         result.model_versions[kind] = model.version
         result.batch_sizes[kind] = model.batch.chosen
-        parts.append(
-            HorizonPart(
-                horizon=h,
-                model_type=model.model_type,
-                model_version=model.version,
-                uncertainty_method=model.uncertainty_method,
-                target_date=trading_day_after(inp.data_date, h),
-                rows=np.flatnonzero(valid),
-                point=point[valid],
-                quantiles=quantiles[valid],
-                baseline=_momentum(inp, h, rows[valid]),
-            )
-        )
+        parts.extend(found)
+        shadows.extend(extra)
     return parts
 
 
@@ -407,6 +545,17 @@ def _observe(result: CycleResult) -> None:
     )
 
 
+def _merge_shadow(result: CycleResult, pending: Any) -> None:
+    """The shadow write's outcome (``shadow.submit``), joined inside the dual write."""
+    if pending is None:
+        return
+    inserted, ms, error = pending.result()
+    result.shadow_records_inserted = inserted
+    result.stages_ms["write_shadow"] = ms
+    if error:
+        result.errors.append(error)
+
+
 def run_cycle(
     inp: CycleInput,
     *,
@@ -425,15 +574,19 @@ def run_cycle(
     result.target_date = routing.target_date
     result.n_earnings = int(routing.is_earnings.sum())
     with stage("inference"):
-        parts, unserved = _infer(inp, routing, result, snapshots)
+        plans = plans_for_cycle(result.errors)
+        parts, unserved, shadows = _infer(inp, routing, result, snapshots, plans)
         batch = _batch(inp, routing, parts, result.started_at)
         rows = np.concatenate([p["rows"] for p in parts]) if parts else np.empty(0, np.intp)
-        batch.horizons = _infer_horizons(inp, rows, result)
+        batch.horizons = _infer_horizons(inp, rows, result, plans, shadows)
     result.n_predicted = len(batch)
     # The fast layer (Redis + publish) runs in a helper thread WHILE PostgreSQL executes the
     # write: the statement's time is spent in the server process, so the two overlap.
     # write_postgres/write_redis/publish are each timed; "dual_write" is their wall time.
     started = time.perf_counter()
+    # Unserved forecasts of rollout versions: their own table, on a second connection, never
+    # Redis, ``Prediction``, the Channels groups or ``PredictionRecord``.
+    pending = submit_shadow(shadows, batch.data_timestamp, result.started_at)
     # The helper thread runs in a copy of this context: its logs keep the correlation id.
     fast = _fast_pool.submit(contextvars.copy_context().run, _fast_layer, client, batch, publish)
     try:
@@ -441,6 +594,7 @@ def run_cycle(
             written = writer.write_postgres(batch) if len(batch) else None
     finally:
         redis_ok = _merge_fast(result, fast.result())
+        _merge_shadow(result, pending)
     result.stages_ms["dual_write"] = round((time.perf_counter() - started) * 1000, 2)
     result.records_inserted = written.records_inserted if written else 0
     result.horizon_records_inserted = written.horizon_records_inserted if written else 0

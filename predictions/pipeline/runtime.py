@@ -189,9 +189,34 @@ def get_model(kind: str) -> LoadedModel:
         return loaded
 
 
+# Versions served beside the active one during a rollout (issue 22), by version id.
+_side_cache: dict[int, LoadedModel] = {}
+
+
+def get_version_model(version: ModelVersion) -> LoadedModel:
+    """The session of a given (not necessarily active) version: a rollout's shadow or canary
+    version, or the previous version watched after a promotion. Cached like ``get_model``;
+    versions no longer asked for are dropped by ``keep_side_models``."""
+    key = _file_key(version)
+    with _lock:
+        cached = _side_cache.get(version.pk)
+        if cached is not None and cached.file_key == key:
+            return cached
+        loaded = _load(version, key)
+        _side_cache[version.pk] = loaded
+        return loaded
+
+
+def keep_side_models(version_ids: set[int]) -> None:
+    with _lock:
+        for pk in set(_side_cache) - version_ids:
+            del _side_cache[pk]
+
+
 def clear_cache() -> None:
     with _lock:
         _cache.clear()
+        _side_cache.clear()
 
 
 def sigma_from_quantiles(quantiles: np.ndarray) -> np.ndarray:

@@ -133,7 +133,7 @@ class DbWriteResult:
     horizon_records_inserted: int = 0  # new h-day records (one per symbol and horizon)
 
 
-def _fast_transaction(cursor: psycopg.Cursor) -> None:
+def fast_transaction(cursor: psycopg.Cursor) -> None:
     """Per-transaction settings of the bulk write (SET LOCAL: nothing leaks to other work).
 
     - synchronous_commit off: the commit does not wait for the WAL flush. A crash can lose at
@@ -182,7 +182,7 @@ def write_postgres(batch: PredictionBatch) -> DbWriteResult:
         # Server-side parameter binding: the arrays travel as parameters instead of being
         # quoted into one huge SQL text by Django's default client-side-binding cursor.
         with psycopg.Cursor(connection.connection) as cursor:
-            _fast_transaction(cursor)
+            fast_transaction(cursor)
             cursor.execute(_WRITE_SQL, params)
             counts = cursor.fetchone()
     if counts is None:  # the statement ends in one SELECT of counts: never empty

@@ -3,4 +3,5 @@
 from predictions.tasks.consistency import *  # noqa: F403
 from predictions.tasks.pipeline import *  # noqa: F403
 from predictions.tasks.retention import *  # noqa: F403
+from predictions.tasks.rollout import *  # noqa: F403
 from predictions.tasks.training import *  # noqa: F403

@@ -43,7 +43,8 @@ def test_it_keeps_the_active_model_when_the_candidate_is_much_worse():
 
 
 @pytest.mark.django_db
-def test_it_promotes_a_candidate_within_the_limit():
+def test_it_promotes_a_candidate_within_the_limit(settings):
+    settings.MODEL_LIVE_ROLLOUT = False  # the direct path: activated at once
     make("v1", activate=True)
     candidate = make("v2")
     decision = record_decision(
@@ -52,6 +53,28 @@ def test_it_promotes_a_candidate_within_the_limit():
     assert decision["promoted"] is True
     assert registry.active_version("normal").version == "v2"
     assert ModelVersion.objects.get(version="v1").status == "retired"
+
+
+@pytest.mark.django_db
+def test_it_starts_a_live_rollout_in_shadow_for_a_candidate_past_the_offline_gate():
+    from predictions.rollout.stages import current
+
+    make("v1", activate=True)
+    candidate = make("v2")
+    decision = record_decision(
+        candidate, registry.active_version("normal"), {"mae": 0.0110}, {"mae": 0.0100}, WINDOW
+    )
+    assert decision["offline_passed"] is True and decision["promoted"] is False
+    assert decision["rollout"] == "shadow"
+    assert registry.active_version("normal").version == "v1"  # still serving everyone
+    rollout = current("normal")
+    assert (rollout.candidate.version, rollout.previous.version) == ("v2", "v1")
+    # A second candidate the same week waits: one rollout per kind at a time.
+    third = make("v3")
+    again = record_decision(
+        third, registry.active_version("normal"), {"mae": 0.0100}, {"mae": 0.0100}, WINDOW
+    )
+    assert again["rollout"].startswith("busy")
 
 
 def test_it_schedules_the_weekly_retrain_on_the_training_queue():
@@ -86,8 +109,9 @@ def test_it_retrains_through_a_worker_and_records_the_decision(
     # Both scored on the same held-out rows.
     assert second["candidate"]["n"] == second["active"]["n"] > 1000
     expected = second["candidate"]["mae"] <= second["active"]["mae"] * 1.2
-    assert second["promoted"] is expected
-    active = registry.active_version("normal").version
-    assert active == (second if expected else first)["candidate"]["version"]
+    # Past the offline gate, the candidate starts in shadow; the first version keeps serving.
+    assert second["offline_passed"] is expected and second["promoted"] is False
+    assert second["rollout"] == ("shadow" if expected else None)
+    assert registry.active_version("normal").version == first["candidate"]["version"]
     stored = ModelVersion.objects.get(version=second["candidate"]["version"])
     assert stored.metadata["promotion"]["window"] == {"from": "2023-01-01", "to": "2025-07-09"}
