@@ -47,6 +47,10 @@ def pid_alive(pid: int) -> bool:
 def _die_with(parent: int) -> Callable[[], None]:
     def setup() -> None:  # runs in the child between fork and exec
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+        # The stop signals must work even if the runner inherited them ignored (a background
+        # job of a non-interactive shell ignores SIGINT and SIGQUIT).
+        for sig in (signal.SIGINT, signal.SIGQUIT):
+            signal.signal(sig, signal.SIG_DFL)
         if os.getppid() != parent:  # the runner died before prctl took effect
             os._exit(1)
 

@@ -178,6 +178,9 @@ def ready_text(base: str, seconds: float) -> str:
 
 def main(console: Console) -> int:
     started = time.monotonic()
+    # Explicitly: a process started in the background by a non-interactive shell inherits
+    # SIGINT ignored, and Python then leaves it ignored (Ctrl-C would do nothing).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     for sig in STOP_SIGNALS[1:]:
         signal.signal(sig, _interrupt)
     prepare_environment()
