@@ -41,6 +41,7 @@ class SessionOptions:
     period_s: float
     api_rate: float
     ws_clients: int
+    horizons: bool = False  # the 5- and 20-day models active too
 
 
 @contextlib.contextmanager
@@ -53,7 +54,7 @@ def session(opts: SessionOptions) -> Iterator[Session]:
     workdir.mkdir(parents=True)
     database = f"bench_{opts.name}"
     with scratch_database(database):
-        world = build(workdir, opts.symbols, opts.history, opts.replay_days)
+        world = build(workdir, opts.symbols, opts.history, opts.replay_days, horizons=opts.horizons)
         stack = Stack(workdir, database, replay_env(world, opts.period_s))
         api = ApiLoad(stack.web_port, world.token, world.tickers, opts.api_rate)
         ws = WsClients(stack.web_port, world.token, world.tickers, opts.ws_clients)

@@ -29,6 +29,7 @@ import os
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from core.benchmarks import Benchmark
@@ -100,6 +101,9 @@ async def _client_main(params: dict[str, Any]) -> dict[str, Any]:
     deadline = time.time() + params["wait"]
     received: list[float] = []
 
+    if params.get("stream"):
+        return await _stream(clients, failures, deadline)
+
     async def listen(ws: ClientConnection, expected: set[str]) -> None:
         # One timeout for the whole wait (not one per recv) and the receipt time taken first:
         # the client processes share the machine with the server, keep them light.
@@ -129,6 +133,89 @@ async def _client_main(params: dict[str, Any]) -> dict[str, Any]:
         "expected": expected,
         "received": received,
     }
+
+
+async def _stream(
+    clients: list[tuple[Any, set[str]]], failures: list[str], deadline: float
+) -> dict[str, Any]:
+    """Every update until ``deadline``: receipt times per data day (``bench mixed``: the
+    cycles come one a second, each client gets its symbols' updates of every one)."""
+    import re
+
+    import websockets
+
+    loop = asyncio.get_running_loop()
+    by_day: dict[str, list[float]] = {}
+    # No JSON decoding: keep the clients light (the server may write ": " or ":").
+    day_of = re.compile(r'"data_timestamp":\s*"(\d{4}-\d\d-\d\d)').search
+
+    async def listen(ws: Any) -> None:
+        try:
+            async with asyncio.timeout_at(loop.time() + max(deadline - time.time(), 0)):
+                while True:
+                    frame = await ws.recv()
+                    at = time.time()
+                    found = day_of(frame) if "prediction_update" in frame else None
+                    if found is not None:
+                        by_day.setdefault(found.group(1), []).append(round(at, 4))
+        except (TimeoutError, websockets.WebSocketException):
+            return
+
+    await asyncio.gather(*(listen(ws) for ws, _ in clients))
+    still_open = sum(1 for ws, _ in clients if ws.state.name == "OPEN")
+    await asyncio.gather(*(ws.close() for ws, _ in clients), return_exceptions=True)
+    return {
+        "opened": len(clients),
+        "failed": len(failures),
+        "failures": failures[:5],
+        "still_open": still_open,
+        "received_by_day": by_day,
+    }
+
+
+@dataclass
+class ClientFleet:
+    """WebSocket clients in ``len(procs)`` processes (``--clients-proc``), connected and
+    subscribed; ``go`` starts their listening, ``results`` collects what each process saw."""
+
+    procs: list[subprocess.Popen[str]]
+    opened: int = 0
+    failed: int = 0
+    connect_s: float = 0.0
+
+    @classmethod
+    def connect(cls, params: dict[str, Any], clients: int, processes: int) -> ClientFleet:
+        fleet = cls([])
+        k = max(1, processes)
+        for p in range(k):
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "predictions.benchmarks.ws", "--clients-proc"],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=BASE_DIR,
+            )  # fmt: skip
+            _send_line(proc, json.dumps({**params, "indices": list(range(p, clients, k))}))
+            fleet.procs.append(proc)
+        started = time.time()
+        for proc in fleet.procs:
+            ready = _read_line(proc).split()
+            if not ready or ready[0] != "READY":
+                fleet.kill()
+                raise RuntimeError(f"client process failed: {ready}")
+            fleet.opened += int(ready[1])
+            fleet.failed += int(ready[2])
+        fleet.connect_s = time.time() - started
+        return fleet
+
+    def go(self) -> None:
+        for proc in self.procs:
+            _send_line(proc, "GO")
+
+    def results(self, timeout: float) -> list[dict[str, Any]]:
+        return [json.loads(proc.communicate(timeout=timeout)[0]) for proc in self.procs]
+
+    def kill(self) -> None:
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.kill()
 
 
 # --- the benchmark -----------------------------------------------------------------------------
@@ -192,36 +279,19 @@ class WsBenchmark(Benchmark):
         port = free_port()
         workers = options["workers"] if options["server"] == "uvicorn" else 1
         server = start_server(options["server"], port, workers=workers)
-        procs: list[subprocess.Popen[str]] = []
+        fleet: ClientFleet | None = None
         try:
             _warm_up(port, token, tickers[0])
             rss_before = tree_rss(server.pid)
-            n = options["clients"]
-            k = max(1, options["client_processes"])
-            for p in range(k):
-                params = {
-                    "port": port,
-                    "token": token,
-                    "tickers": tickers,
-                    "symbols_per_client": options["symbols_per_client"],
-                    "indices": list(range(p, n, k)),
-                    "wait": options["wait"],
-                }
-                proc = subprocess.Popen(
-                    [sys.executable, "-m", "predictions.benchmarks.ws", "--clients-proc"],
-                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=BASE_DIR,
-                )  # fmt: skip
-                _send_line(proc, json.dumps(params))
-                procs.append(proc)
-            opened = failed = 0
-            connect_started = time.time()
-            for proc in procs:
-                ready = _read_line(proc).split()
-                if not ready or ready[0] != "READY":
-                    raise RuntimeError(f"client process failed: {ready}")
-                opened += int(ready[1])
-                failed += int(ready[2])
-            connect_s = time.time() - connect_started
+            params = {
+                "port": port,
+                "token": token,
+                "tickers": tickers,
+                "symbols_per_client": options["symbols_per_client"],
+                "wait": options["wait"],
+            }
+            fleet = ClientFleet.connect(params, options["clients"], options["client_processes"])
+            opened, failed, connect_s = fleet.opened, fleet.failed, fleet.connect_s
             time.sleep(2)  # let the server settle before reading its memory
             rss_after = tree_rss(server.pid)
 
@@ -235,20 +305,16 @@ class WsBenchmark(Benchmark):
                 finally:
                     marks["publish_end"] = time.time()
 
-            for proc in procs:
-                _send_line(proc, "GO")
+            fleet.go()
             publisher.publish = timed_publish
             try:
                 cycle = run_pipeline_cycle(tickers, publish=True)
             finally:
                 publisher.publish = original_publish
-            results = [
-                json.loads(proc.communicate(timeout=options["wait"] + 120)[0]) for proc in procs
-            ]
+            results = fleet.results(options["wait"] + 120)
         finally:
-            for proc in procs:
-                if proc.poll() is None:
-                    proc.kill()
+            if fleet is not None:
+                fleet.kill()
             stop_server(server)
 
         received = sorted(t for r in results for t in r["received"])
