@@ -36,8 +36,6 @@ from predictions.pipeline.records import PredictionBatch
 
 logger = logging.getLogger(__name__)
 
-REDIS_CHUNK = 1000  # keys per script call
-
 # Every record of the cycle - the one-day record of each symbol and one per symbol and longer
 # horizon - as one fixed-width row of numbers (``core.pgcopy``), sent by binary COPY. ``i`` is
 # the batch row (1-based), ``kind`` indexes the cycle's (model type, version, target day)
@@ -252,29 +250,36 @@ def stage_rows(batch: PredictionBatch) -> tuple[bytes, dict[str, list[Any]]]:
     return pgcopy.binary_copy(_STAGE_COLUMNS, values), kinds
 
 
-_SET_MANY_LUA = """
-for i = 1, #KEYS do
-    redis.call('SET', KEYS[i], ARGV[i], 'EX', ARGV[#ARGV])
-end
-return #KEYS
-"""
-
-
 def write_redis(client: redis.Redis, batch: PredictionBatch) -> int:
     """SET every symbol's cached prediction (``predictions.cache``) with its TTL; raises
     ``redis.RedisError`` when Redis is down.
 
-    One pipelined round trip of script calls, ``REDIS_CHUNK`` keys each: packing 5,000
-    separate SET commands costs redis-py more than the server's work (measured ~40% slower);
-    chunks keep each script call short, so Redis never blocks other clients for long."""
+    One round trip: every ``SET key value EX ttl`` packed into one buffer (the protocol written
+    directly: redis-py's pipeline spends ~50 ms of Python packing 5,000 commands), sent at once,
+    then every reply read. Plain SETs, not a Lua loop: Redis 7.0 spent ~80 us per SET of a
+    ~850-byte value inside a script against ~2 us as a command (measured: 5,000 keys held the
+    server for 450 ms per cycle against 11 ms, and every API read queued behind it)."""
     tickers = batch.tickers.tolist()
-    values = batch.payload_json()
-    set_many = client.register_script(_SET_MANY_LUA)
-    pipe = client.pipeline(transaction=False)
-    for start in range(0, len(tickers), REDIS_CHUNK):
-        keys = [pred_key(t) for t in tickers[start : start + REDIS_CHUNK]]
-        set_many(keys=keys, args=[*values[start : start + REDIS_CHUNK], TTL_SECONDS], client=pipe)
-    pipe.execute()
+    ttl = str(TTL_SECONDS).encode()
+    tail = b"\r\n$2\r\nEX\r\n$%d\r\n%s\r\n" % (len(ttl), ttl)
+    parts = []
+    for ticker, value in zip(tickers, batch.payload_json(), strict=True):
+        key, data = pred_key(ticker).encode(), value.encode()
+        parts.append(
+            b"*5\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$%d\r\n%s%s" % (len(key), key, len(data), data, tail)
+        )
+    if not parts:
+        return 0
+    conn = client.connection_pool.get_connection()
+    try:
+        conn.send_packed_command([b"".join(parts)], check_health=True)  # type: ignore[no-untyped-call]
+        for _ in parts:
+            conn.read_response()  # raises on an error reply
+    except BaseException:
+        conn.disconnect()  # type: ignore[no-untyped-call]  # replies may be left unread
+        raise
+    finally:
+        client.connection_pool.release(conn)
     return len(tickers)
 
 
