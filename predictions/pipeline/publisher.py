@@ -105,11 +105,11 @@ def live_members(
     return {int(reply[j]) - 1: [m.decode() for m in reply[j + 1]] for j in range(0, len(reply), 2)}
 
 
+Event = Callable[[int], dict[str, Any]]
+
+
 def _bulk_publish(
-    layer: BaseChannelLayer,
-    client: redis.Redis,
-    tickers: list[str],
-    payload: Callable[[int], dict[str, Any]],
+    layer: BaseChannelLayer, client: redis.Redis, tickers: list[str], event: Event
 ) -> int:
     groups = [prediction_group(t) for t in tickers]
     members = live_members(layer, client, groups)
@@ -117,7 +117,7 @@ def _bulk_publish(
     messages: list[bytes] = []
     capacities: list[int] = []
     for index, channels in members.items():
-        message = {"type": PREDICTION_UPDATE_EVENT, "payload": payload(index)}
+        message = event(index)
         _, key_to_message, key_to_capacity = layer._map_channel_keys_to_connection(
             channels, message
         )
@@ -152,24 +152,37 @@ async def _send(layer: BaseChannelLayer, targets: list[tuple[str, dict[str, Any]
     core = type(layer).__module__.startswith("channels_redis.core")
     semaphore = asyncio.Semaphore(SEND_CONCURRENCY if core else max(1, len(targets)))
 
-    async def one(group: str, payload: dict[str, Any]) -> None:
+    async def one(group: str, message: dict[str, Any]) -> None:
         async with semaphore:
-            await layer.group_send(group, {"type": PREDICTION_UPDATE_EVENT, "payload": payload})
+            await layer.group_send(group, message)
 
-    await asyncio.gather(*(one(group, payload) for group, payload in targets))
+    await asyncio.gather(*(one(group, message) for group, message in targets))
 
 
-def publish(tickers: list[str], payload: Callable[[int], dict[str, Any]]) -> int:
+def publish(
+    tickers: list[str],
+    payload: Callable[[int], dict[str, Any]],
+    frame: Callable[[int], str] | None = None,
+) -> int:
     """Send ``payload(i)`` to the group of ``tickers[i]``; payloads are only built for the
-    groups that get a message. Returns the number of groups that had subscribers (bulk path)
-    or that were sent to (generic path)."""
+    groups that get a message. ``frame(i)``, when given, is the client's update frame as JSON
+    text (``PredictionBatch.update_frame``), sent along as ``text`` so that the web servers
+    forward it as it is instead of encoding it once per process. Returns the number of groups
+    that had subscribers (bulk path) or that were sent to (generic path)."""
     layer = get_channel_layer()
     if layer is None or not tickers:
         return 0
+
+    def event(i: int) -> dict[str, Any]:
+        message = {"type": PREDICTION_UPDATE_EVENT, "payload": payload(i)}
+        if frame is not None:
+            message["text"] = frame(i)
+        return message
+
     client = _bulk_client(layer)
     if client is not None:
-        return _bulk_publish(layer, client, tickers, payload)
-    targets = [(prediction_group(t), payload(i)) for i, t in enumerate(tickers)]
+        return _bulk_publish(layer, client, tickers, event)
+    targets = [(prediction_group(t), event(i)) for i, t in enumerate(tickers)]
     with _loop_lock:
         _event_loop().run_until_complete(_send(layer, targets))
     return len(targets)
