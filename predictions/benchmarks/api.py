@@ -49,9 +49,19 @@ BASE_DIR = Path(__file__).resolve().parent.parent.parent
 # --- shared by the api and ws benchmarks ------------------------------------------------------
 
 
+FD_WANTED = 262_144  # 50,000 WebSocket clients: a socket each in the server and the clients
+
+
 def raise_fd_limit() -> int:
+    """The open-file limit up to the hard limit; as root (which may raise the hard limit, up to
+    the kernel's ``fs.nr_open``) up to ``FD_WANTED``. Child processes inherit it."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft < hard:
+    if hard < FD_WANTED:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (FD_WANTED, FD_WANTED))
+        except (ValueError, OSError):  # not root: the hard limit is the ceiling
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    elif soft < hard:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
 

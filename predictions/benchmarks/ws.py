@@ -51,6 +51,19 @@ from predictions.benchmarks.api import (
 )
 
 HANDSHAKE_CONCURRENCY = 200  # simultaneous opening handshakes per client process
+SOURCE_ADDRESSES = 16  # loopback source addresses the clients connect from
+
+
+def tree_cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) of a process and its descendants."""
+    import psutil
+
+    total = 0.0
+    for proc in [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            times = proc.cpu_times()
+            total += times.user + times.system
+    return total
 
 
 def tree_rss(pid: int) -> int:
@@ -82,8 +95,11 @@ async def _client_main(params: dict[str, Any]) -> dict[str, Any]:
         async with gate:
             try:
                 ws = await connect(
-                    url, ping_interval=None, compression=None, open_timeout=120, close_timeout=2
-                )
+                    url, ping_interval=None, compression=None, open_timeout=120, close_timeout=2,
+                    # Source addresses spread over 127.0.0.1-16: one address has ~28,000
+                    # ephemeral ports towards the server's port, 50,000 clients need more.
+                    local_addr=(f"127.0.0.{1 + i % SOURCE_ADDRESSES}", 0),
+                )  # fmt: skip
                 await ws.send(json.dumps({"action": "subscribe", "symbols": symbols}))
                 ack = json.loads(await asyncio.wait_for(ws.recv(), 60))
                 if ack.get("type") != "subscribed":
@@ -99,6 +115,7 @@ async def _client_main(params: dict[str, Any]) -> dict[str, Any]:
     loop = asyncio.get_running_loop()
     await loop.run_in_executor(None, sys.stdin.readline)  # "GO"
     deadline = time.time() + params["wait"]
+    cpu_at_go = time.process_time()
     received: list[float] = []
 
     if params.get("stream"):
@@ -122,6 +139,7 @@ async def _client_main(params: dict[str, Any]) -> dict[str, Any]:
             return
 
     await asyncio.gather(*(listen(ws, symbols) for ws, symbols in clients))
+    cpu_s = time.process_time() - cpu_at_go
     still_open = sum(1 for ws, _ in clients if ws.state.name == "OPEN")
     expected = sum(len(symbols) for _, symbols in clients)
     await asyncio.gather(*(ws.close() for ws, _ in clients), return_exceptions=True)
@@ -132,6 +150,7 @@ async def _client_main(params: dict[str, Any]) -> dict[str, Any]:
         "still_open": still_open,
         "expected": expected,
         "received": received,
+        "cpu_s": cpu_s,
     }
 
 
@@ -305,6 +324,7 @@ class WsBenchmark(Benchmark):
                 finally:
                     marks["publish_end"] = time.time()
 
+            cpu_before = tree_cpu_s(server.pid)
             fleet.go()
             publisher.publish = timed_publish
             try:
@@ -312,6 +332,8 @@ class WsBenchmark(Benchmark):
             finally:
                 publisher.publish = original_publish
             results = fleet.results(options["wait"] + 120)
+            # From GO to the last update in: the server did nothing but this fan-out.
+            server_cpu_s = tree_cpu_s(server.pid) - cpu_before
         finally:
             if fleet is not None:
                 fleet.kill()
@@ -329,6 +351,11 @@ class WsBenchmark(Benchmark):
             "clients_failed_to_connect": failed,
             "connect_failures_sample": [f for r in results for f in r["failures"]][:5],
             "memory_per_client_kb": round((rss_after - rss_before) / max(opened, 1) / 1024, 1),
+            # CPU per delivered update: the latencies depend on what else runs, this less so.
+            "server_cpu_us_per_update": round(server_cpu_s / max(len(received), 1) * 1e6, 1),
+            "client_cpu_us_per_update": round(
+                sum(r["cpu_s"] for r in results) / max(len(received), 1) * 1e6, 1
+            ),
             "server_rss_mb_before": round(rss_before / 2**20, 1),
             "server_rss_mb_after": round(rss_after / 2**20, 1),
             "delivery_p50_ms": ms(percentile(delivery, 50)),
