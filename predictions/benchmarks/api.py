@@ -44,6 +44,7 @@ CHILD_FLAG = "BENCH_API_CHILD"
 N_SYMBOLS = 5000
 BENCH_DAY = "2025-07-08"
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
+WORKER_HEALTHCHECK_S = os.environ.get("WEB_WORKER_HEALTHCHECK_S", "30")
 
 
 # --- shared by the api and ws benchmarks ------------------------------------------------------
@@ -156,7 +157,11 @@ def start_server(kind: str, port: int, workers: int = 1) -> subprocess.Popen[byt
             sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1",
             "--port", str(port), "--workers", str(workers), "--no-access-log", "--log-level",
             "warning", "--ws", os.environ.get("BENCH_UVICORN_WS", "auto"),
+            "--timeout-worker-healthcheck", WORKER_HEALTHCHECK_S,  # as worker/Procfile
         ]  # fmt: skip
+        if os.environ.get("BENCH_UVICORN_PING"):  # seconds; uvicorn's default is 20
+            ping = os.environ["BENCH_UVICORN_PING"]
+            cmd += ["--ws-ping-interval", ping, "--ws-ping-timeout", ping]
     else:
         cmd = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "-v", "0",
                "config.asgi:application"]  # fmt: skip

@@ -87,7 +87,7 @@ async def _client_main(params: dict[str, Any]) -> dict[str, Any]:
     url = f"ws://127.0.0.1:{params['port']}/ws/predictions?token={params['token']}"
     tickers: list[str] = params["tickers"]
     per_client: int = params["symbols_per_client"]
-    gate = asyncio.Semaphore(HANDSHAKE_CONCURRENCY)
+    gate = asyncio.Semaphore(params.get("handshakes") or HANDSHAKE_CONCURRENCY)
     failures: list[str] = []
 
     async def open_one(i: int) -> tuple[ClientConnection, set[str]] | None:
@@ -263,6 +263,18 @@ class WsBenchmark(Benchmark):
         )
         parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL"))
         parser.add_argument(
+            "--handshakes",
+            type=int,
+            default=HANDSHAKE_CONCURRENCY,
+            help="simultaneous opening handshakes per client process",
+        )
+        parser.add_argument(
+            "--ping",
+            default=os.environ.get("BENCH_UVICORN_PING", ""),
+            help="uvicorn --ws-ping-interval and --ws-ping-timeout (s; default uvicorn's 20): "
+            "on a crowded machine idle clients miss 20-s pongs while 50,000 connect",
+        )
+        parser.add_argument(
             "--layer",
             choices=["core", "pubsub"],
             default=settings.CHANNEL_LAYER,
@@ -276,9 +288,13 @@ class WsBenchmark(Benchmark):
                 "--symbols-per-client", str(options["symbols_per_client"]),
                 "--client-processes", str(options["client_processes"]),
                 "--wait", str(options["wait"]), "--server", options["server"],
-                "--workers", str(options["workers"]),
+                "--workers", str(options["workers"]), "--handshakes", str(options["handshakes"]),
             ]  # fmt: skip
-            env = {"CHANNEL_LAYER": options["layer"], "BENCH_UVICORN_WS": options["ws_impl"]}
+            env = {
+                "CHANNEL_LAYER": options["layer"],
+                "BENCH_UVICORN_WS": options["ws_impl"],
+                "BENCH_UVICORN_PING": options["ping"],
+            }
             return run_in_bench_child(self.name, options, argv, env)
         return self._run(options)
 
@@ -308,6 +324,7 @@ class WsBenchmark(Benchmark):
                 "tickers": tickers,
                 "symbols_per_client": options["symbols_per_client"],
                 "wait": options["wait"],
+                "handshakes": options["handshakes"],
             }
             fleet = ClientFleet.connect(params, options["clients"], options["client_processes"])
             opened, failed, connect_s = fleet.opened, fleet.failed, fleet.connect_s
@@ -381,6 +398,7 @@ class WsBenchmark(Benchmark):
             "server": options["server"],
             "server_workers": workers,
             "uvicorn_ws": os.environ.get("BENCH_UVICORN_WS", "auto"),
+            "uvicorn_ws_ping_s": os.environ.get("BENCH_UVICORN_PING") or 20,
             "channel_layer": settings.CHANNEL_LAYERS["default"]["BACKEND"],
             "fd_limit": fd_limit,
             "loadavg_before": [round(x, 2) for x in load_before],
