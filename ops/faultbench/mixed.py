@@ -167,16 +167,8 @@ def cycle_figures(cycles: dict[str, dict[str, float]]) -> dict[str, Any]:
 
 
 def _options(options: dict[str, Any]) -> runner.SessionOptions:
-    return runner.SessionOptions(
-        name=options["name"],
-        symbols=options["symbols"],
-        history=options["history"],
-        replay_days=0,
-        period_s=options["period"],
-        api_rate=options["api_rate"],
-        ws_clients=0,  # the session's light reconnecting clients stay off: ours are the fleet
-        horizons=not options["no_horizons"],
-    )
+    # The session's light reconnecting clients stay off: ours are the fleet.
+    return runner.SessionOptions.of(options, ws_clients=0, horizons=not options["no_horizons"])
 
 
 def _window(s: runner.Session, options: dict[str, Any]) -> dict[str, Any]:

@@ -43,6 +43,21 @@ class SessionOptions:
     ws_clients: int
     horizons: bool = False  # the 5- and 20-day models active too
 
+    @classmethod
+    def of(cls, options: dict[str, Any], **overrides: Any) -> SessionOptions:
+        """From a whole-platform bench's options (``ops.benchmarks``): every day the file has
+        after the history is replayed."""
+        fields: dict[str, Any] = {
+            "name": options["name"],
+            "symbols": options["symbols"],
+            "history": options["history"],
+            "replay_days": 0,
+            "period_s": options["period"],
+            "api_rate": options["api_rate"],
+            "ws_clients": options["ws_clients"],
+        }
+        return cls(**{**fields, **overrides})
+
 
 @contextlib.contextmanager
 def session(opts: SessionOptions) -> Iterator[Session]:

@@ -140,17 +140,20 @@ async def _client_main(params: dict[str, Any]) -> dict[str, Any]:
 
     await asyncio.gather(*(listen(ws, symbols) for ws, symbols in clients))
     cpu_s = time.process_time() - cpu_at_go
-    still_open = sum(1 for ws, _ in clients if ws.state.name == "OPEN")
     expected = sum(len(symbols) for _, symbols in clients)
+    summary = await _close_all(clients, failures)
+    return {**summary, "expected": expected, "received": received, "cpu_s": cpu_s}
+
+
+async def _close_all(clients: list[tuple[Any, set[str]]], failures: list[str]) -> dict[str, Any]:
+    """Count the connections still open, close them all; the counts."""
+    still_open = sum(1 for ws, _ in clients if ws.state.name == "OPEN")
     await asyncio.gather(*(ws.close() for ws, _ in clients), return_exceptions=True)
     return {
         "opened": len(clients),
         "failed": len(failures),
         "failures": failures[:5],
         "still_open": still_open,
-        "expected": expected,
-        "received": received,
-        "cpu_s": cpu_s,
     }
 
 
@@ -181,15 +184,7 @@ async def _stream(
             return
 
     await asyncio.gather(*(listen(ws) for ws, _ in clients))
-    still_open = sum(1 for ws, _ in clients if ws.state.name == "OPEN")
-    await asyncio.gather(*(ws.close() for ws, _ in clients), return_exceptions=True)
-    return {
-        "opened": len(clients),
-        "failed": len(failures),
-        "failures": failures[:5],
-        "still_open": still_open,
-        "received_by_day": by_day,
-    }
+    return {**await _close_all(clients, failures), "received_by_day": by_day}
 
 
 @dataclass
