@@ -9,6 +9,8 @@ replies before it were read); a connection with replies left unread is closed, n
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+from itertools import islice
 from typing import Any
 
 import redis
@@ -21,14 +23,23 @@ def pack(*parts: bytes) -> bytes:
     return b"".join(out)
 
 
-def round_trip(client: redis.Redis, commands: list[bytes]) -> list[Any]:
-    """Send the packed ``commands`` at once on one of ``client``'s connections; their replies."""
-    if not commands:
-        return []
+def _batches(items: Iterable[bytes], size: int) -> Iterator[list[bytes]]:
+    it = iter(items)
+    while batch := list(islice(it, size)):
+        yield batch
+
+
+def round_trip(client: redis.Redis, commands: Iterable[bytes], chunk: int = 500) -> list[Any]:
+    """Send the packed ``commands`` on one of ``client``'s connections, ``chunk`` at a time as
+    they come (a generator's first commands are on their way while it builds the rest, so a
+    subscriber of a PUBLISH starts early), then read every reply; the replies."""
     conn = client.connection_pool.get_connection()
+    sent = 0
     try:
-        conn.send_packed_command([b"".join(commands)], check_health=True)  # type: ignore[no-untyped-call]
-        return [conn.read_response() for _ in commands]  # raises on an error reply
+        for batch in _batches(commands, chunk):
+            conn.send_packed_command([b"".join(batch)], check_health=sent == 0)  # type: ignore[no-untyped-call]
+            sent += len(batch)
+        return [conn.read_response() for _ in range(sent)]  # raises on an error reply
     except BaseException:
         conn.disconnect()  # type: ignore[no-untyped-call]  # replies may be left unread
         raise

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 from typing import Any
 
@@ -148,7 +148,7 @@ class PubSubChannelLayer(RedisPubSubChannelLayer):  # type: ignore[misc]  # chan
     # its bulk path for the default layer) must get a plain "not that layer" answer instead.
     hosts = None
 
-    def group_send_many(self, messages: list[tuple[str, dict[str, Any]]]) -> bool:
+    def group_send_many(self, messages: Iterable[tuple[str, dict[str, Any]]]) -> bool:
         """``group_send`` of every (group, message), from sync code (the pipeline's publish):
         every PUBLISH packed into one buffer, one round trip (``core.redis_bulk``), no event
         loop. The same channel names and serialisation as ``group_send``. False (nothing
@@ -157,12 +157,12 @@ class PubSubChannelLayer(RedisPubSubChannelLayer):  # type: ignore[misc]  # chan
         if len(hosts) != 1 or set(hosts[0]) != {"address"}:
             return False
         prefix = self._kwargs.get("prefix", "asgi")
-        commands = [
+        commands = (  # a generator: the first chunks go out while the rest are serialised
             redis_bulk.pack(
                 b"PUBLISH", f"{prefix}__group__{group}".encode(), self.serialize(message)
             )
             for group, message in messages
-        ]
+        )
         redis_bulk.round_trip(_sync_client(hosts[0]["address"]), commands)
         return True
 

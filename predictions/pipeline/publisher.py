@@ -185,10 +185,13 @@ def publish(
     client = _bulk_client(layer)
     if client is not None:
         return _bulk_publish(layer, client, tickers, event)
-    targets = [(prediction_group(t), event(i)) for i, t in enumerate(tickers)]
     send_many = getattr(layer, "group_send_many", None)  # predictions.ws_layer's Pub/Sub layer
-    if send_many is not None and send_many(targets):
-        return len(targets)
+    # A generator: each event is built (and sent, a chunk at a time) as the send reaches it.
+    if send_many is not None and send_many(
+        (prediction_group(t), event(i)) for i, t in enumerate(tickers)
+    ):
+        return len(tickers)
+    targets = [(prediction_group(t), event(i)) for i, t in enumerate(tickers)]
     with _loop_lock:
         _event_loop().run_until_complete(_send(layer, targets))
     return len(targets)
