@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 
 # The Channels layer message sent to a symbol's group for each new prediction:
-#   {"type": "prediction.update", "payload": {"symbol": ..., "predicted_return_1d": ..., ...}}
+#   {"type": "prediction.update", "payload": {"symbol": ..., "predicted_return_1d": ..., ...},
+#    "text": "<the client frame as JSON text>"}   ("text" optional)
 # A consumer's ``prediction_update`` handler forwards it to the client as
-#   the payload's keys next to "type": "prediction_update"
+#   the payload's keys next to "type": "prediction_update" - the pipeline's "text" as it is
+#   when present (encoded once per symbol), else encoded from the payload
 PREDICTION_UPDATE_EVENT = "prediction.update"
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")

@@ -1,4 +1,4 @@
-"""Whole-platform benches (``python manage.py bench faults|soak --json``): the platform's own
+"""Whole-platform benches (``python manage.py bench faults|soak|mixed --json``): the platform's own
 processes under load, with faults injected (``ops.faultbench``)."""
 
 from __future__ import annotations
@@ -55,4 +55,22 @@ class SoakBenchmark(Benchmark):
         return run_soak(options)
 
 
-BENCHMARKS = [FaultsBenchmark, SoakBenchmark]
+class MixedBenchmark(Benchmark):
+    name = "mixed"
+    help = "API load, WebSocket clients and the live cycle at once: latencies, cycle, CPU shares"
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        _session_arguments(parser, "mixed", period=1.0)
+        parser.set_defaults(api_rate=5000.0, ws_clients=10_000)
+        parser.add_argument("--seconds", type=float, default=60.0, help="measured window")
+        parser.add_argument("--api-connections", type=int, default=64)
+        parser.add_argument("--ws-processes", type=int, default=4, help="client processes")
+        parser.add_argument("--no-horizons", action="store_true", help="one-day models only")
+
+    def run(self, options: dict[str, Any]) -> dict[str, Any]:
+        from ops.faultbench.mixed import run_mixed
+
+        return run_mixed(options)
+
+
+BENCHMARKS = [FaultsBenchmark, SoakBenchmark, MixedBenchmark]

@@ -367,7 +367,10 @@ class PredictionConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # Chann
         if symbol not in self.subscriptions:
             return None
         horizons = self.horizons.get(symbol)
-        key = "_text" if horizons is None else f"_text{horizons}"
+        # "text": the frame the pipeline encoded once (``PredictionBatch.update_frame``).
+        key = f"_text{horizons}" if horizons is not None else "_text"
+        if horizons is None and "text" in event:
+            key = "text"
         text: str | None = event.get(key)
         if text is None:
             text = json.dumps(update_message(payload, horizons))

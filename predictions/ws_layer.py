@@ -22,16 +22,27 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from functools import lru_cache
 from typing import Any
 
+import redis
 from channels_redis.pubsub import RedisPubSubChannelLayer, RedisPubSubLoopLayer, _wrap_close
 from channels_redis.utils import decode_hosts
 from redis import asyncio as aioredis
 
+from core import redis_bulk
+
 log = logging.getLogger(__name__)
 
 DirectHandler = Callable[[dict[str, Any]], None]
+
+
+@lru_cache(maxsize=4)
+def _sync_client(address: str) -> redis.Redis:
+    return redis.Redis.from_url(address, socket_timeout=5, socket_connect_timeout=2)
+
+
 ReceiveHook = Callable[[dict[str, Any] | None], None]
 
 
@@ -136,6 +147,24 @@ class PubSubChannelLayer(RedisPubSubChannelLayer):  # type: ignore[misc]  # chan
     # running loop; sync code probing the layer (the pipeline publisher checks ``hosts`` to pick
     # its bulk path for the default layer) must get a plain "not that layer" answer instead.
     hosts = None
+
+    def group_send_many(self, messages: Iterable[tuple[str, dict[str, Any]]]) -> bool:
+        """``group_send`` of every (group, message), from sync code (the pipeline's publish):
+        every PUBLISH packed into one buffer, one round trip (``core.redis_bulk``), no event
+        loop. The same channel names and serialisation as ``group_send``. False (nothing
+        sent) when the layer is not on one plain Redis URL: then ``group_send`` it is."""
+        hosts = decode_hosts(self._kwargs.get("hosts"))
+        if len(hosts) != 1 or set(hosts[0]) != {"address"}:
+            return False
+        prefix = self._kwargs.get("prefix", "asgi")
+        commands = (  # a generator: the first chunks go out while the rest are serialised
+            redis_bulk.pack(
+                b"PUBLISH", f"{prefix}__group__{group}".encode(), self.serialize(message)
+            )
+            for group, message in messages
+        )
+        redis_bulk.round_trip(_sync_client(hosts[0]["address"]), commands)
+        return True
 
     def register_direct(self, channel: str, handler: DirectHandler | None) -> None:
         """Deliver this channel's group messages to ``handler`` (sync, in the event loop)."""

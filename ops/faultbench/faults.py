@@ -18,15 +18,7 @@ def run_faults(options: dict[str, Any]) -> dict[str, Any]:
     if unknown:
         raise SystemExit(f"unknown faults {unknown}; known: {sorted(FAULTS)}")
     cycles = options["cycles"]
-    opts = runner.SessionOptions(
-        name=options["name"],
-        symbols=options["symbols"],
-        history=options["history"],
-        replay_days=0,  # every day the file has after the history
-        period_s=options["period"],
-        api_rate=options["api_rate"],
-        ws_clients=options["ws_clients"],
-    )
+    opts = runner.SessionOptions.of(options)
     started = time.monotonic()
     with runner.session(opts) as s:
         setup_s = time.monotonic() - started

@@ -41,6 +41,22 @@ class SessionOptions:
     period_s: float
     api_rate: float
     ws_clients: int
+    horizons: bool = False  # the 5- and 20-day models active too
+
+    @classmethod
+    def of(cls, options: dict[str, Any], **overrides: Any) -> SessionOptions:
+        """From a whole-platform bench's options (``ops.benchmarks``): every day the file has
+        after the history is replayed."""
+        fields: dict[str, Any] = {
+            "name": options["name"],
+            "symbols": options["symbols"],
+            "history": options["history"],
+            "replay_days": 0,
+            "period_s": options["period"],
+            "api_rate": options["api_rate"],
+            "ws_clients": options["ws_clients"],
+        }
+        return cls(**{**fields, **overrides})
 
 
 @contextlib.contextmanager
@@ -53,7 +69,7 @@ def session(opts: SessionOptions) -> Iterator[Session]:
     workdir.mkdir(parents=True)
     database = f"bench_{opts.name}"
     with scratch_database(database):
-        world = build(workdir, opts.symbols, opts.history, opts.replay_days)
+        world = build(workdir, opts.symbols, opts.history, opts.replay_days, horizons=opts.horizons)
         stack = Stack(workdir, database, replay_env(world, opts.period_s))
         api = ApiLoad(stack.web_port, world.token, world.tickers, opts.api_rate)
         ws = WsClients(stack.web_port, world.token, world.tickers, opts.ws_clients)

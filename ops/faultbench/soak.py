@@ -110,15 +110,7 @@ def _observe(s: runner.Session, seconds: float) -> dict[str, dict[str, int]]:
 
 
 def run_soak(options: dict[str, Any]) -> dict[str, Any]:
-    opts = runner.SessionOptions(
-        name=options["name"],
-        symbols=options["symbols"],
-        history=options["history"],
-        replay_days=0,
-        period_s=options["period"],
-        api_rate=options["api_rate"],
-        ws_clients=options["ws_clients"],
-    )
+    opts = runner.SessionOptions.of(options)
     with runner.session(opts) as s:
         s.api.start()
         s.ws.start()

@@ -125,7 +125,8 @@ class Stack:
         if name == "web":
             return [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host",
                     "127.0.0.1", "--port", str(self.web_port), "--workers", "2",
-                    "--no-access-log"]  # fmt: skip
+                    "--no-access-log", "--timeout-worker-healthcheck",
+                    os.environ.get("WEB_WORKER_HEALTHCHECK_S", "30")]  # fmt: skip
         raise KeyError(name)
 
     def start(self, name: str) -> None:

@@ -89,8 +89,11 @@ def _token() -> str:
     return str(AccessToken.for_user(user))
 
 
-def build(workdir: Path, symbols: int, history: int, replay_days: int) -> World:
-    """Fill the (already switched-to) scratch database; write the replay file."""
+def build(
+    workdir: Path, symbols: int, history: int, replay_days: int, *, horizons: bool = False
+) -> World:
+    """Fill the (already switched-to) scratch database; write the replay file. ``horizons``:
+    the 5- and 20-day models active too (as the platform runs since issue 19)."""
     import time
 
     from ingestion.frames import read_index_csv
@@ -117,7 +120,7 @@ def build(workdir: Path, symbols: int, history: int, replay_days: int) -> World:
     ingest_frame(index, provider="replay", mode="backfill")
     backfill_s = time.perf_counter() - t
     runtime.clear_cache()
-    install_models(workdir / "models", "bench")
+    install_models(workdir / "models", "bench", horizons=horizons)
     return World(
         tickers=sorted(bars["symbol"].unique().tolist()),
         prices=prices,

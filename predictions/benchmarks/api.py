@@ -28,6 +28,7 @@ import socket
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -43,14 +44,25 @@ CHILD_FLAG = "BENCH_API_CHILD"
 N_SYMBOLS = 5000
 BENCH_DAY = "2025-07-08"
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
+WORKER_HEALTHCHECK_S = os.environ.get("WEB_WORKER_HEALTHCHECK_S", "30")
 
 
 # --- shared by the api and ws benchmarks ------------------------------------------------------
 
 
+FD_WANTED = 262_144  # 50,000 WebSocket clients: a socket each in the server and the clients
+
+
 def raise_fd_limit() -> int:
+    """The open-file limit up to the hard limit; as root (which may raise the hard limit, up to
+    the kernel's ``fs.nr_open``) up to ``FD_WANTED``. Child processes inherit it."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft < hard:
+    if hard < FD_WANTED:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (FD_WANTED, FD_WANTED))
+        except (ValueError, OSError):  # not root: the hard limit is the ceiling
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    elif soft < hard:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
 
@@ -145,7 +157,11 @@ def start_server(kind: str, port: int, workers: int = 1) -> subprocess.Popen[byt
             sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1",
             "--port", str(port), "--workers", str(workers), "--no-access-log", "--log-level",
             "warning", "--ws", os.environ.get("BENCH_UVICORN_WS", "auto"),
+            "--timeout-worker-healthcheck", WORKER_HEALTHCHECK_S,  # as worker/Procfile
         ]  # fmt: skip
+        if os.environ.get("BENCH_UVICORN_PING"):  # seconds; uvicorn's default is 20
+            ping = os.environ["BENCH_UVICORN_PING"]
+            cmd += ["--ws-ping-interval", ping, "--ws-ping-timeout", ping]
     else:
         cmd = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "-v", "0",
                "config.asgi:application"]  # fmt: skip
@@ -186,37 +202,64 @@ def ms(value: float | None) -> float | None:
 # --- load generator (runs in its own process: python -m predictions.benchmarks.api) ----------
 
 
-async def _connection(
-    port: int, requests: list[bytes], start: float, warm_until: float, deadline: float,
-    out: dict[str, Any],
-) -> None:  # fmt: skip
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    index = random.randrange(len(requests))
+async def _exchange(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes
+) -> tuple[str, bytes]:
+    """One request on a keep-alive connection: its status and X-Prediction-Source."""
+    writer.write(request)
+    head = await reader.readuntil(b"\r\n\r\n")
+    length = 0
+    source = b""
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        lowered = name.strip().lower()
+        if lowered == b"content-length":
+            length = int(value)
+        elif lowered == b"x-prediction-source":
+            source = value.strip()
+    if length:
+        await reader.readexactly(length)
+    return head[9:12].decode(), source
+
+
+@dataclass
+class _Plan:
+    port: int
+    requests: list[bytes]
+    warm_until: float
+    deadline: float
+    interval: float | None  # seconds between this connection's requests; None: closed loop
+
+
+async def _connection(plan: _Plan, out: dict[str, Any]) -> None:
+    """Closed loop (``interval`` None): the next request as soon as the answer is in. Open loop:
+    one request every ``interval`` on a fixed schedule, latency counted from the scheduled time
+    (a late answer delays the next send, and that wait counts: no coordinated omission). A
+    broken connection counts one error and is reopened."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", plan.port)
+    index = random.randrange(len(plan.requests))
+    due = time.perf_counter() + (random.random() * plan.interval if plan.interval else 0.0)
     try:
         while True:
-            now = time.perf_counter()
-            if now >= deadline:
+            if plan.interval is not None:
+                await asyncio.sleep(max(0.0, due - time.perf_counter()))
+            now = due if plan.interval is not None else time.perf_counter()
+            if time.perf_counter() >= plan.deadline:
                 break
-            request = requests[index % len(requests)]
             index += 1
-            writer.write(request)
-            head = await reader.readuntil(b"\r\n\r\n")
-            length = 0
-            source = b""
-            for line in head.split(b"\r\n")[1:]:
-                name, _, value = line.partition(b":")
-                lowered = name.strip().lower()
-                if lowered == b"content-length":
-                    length = int(value)
-                elif lowered == b"x-prediction-source":
-                    source = value.strip()
-            if length:
-                await reader.readexactly(length)
+            try:
+                status, source = await _exchange(
+                    reader, writer, plan.requests[index % len(plan.requests)]
+                )
+            except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
+                writer.close()
+                status, source = "err", b""
+                reader, writer = await asyncio.open_connection("127.0.0.1", plan.port)
             done = time.perf_counter()
-            if now < warm_until:
+            due = due + plan.interval if plan.interval is not None else done
+            if now < plan.warm_until:
                 continue
             out["latencies"].append(done - now)
-            status = head[9:12].decode()
             out["status"][status] = out["status"].get(status, 0) + 1
             out["source"][source.decode()] = out["source"].get(source.decode(), 0) + 1
     finally:
@@ -224,7 +267,9 @@ async def _connection(
 
 
 async def _load(port: int, token: str, tickers: list[str], concurrency: int, seconds: float,
-                warmup: float) -> dict[str, Any]:  # fmt: skip
+                warmup: float, rate: float | None = None) -> dict[str, Any]:  # fmt: skip
+    """``concurrency`` keep-alive connections; with ``rate``, open loop at that many requests
+    per second in all."""
     requests = [
         (
             f"GET /api/prediction/{t} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
@@ -234,26 +279,28 @@ async def _load(port: int, token: str, tickers: list[str], concurrency: int, sec
     ]
     out: dict[str, Any] = {"latencies": [], "status": {}, "source": {}}
     start = time.perf_counter()
-    warm_until = start + warmup
-    deadline = warm_until + seconds
-    await asyncio.gather(
-        *(_connection(port, requests, start, warm_until, deadline, out) for _ in range(concurrency))
-    )
+    interval = concurrency / rate if rate else None
+    plan = _Plan(port, requests, start + warmup, start + warmup + seconds, interval)
+    await asyncio.gather(*(_connection(plan, out) for _ in range(concurrency)))
     latencies = sorted(out["latencies"])
     return {
         "requests": len(latencies),
         "rps": round(len(latencies) / seconds, 1),
+        "offered_rps": rate,
         "p50_ms": ms(percentile(latencies, 50)),
         "p95_ms": ms(percentile(latencies, 95)),
         "p99_ms": ms(percentile(latencies, 99)),
         "max_ms": ms(latencies[-1] if latencies else None),
+        "errors": sum(n for status, n in out["status"].items() if status != "200"),
         "status": out["status"],
         "source": out["source"],
     }
 
 
-def run_load_process(port: int, token: str, tickers: list[str], concurrency: int,
-                     seconds: float, warmup: float) -> dict[str, Any]:  # fmt: skip
+def start_load_process(port: int, token: str, tickers: list[str], concurrency: int,
+                       seconds: float, warmup: float,
+                       rate: float | None = None) -> subprocess.Popen[str]:  # fmt: skip
+    """The load generator in its own process (started, not waited for: ``finish_load``)."""
     args = json.dumps(
         {
             "port": port,
@@ -262,14 +309,32 @@ def run_load_process(port: int, token: str, tickers: list[str], concurrency: int
             "concurrency": concurrency,
             "seconds": seconds,
             "warmup": warmup,
+            "rate": rate,
         }
     )
-    proc = subprocess.run(
+    proc = subprocess.Popen(
         [sys.executable, "-m", "predictions.benchmarks.api", "--loadgen"],
-        input=args, capture_output=True, text=True, cwd=BASE_DIR, check=True,
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=BASE_DIR,
     )  # fmt: skip
-    figures: dict[str, Any] = json.loads(proc.stdout)
+    assert proc.stdin is not None  # started with stdin=PIPE
+    proc.stdin.write(args)
+    proc.stdin.close()
+    proc.stdin = None  # communicate() must not flush it again
+    return proc
+
+
+def finish_load(proc: subprocess.Popen[str], timeout: float) -> dict[str, Any]:
+    out, _ = proc.communicate(timeout=timeout)
+    if proc.returncode != 0:
+        raise RuntimeError(f"load generator exited with {proc.returncode}")
+    figures: dict[str, Any] = json.loads(out)
     return figures
+
+
+def run_load_process(port: int, token: str, tickers: list[str], concurrency: int,
+                     seconds: float, warmup: float) -> dict[str, Any]:  # fmt: skip
+    proc = start_load_process(port, token, tickers, concurrency, seconds, warmup)
+    return finish_load(proc, seconds + warmup + 120)
 
 
 # --- the benchmark -----------------------------------------------------------------------------
@@ -373,6 +438,7 @@ if __name__ == "__main__" and "--loadgen" in sys.argv:
             params["concurrency"],
             params["seconds"],
             params["warmup"],
+            params.get("rate"),
         )
     )
     print(json.dumps(result))

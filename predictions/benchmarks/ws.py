@@ -29,6 +29,7 @@ import os
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from core.benchmarks import Benchmark
@@ -50,6 +51,19 @@ from predictions.benchmarks.api import (
 )
 
 HANDSHAKE_CONCURRENCY = 200  # simultaneous opening handshakes per client process
+SOURCE_ADDRESSES = 16  # loopback source addresses the clients connect from
+
+
+def tree_cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) of a process and its descendants."""
+    import psutil
+
+    total = 0.0
+    for proc in [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            times = proc.cpu_times()
+            total += times.user + times.system
+    return total
 
 
 def tree_rss(pid: int) -> int:
@@ -73,7 +87,7 @@ async def _client_main(params: dict[str, Any]) -> dict[str, Any]:
     url = f"ws://127.0.0.1:{params['port']}/ws/predictions?token={params['token']}"
     tickers: list[str] = params["tickers"]
     per_client: int = params["symbols_per_client"]
-    gate = asyncio.Semaphore(HANDSHAKE_CONCURRENCY)
+    gate = asyncio.Semaphore(params.get("handshakes") or HANDSHAKE_CONCURRENCY)
     failures: list[str] = []
 
     async def open_one(i: int) -> tuple[ClientConnection, set[str]] | None:
@@ -81,8 +95,11 @@ async def _client_main(params: dict[str, Any]) -> dict[str, Any]:
         async with gate:
             try:
                 ws = await connect(
-                    url, ping_interval=None, compression=None, open_timeout=120, close_timeout=2
-                )
+                    url, ping_interval=None, compression=None, open_timeout=120, close_timeout=2,
+                    # Source addresses spread over 127.0.0.1-16: one address has ~28,000
+                    # ephemeral ports towards the server's port, 50,000 clients need more.
+                    local_addr=(f"127.0.0.{1 + i % SOURCE_ADDRESSES}", 0),
+                )  # fmt: skip
                 await ws.send(json.dumps({"action": "subscribe", "symbols": symbols}))
                 ack = json.loads(await asyncio.wait_for(ws.recv(), 60))
                 if ack.get("type") != "subscribed":
@@ -98,7 +115,11 @@ async def _client_main(params: dict[str, Any]) -> dict[str, Any]:
     loop = asyncio.get_running_loop()
     await loop.run_in_executor(None, sys.stdin.readline)  # "GO"
     deadline = time.time() + params["wait"]
+    cpu_at_go = time.process_time()
     received: list[float] = []
+
+    if params.get("stream"):
+        return await _stream(clients, failures, deadline)
 
     async def listen(ws: ClientConnection, expected: set[str]) -> None:
         # One timeout for the whole wait (not one per recv) and the receipt time taken first:
@@ -118,17 +139,97 @@ async def _client_main(params: dict[str, Any]) -> dict[str, Any]:
             return
 
     await asyncio.gather(*(listen(ws, symbols) for ws, symbols in clients))
-    still_open = sum(1 for ws, _ in clients if ws.state.name == "OPEN")
+    cpu_s = time.process_time() - cpu_at_go
     expected = sum(len(symbols) for _, symbols in clients)
+    summary = await _close_all(clients, failures)
+    return {**summary, "expected": expected, "received": received, "cpu_s": cpu_s}
+
+
+async def _close_all(clients: list[tuple[Any, set[str]]], failures: list[str]) -> dict[str, Any]:
+    """Count the connections still open, close them all; the counts."""
+    still_open = sum(1 for ws, _ in clients if ws.state.name == "OPEN")
     await asyncio.gather(*(ws.close() for ws, _ in clients), return_exceptions=True)
     return {
         "opened": len(clients),
         "failed": len(failures),
         "failures": failures[:5],
         "still_open": still_open,
-        "expected": expected,
-        "received": received,
     }
+
+
+async def _stream(
+    clients: list[tuple[Any, set[str]]], failures: list[str], deadline: float
+) -> dict[str, Any]:
+    """Every update until ``deadline``: receipt times per data day (``bench mixed``: the
+    cycles come one a second, each client gets its symbols' updates of every one)."""
+    import re
+
+    import websockets
+
+    loop = asyncio.get_running_loop()
+    by_day: dict[str, list[float]] = {}
+    # No JSON decoding: keep the clients light (the server may write ": " or ":").
+    day_of = re.compile(r'"data_timestamp":\s*"(\d{4}-\d\d-\d\d)').search
+
+    async def listen(ws: Any) -> None:
+        try:
+            async with asyncio.timeout_at(loop.time() + max(deadline - time.time(), 0)):
+                while True:
+                    frame = await ws.recv()
+                    at = time.time()
+                    found = day_of(frame) if "prediction_update" in frame else None
+                    if found is not None:
+                        by_day.setdefault(found.group(1), []).append(round(at, 4))
+        except (TimeoutError, websockets.WebSocketException):
+            return
+
+    await asyncio.gather(*(listen(ws) for ws, _ in clients))
+    return {**await _close_all(clients, failures), "received_by_day": by_day}
+
+
+@dataclass
+class ClientFleet:
+    """WebSocket clients in ``len(procs)`` processes (``--clients-proc``), connected and
+    subscribed; ``go`` starts their listening, ``results`` collects what each process saw."""
+
+    procs: list[subprocess.Popen[str]]
+    opened: int = 0
+    failed: int = 0
+    connect_s: float = 0.0
+
+    @classmethod
+    def connect(cls, params: dict[str, Any], clients: int, processes: int) -> ClientFleet:
+        fleet = cls([])
+        k = max(1, processes)
+        for p in range(k):
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "predictions.benchmarks.ws", "--clients-proc"],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=BASE_DIR,
+            )  # fmt: skip
+            _send_line(proc, json.dumps({**params, "indices": list(range(p, clients, k))}))
+            fleet.procs.append(proc)
+        started = time.time()
+        for proc in fleet.procs:
+            ready = _read_line(proc).split()
+            if not ready or ready[0] != "READY":
+                fleet.kill()
+                raise RuntimeError(f"client process failed: {ready}")
+            fleet.opened += int(ready[1])
+            fleet.failed += int(ready[2])
+        fleet.connect_s = time.time() - started
+        return fleet
+
+    def go(self) -> None:
+        for proc in self.procs:
+            _send_line(proc, "GO")
+
+    def results(self, timeout: float) -> list[dict[str, Any]]:
+        return [json.loads(proc.communicate(timeout=timeout)[0]) for proc in self.procs]
+
+    def kill(self) -> None:
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.kill()
 
 
 # --- the benchmark -----------------------------------------------------------------------------
@@ -157,6 +258,18 @@ class WsBenchmark(Benchmark):
         )
         parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL"))
         parser.add_argument(
+            "--handshakes",
+            type=int,
+            default=HANDSHAKE_CONCURRENCY,
+            help="simultaneous opening handshakes per client process",
+        )
+        parser.add_argument(
+            "--ping",
+            default=os.environ.get("BENCH_UVICORN_PING", ""),
+            help="uvicorn --ws-ping-interval and --ws-ping-timeout (s; default uvicorn's 20): "
+            "on a crowded machine idle clients miss 20-s pongs while 50,000 connect",
+        )
+        parser.add_argument(
             "--layer",
             choices=["core", "pubsub"],
             default=settings.CHANNEL_LAYER,
@@ -170,9 +283,13 @@ class WsBenchmark(Benchmark):
                 "--symbols-per-client", str(options["symbols_per_client"]),
                 "--client-processes", str(options["client_processes"]),
                 "--wait", str(options["wait"]), "--server", options["server"],
-                "--workers", str(options["workers"]),
+                "--workers", str(options["workers"]), "--handshakes", str(options["handshakes"]),
             ]  # fmt: skip
-            env = {"CHANNEL_LAYER": options["layer"], "BENCH_UVICORN_WS": options["ws_impl"]}
+            env = {
+                "CHANNEL_LAYER": options["layer"],
+                "BENCH_UVICORN_WS": options["ws_impl"],
+                "BENCH_UVICORN_PING": options["ping"],
+            }
             return run_in_bench_child(self.name, options, argv, env)
         return self._run(options)
 
@@ -192,36 +309,20 @@ class WsBenchmark(Benchmark):
         port = free_port()
         workers = options["workers"] if options["server"] == "uvicorn" else 1
         server = start_server(options["server"], port, workers=workers)
-        procs: list[subprocess.Popen[str]] = []
+        fleet: ClientFleet | None = None
         try:
             _warm_up(port, token, tickers[0])
             rss_before = tree_rss(server.pid)
-            n = options["clients"]
-            k = max(1, options["client_processes"])
-            for p in range(k):
-                params = {
-                    "port": port,
-                    "token": token,
-                    "tickers": tickers,
-                    "symbols_per_client": options["symbols_per_client"],
-                    "indices": list(range(p, n, k)),
-                    "wait": options["wait"],
-                }
-                proc = subprocess.Popen(
-                    [sys.executable, "-m", "predictions.benchmarks.ws", "--clients-proc"],
-                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=BASE_DIR,
-                )  # fmt: skip
-                _send_line(proc, json.dumps(params))
-                procs.append(proc)
-            opened = failed = 0
-            connect_started = time.time()
-            for proc in procs:
-                ready = _read_line(proc).split()
-                if not ready or ready[0] != "READY":
-                    raise RuntimeError(f"client process failed: {ready}")
-                opened += int(ready[1])
-                failed += int(ready[2])
-            connect_s = time.time() - connect_started
+            params = {
+                "port": port,
+                "token": token,
+                "tickers": tickers,
+                "symbols_per_client": options["symbols_per_client"],
+                "wait": options["wait"],
+                "handshakes": options["handshakes"],
+            }
+            fleet = ClientFleet.connect(params, options["clients"], options["client_processes"])
+            opened, failed, connect_s = fleet.opened, fleet.failed, fleet.connect_s
             time.sleep(2)  # let the server settle before reading its memory
             rss_after = tree_rss(server.pid)
 
@@ -235,20 +336,19 @@ class WsBenchmark(Benchmark):
                 finally:
                     marks["publish_end"] = time.time()
 
-            for proc in procs:
-                _send_line(proc, "GO")
+            cpu_before = tree_cpu_s(server.pid)
+            fleet.go()
             publisher.publish = timed_publish
             try:
                 cycle = run_pipeline_cycle(tickers, publish=True)
             finally:
                 publisher.publish = original_publish
-            results = [
-                json.loads(proc.communicate(timeout=options["wait"] + 120)[0]) for proc in procs
-            ]
+            results = fleet.results(options["wait"] + 120)
+            # From GO until the clients have their updates and closed: nothing else ran.
+            server_cpu_s = tree_cpu_s(server.pid) - cpu_before
         finally:
-            for proc in procs:
-                if proc.poll() is None:
-                    proc.kill()
+            if fleet is not None:
+                fleet.kill()
             stop_server(server)
 
         received = sorted(t for r in results for t in r["received"])
@@ -263,6 +363,13 @@ class WsBenchmark(Benchmark):
             "clients_failed_to_connect": failed,
             "connect_failures_sample": [f for r in results for f in r["failures"]][:5],
             "memory_per_client_kb": round((rss_after - rss_before) / max(opened, 1) / 1024, 1),
+            # CPU per client from GO until every client has its update AND has closed its
+            # connection (the close handshakes are in it): latencies depend on what else runs,
+            # CPU less so.
+            "server_cpu_us_per_client": round(server_cpu_s / max(held, 1) * 1e6, 1),
+            "client_cpu_us_per_update": round(
+                sum(r["cpu_s"] for r in results) / max(len(received), 1) * 1e6, 1
+            ),
             "server_rss_mb_before": round(rss_before / 2**20, 1),
             "server_rss_mb_after": round(rss_after / 2**20, 1),
             "delivery_p50_ms": ms(percentile(delivery, 50)),
@@ -288,6 +395,7 @@ class WsBenchmark(Benchmark):
             "server": options["server"],
             "server_workers": workers,
             "uvicorn_ws": os.environ.get("BENCH_UVICORN_WS", "auto"),
+            "uvicorn_ws_ping_s": os.environ.get("BENCH_UVICORN_PING") or 20,
             "channel_layer": settings.CHANNEL_LAYERS["default"]["BACKEND"],
             "fd_limit": fd_limit,
             "loadavg_before": [round(x, 2) for x in load_before],

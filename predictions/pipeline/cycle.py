@@ -504,7 +504,9 @@ def _fast_layer(client: redis.Redis, batch: PredictionBatch, publish: bool) -> d
     if publish:
         started = time.perf_counter()
         try:
-            out["published"] = publisher.publish(batch.tickers.tolist(), batch.payload)
+            out["published"] = publisher.publish(
+                batch.tickers.tolist(), batch.payload, batch.update_frame
+            )
         except (redis.RedisError, OSError) as exc:
             out["errors"].append(f"publish: {exc}")
         out["ms"]["publish"] = round((time.perf_counter() - started) * 1000, 2)

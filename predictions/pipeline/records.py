@@ -102,6 +102,7 @@ class PredictionBatch:
     # Longer horizons predicted in the same pass (issue 19); empty when no h-day model is active.
     horizons: list[HorizonPart] = field(default_factory=list)
     _json: list[str] | None = None
+    _base_json: list[str] | None = None  # the payloads without ``horizons``
     _horizons_json: list[str | None] | None = None
 
     def __len__(self) -> int:
@@ -189,7 +190,7 @@ class PredictionBatch:
             stamps = (predicted_at, data_ts)
             # Strings (ticker, method, type, version) escaped once per distinct value; the
             # timestamps and the ood object are already JSON text.
-            self._json = [
+            self._json = self._base_json = [
                 _TEMPLATE
                 % (esc(t), price, ret, pp, sig, lo, mid, hi, esc(m), esc(ty), esc(v), *stamps, ood)
                 for t, price, ret, pp, sig, lo, mid, hi, m, ty, v, ood in columns
@@ -200,6 +201,15 @@ class PredictionBatch:
                     for text, h in zip(self._json, self.horizons_json(), strict=True)
                 ]
         return self._json
+
+    def update_frame(self, index: int) -> str:
+        """The WebSocket feed's ``prediction_update`` frame of a row, as JSON text, for a
+        subscription without horizons (``predictions.consumers``: the payload's keys after
+        ``"type"``, the stored horizons left out). Built here once per symbol, so no web server
+        process encodes it again."""
+        self.payload_json()
+        assert self._base_json is not None  # built by payload_json
+        return '{"type":"prediction_update",' + self._base_json[index][1:]
 
     def payload(self, index: int) -> dict[str, Any]:
         record: dict[str, Any] = json.loads(self.payload_json()[index])

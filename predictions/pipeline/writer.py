@@ -1,12 +1,16 @@
 """Dual write of a cycle's predictions: Redis (fast layer) and PostgreSQL (durable layer).
 
-PostgreSQL: ONE statement per cycle. The columns travel as arrays, ``unnest`` turns them into
-rows, a join on ``ingestion_symbol`` maps tickers to ids, and two data-modifying CTEs
-- upsert ``Prediction`` (one row per symbol; an older data_timestamp never overwrites a newer
-  one, so a late redelivery cannot roll a symbol back), and
-- insert ``PredictionRecord`` with ``ON CONFLICT (symbol, data_timestamp, model_version) DO
-  NOTHING``, so a redelivered batch adds no rows; the longer horizons (issue 19) add one record
-  per symbol and horizon the same way (their own model type, version and target day).
+PostgreSQL: one binary COPY and ONE statement per cycle, in one transaction. The numbers of
+every record (the one-day record of each symbol and, with the longer horizons of issue 19, one
+per symbol and horizon) go as fixed-width binary rows (``core.pgcopy``, built by NumPy: no
+per-value Python, no number formatting) into a temporary staging table; the statement maps the
+tickers to symbol ids with one join on ``ingestion_symbol`` and, in two data-modifying CTEs,
+- inserts every ``PredictionRecord`` with ``ON CONFLICT (symbol, data_timestamp,
+  model_version) DO NOTHING``, so a redelivered batch adds no rows (each record with its own
+  model type, version and target day), and
+- upserts ``Prediction`` (one row per symbol; an older data_timestamp never overwrites a newer
+  one, so a late redelivery cannot roll a symbol back) from the one-day rows and the per-row
+  texts (method, snapshot, earnings context, horizons), which travel as arrays.
 
 Redis: the cached prediction of every symbol (``predictions.cache``, TTL 120 s), in one pipelined
 round trip.
@@ -26,82 +30,92 @@ import psycopg
 import redis
 from django.db import connection, transaction
 
+from core import pgcopy, redis_bulk
 from predictions.cache import TTL_SECONDS, pred_key
 from predictions.pipeline.records import PredictionBatch
 
 logger = logging.getLogger(__name__)
 
-REDIS_CHUNK = 1000  # keys per script call
+# Every record of the cycle - the one-day record of each symbol and one per symbol and longer
+# horizon - as one fixed-width row of numbers (``core.pgcopy``), sent by binary COPY. ``i`` is
+# the batch row (1-based), ``kind`` indexes the cycle's (model type, version, target day)
+# triples, ``extra`` is the one-day row's out-of-distribution score or the h-day row's momentum
+# baseline (NaN: NULL) and ``flag`` the one-day row's out-of-distribution flag.
+_STAGE_COLUMNS = [
+    ("i", "int4"), ("kind", "int2"), ("current_price", "float8"),
+    ("predicted_return", "float8"), ("predicted_price", "float8"), ("sigma", "float8"),
+    ("p10", "float8"), ("p50", "float8"), ("p90", "float8"), ("extra", "float8"),
+    ("flag", "bool"),
+]  # fmt: skip
+_STAGE_DDL = (
+    "CREATE TEMP TABLE IF NOT EXISTS prediction_stage ("
+    + ", ".join(f"{name} {pg_type}" for name, pg_type in _STAGE_COLUMNS)
+    + ") ON COMMIT DELETE ROWS"
+)
+_STAGE_COPY = (
+    f"COPY prediction_stage ({', '.join(n for n, _ in _STAGE_COLUMNS)}) FROM STDIN (FORMAT binary)"
+)
 
 _WRITE_SQL = """
-WITH snap AS (
-    SELECT NULLIF(jsonb_strip_nulls(value), 'null'::jsonb) AS features_snapshot, ordinality AS i
-    FROM jsonb_array_elements(%(features_snapshot)s::jsonb) WITH ORDINALITY
+WITH t AS MATERIALIZED (
+    -- the batch's tickers mapped to symbol ids once (an unknown ticker drops its rows)
+    SELECT s.id AS symbol_id, t.i::int4 AS i
+    FROM unnest(%(tickers)s::text[]) WITH ORDINALITY AS t(ticker, i)
+    JOIN ingestion_symbol s ON s.ticker = t.ticker
 ),
-hz AS (
-    -- Each row's longer horizons, from ONE JSON array text (a jsonb[] parameter of 5,000
-    -- texts cost 0.4 s more per cycle, measured).
-    SELECT NULLIF(value, 'null'::jsonb) AS horizons, ordinality AS i
-    FROM jsonb_array_elements(%(horizons)s::jsonb) WITH ORDINALITY
+k AS (
+    SELECT (k.kind - 1)::int2 AS kind, k.model_type, k.model_version, k.target_date, k.horizon
+    FROM unnest(%(k_type)s::text[], %(k_version)s::text[], %(k_target)s::date[],
+                %(k_horizon)s::bool[]) WITH ORDINALITY AS k(model_type, model_version,
+                                                            target_date, horizon, kind)
 ),
-u AS MATERIALIZED (
-    SELECT s.id AS symbol_id, u.*, snap.features_snapshot, hz.horizons
-    FROM unnest(
-        %(tickers)s::text[], %(current_price)s::float8[], %(predicted_return)s::float8[],
-        %(predicted_price)s::float8[], %(sigma)s::float8[], %(p10)s::float8[],
-        %(p50)s::float8[], %(p90)s::float8[], %(model_type)s::text[],
-        %(model_version)s::text[], %(uncertainty_method)s::text[], %(earnings_context)s::jsonb[],
-        %(ood_score)s::float8[], %(ood_flagged)s::bool[]
-    ) WITH ORDINALITY AS u(ticker, current_price, predicted_return, predicted_price, sigma, p10,
-           p50, p90, model_type, model_version, uncertainty_method, earnings_context, ood_score,
-           ood_flagged, i)
-    JOIN ingestion_symbol s ON s.ticker = u.ticker
-    LEFT JOIN snap ON snap.i = u.i
-    LEFT JOIN hz ON hz.i = u.i
+st AS MATERIALIZED (
+    SELECT t.symbol_id, x.*, k.model_type, k.model_version, k.target_date, k.horizon,
+           NULLIF(x.extra, 'NaN') AS extra_or_null
+    FROM prediction_stage x JOIN t ON t.i = x.i JOIN k ON k.kind = x.kind
 ),
 rec AS (
+    -- one-day and h-day records alike; ON CONFLICT: a redelivered batch adds no rows
     INSERT INTO predictions_predictionrecord (
         symbol_id, data_timestamp, target_date, model_type, model_version, current_price,
         predicted_return_1d, predicted_price, uncertainty_sigma, p10, p50, p90, predicted_at,
-        ood_score, ood_flagged)
-    SELECT symbol_id, %(data_timestamp)s, %(target_date)s, model_type, model_version,
+        ood_score, ood_flagged, baseline_return)
+    SELECT symbol_id, %(data_timestamp)s, target_date, model_type, model_version,
            current_price, predicted_return, predicted_price, sigma, p10, p50, p90,
-           %(predicted_at)s, ood_score, ood_flagged
-    FROM u
+           %(predicted_at)s,
+           CASE WHEN NOT horizon THEN extra_or_null END,
+           CASE WHEN NOT horizon AND extra_or_null IS NOT NULL THEN flag END,
+           CASE WHEN horizon THEN extra_or_null END
+    FROM st
     ON CONFLICT (symbol_id, data_timestamp, model_version) DO NOTHING
-    RETURNING 1
+    RETURNING model_type
 ),
-hrec AS (
-    -- One record per (symbol, longer horizon): its own model type and target day, so the
-    -- accuracy tracking realises it h trading days later like any record.
-    INSERT INTO predictions_predictionrecord (
-        symbol_id, data_timestamp, target_date, model_type, model_version, current_price,
-        predicted_return_1d, predicted_price, uncertainty_sigma, p10, p50, p90, predicted_at,
-        baseline_return)
-    SELECT u.symbol_id, %(data_timestamp)s, (%(h_target_dates)s::date[])[h.part],
-           (%(h_model_types)s::text[])[h.part], (%(h_model_versions)s::text[])[h.part],
-           u.current_price, h.predicted_return, h.predicted_price, h.sigma, h.p10, h.p50, h.p90,
-           %(predicted_at)s, h.baseline
-    FROM unnest(
-        %(h_row)s::int[], %(h_part)s::int[], %(h_predicted_return)s::float8[],
-        %(h_predicted_price)s::float8[], %(h_sigma)s::float8[], %(h_p10)s::float8[],
-        %(h_p50)s::float8[], %(h_p90)s::float8[], %(h_baseline)s::float8[]
-    ) AS h(row_i, part, predicted_return, predicted_price, sigma, p10, p50, p90, baseline)
-    -- the batch row (1-based ordinality of u): its symbol id and close, no second join
-    JOIN u ON u.i = h.row_i
-    ON CONFLICT (symbol_id, data_timestamp, model_version) DO NOTHING
-    RETURNING 1
+text_columns AS (
+    SELECT u.i, u.uncertainty_method, u.earnings_context,
+           NULLIF(jsonb_strip_nulls(snap.value), 'null'::jsonb) AS features_snapshot,
+           NULLIF(hz.value, 'null'::jsonb) AS horizons
+    FROM unnest(%(uncertainty_method)s::text[], %(earnings_context)s::jsonb[])
+         WITH ORDINALITY AS u(uncertainty_method, earnings_context, i)
+    -- Each row's snapshot and longer horizons from ONE JSON array text each (a jsonb[]
+    -- parameter of 5,000 texts cost 0.4 s more per cycle, measured).
+    LEFT JOIN jsonb_array_elements(%(features_snapshot)s::jsonb) WITH ORDINALITY AS snap
+         ON snap.ordinality = u.i
+    LEFT JOIN jsonb_array_elements(%(horizons)s::jsonb) WITH ORDINALITY AS hz
+         ON hz.ordinality = u.i
 ),
 pred AS (
     INSERT INTO predictions_prediction AS p (
         symbol_id, current_price, predicted_return_1d, predicted_price, uncertainty_sigma,
         p10, p50, p90, uncertainty_method, model_type, model_version, predicted_at,
         data_timestamp, features_snapshot, earnings_context, ood, horizons)
-    SELECT symbol_id, current_price, predicted_return, predicted_price, sigma, p10, p50, p90,
-           uncertainty_method, model_type, model_version, %(predicted_at)s, %(data_timestamp)s,
-           features_snapshot, earnings_context,
-           jsonb_build_object('score', ood_score, 'flagged', ood_flagged), horizons
-    FROM u
+    SELECT st.symbol_id, st.current_price, st.predicted_return, st.predicted_price, st.sigma,
+           st.p10, st.p50, st.p90, c.uncertainty_method, st.model_type, st.model_version,
+           %(predicted_at)s, %(data_timestamp)s, c.features_snapshot, c.earnings_context,
+           jsonb_build_object('score', st.extra_or_null, 'flagged',
+                              CASE WHEN st.extra_or_null IS NOT NULL THEN st.flag END),
+           c.horizons
+    FROM st JOIN text_columns c ON c.i = st.i
+    WHERE NOT st.horizon
     ON CONFLICT (symbol_id) DO UPDATE SET
         current_price = EXCLUDED.current_price,
         predicted_return_1d = EXCLUDED.predicted_return_1d,
@@ -120,8 +134,10 @@ pred AS (
     WHERE p.data_timestamp <= EXCLUDED.data_timestamp
     RETURNING 1
 )
-SELECT (SELECT count(*) FROM u), (SELECT count(*) FROM rec), (SELECT count(*) FROM pred),
-       (SELECT count(*) FROM hrec)
+SELECT (SELECT count(*) FROM t),
+       (SELECT count(*) FROM rec WHERE NOT model_type = ANY(%(h_types)s::text[])),
+       (SELECT count(*) FROM pred),
+       (SELECT count(*) FROM rec WHERE model_type = ANY(%(h_types)s::text[]))
 """
 
 
@@ -153,28 +169,17 @@ def fast_transaction(cursor: psycopg.Cursor) -> None:
 
 def write_postgres(batch: PredictionBatch) -> DbWriteResult:
     n = len(batch)
-    ood_score, ood_flagged = batch.ood_columns()
+    stage, kinds = stage_rows(batch)
     params = {
         "tickers": batch.tickers.tolist(),
-        "current_price": batch.current_price.tolist(),
-        "predicted_return": batch.predicted_return.tolist(),
-        "predicted_price": batch.predicted_price.tolist(),
-        "sigma": batch.sigma.tolist(),
-        "p10": batch.p10.tolist(),
-        "p50": batch.p50.tolist(),
-        "p90": batch.p90.tolist(),
-        "model_type": batch.model_type.tolist(),
-        "model_version": batch.model_version.tolist(),
+        **kinds,
+        "h_types": [p.model_type for p in batch.horizons],
         "uncertainty_method": batch.uncertainty_method.tolist(),
         # All rows' snapshots as ONE JSON array text, split by jsonb_array_elements.
         "features_snapshot": batch.features_snapshot,
         "earnings_context": batch.earnings_context or [None] * n,
-        "ood_score": ood_score,
-        "ood_flagged": ood_flagged,
         "horizons": "[" + ",".join(h or "null" for h in batch.horizons_json()) + "]",
-        **horizon_params(batch),
         "data_timestamp": batch.data_timestamp,
-        "target_date": batch.target_date,
         "predicted_at": batch.predicted_at,
     }
     with transaction.atomic():
@@ -183,6 +188,9 @@ def write_postgres(batch: PredictionBatch) -> DbWriteResult:
         # quoted into one huge SQL text by Django's default client-side-binding cursor.
         with psycopg.Cursor(connection.connection) as cursor:
             fast_transaction(cursor)
+            cursor.execute(_STAGE_DDL)
+            with cursor.copy(_STAGE_COPY) as copy:
+                copy.write(stage)
             cursor.execute(_WRITE_SQL, params)
             counts = cursor.fetchone()
     if counts is None:  # the statement ends in one SELECT of counts: never empty
@@ -193,58 +201,71 @@ def write_postgres(batch: PredictionBatch) -> DbWriteResult:
     return DbWriteResult(int(matched), int(inserted), int(upserted), int(horizon_inserted))
 
 
-def horizon_params(batch: PredictionBatch) -> dict[str, list[Any]]:
-    """The h-day records' columns (every horizon part one after the other) as arrays: each row
-    names its batch row (1-based, the ordinality the statement joins on) and its part (1-based
-    into the per-part target day, model type and version)."""
-    parts = batch.horizons
-
-    def cat(arrays: list[np.ndarray]) -> list[Any]:
-        return np.concatenate(arrays).tolist() if arrays else []
-
-    baseline = cat([p.baseline for p in parts])
-    return {
-        "h_row": cat([p.rows + 1 for p in parts]),
-        "h_part": cat([np.full(len(p.rows), k + 1) for k, p in enumerate(parts)]),
-        "h_target_dates": [p.target_date for p in parts],
-        "h_model_types": [p.model_type for p in parts],
-        "h_model_versions": [p.model_version for p in parts],
-        "h_predicted_return": cat([p.point for p in parts]),
-        "h_predicted_price": cat(
-            [np.round(batch.current_price[p.rows] * (1.0 + p.point), 4) for p in parts]
-        ),
-        "h_sigma": cat([p.sigma for p in parts]),
-        "h_p10": cat([p.quantiles[:, 0] for p in parts]),
-        "h_p50": cat([p.quantiles[:, 1] for p in parts]),
-        "h_p90": cat([p.quantiles[:, 2] for p in parts]),
-        "h_baseline": [None if v != v else v for v in baseline],  # NaN -> NULL
+def stage_rows(batch: PredictionBatch) -> tuple[bytes, dict[str, list[Any]]]:
+    """Every record of the batch as binary COPY rows of ``prediction_stage``, and the kinds
+    they index: the one-day rows' distinct (model type, version) pairs, then one kind per
+    longer horizon (its own type, version and target day)."""
+    pairs = list(zip(batch.model_type.tolist(), batch.model_version.tolist(), strict=True))
+    distinct = list(dict.fromkeys(pairs))
+    code = {pair: k for k, pair in enumerate(distinct)}
+    n = len(batch)
+    score = np.full(n, np.nan) if batch.ood_score is None else batch.ood_score
+    one_day = {
+        "i": np.arange(1, n + 1),
+        "kind": np.array([code[pair] for pair in pairs], dtype=np.int16),
+        "current_price": batch.current_price,
+        "predicted_return": batch.predicted_return,
+        "predicted_price": batch.predicted_price,
+        "sigma": batch.sigma,
+        "p10": batch.p10,
+        "p50": batch.p50,
+        "p90": batch.p90,
+        "extra": np.where(np.isfinite(score), score, np.nan),  # unknown: NULL
+        "flag": np.zeros(n, bool) if batch.ood_flagged is None else batch.ood_flagged,
     }
-
-
-_SET_MANY_LUA = """
-for i = 1, #KEYS do
-    redis.call('SET', KEYS[i], ARGV[i], 'EX', ARGV[#ARGV])
-end
-return #KEYS
-"""
+    columns = [one_day]
+    for k, part in enumerate(batch.horizons):
+        columns.append(
+            {
+                "i": part.rows + 1,
+                "kind": np.full(len(part.rows), len(distinct) + k, dtype=np.int16),
+                "current_price": batch.current_price[part.rows],
+                "predicted_return": part.point,
+                "predicted_price": np.round(batch.current_price[part.rows] * (1.0 + part.point), 4),
+                "sigma": part.sigma,
+                "p10": part.quantiles[:, 0],
+                "p50": part.quantiles[:, 1],
+                "p90": part.quantiles[:, 2],
+                "extra": part.baseline,
+                "flag": np.zeros(len(part.rows), bool),
+            }
+        )
+    values = {name: np.concatenate([c[name] for c in columns]) for name, _ in _STAGE_COLUMNS}
+    kinds = {
+        "k_type": [t for t, _ in distinct] + [p.model_type for p in batch.horizons],
+        "k_version": [v for _, v in distinct] + [p.model_version for p in batch.horizons],
+        "k_target": [batch.target_date] * len(distinct) + [p.target_date for p in batch.horizons],
+        "k_horizon": [False] * len(distinct) + [True] * len(batch.horizons),
+    }
+    return pgcopy.binary_copy(_STAGE_COLUMNS, values), kinds
 
 
 def write_redis(client: redis.Redis, batch: PredictionBatch) -> int:
     """SET every symbol's cached prediction (``predictions.cache``) with its TTL; raises
     ``redis.RedisError`` when Redis is down.
 
-    One pipelined round trip of script calls, ``REDIS_CHUNK`` keys each: packing 5,000
-    separate SET commands costs redis-py more than the server's work (measured ~40% slower);
-    chunks keep each script call short, so Redis never blocks other clients for long."""
-    tickers = batch.tickers.tolist()
-    values = batch.payload_json()
-    set_many = client.register_script(_SET_MANY_LUA)
-    pipe = client.pipeline(transaction=False)
-    for start in range(0, len(tickers), REDIS_CHUNK):
-        keys = [pred_key(t) for t in tickers[start : start + REDIS_CHUNK]]
-        set_many(keys=keys, args=[*values[start : start + REDIS_CHUNK], TTL_SECONDS], client=pipe)
-    pipe.execute()
-    return len(tickers)
+    One round trip: every ``SET key value EX ttl`` packed into one buffer (``core.redis_bulk``:
+    redis-py's pipeline spends ~50 ms of Python packing 5,000 commands), sent at once, then
+    every reply read. Plain SETs, not a Lua loop: Redis 7.0 spent ~80 us per SET of a
+    ~850-byte value inside a script against ~2 us as a command (measured: 5,000 keys held the
+    server for 450 ms per cycle against 11 ms, and every API read queued behind it)."""
+    ttl = str(TTL_SECONDS).encode()
+    commands = [
+        redis_bulk.pack(b"SET", pred_key(ticker).encode(), value.encode(), b"EX", ttl)
+        for ticker, value in zip(batch.tickers.tolist(), batch.payload_json(), strict=True)
+    ]
+    redis_bulk.round_trip(client, commands)
+    return len(commands)
 
 
 def repopulate_redis(client: redis.Redis, tickers: list[str] | None = None) -> int:

@@ -190,6 +190,19 @@ def test_it_serialises_payloads_exactly_like_json_dumps():
     assert batch.payload(2)["predicted_price"] == round(3.25 * 1.002, 4)
 
 
+def test_it_encodes_each_feed_frame_once_as_the_consumer_would():
+    from predictions.benchmarks.write import synthetic_batch
+    from predictions.consumers import update_message
+
+    with_horizons = synthetic_batch(["AAA", 'Q"X', "ZZZ"], dt.date(2025, 7, 7), 1)
+    for batch in (_batch(), with_horizons):
+        for i in range(len(batch)):
+            frame = json.loads(batch.update_frame(i))
+            assert frame == update_message(batch.payload(i), None)
+            assert frame["type"] == "prediction_update" and "horizons" not in frame
+    assert "horizons" in with_horizons.payload(0)  # left out of the frame only
+
+
 def test_it_refuses_a_batch_with_a_non_finite_number():
     with pytest.raises(ValueError, match="non-finite"):
         _batch(current_price=np.array([10.0, np.nan, 3.0]))
