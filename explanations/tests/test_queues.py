@@ -3,9 +3,7 @@ different queues, consumed by different workers, the bulk one niced."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from django.conf import settings
+from worker.run import procfile_entries
 
 
 def _queue(name: str) -> str:
@@ -20,8 +18,7 @@ def test_it_routes_indexing_and_explanations_to_different_queues():
 
 
 def test_it_gives_the_bulk_queue_its_own_niced_worker():
-    lines = (Path(settings.BASE_DIR) / "worker" / "Procfile").read_text().splitlines()
-    workers = {line.split(":", 1)[0]: line.split(":", 1)[1] for line in lines if " worker " in line}
+    workers = dict(procfile_entries())  # the runner's own parser: comments are not entries
     assert "-Q explain " in workers["explain"] and "index" not in workers["explain"].split("-Q")[1]
     # Environment assignments (its metrics port) may come first; the command runs under nice.
     command = [w for w in workers["index"].split() if "=" not in w]
