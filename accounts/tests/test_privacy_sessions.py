@@ -3,8 +3,6 @@ the prediction fast path too (both read the Redis-cached auth state, dropped by 
 
 from __future__ import annotations
 
-import json
-
 from asgiref.sync import async_to_sync, sync_to_async
 from channels.testing import WebsocketCommunicator
 from rest_framework.test import APIClient
@@ -13,17 +11,8 @@ from accounts.tests.privacy_support import SUBJECT_PASSWORD, make_subject
 from predictions.consumers import forget_known_symbols
 from predictions.tests.api_support import asgi_get, put_cached
 from testkit import BaseTransactionTestCase
+from testkit.websockets import application, receive_json
 from web import api_tokens
-
-
-def application():
-    from config.asgi import application
-
-    return application
-
-
-async def receive_json(comm: WebsocketCommunicator, timeout: float = 5) -> dict:
-    return json.loads(await comm.receive_from(timeout=timeout))
 
 
 class ErasedSessionsTestCase(BaseTransactionTestCase):

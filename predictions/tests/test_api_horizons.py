@@ -22,8 +22,9 @@ from predictions.tests.api_support import (
     put_cached,
     store_prediction,
 )
-from predictions.tests.test_ws_feed import publish, receive_json
+from predictions.tests.test_ws_feed import publish
 from testkit import BaseTransactionTestCase
+from testkit.websockets import receive_json
 
 STORED = {
     "5": {

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -18,12 +17,7 @@ from core.groups import PREDICTION_UPDATE_EVENT, prediction_group
 from predictions.consumers import forget_known_symbols
 from predictions.tests.api_support import access_token, cached_record, make_symbol
 from testkit import BaseTransactionTestCase
-
-
-def application():
-    from config.asgi import application
-
-    return application
+from testkit.websockets import application, receive_json
 
 
 async def publish(payloads: list[dict]) -> None:
@@ -35,10 +29,6 @@ async def publish(payloads: list[dict]) -> None:
             {"type": PREDICTION_UPDATE_EVENT, "payload": payload},
         )
 
-
-async def receive_json(comm: WebsocketCommunicator, timeout: float = 5) -> dict[str, Any]:
-    message: dict[str, Any] = json.loads(await comm.receive_from(timeout=timeout))
-    return message
 
 
 class FeedTestCase(BaseTransactionTestCase):

@@ -5,7 +5,6 @@ tokens that are forged, of the wrong type or expired never open one."""
 from __future__ import annotations
 
 import asyncio
-import json
 
 from asgiref.sync import async_to_sync, sync_to_async
 from channels.testing import WebsocketCommunicator
@@ -18,17 +17,8 @@ from accounts.tokens import SessionRefreshToken
 from predictions.consumers import forget_known_symbols
 from predictions.tests.api_support import make_symbol
 from testkit import BaseTransactionTestCase
+from testkit.websockets import application, receive_json
 from web import api_tokens
-
-
-def application():
-    from config.asgi import application
-
-    return application
-
-
-async def receive_json(comm: WebsocketCommunicator, timeout: float = 5) -> dict:
-    return json.loads(await comm.receive_from(timeout=timeout))
 
 
 class SessionEndTestCase(BaseTransactionTestCase):
