@@ -30,7 +30,6 @@ async def publish(payloads: list[dict]) -> None:
         )
 
 
-
 class FeedTestCase(BaseTransactionTestCase):
     # Transactional: Channels closes "old" database connections around every consumer event,
     # which would end a TestCase's wrapping transaction.
