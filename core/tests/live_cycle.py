@@ -65,7 +65,9 @@ def run_live_cycle(timeout: float = 300.0) -> None:
 
     before = Prediction.objects.filter(data_timestamp=_STAMP).count()
     assert before == 0
-    app.send_task("ingestion.tasks.live_cycle", queue="ingest").get(timeout=timeout)
+    app.send_task("ingestion.tasks.live_cycle", queue="ingest", ignore_result=False).get(
+        timeout=timeout
+    )
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if Prediction.objects.filter(data_timestamp=_STAMP).count() == len(TICKERS):

@@ -48,12 +48,16 @@ def test_it_updates_features_in_redis_on_a_worker(celery_worker_thread, redis_cl
     from config.celery_app import app
 
     day1, day2 = panel.dates[-2].item().isoformat(), panel.dates[-1].item().isoformat()
-    r1 = app.send_task("features.tasks.update_features", args=[day1], queue="features")
+    r1 = app.send_task(
+        "features.tasks.update_features", args=[day1], queue="features", ignore_result=False
+    )
     assert r1.get(timeout=120)["symbols"] == 2
     engine = next(iter(tasks._ENGINES.values()))
     assert engine.data_date is not None
     assert engine.data_date.isoformat() == day1
-    r2 = app.send_task("features.tasks.update_features", args=[day2], queue="features")
+    r2 = app.send_task(
+        "features.tasks.update_features", args=[day2], queue="features", ignore_result=False
+    )
     assert r2.get(timeout=120)["symbols"] == 2
     assert next(iter(tasks._ENGINES.values())) is engine  # incremental: same state object
     stored = redis_client.hgetall("features:KO")

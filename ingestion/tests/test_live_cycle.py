@@ -58,8 +58,12 @@ def test_it_runs_live_cycles_in_a_worker_and_hands_over_to_features(
 
     before_task_publish.connect(record, weak=False)
     try:
-        first = app.send_task("ingestion.tasks.live_cycle", queue="ingest").get(timeout=120)
-        second = app.send_task("ingestion.tasks.live_cycle", queue="ingest").get(timeout=120)
+        first = app.send_task(
+            "ingestion.tasks.live_cycle", queue="ingest", ignore_result=False
+        ).get(timeout=120)
+        second = app.send_task(
+            "ingestion.tasks.live_cycle", queue="ingest", ignore_result=False
+        ).get(timeout=120)
     finally:
         before_task_publish.disconnect(record)
 

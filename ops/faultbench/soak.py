@@ -20,6 +20,7 @@ import psutil
 import redis
 from celery import Celery
 
+from features import handoff
 from ops.faultbench import accounting, runner
 from ops.faultbench.stack import Stack
 
@@ -59,7 +60,7 @@ def redis_used_mb(stack: Stack) -> float:
 def key_family(key: bytes) -> str:
     """``pred:AAPL`` -> ``pred:``; ``celery-task-meta-<id>`` -> ``celery-task-meta-``."""
     text = key.decode(errors="replace")
-    for stem in ("celery-task-meta-", "_kombu.binding.", "features:matrix:"):
+    for stem in ("celery-task-meta-", "_kombu.binding.", handoff.MATRIX_KEY.format("")):
         if text.startswith(stem):
             return stem
     return text.split(":", 1)[0] + ":" if ":" in text else text

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 
 import pytest
 
@@ -37,7 +38,10 @@ def test_it_predicts_every_symbol_with_features_of_the_day(platform, celery_work
     write_features(platform, inp)
     write_features(platform, cycle_input(dt.date(2025, 7, 7), TICKERS[45:]))  # a stale day
     result = app.send_task(
-        "predictions.tasks.pipeline.run_predictions", args=[DAY.isoformat()], queue="inference"
+        "predictions.tasks.pipeline.run_predictions",
+        args=[DAY.isoformat()],
+        queue="inference",
+        ignore_result=False,
     ).get(timeout=60)
     assert result["ok"] and result["n_predicted"] == 45 and result["records_inserted"] == 45
     assert Prediction.objects.count() == 45
@@ -51,7 +55,10 @@ def test_it_predicts_every_symbol_with_features_of_the_day(platform, celery_work
 
 def test_it_records_a_failed_cycle_when_no_features_arrived(platform, celery_worker_thread):
     result = app.send_task(
-        "predictions.tasks.pipeline.run_predictions", args=[DAY.isoformat()], queue="inference"
+        "predictions.tasks.pipeline.run_predictions",
+        args=[DAY.isoformat()],
+        queue="inference",
+        ignore_result=False,
     ).get(timeout=60)
     assert not result["ok"]
     run = PipelineRun.objects.get()
@@ -67,8 +74,34 @@ def test_it_drops_the_feature_matrix_once_the_forecasts_are_stored(platform, cel
     assert platform.exists(key)
 
     result = app.send_task(
-        "predictions.tasks.pipeline.run_predictions", args=[DAY.isoformat()], queue="inference"
+        "predictions.tasks.pipeline.run_predictions",
+        args=[DAY.isoformat()],
+        queue="inference",
+        ignore_result=False,
     ).get(timeout=60)
 
     assert result["ok"] and result["n_predicted"] == len(TICKERS)
     assert not platform.exists(key)  # at one cycle a second, 300 of them would pile up
+
+
+def test_it_keeps_no_result_key_for_a_cycle_sent_as_beat_and_the_chain_send_it(
+    platform, celery_worker_thread
+):
+    write_features(platform, cycle_input(DAY, TICKERS[:5]))
+    sent = app.send_task(
+        "predictions.tasks.pipeline.run_predictions", args=[DAY.isoformat()], queue="inference"
+    )
+    deadline = time.monotonic() + 60
+    while not PipelineRun.objects.exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert PipelineRun.objects.get().ok
+    time.sleep(0.5)  # the result, if any, is stored right after the run's row commits
+    assert app.backend.get(app.backend.get_key_for_task(sent.id)) is None
+    waited = app.send_task(
+        "predictions.tasks.pipeline.run_predictions",
+        args=[DAY.isoformat()],
+        queue="inference",
+        ignore_result=False,
+    )
+    assert waited.get(timeout=60)["ok"]  # a caller that asks still gets it
+    assert app.backend.get(app.backend.get_key_for_task(waited.id)) is not None
