@@ -110,25 +110,69 @@ def rank_realised(target_days: list[dt.date]) -> int:
         return int(cursor.rowcount)
 
 
+# One statement realises the records whose target bar arrived AND ranks every realised record
+# of the (model type, target day) groups they join: each record is rewritten once (an UPDATE
+# then a separate rank UPDATE wrote every new row twice: ~40 % of the cycle's realise stage).
+# ``fresh``: unrealised records with their outcome; ``peers``: the records of the same groups
+# realised earlier (snapshot before this statement), re-ranked only where a rank changed.
+_REALISE_AND_RANK_SQL = """
+WITH fresh AS (
+    SELECT r2.id, r2.data_timestamp AS ts, r2.model_type, r2.target_date,
+           r2.predicted_return_1d AS pred,
+           b1.close / NULLIF(r2.current_price, 0) - 1 AS realised, true AS is_new
+    FROM predictions_predictionrecord r2
+    JOIN ingestion_pricebar b1
+      ON b1.symbol_id = r2.symbol_id AND b1.interval = '1d'
+     AND b1.timestamp = (r2.target_date::timestamp AT TIME ZONE 'UTC')
+    WHERE r2.realised_at IS NULL AND r2.target_date IS NOT NULL
+      AND r2.target_date <= %(upto)s AND r2.target_date >= %(since)s
+      AND b1.close / NULLIF(r2.current_price, 0) - 1 IS NOT NULL
+),
+peers AS (
+    SELECT p.id, p.data_timestamp, p.model_type, p.target_date, p.predicted_return_1d,
+           p.realised_return, false
+    FROM predictions_predictionrecord p
+    WHERE p.realised_return IS NOT NULL AND p.realised_at IS NOT NULL
+      AND (p.model_type, p.target_date) IN (SELECT DISTINCT model_type, target_date FROM fresh)
+),
+ranked AS (
+    SELECT g.*,
+           rank() OVER (PARTITION BY model_type, target_date ORDER BY pred) AS rp,
+           rank() OVER (PARTITION BY model_type, target_date ORDER BY realised) AS rr
+    FROM (SELECT * FROM fresh UNION ALL SELECT * FROM peers) AS g
+),
+u AS (
+    UPDATE predictions_predictionrecord AS r
+    SET realised_return = k.realised,
+        abs_error = CASE WHEN k.is_new THEN abs(r.predicted_return_1d - k.realised)
+                         ELSE r.abs_error END,
+        inside_interval = CASE WHEN NOT k.is_new THEN r.inside_interval
+                               WHEN r.p10 IS NULL OR r.p90 IS NULL THEN NULL
+                               ELSE k.realised BETWEEN r.p10 AND r.p90 END,
+        realised_at = CASE WHEN k.is_new THEN now() ELSE r.realised_at END,
+        rank_predicted = k.rp, rank_realised = k.rr
+    FROM ranked AS k
+    WHERE r.id = k.id AND r.data_timestamp = k.ts
+      AND (k.is_new OR (r.rank_predicted, r.rank_realised) IS DISTINCT FROM (k.rp, k.rr))
+    RETURNING r.data_timestamp, k.is_new
+)
+SELECT count(*) FILTER (WHERE is_new), min(data_timestamp), max(data_timestamp) FROM u
+"""
+
+
 def record_realised(upto: dt.date, *, lookback_days: int = 40) -> int:
     """Fill realised_return/abs_error/inside_interval/realised_at of every unrealised record
-    whose target day is in [upto - lookback_days, upto] and whose target bar exists, then the
-    cross-sectional ranks of the target days that changed, then the daily accuracy aggregate
-    of those days. Returns the number of records updated. Idempotent: realised records are
-    never touched again."""
+    whose target day is in [upto - lookback_days, upto] and whose target bar exists, rank the
+    realised records of the target days that changed (same statement), then refresh the daily
+    accuracy aggregate of those days. Returns the number of records realised. Idempotent:
+    realised records are never touched again unless a late peer changes their rank."""
     since = upto - dt.timedelta(days=lookback_days)
     with connection.cursor() as cursor:
-        cursor.execute(
-            "WITH u AS (" + _REALISE_SQL + " RETURNING r.target_date, r.data_timestamp)"
-            " SELECT count(*), array_agg(DISTINCT target_date), min(data_timestamp),"
-            " max(data_timestamp) FROM u",
-            {"upto": upto, "since": since},
-        )
+        cursor.execute(_REALISE_AND_RANK_SQL, {"upto": upto, "since": since})
         row = cursor.fetchone()
     if row is None or not row[0]:
         return 0
-    updated, days, first, last = row
-    rank_realised(list(days))
+    updated, first, last = row
     refresh_daily_accuracy(first, last + dt.timedelta(days=1))
     return int(updated)
 

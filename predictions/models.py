@@ -69,7 +69,12 @@ class PredictionRecord(models.Model):
     """
 
     id = models.BigAutoField(primary_key=True)
-    symbol = models.ForeignKey(Symbol, on_delete=models.CASCADE, related_name="prediction_records")
+    # No index of its own: the idempotency key (symbol, data_timestamp, model_version) leads with
+    # the symbol and serves every lookup by symbol; a second index cost each of the ~15,000
+    # records a cycle inserts, and again each realised one, an index write (bench pipeline).
+    symbol = models.ForeignKey(
+        Symbol, on_delete=models.CASCADE, related_name="prediction_records", db_index=False
+    )
     data_timestamp = models.DateTimeField()
     target_date = models.DateField(null=True, blank=True, help_text="Trading day predicted")
     model_type = models.CharField(max_length=16, choices=ModelType.choices)

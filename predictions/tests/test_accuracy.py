@@ -6,7 +6,7 @@ import datetime as dt
 
 import numpy as np
 import pytest
-from scipy.stats import spearmanr
+from scipy.stats import rankdata, spearmanr
 
 from ingestion.models import EarningsEvent, PriceBar
 from predictions.accuracy import record_realised, rolling_accuracy
@@ -89,3 +89,33 @@ def test_it_reports_empty_windows_before_any_outcome(predicted):
     assert set(stats) == {"normal", "earnings", "horizon_5d", "horizon_20d"}  # issue 19
     assert stats["horizon_5d"]["30d"]["momentum"] == {"n": 0, "mae": None, "rank_ic": None}
     assert stats["earnings"]["30d"]["window_end"] is None
+
+
+def test_it_reranks_earlier_outcomes_when_late_bars_join_their_day(predicted):
+    ids, inp = predicted
+    realised = np.random.default_rng(7).normal(0, 0.02, len(TICKERS))
+    closes = inp.close * (1 + realised)
+    early, late = TICKERS[:12], TICKERS[12:]
+    PriceBar.objects.bulk_create(
+        PriceBar(
+            symbol_id=ids[t], timestamp=day_timestamp(NEXT), open=c, high=c, low=c, close=c,
+            volume=1e6, source="test",
+        )
+        for t, c in zip(TICKERS, closes.tolist(), strict=True) if t in early
+    )  # fmt: skip
+    assert record_realised(NEXT) == 12
+    PriceBar.objects.bulk_create(
+        PriceBar(
+            symbol_id=ids[t], timestamp=day_timestamp(NEXT), open=c, high=c, low=c, close=c,
+            volume=1e6, source="test",
+        )
+        for t, c in zip(TICKERS, closes.tolist(), strict=True) if t in late
+    )  # fmt: skip
+    assert record_realised(NEXT) == 18  # only the late ones count as realised now
+    rows = list(PredictionRecord.objects.filter(model_type="normal_day", target_date=NEXT))
+    assert len(rows) == 29
+    pred = np.array([r.predicted_return_1d for r in rows])
+    real = np.array([r.realised_return for r in rows])
+    # The ranks of the whole day, early rows included, as rank() (min method) gives them.
+    assert [r.rank_predicted for r in rows] == rankdata(pred, method="min").astype(int).tolist()
+    assert [r.rank_realised for r in rows] == rankdata(real, method="min").astype(int).tolist()
