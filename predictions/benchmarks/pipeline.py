@@ -7,7 +7,9 @@ against the real services (PostgreSQL, Redis, the Channels layer):
     features        ``FeatureEngine.update`` + ``features.store.write_live`` (Redis hashes)
     handoff         the whole feature matrix as one Redis value (``features.handoff``)
     read_features   the inference worker reading it back (``sources.from_redis``)
-    realise         accuracy: outcomes of the previous day's predictions
+    realise         accuracy: outcomes of earlier predictions due this day; what it adds to the
+                    cycle (it runs on a second connection from the cycle's start and is
+                    joined after the dual write; ``realise_background``: its own duration)
     route           earnings calendar -> earnings / normal model
     inference       ONNX Runtime, batches of the measured size
     dual_write      wall time of the three below, which overlap (PostgreSQL works in its own
@@ -65,6 +67,7 @@ STAGES = (
     "handoff",
     "read_features",
     "realise",
+    "realise_background",
     "route",
     "inference",
     "dual_write",

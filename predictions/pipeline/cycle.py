@@ -9,8 +9,9 @@
 - write_postgres (durable) runs while a helper thread does write_redis (cache) and then
   publish (Channels): PostgreSQL spends the statement's time in its own process, so the fast
   layer is nearly free. Redelivery after a PostgreSQL failure rewrites the same Redis values;
-- realise: accuracy tracking, outcomes of earlier predictions whose target day just arrived
-  (after the dual write, so it never delays fresh predictions).
+- realise: accuracy tracking, outcomes of earlier predictions whose target day just arrived;
+  it runs on a second connection beside inference and the dual write (``realise.py``) and is
+  joined after them, before the day's outcomes move the interval state.
 
 Faults are reported, not hidden: a model that cannot be loaded leaves its symbols on their last good
 predictions (re-put into Redis from PostgreSQL, predicted_at unchanged, so
@@ -37,11 +38,11 @@ from django.utils import timezone
 
 from core import metrics
 from core.enums import KIND_OF_HORIZON
-from predictions.accuracy import record_realised
 from predictions.interval_state import served_for_cycle, update_after_realise
 from predictions.intervals import Served
 from predictions.pipeline import failpoints, publisher, status, writer
 from predictions.pipeline.days import day_timestamp, trading_day_after
+from predictions.pipeline.realise import Realisation
 from predictions.pipeline.records import HorizonPart, PredictionBatch, snapshot_json
 from predictions.pipeline.routing import Routing, route
 from predictions.pipeline.runtime import (
@@ -568,9 +569,47 @@ def run_cycle(
     record_status: bool = True,
 ) -> tuple[CycleResult, PredictionBatch | None]:
     result = CycleResult(data_date=inp.data_date, n_symbols=len(inp.tickers))
-    result.started_at = timezone.now()
+    result.started_at = started_at = timezone.now()
     stage = _Stages(result)
     client = redis_client or status.redis_client()
+    # Accuracy is not on the freshness path: it runs beside the models and the write
+    # (predictions/pipeline/realise.py) and is joined before the interval state moves.
+    realisation = Realisation.start(inp.data_date) if realise else None
+    try:
+        batch, redis_ok = _predict_and_write(
+            inp, result, stage, client, started_at, snapshots=snapshots, publish=publish
+        )
+    except BaseException:
+        if realisation is not None:
+            realisation.abandon()
+        raise
+    if realisation is not None:
+        with stage("realise"):  # what the step added to the cycle's wall time
+            result.realised = realisation.finish()
+            # Only now may this day's outcomes move the intervals (of the NEXT cycle).
+            update_after_realise(inp.data_date)
+        if realisation.background_ms is not None:
+            result.stages_ms["realise_background"] = round(realisation.background_ms, 2)
+    result.finished_at = timezone.now()
+    for error in result.errors:
+        logger.error("prediction cycle %s: %s", inp.data_date, error)
+    if record_status:
+        status.record(result.summary(), client if redis_ok else None)
+    _observe(result)
+    return result, batch
+
+
+def _predict_and_write(
+    inp: CycleInput,
+    result: CycleResult,
+    stage: _Stages,
+    client: redis.Redis,
+    started_at: dt.datetime,
+    *,
+    snapshots: bool,
+    publish: bool,
+) -> tuple[PredictionBatch, bool]:
+    """Route, inference, the dual write; returns the batch and whether Redis took it."""
     with stage("route"):
         routing = route(inp.tickers, inp.data_date)
     result.target_date = routing.target_date
@@ -578,7 +617,7 @@ def run_cycle(
     with stage("inference"):
         plans = plans_for_cycle(result.errors)
         parts, unserved, shadows = _infer(inp, routing, result, snapshots, plans)
-        batch = _batch(inp, routing, parts, result.started_at)
+        batch = _batch(inp, routing, parts, started_at)
         rows = np.concatenate([p["rows"] for p in parts]) if parts else np.empty(0, np.intp)
         batch.horizons = _infer_horizons(inp, rows, result, plans, shadows)
     result.n_predicted = len(batch)
@@ -588,7 +627,7 @@ def run_cycle(
     started = time.perf_counter()
     # Unserved forecasts of rollout versions: their own table, on a second connection, never
     # Redis, ``Prediction``, the Channels groups or ``PredictionRecord``.
-    pending = submit_shadow(shadows, batch.data_timestamp, result.started_at)
+    pending = submit_shadow(shadows, batch.data_timestamp, started_at)
     # The helper thread runs in a copy of this context: its logs keep the correlation id.
     fast = _fast_pool.submit(contextvars.copy_context().run, _fast_layer, client, batch, publish)
     try:
@@ -606,15 +645,4 @@ def run_cycle(
             writer.repopulate_redis(client, inp.tickers[unserved].tolist())
         except redis.RedisError as exc:
             result.errors.append(f"redis repopulate: {exc}")
-    if realise:  # after the predictions are out: accuracy is not on the freshness path
-        with stage("realise"):
-            result.realised = record_realised(inp.data_date)
-            # Only now may this day's outcomes move the intervals (of the NEXT cycle).
-            update_after_realise(inp.data_date)
-    result.finished_at = timezone.now()
-    for error in result.errors:
-        logger.error("prediction cycle %s: %s", inp.data_date, error)
-    if record_status:
-        status.record(result.summary(), client if redis_ok else None)
-    _observe(result)
-    return result, batch
+    return batch, redis_ok
