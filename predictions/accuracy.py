@@ -44,7 +44,18 @@ KIND_OF_MODEL_TYPE = KIND_OF_TYPE
 # The longer horizons' kinds (issue 19): their records also hold the momentum baseline.
 HORIZON_KINDS = tuple(kind for kind, h in HORIZON_OF_KIND.items() if h > 1)
 
-_REALISE_SQL = """
+# The unrealised records of target days in [since, upto] joined with their target day's bar
+# (one place: the served records' and the shadow records' statements both use it).
+_DUE_OUTCOMES = """
+    FROM predictions_predictionrecord r2
+    JOIN ingestion_pricebar b1
+      ON b1.symbol_id = r2.symbol_id AND b1.interval = '1d'
+     AND b1.timestamp = (r2.target_date::timestamp AT TIME ZONE 'UTC')
+    WHERE r2.realised_at IS NULL AND r2.target_date IS NOT NULL
+      AND r2.target_date <= %(upto)s AND r2.target_date >= %(since)s
+"""
+
+_REALISE_SQL = f"""
 UPDATE predictions_predictionrecord AS r
 SET realised_return = x.realised,
     abs_error = abs(r.predicted_return_1d - x.realised),
@@ -56,13 +67,7 @@ FROM (
     -- (current_price = close of day t), so predicted and realised share one base.
     SELECT r2.id AS id, r2.data_timestamp AS ts,
            b1.close / NULLIF(r2.current_price, 0) - 1 AS realised
-    FROM predictions_predictionrecord r2
-    JOIN ingestion_pricebar b1
-      ON b1.symbol_id = r2.symbol_id AND b1.interval = '1d'
-     AND b1.timestamp = (r2.target_date::timestamp AT TIME ZONE 'UTC')
-    WHERE r2.realised_at IS NULL AND r2.target_date IS NOT NULL
-      AND r2.target_date <= %(upto)s AND r2.target_date >= %(since)s
-) AS x
+{_DUE_OUTCOMES}) AS x
 WHERE r.id = x.id AND r.data_timestamp = x.ts AND x.realised IS NOT NULL
 """
 
@@ -115,18 +120,12 @@ def rank_realised(target_days: list[dt.date]) -> int:
 # then a separate rank UPDATE wrote every new row twice: ~40 % of the cycle's realise stage).
 # ``fresh``: unrealised records with their outcome; ``peers``: the records of the same groups
 # realised earlier (snapshot before this statement), re-ranked only where a rank changed.
-_REALISE_AND_RANK_SQL = """
+_REALISE_AND_RANK_SQL = f"""
 WITH fresh AS (
     SELECT r2.id, r2.data_timestamp AS ts, r2.model_type, r2.target_date,
            r2.predicted_return_1d AS pred,
            b1.close / NULLIF(r2.current_price, 0) - 1 AS realised, true AS is_new
-    FROM predictions_predictionrecord r2
-    JOIN ingestion_pricebar b1
-      ON b1.symbol_id = r2.symbol_id AND b1.interval = '1d'
-     AND b1.timestamp = (r2.target_date::timestamp AT TIME ZONE 'UTC')
-    WHERE r2.realised_at IS NULL AND r2.target_date IS NOT NULL
-      AND r2.target_date <= %(upto)s AND r2.target_date >= %(since)s
-      AND b1.close / NULLIF(r2.current_price, 0) - 1 IS NOT NULL
+{_DUE_OUTCOMES}      AND b1.close / NULLIF(r2.current_price, 0) - 1 IS NOT NULL
 ),
 peers AS (
     SELECT p.id, p.data_timestamp, p.model_type, p.target_date, p.predicted_return_1d,

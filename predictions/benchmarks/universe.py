@@ -12,10 +12,11 @@ from redis.typing import EncodableT
 from core.enums import KIND_OF_HORIZON
 from features.definitions import ALL_FEATURES, TECHNICAL_FEATURES
 from features.store import features_key
-from ingestion.models import Symbol
+from ingestion.models import PriceBar, Symbol
 from predictions.models import ModelVersion
 from predictions.pipeline import toy_model
 from predictions.pipeline.cycle import CycleInput
+from predictions.pipeline.days import day_timestamp
 
 
 def make_symbols(tickers: list[str]) -> dict[str, int]:
@@ -24,6 +25,17 @@ def make_symbols(tickers: list[str]) -> dict[str, int]:
         ignore_conflicts=True,
     )
     return dict(Symbol.objects.filter(ticker__in=tickers).values_list("ticker", "id"))
+
+
+def store_bars(ids: dict[str, int], tickers: list[str], day: dt.date, closes: np.ndarray) -> None:
+    """One flat daily bar (open = high = low = close) per ticker of ``day``."""
+    PriceBar.objects.bulk_create(
+        PriceBar(
+            symbol_id=ids[t], timestamp=day_timestamp(day), open=c, high=c, low=c, close=c,
+            volume=1e6, source="test",
+        )
+        for t, c in zip(tickers, closes.tolist(), strict=True)
+    )  # fmt: skip
 
 
 def install_models(

@@ -8,13 +8,12 @@ import numpy as np
 import pytest
 from scipy.stats import rankdata, spearmanr
 
-from ingestion.models import EarningsEvent, PriceBar
+from ingestion.models import EarningsEvent
 from predictions.accuracy import record_realised, rolling_accuracy
-from predictions.benchmarks.universe import cycle_input, install_models, make_symbols
+from predictions.benchmarks.universe import cycle_input, install_models, make_symbols, store_bars
 from predictions.models import PredictionRecord
 from predictions.pipeline import runtime
 from predictions.pipeline.cycle import run_cycle
-from predictions.pipeline.days import day_timestamp
 
 pytestmark = pytest.mark.django_db
 
@@ -24,13 +23,7 @@ TICKERS = [f"S{i:02d}" for i in range(30)]
 
 
 def _bars(ids: dict[str, int], day: dt.date, closes: np.ndarray) -> None:
-    PriceBar.objects.bulk_create(
-        PriceBar(
-            symbol_id=ids[t], timestamp=day_timestamp(day), open=c, high=c, low=c, close=c,
-            volume=1e6, source="test",
-        )
-        for t, c in zip(TICKERS, closes.tolist(), strict=True)
-    )  # fmt: skip
+    store_bars(ids, TICKERS, day, closes)
 
 
 @pytest.fixture
@@ -95,22 +88,9 @@ def test_it_reranks_earlier_outcomes_when_late_bars_join_their_day(predicted):
     ids, inp = predicted
     realised = np.random.default_rng(7).normal(0, 0.02, len(TICKERS))
     closes = inp.close * (1 + realised)
-    early, late = TICKERS[:12], TICKERS[12:]
-    PriceBar.objects.bulk_create(
-        PriceBar(
-            symbol_id=ids[t], timestamp=day_timestamp(NEXT), open=c, high=c, low=c, close=c,
-            volume=1e6, source="test",
-        )
-        for t, c in zip(TICKERS, closes.tolist(), strict=True) if t in early
-    )  # fmt: skip
+    store_bars(ids, TICKERS[:12], NEXT, closes[:12])
     assert record_realised(NEXT) == 12
-    PriceBar.objects.bulk_create(
-        PriceBar(
-            symbol_id=ids[t], timestamp=day_timestamp(NEXT), open=c, high=c, low=c, close=c,
-            volume=1e6, source="test",
-        )
-        for t, c in zip(TICKERS, closes.tolist(), strict=True) if t in late
-    )  # fmt: skip
+    store_bars(ids, TICKERS[12:], NEXT, closes[12:])
     assert record_realised(NEXT) == 18  # only the late ones count as realised now
     rows = list(PredictionRecord.objects.filter(model_type="normal_day", target_date=NEXT))
     assert len(rows) == 29

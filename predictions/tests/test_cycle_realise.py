@@ -8,26 +8,14 @@ import numpy as np
 import pytest
 from django.db import connection, transaction
 
-from ingestion.models import PriceBar
-from predictions.benchmarks.universe import cycle_input, install_models, make_symbols
+from predictions.benchmarks.universe import cycle_input, install_models, make_symbols, store_bars
 from predictions.models import PredictionRecord
 from predictions.pipeline import runtime
 from predictions.pipeline.cycle import run_cycle
-from predictions.pipeline.days import day_timestamp
 
 DAY = dt.date(2025, 7, 8)
 NEXT = dt.date(2025, 7, 9)
 TICKERS = [f"R{i:02d}" for i in range(20)]
-
-
-def _bars(ids: dict[str, int], day: dt.date, closes: np.ndarray) -> None:
-    PriceBar.objects.bulk_create(
-        PriceBar(
-            symbol_id=ids[t], timestamp=day_timestamp(day), open=c, high=c, low=c, close=c,
-            volume=1e6, source="test",
-        )
-        for t, c in zip(TICKERS, closes.tolist(), strict=True)
-    )  # fmt: skip
 
 
 @pytest.fixture
@@ -36,12 +24,12 @@ def two_days(tmp_path, redis_client):
     ids = make_symbols(TICKERS)
     install_models(tmp_path)
     first = cycle_input(DAY, TICKERS)
-    _bars(ids, DAY, first.close)
+    store_bars(ids, TICKERS, DAY, first.close)
     run_cycle(first, redis_client=redis_client, publish=False)
     realised = np.random.default_rng(3).normal(0, 0.02, len(TICKERS))
     second = cycle_input(NEXT, TICKERS)
     second.close = first.close * (1 + realised)
-    _bars(ids, NEXT, second.close)
+    store_bars(ids, TICKERS, NEXT, second.close)
     yield second, realised, redis_client
     runtime.clear_cache()
 
