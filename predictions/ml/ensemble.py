@@ -88,11 +88,15 @@ def choose_blend(
 
 def booster_onnx(booster: Any, n_features: int) -> Any:
     """The booster as an ONNX model: input ``features`` float32 [batch, F] -> [batch, 1]."""
+    import lightgbm as lgb
     from onnxmltools import convert_lightgbm
     from onnxmltools.convert.common.data_types import FloatTensorType
 
+    # Through its text form (trees up to the best iteration): a reloaded booster names its
+    # objective canonically ("regression_l1"), the one spelling the converter knows.
+    saved = lgb.Booster(model_str=booster.model_to_string())
     return convert_lightgbm(
-        booster,
+        saved,
         initial_types=[("features", FloatTensorType([None, n_features]))],
         target_opset=TREES_OPSET,
         zipmap=False,

@@ -200,7 +200,7 @@ def point_model_of(blend: dict[str, Any] | None) -> dict[str, Any]:
         return {"point_model": "network"}
     keys = (
         "point_model", "lightgbm_weight", "lightgbm_rescale", "point_scale",
-        "network_coefficient", "lightgbm_coefficient", "validation_rank_ic",
+        "network_coefficient", "lightgbm_coefficient", "validation_rank_ic", "lightgbm_trees",
     )  # fmt: skip
     return {k: blend[k] for k in keys}
 
