@@ -95,12 +95,65 @@ def booster_onnx(booster: Any, n_features: int) -> Any:
     # Through its text form (trees up to the best iteration): a reloaded booster names its
     # objective canonically ("regression_l1"), the one spelling the converter knows.
     saved = lgb.Booster(model_str=booster.model_to_string())
-    return convert_lightgbm(
+    model = convert_lightgbm(
         saved,
         initial_types=[("features", FloatTensorType([None, n_features]))],
         target_opset=TREES_OPSET,
         zipmap=False,
     )
+    exact_thresholds(model, saved)
+    return model
+
+
+def _float32_at_most(value: float) -> float:
+    """The largest float32 <= value: for a float32 input x, x <= t iff x <= this."""
+    f = np.float32(value)
+    if float(f) > value:
+        f = np.nextafter(f, np.float32(-np.inf))
+    return float(f)
+
+
+def _splits_per_tree(booster: Any) -> list[list[tuple[int, float]]]:
+    out = []
+    for tree in booster.dump_model()["tree_info"]:
+        pairs, stack = [], [tree["tree_structure"]]
+        while stack:
+            node = stack.pop()
+            if "split_feature" in node:
+                pairs.append((int(node["split_feature"]), float(node["threshold"])))
+                stack += [node["left_child"], node["right_child"]]
+        out.append(pairs)
+    return out
+
+
+def exact_thresholds(model: Any, booster: Any) -> None:
+    """LightGBM compares x <= t in double; the converter stores t as the NEAREST float32, which
+    can lie above t, so a float32 input equal to it would go left in the graph and right in
+    LightGBM. Each split gets the largest float32 <= its double threshold instead (exact for
+    float32 inputs). Thresholds are matched by tree, feature and their float32 value."""
+    node = next(n for n in model.graph.node if n.op_type == "TreeEnsembleRegressor")
+    attrs = {a.name: a for a in node.attribute}
+    splits = _splits_per_tree(booster)
+    fixed = []
+    for tree, feature, mode, value in zip(
+        attrs["nodes_treeids"].ints,
+        attrs["nodes_featureids"].ints,
+        attrs["nodes_modes"].strings,
+        attrs["nodes_values"].floats,
+        strict=True,
+    ):
+        if mode != b"BRANCH_LEQ":
+            fixed.append(value)
+            continue
+        exact = {
+            _float32_at_most(t)
+            for f, t in splits[tree]
+            if f == feature and np.float32(t) == np.float32(value)
+        }
+        if len(exact) != 1:
+            raise ValueError(f"Cannot match split threshold {value} of tree {tree}")
+        fixed.append(exact.pop())
+    attrs["nodes_values"].floats[:] = fixed
 
 
 def _rename(graph: Any, old: str, new: str) -> None:

@@ -81,6 +81,26 @@ def test_it_serves_network_and_booster_in_one_graph_with_parity(trained, tmp_pat
     np.testing.assert_allclose(quantiles, keras_q, atol=1e-6)
 
 
+def test_it_sends_a_value_next_to_a_split_the_way_lightgbm_does():
+    import lightgbm as lgb
+    import onnxruntime as ort
+
+    # Four adjacent float32 values: each split's double threshold lies halfway between two of
+    # them, so its nearest float32 is one of the data values (the converter's own rounding).
+    values = [np.float32(0.1)]
+    for _ in range(3):
+        values.append(np.nextafter(values[-1], np.float32(1)))
+    x = np.repeat(np.array(values, dtype="float32"), 100).reshape(-1, 1)
+    y = np.repeat([0.0, 1.0, 2.0, 3.0], 100)
+    params = {"objective": "l1", "num_threads": 1, "verbose": -1, "min_data_in_leaf": 5}
+    booster = lgb.train({**params, "min_data_in_bin": 1}, lgb.Dataset(x, y), num_boost_round=3)
+    graph = ensemble.booster_onnx(booster, 1)
+    session = ort.InferenceSession(graph.SerializeToString(), providers=["CPUExecutionProvider"])
+    out = session.run(None, {"features": x})[0].reshape(-1)
+    np.testing.assert_allclose(out, booster.predict(x), atol=1e-6)
+    assert np.ptp(out) > 0.5
+
+
 def test_it_picks_the_blend_weight_with_the_best_validation_rank_ic():
     rng = np.random.default_rng(0)
     dates = np.repeat(np.arange("2019-01-02", "2019-03-01", dtype="datetime64[D]"), 40)
