@@ -181,7 +181,7 @@ def test_it_trains_a_lightgbm_point_model_and_serves_it_in_the_live_cycle(
     import predictions.ml.graph  # noqa: F401  (registers the custom layers)
 
     directory = tmp_path / "models" / "normal" / active.version
-    model = keras.saving.load_model(directory / "model.keras")
+    model = keras.saving.load_model(directory / "model.keras", compile=False)
     booster = baselines.load_lightgbm(directory / "lightgbm.txt")
     x = inputs.model_inputs(ds.X[rows], ALL_FEATURES, meta["features"])
     coefficient = meta["point_model"]["lightgbm_coefficient"]
