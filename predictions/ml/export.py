@@ -64,11 +64,18 @@ def onnx_predict(session: Any, x: np.ndarray, batch: int = 65536) -> tuple[np.nd
     return np.concatenate(points), np.concatenate(quantiles)
 
 
-def parity_check(model: Any, onnx_path: Path, x: np.ndarray) -> dict[str, Any]:
-    """Max |Keras - ONNX| over both outputs on real rows; raises above PARITY_TOLERANCE."""
+def parity_check(
+    model: Any,
+    onnx_path: Path,
+    x: np.ndarray,
+    expected: tuple[np.ndarray, np.ndarray] | None = None,
+) -> dict[str, Any]:
+    """Max |Keras - ONNX| over both outputs on real rows; raises above PARITY_TOLERANCE.
+    ``expected`` replaces Keras' (point, quantiles), e.g. Keras plus the Python booster for a
+    graph with the LightGBM point head (``ensemble.reference_predict``)."""
     from predictions.ml.fit import predict
 
-    k_point, k_q = predict(model, x)
+    k_point, k_q = expected if expected is not None else predict(model, x)
     o_point, o_q = onnx_predict(onnx_session(onnx_path), x)
     diff = max(float(np.max(np.abs(k_point - o_point))), float(np.max(np.abs(k_q - o_q))))
     result = {

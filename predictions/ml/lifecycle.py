@@ -33,6 +33,11 @@ DB = "db"  # price source: the daily PriceBars instead of a file
 # docs/models.md "Multi-horizon models"); the 5-day model keeps the raw inputs.
 DEFAULT_SCHEME = {"normal": "raw", "earnings": "raw", "horizon_5d": "raw", "horizon_20d": "xs_rank"}
 DEFAULT_TARGET = {"normal": "raw", "earnings": "raw"}
+# What makes the served point forecast (``ensemble.POINT_MODELS``): the network alone, the
+# LightGBM booster inside the same ONNX graph, or a blend of both. Chosen on test years
+# 2019-2022 by the rule in docs/models.md ("LightGBM point head"): the normal model blends;
+# the 20-day model keeps its network (the rule counted fewer years above momentum for LightGBM).
+DEFAULT_POINT_MODEL: dict[str, str] = {"normal": "blend"}
 TARGETS = ("raw", "idiosyncratic")
 
 
@@ -49,6 +54,7 @@ class TrainOptions:
     fit: FitConfig | None = None
     scheme: str | None = None  # model inputs (``inputs.SCHEMES``); None = the kind's default
     target: str | None = None  # point-head target (``TARGETS``); None = the kind's default
+    point_model: str | None = None  # ``ensemble.POINT_MODELS``; None = the kind's default
     extra_metadata: dict[str, Any] = field(default_factory=dict)
 
     def fit_config(self) -> FitConfig:
@@ -65,6 +71,11 @@ class TrainOptions:
 
     def point_target(self) -> str:
         return self.target or DEFAULT_TARGET.get(self.kind, "raw")
+
+    def point_head(self) -> str:
+        from predictions.ml.ensemble import check_point_model
+
+        return check_point_model(self.point_model or DEFAULT_POINT_MODEL.get(self.kind, "network"))
 
     @property
     def horizon(self) -> int:
@@ -107,6 +118,7 @@ class Fitted:
     booster: Any
     winsor: tuple[float, float]
     seconds: float = 0.0
+    blend: dict[str, Any] | None = None  # the LightGBM point head's share (``calibrate``)
 
 
 @dataclass
@@ -217,11 +229,13 @@ def fit(prep: Prepared, rows: Rows, opts: TrainOptions) -> Fitted:
         y_point_val=point_target(ds, rows.val_fit, target),
     )
     info["point_target"] = target
+    # The booster learns the point head's target: it is the baseline and, with a LightGBM
+    # point model, part of the served point forecast.
     booster = baselines.fit_lightgbm(
         x_train,
-        y_train,
+        np.clip(point_target(ds, rows.train, target), lo, hi),
         x_val,
-        ds.y[rows.val_fit],
+        point_target(ds, rows.val_fit, target),
         feature_names=[n.replace(":", "_") for n in prep.inputs],
         sample_weight=rows.weights,
         seed=opts.seed,
@@ -229,10 +243,12 @@ def fit(prep: Prepared, rows: Rows, opts: TrainOptions) -> Fitted:
     return Fitted(model, info, booster, (lo, hi), time.monotonic() - t0)
 
 
-def calibrate(fitted: Fitted, prep: Prepared, rows: Rows) -> dict[str, Any]:
+def calibrate(
+    fitted: Fitted, prep: Prepared, rows: Rows, point_model: str = "network"
+) -> dict[str, Any]:
     """Calibrate step, on the validation year only: conformal interval scales and the point
-    shrinkage (both inside the graph)."""
-    from predictions.ml import calibration
+    shrinkage (both inside the graph); with a LightGBM point model also its blend weight."""
+    from predictions.ml import calibration, ensemble
     from predictions.ml.fit import predict
     from predictions.ml.graph import set_calibration, set_point_scale
 
@@ -240,8 +256,20 @@ def calibrate(fitted: Fitted, prep: Prepared, rows: Rows) -> dict[str, Any]:
     point, q_raw = predict(fitted.model, x_val)
     calib = calibration.tail_scales(y_val, q_raw)
     set_calibration(fitted.model, calib["lower_scale"], calib["upper_scale"])
-    calib.update(calibration.point_shrinkage(y_val, point))
-    set_point_scale(fitted.model, calib["point_scale"])
+    if point_model == "network":
+        calib.update(calibration.point_shrinkage(y_val, point))
+        set_point_scale(fitted.model, calib["point_scale"])
+    else:
+        dates = np.asarray(prep.ds.dates[rows.val]).astype("datetime64[D]")
+        lgbm = baselines.predict_lightgbm(fitted.booster, x_val)
+        fitted.blend = ensemble.choose_blend(point_model, y_val, dates, point, lgbm)
+        # Trees in the graph cost serving time (about 0.5 ms per tree per 5,000 symbols).
+        fitted.blend["lightgbm_trees"] = int(fitted.booster.best_iteration or 0) or int(
+            fitted.booster.num_trees()
+        )
+        calib["point_scale"] = fitted.blend["point_scale"]
+        calib["point_mae_validation_scaled"] = fitted.blend["point_mae_validation_scaled"]
+        set_point_scale(fitted.model, fitted.blend["network_coefficient"])
     _, q_cal = predict(fitted.model, x_val)
     calib["calibrated_coverage_validation"] = float(
         np.mean((y_val >= q_cal[:, 0]) & (y_val <= q_cal[:, 2]))
@@ -259,13 +287,25 @@ def export(fitted: Fitted, prep: Prepared, rows: Rows, directory: Path) -> Expor
     onnx_path = directory / artifacts.ONNX
     export_onnx(fitted.model, len(prep.inputs), onnx_path)
     baselines.save_lightgbm(fitted.booster, directory / artifacts.LIGHTGBM)
+    # The saved file holds the trees up to the best iteration: that is what the graph gets.
+    booster = baselines.load_lightgbm(directory / artifacts.LIGHTGBM)
+    coefficient = fitted.blend["lightgbm_coefficient"] if fitted.blend else 0.0
+    if coefficient:
+        from predictions.ml.ensemble import export_combined
+
+        export_combined(onnx_path, booster, len(prep.inputs), coefficient)
     parity_rows = data.subsample(np.isin(np.arange(len(prep.ds.y)), rows.test), PARITY_ROWS, 7)
     if parity_rows.size == 0:
         parity_rows = rows.val[:PARITY_ROWS]
-    parity = parity_check(fitted.model, onnx_path, prep.x[parity_rows])
-    session = onnx_session(onnx_path)
-    booster = baselines.load_lightgbm(directory / artifacts.LIGHTGBM)
-    return Exported(directory, session, booster, parity)
+    x = prep.x[parity_rows]
+    expected = None
+    if coefficient:
+        from predictions.ml.ensemble import reference_predict
+
+        expected = reference_predict(fitted.model, booster, coefficient, x)
+    parity = parity_check(fitted.model, onnx_path, x, expected)
+    parity["reference"] = "keras + lightgbm booster" if coefficient else "keras"
+    return Exported(directory, onnx_session(onnx_path), booster, parity)
 
 
 def predict_rows(exported: Exported, x: np.ndarray) -> dict[str, np.ndarray]:

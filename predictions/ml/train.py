@@ -156,6 +156,7 @@ def build_metadata(
         "trained_symbols": sorted(np.unique(prep.ds.tickers[rows.train]).tolist()),
         **target_description(opts.kind),
         "point_target": opts.point_target(),
+        "point_model": point_model_metadata(fitted),
         "target_winsorized_for_training": list(fitted.winsor),
         "training": fitted.info,
         "metrics": result["metrics"],
@@ -172,6 +173,13 @@ def build_metadata(
         "seed": opts.seed,
         **{k: v for k, v in opts.extra_metadata.items() if k != "version"},
     }
+
+
+def point_model_metadata(fitted: Fitted) -> dict[str, Any]:
+    """How ``point`` is made: the network alone, or with the LightGBM booster in the graph."""
+    if fitted.blend is None:
+        return {"point_model": "network", "formula": "point = the network's shrunk point head"}
+    return {**fitted.blend, "lightgbm_in_graph": bool(fitted.blend["lightgbm_coefficient"])}
 
 
 def all_leakage_checks(prep: Prepared, rows: Rows, split: data.Split) -> dict[str, Any]:
@@ -222,7 +230,7 @@ def train(
     split = data.Split.for_until(until)
     rows = select_rows(prep.ds, opts.kind, split, opts)
     fitted = fit(prep, rows, opts)
-    calib = calibrate(fitted, prep, rows)
+    calib = calibrate(fitted, prep, rows, opts.point_head())
     version = opts.extra_metadata.get("version") or artifacts.new_version(opts.kind)
     exported = export(fitted, prep, rows, artifacts.artifact_dir(opts.kind, version))
     result_metrics = evaluate_parts(prep, rows, exported)
@@ -256,6 +264,7 @@ def train(
         "training_window": window,
         "calibration": {k: calib[k] for k in calib_keys},
         "parity_max_abs_diff": exported.parity["max_abs_diff"],
+        "point_model": metadata["point_model"],
         "rows": metadata["rows"],
         "metrics": result_metrics,
         "timings_s": timings,

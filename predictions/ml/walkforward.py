@@ -58,6 +58,7 @@ class WalkForwardOptions:
     epochs: int | None = None
     scheme: str | None = None
     target: str | None = None
+    point_model: str | None = None
     store: bool = True
 
     def train_options(self) -> TrainOptions:
@@ -70,6 +71,7 @@ class WalkForwardOptions:
             epochs=self.epochs,
             scheme=self.scheme,
             target=self.target,
+            point_model=self.point_model,
         )
 
 
@@ -96,7 +98,7 @@ def run_year(year: int, prep: Prepared, opts: TrainOptions, workdir: Path) -> di
         return None
     t0 = time.monotonic()
     fitted = fit(prep, rows, opts)
-    calib = calibrate(fitted, prep, rows)
+    calib = calibrate(fitted, prep, rows, opts.point_head())
     exported = export(fitted, prep, rows, workdir / str(year))
     pred = predict_rows(exported, prep.x[rows.test])
     return {
@@ -105,6 +107,7 @@ def run_year(year: int, prep: Prepared, opts: TrainOptions, workdir: Path) -> di
         "rows": rows,
         "pred": pred,
         "calibration": {k: calib[k] for k in ("lower_scale", "upper_scale", "point_scale")},
+        "point_model": point_model_of(fitted.blend),
         "train_rows": int(rows.train.size),
         "seconds": round(time.monotonic() - t0, 1),
     }
@@ -185,9 +188,21 @@ def run_info(out: dict[str, Any]) -> dict[str, Any]:
     return {
         "train_rows": out["train_rows"],
         "calibration": out["calibration"],
+        "point_model": out["point_model"],
         "window": out["split"],
         "seconds": out["seconds"],
     }
+
+
+def point_model_of(blend: dict[str, Any] | None) -> dict[str, Any]:
+    """The served point head of one test year's model (weights chosen on its validation year)."""
+    if blend is None:
+        return {"point_model": "network"}
+    keys = (
+        "point_model", "lightgbm_weight", "lightgbm_rescale", "point_scale",
+        "network_coefficient", "lightgbm_coefficient", "validation_rank_ic", "lightgbm_trees",
+    )  # fmt: skip
+    return {k: blend[k] for k in keys}
 
 
 def config_of(wf: WalkForwardOptions, opts: TrainOptions, prep: Prepared) -> dict[str, Any]:
@@ -201,6 +216,7 @@ def config_of(wf: WalkForwardOptions, opts: TrainOptions, prep: Prepared) -> dic
         "epochs": opts.fit_config().epochs,
         "input_scheme": opts.input_scheme(),
         "point_target": opts.point_target(),
+        "point_model": opts.point_head(),
         "inputs": prep.inputs,
         "horizon_days": data.horizon_of(prep.kind),
         "summary_from_year": SUMMARY_FROM_YEAR,

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(scope="module")
-def earnings_shaped(tmp_path_factory, django_db_blocker):
+def earnings_shaped(tmp_path_factory, django_db_setup, django_db_blocker):
     """37-column real rows (earnings columns mostly missing) and a small trained model."""
     from features.dataset import build_dataset
     from features.panel import Panel

@@ -49,6 +49,11 @@ class Command(BaseCommand):
             help="Override the default epoch count (12 normal, 60 earnings)",
         )
         parser.add_argument(
+            "--point-model",
+            default=None,
+            help="Point forecast: network | lightgbm | blend (default: the kind's)",
+        )
+        parser.add_argument(
             "--if-missing",
             action="store_true",
             help="Do nothing when the kind already has an active version",
@@ -75,6 +80,7 @@ class Command(BaseCommand):
             seed=opts["seed"],
             max_train_rows=opts["max_train_rows"],
             epochs=opts["epochs"],
+            point_model=opts["point_model"],
         )
         try:
             result = train(options, activate=opts["activate"] or opts["if_missing"])

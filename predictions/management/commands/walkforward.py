@@ -36,6 +36,9 @@ class Command(BaseCommand):
         parser.add_argument("--epochs", type=int, default=None)
         parser.add_argument("--scheme", default=None, help="Model inputs: raw | xs_rank")
         parser.add_argument("--target", default=None, help="Point target: raw | idiosyncratic")
+        parser.add_argument(
+            "--point-model", default=None, help="Point forecast: network | lightgbm | blend"
+        )
         parser.add_argument("--no-store", action="store_true", help="Do not store the result")
         parser.add_argument("--json", action="store_true", help="Print one JSON object")
 
@@ -52,6 +55,7 @@ class Command(BaseCommand):
             epochs=opts["epochs"],
             scheme=opts["scheme"],
             target=opts["target"],
+            point_model=opts["point_model"],
             store=not opts["no_store"],
         )
         try:
