@@ -8,6 +8,8 @@ from io import StringIO
 
 from django.core.management import call_command
 
+from explanations.management.commands.eval_grounding import EVAL_FILE, load
+
 FACTS = [
     ["symbol", "symbol", "A", "text"],
     ["current_price", "current price", 125.42, "price"],
@@ -54,3 +56,12 @@ def test_it_reports_the_confusion_counts_overall_and_per_split(tmp_path):
     out = StringIO()
     call_command("eval_grounding", "--json", "--file", str(path), "--split", "dev", stdout=out)
     assert json.loads(out.getvalue())["n"] == 2
+
+
+def test_it_keeps_a_labelled_held_out_split_of_new_texts():
+    items = load(EVAL_FILE)
+    assert len({i["id"] for i in items}) == len(items)
+    assert all(i["label"] in ("supported", "unsupported") and i["reason"] for i in items)
+    test3 = [i for i in items if i["split"] == "test3"]
+    assert len(test3) >= 40
+    assert {i["attempt"] for i in test3} == {"free", "grammar"}
