@@ -1,15 +1,20 @@
 """A llama.cpp grammar (GBNF) that lets the small model phrase an explanation but only state
 what the facts hold: the forecast with its sign-correct direction and the next-trading-day
-horizon, the 80% interval, the confidence and up to two of the key drivers, each copied from
-the facts as formatted strings. The model chooses the wording and which supported sentences to
-write; it cannot invent a figure, a direction, a horizon or a claim.
+horizon, one of the two largest key drivers, the 80% interval and the confidence, each copied
+from the facts as formatted strings. The model chooses the wording and which supported sentences
+to write; it cannot invent a figure, a direction, a horizon or a claim. Every text it allows is
+one of the claim forms of ``claims.py`` (a test expands the grammar and checks them all).
 
-Used for the regeneration when the first, free answer fails the check (llama.cpp only; Ollama
-serves models that need no such help)."""
+The order is forecast, driver, interval: with ``LLM_MAX_TOKENS`` = 80 the earlier order
+(forecast with prices, interval, driver) lost the driver, the "why", to the token budget in 22
+of 27 texts (test3, 2026-11-29); the price path (18 tokens) is left to the template.
+
+Used for the first attempt (``LLM_GRAMMAR_FIRST``, llama.cpp only) and for the regeneration when
+a free answer fails the check; Ollama serves models that need no such help."""
 
 from __future__ import annotations
 
-from explanations.facts import Facts, format_value
+from explanations.facts import Facts
 
 
 def _lit(text: str) -> str:
@@ -21,18 +26,13 @@ def _alt(*options: str) -> str:
 
 
 def _forecast_rule(facts: Facts) -> str:
-    p = facts.prediction
     ret = facts.predicted_return
     direction = _alt("rise", "gain") if ret >= 0 else _alt("fall", "decline")
     move = f" {abs(ret) * 100:.2f}%"
-    prices = (
-        f", from {format_value(float(p['current_price']), 'price')} to "
-        f"{format_value(float(p['predicted_price']), 'price')},"
-    )
     return (
         f"forecast ::= {_lit(facts.symbol + ' ')} "
         f"{_alt('is predicted to ', 'is expected to ', 'is forecast to ')} {direction} "
-        f"{_lit(move)} ({_lit(prices)})? {_alt(' on the next trading day', ' by the next close')} "
+        f"{_lit(move)} {_alt(' on the next trading day', ' by the next close')} "
         f'"."'
     )
 
@@ -72,7 +72,7 @@ def grammar_for(facts: Facts) -> str:
     """The GBNF source for one explanation of ``facts``."""
     return "\n".join(
         [
-            "root ::= forecast interval driver?",
+            "root ::= forecast driver? interval",
             _forecast_rule(facts),
             _interval_rule(facts),
             _driver_rule(facts),

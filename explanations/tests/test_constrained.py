@@ -51,3 +51,13 @@ def test_it_makes_the_embedded_model_write_supported_text():
     assert generation.text.startswith("NVDA is ")
     result = check(generation.text, FACTS.all())
     assert result.passed, (generation.text, result.problems)
+
+
+def test_it_holds_the_first_attempt_to_the_grammar(db, prediction):
+    from explanations.service import explain
+
+    with override_settings(LLM_BACKEND="llamacpp", LLM_THREADS=1, EXPLANATION_BUDGET_MS=60000):
+        explanation, timings = explain("NVDA", "medium")
+    # One attempt, shown: the free first answer of the 135M model never passed the check.
+    assert timings.attempts == 1 and explanation["generator"] == "llm", timings.llm_problems
+    assert explanation["text"].startswith("NVDA is ") and explanation["grounding"]["passed"]
