@@ -15,7 +15,7 @@ Forms (heads start a clause, modifiers extend the clause before them):
 - forecast: "{SYM} is predicted/expected/forecast to rise|fall|move {fig}", "the model predicts
   a {fig} rise|fall (in the price of {SYM})", "the predicted (1-day) return is {fig}"; modifiers
   ", from {price} to {price}", the next-day horizon ("on the next trading day", "by the next
-  close", "tomorrow"), ", according to the normal-day|earnings-day model {version}",
+  close"), ", according to the normal-day|earnings-day model {version}",
   ", driven (mainly) by {driver}", ", with an 80% interval ...|a confidence of ...|an
   uncertainty (sigma) of ...".
 - interval: "the 80% interval (of the return) runs from|spans {p10} to {p90}", with ", so the
@@ -53,9 +53,10 @@ UP = r"rise|gain|increase|climb|advance|go up|move up|edge up|tick up"
 DOWN = r"fall|decline|decrease|drop|go down|move down|edge down|slip|dip|tick down"
 UP_NOUN = r"rise|increase|gain|climb|advance|upward move"
 DOWN_NOUN = r"fall|decrease|decline|drop|loss|dip|downward move"
+# Not "tomorrow": after a Friday's data it is no trading day.
 HORIZON_OK = (
     r"(?:(?:on|for|over|in) the next (?:trading )?(?:day|session)|(?:by|at) (?:the )?next "
-    r"(?:close|trading day's close)|tomorrow)"
+    r"(?:close|trading day's close))"
 )
 PREDICT_VERB = r"(?:predicted|expected|forecast|forecasted|projected)"
 MODEL_SUBJ = r"(?:the (?:normal-day |earnings-day )?model|the forecast|it)"

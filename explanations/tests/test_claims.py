@@ -79,13 +79,16 @@ def test_it_rejects_the_claims_of_issue_15_by_their_form():
         ),
         "NVDA is predicted to fall 0.42% over the next 2 days.",
         "NVDA is predicted to fall 0.42% by the close in two days.",
+        "NVDA is predicted to fall 0.42% tomorrow.",  # after a Friday, no trading day
     ):
         assert verdict(FORECAST + " " + claim) == [True, False], claim
 
 
 def test_it_checks_every_slot_of_the_forecast():
     assert verdict("NVDA is expected to decline 0.42% by the next close.") == [True]
-    assert verdict("The model predicts a 0.42% fall in the price of NVDA tomorrow.") == [True]
+    assert verdict("The model predicts a 0.42% fall in the price of NVDA by the next close.") == [
+        True
+    ]
     for wrong in (
         "NVDA is predicted to rise 0.42% on the next trading day.",  # direction
         "NVDA is predicted to fall 0.24% on the next trading day.",  # figure
@@ -176,7 +179,7 @@ def _expand(grammar: str) -> list[str]:
 
 def test_it_passes_every_text_the_grammar_allows():
     texts = _expand(grammar_for(FACTS))
-    assert len(texts) > 100
+    assert len(texts) == 72  # 3 verbs, 2 direction words, 2 horizons, 2 intervals, 3 drivers
     failed = [t for t in texts if not check(t, FACTS.all()).passed]
     assert failed == []
 
