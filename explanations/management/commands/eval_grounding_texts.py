@@ -1,4 +1,5 @@
-"""``python manage.py eval_grounding_texts --out PATH [--mode free|grammar] [--seed N]``
+"""``python manage.py eval_grounding_texts --out PATH [--mode free|grammar] [--seed N]
+[--depth medium|deep]``
 
 Generates new texts of the embedded model for the evaluation set of the grounding check
 (``eval_grounding``), the way the pipeline does (``service._generate``): the prompt is
@@ -138,6 +139,7 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=31)
         parser.add_argument("--split", default="test3")
         parser.add_argument("--symbols", default="", help="comma-separated subset")
+        parser.add_argument("--depth", choices=["medium", "deep"], default="medium")
 
     def handle(self, *args: Any, **options: Any) -> None:
         from explanations.llm.llamacpp import LlamaCppBackend, get_llama
@@ -146,14 +148,17 @@ class Command(BaseCommand):
         backend = LlamaCppBackend()
         titles = _playbook_titles()
         wanted = {s for s in options["symbols"].upper().split(",") if s}
-        max_tokens = int(conf.get("LLM_MAX_TOKENS"))
+        deep = options["depth"] == "deep"  # as service.DEPTHS: twice the tokens, 4 excerpts
+        max_tokens = int(conf.get("LLM_MAX_TOKENS")) * (2 if deep else 1)
         grammar_mode = options["mode"] == "grammar"
         temperature = 0.7 if grammar_mode else 0.2
         for item in _predictions(load(EVAL_FILE)):
             if wanted and item["symbol"] not in wanted:
                 continue
             facts = facts_of(item)
-            messages = build_messages(facts, excerpts_of(item, titles), max_excerpts=2)
+            messages = build_messages(
+                facts, excerpts_of(item, titles), max_excerpts=4 if deep else 2
+            )
             get_llama().set_seed(options["seed"])
             generation = backend.generate(
                 messages,
@@ -173,6 +178,7 @@ class Command(BaseCommand):
                 "model": backend.model,
                 "temperature": temperature,
                 "attempt": "grammar" if grammar_mode else "free",
+                "depth": options["depth"],
                 "seed": options["seed"],
                 "raw_text": generation.text,
                 "text": text,
