@@ -11,8 +11,9 @@ agrees with the labels:
 - the confusion counts, overall and per split (``splits``; ``--split NAME`` scores one split
   only). Which splits were held out when is in docs/explanations.md ("Evaluation of the check"):
   ``dev`` was looked at while rules were written; ``test`` and ``test2`` were held out until
-  their first score; ``test3`` (54 texts, 2026-11-29) was labelled and committed before the
-  claim-form checker (``claims.py``) was run on it.
+  their first score; ``test3`` (54 texts) and ``test4`` (27 free texts at depth deep), both of
+  2026-11-29, were labelled and committed before the claim-form checker (``claims.py``) was
+  run on them.
 """
 
 from __future__ import annotations
