@@ -33,7 +33,7 @@ def _alt(*options: str) -> str:
 
 
 def _interval(facts: Facts) -> str:
-    """", with an 80% interval from -2.04% to +1.86%" (nothing when there is no interval)."""
+    """The clause ", with an 80% interval from -2.04% to +1.86%" (empty without an interval)."""
     p = facts.prediction
     if p.get("p10") is None or p.get("p90") is None:
         return '""'

@@ -60,6 +60,10 @@ def test_it_fails_unsupported_claims_that_no_named_rule_recognises():
         "This is consistent with the broader picture for NVDA.",
         "NVDA is predicted to fall 0.42% as buyers step back.",
         "The decline mirrors the pattern seen before earnings.",
+        (
+            "The 80% interval runs from -3.10% to +2.20%, so the direction is uncertain and the "
+            "forecast is of limited use."
+        ),
     ):
         result = check(FORECAST + " " + claim, FACTS.all())
         assert [s.supported for s in result.sentences] == [True, False], claim
