@@ -25,6 +25,7 @@ DEFAULTS: dict[str, Any] = {
     "TORCH_THREADS": 1,
     "EMBEDDING_ENCODER": "onnx",
     "LLM_GRAMMAR": True,
+    "LLM_GRAMMAR_FIRST": True,
     "EMBEDDING_THREADS": 2,
 }
 

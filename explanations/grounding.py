@@ -3,10 +3,14 @@ facts it was given (forecast, interval, drivers, earnings facts, features) or by
 excerpt, and none may promise outcomes or recommend trades.
 
 Sentences. The text is split into sentences and each is judged on its own; the text passes only
-if every sentence does. A sentence is supported when it is anchored (it states a figure that
-matches a fact, a date of the facts, a concept that is a fact: the interval, the confidence, a
-named driver or feature, the earnings day; or it repeats a retrieved excerpt) and breaks none of
-the rules below. The problems name the sentence they were found in.
+if every sentence does. A sentence is supported only when it is one of the closed set of claim
+forms of ``claims.py`` (the forecast, the interval, the confidence, the sigma, a key driver, a
+fact by its label, the data date, the earnings day, the post-mortem's sentences), every slot of
+which is checked against the facts, or when it copies a retrieved excerpt. What no form makes
+fails whatever its words, so the check does not depend on having seen a phrase before. The
+rules below no longer decide; they name the reasons of a sentence that fails ("claim about the
+model", "horizon other than the next trading day", ...). The problems name the sentence they
+were found in.
 
 Numbers. Every number in the text must match a fact within the rounding the text shows: "1.2%"
 matches 0.0123 (1.23 rounds to 1.2), "+1.23%" needs a positive fact, "-0.5%" a negative one, an
@@ -43,6 +47,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from explanations import claims
 from explanations.facts import Fact
 
 WINDOW_NUMBERS = "1|2|3|4|5|10|12|14|20|26|30|50|60|90|120|200|252"
@@ -316,6 +321,7 @@ class _Context:
     predicted_sign: int
     # (feature, label) of the key drivers, largest absolute contribution first
     drivers: list[tuple[str, str]] = field(default_factory=list)
+    forms: claims.ClaimContext | None = None
 
     @classmethod
     def build(cls, facts: list[Fact], excerpts: Iterable[str]) -> _Context:
@@ -340,6 +346,7 @@ class _Context:
             fact_dates={str(f.value) for f in facts if f.kind == "date"},
             predicted_sign=(predicted > 0) - (predicted < 0),
             drivers=_ranked_drivers(facts),
+            forms=claims.ClaimContext(facts),
         )
 
 
@@ -637,15 +644,31 @@ def _ranking_problems(sentence: str, ctx: _Context) -> list[str]:
     return []
 
 
-def check_sentence(sentence: str, ctx: _Context) -> tuple[SentenceVerdict, _Numbers]:
+def _diagnose(sentence: str, ctx: _Context) -> tuple[list[str], _Numbers]:
+    """Named reasons for a sentence that is no claim form (an invented figure, a metric that is
+    not a fact, "the model's ability", another horizon): they say why, the form decides."""
     numbers = _Numbers()
     cleaned = _strip_names_and_dates(sentence, ctx, numbers)
     _check_numbers(sentence, cleaned, ctx, numbers)
-    cited = _matches_excerpt(sentence, ctx)
-    problems = numbers.problems + _rule_problems(sentence, ctx, cited)
-    problems += _ranking_problems(sentence, ctx)
-    if not (numbers.anchored or cited or _names_a_fact(sentence, ctx)):
-        problems.append("states nothing the facts or excerpts support")
+    problems = numbers.problems + _rule_problems(sentence, ctx, cited=False)
+    return problems + _ranking_problems(sentence, ctx), numbers
+
+
+def check_sentence(sentence: str, ctx: _Context) -> tuple[SentenceVerdict, _Numbers]:
+    """Supported: a citation of an excerpt, or a sequence of claim forms whose every slot is a
+    fact (``claims.py``). Anything else fails, with the reasons the rules above can name."""
+    if claims.cites_excerpt(sentence, ctx.excerpts):
+        return SentenceVerdict(sentence, True, []), _Numbers(anchored=True)
+    assert ctx.forms is not None
+    parsed = claims.parse(sentence, ctx.forms)
+    numbers = _Numbers(checked=parsed["figures"], anchored=parsed["complete"])
+    if parsed["complete"]:
+        numbers.states_prediction = parsed["core"] and not parsed["problems"]
+        problems: list[str] = parsed["problems"]
+    else:
+        diagnosed, numbers = _diagnose(sentence, ctx)
+        numbers.states_prediction = False
+        problems = diagnosed + parsed["problems"]
     return SentenceVerdict(sentence, not problems, problems), numbers
 
 

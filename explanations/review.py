@@ -220,6 +220,10 @@ def review_facts(review: Review) -> list[Fact]:
             Fact("announcement_date", "announcement", review.earnings["announcement_date"], "date")
         )
     facts += [Fact(k, label, float(v), kind) for k, label, v, kind in optional if v is not None]
+    if review.flags:  # what the "quarantined as unusual" sentence states
+        facts.append(
+            Fact("inputs_flagged", "inputs flagged unusual", "; ".join(review.flags), "text")
+        )
     return facts
 
 

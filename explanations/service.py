@@ -157,8 +157,9 @@ def _attempt(run: _Run, backend: Backend, messages: list[dict[str, str]], **kw: 
 
 
 def _generate(run: _Run, backend_name: str | None) -> None:
-    """The first, free answer, then one regeneration (grammar-constrained) with the tokens the
-    latency budget allows."""
+    """The first answer (held to the grammar where the backend takes one and
+    ``LLM_GRAMMAR_FIRST``, else free), then one regeneration (grammar-constrained) with the
+    tokens the latency budget allows."""
     from explanations.llm import get_backend
 
     backend = get_backend(backend_name)
@@ -167,6 +168,7 @@ def _generate(run: _Run, backend_name: str | None) -> None:
         run.facts, run.excerpts, max_excerpts=2 if run.depth == "medium" else 4
     )
     budget_ms = float(conf.get("EXPLANATION_BUDGET_MS"))
+    grammar_first = bool(conf.get("LLM_GRAMMAR_FIRST")) and backend.supports_grammar
     generation: Generation | None = None
     for attempt in range(2):
         if generation is not None:
@@ -174,15 +176,16 @@ def _generate(run: _Run, backend_name: str | None) -> None:
             if max_tokens < MIN_REGENERATION_TOKENS:
                 run.timings.llm_problems.append(["regeneration skipped: latency budget spent"])
                 return
-        # The regeneration is held to a grammar that can state only the facts (llama.cpp).
-        grammar = grammar_for(run.facts) if attempt and conf.get("LLM_GRAMMAR") else None
+        # The regeneration, and with LLM_GRAMMAR_FIRST the first attempt, is held to a grammar
+        # that can state only the facts (llama.cpp): the small model's free prose never passed.
+        constrained = bool(conf.get("LLM_GRAMMAR")) and (attempt > 0 or grammar_first)
         generation = _attempt(
             run,
             backend,
             messages,
             max_tokens=max_tokens,
-            temperature=0.7 if attempt else 0.2,
-            grammar=grammar,
+            temperature=0.7 if attempt or constrained else 0.2,
+            grammar=grammar_for(run.facts) if constrained else None,
         )
         run.report(0.65 if attempt == 0 else 0.85)
         if run.text is not None:

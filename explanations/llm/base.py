@@ -18,6 +18,7 @@ class Generation:
 class Backend:
     name = "base"
     model = ""
+    supports_grammar = False  # honours a GBNF ``grammar`` (llama.cpp)
 
     def stream(
         self,

@@ -63,6 +63,7 @@ def get_llama() -> Llama:
 class LlamaCppBackend(Backend):
     name = "llamacpp"
     model = "SmolLM2-135M-Instruct.Q4_1"
+    supports_grammar = True
 
     def stream(
         self,

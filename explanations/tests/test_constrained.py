@@ -40,7 +40,9 @@ FACTS = Facts(
 def test_it_allows_only_the_sign_correct_direction():
     grammar = grammar_for(FACTS)
     assert '"fall"' in grammar and '"rise"' not in grammar
-    assert '"-3.10% to +2.20%"' in grammar and "direction itself is uncertain" in grammar
+    # The interval is part of the forecast's sentence, so a cut text keeps it.
+    assert '", with an 80% interval from " | ", with an 80% interval of "' in grammar
+    assert '"-3.10% to +2.20%"' in grammar
 
 
 def test_it_makes_the_embedded_model_write_supported_text():
@@ -51,3 +53,13 @@ def test_it_makes_the_embedded_model_write_supported_text():
     assert generation.text.startswith("NVDA is ")
     result = check(generation.text, FACTS.all())
     assert result.passed, (generation.text, result.problems)
+
+
+def test_it_holds_the_first_attempt_to_the_grammar(db, prediction):
+    from explanations.service import explain
+
+    with override_settings(LLM_BACKEND="llamacpp", LLM_THREADS=1, EXPLANATION_BUDGET_MS=60000):
+        explanation, timings = explain("NVDA", "medium")
+    # One attempt, shown: the free first answer of the 135M model never passed the check.
+    assert timings.attempts == 1 and explanation["generator"] == "llm", timings.llm_problems
+    assert explanation["text"].startswith("NVDA is ") and explanation["grounding"]["passed"]

@@ -26,9 +26,10 @@ def kb(db):
 
 def test_it_uses_grounded_llm_text(kb, prediction, http_server):
     point = prediction.predicted_return_1d
+    low, high = prediction.p10 * 100, prediction.p90 * 100
     text = (
-        f"NVDA is predicted to rise {point * 100:.2f}% from $150.55, driven mainly by its RSI of "
-        f"62.5; the 80% interval is wide, so the direction is uncertain."
+        f"NVDA is predicted to rise {point * 100:.2f}% on the next trading day, driven mainly by "
+        f"its RSI (14 days) of 62.50; the 80% interval runs from {low:+.2f}% to {high:+.2f}%."
     )
     explanation, timings, recorder = explain_with(http_server, [text])
     assert explanation["generator"] == "llm"
@@ -37,7 +38,7 @@ def test_it_uses_grounded_llm_text(kb, prediction, http_server):
     assert {k: grounding[k] for k in ("passed", "problems", "numbers_checked")} == {
         "passed": True,
         "problems": [],
-        "numbers_checked": 4,
+        "numbers_checked": 5,  # the forecast, the RSI, the 80% level and both bounds
     }
     # Claim-level grounding (issue 15): the one sentence shown is supported.
     assert grounding["sentences"] == [{"text": text, "supported": True, "problems": []}]
@@ -63,8 +64,10 @@ def test_it_regenerates_once_then_falls_back_to_the_template(kb, prediction, htt
 
 def test_it_accepts_a_good_second_attempt(kb, prediction, http_server):
     low, high = prediction.p10 * 100, prediction.p90 * 100
-    good = f"The 80% interval runs from {low:+.2f}% to {high:+.2f}%, so the direction is uncertain."
-    explanation, _, recorder = explain_with(http_server, ["It is guaranteed to go up.", good])
+    good = f"The 80% interval runs from {low:+.2f}% to {high:+.2f}%."
+    # The interval (+0.17% to +5.17%) does not straddle zero: saying so is a false claim.
+    false = good[:-1] + ", so the direction is uncertain."
+    explanation, _, recorder = explain_with(http_server, [false, good])
     assert len(recorder.requests) == 2
     assert explanation["generator"] == "llm" and explanation["text"] == good
 
