@@ -300,7 +300,8 @@ class WalkForwardAccuracyView(APIView):
             "`manage.py walkforward` — `years` (per test year: n, mae, mae_naive, mae_ratio, ic, "
             "rank_ic, icir, hit_rate, coverage_p10_p90, mean_width_p10_p90, pinball and the "
             "baselines on the same rows), `summary` over test years >= 2023, `config`, "
-            "`machine`, and the active version of the kind."
+            "`machine`, the active version of the kind, and whether the run used its inputs "
+            "(`inputs_match_active_model`) and its point head (`point_model_match_active_model`)."
         ),
         responses={200: OpenApiTypes.OBJECT, **error_responses(401, 429)},
     )

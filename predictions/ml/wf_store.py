@@ -71,5 +71,18 @@ def active_results() -> dict[str, dict[str, Any] | None]:
         stored["inputs_match_active_model"] = (
             None if active_inputs is None else active_inputs == stored["config"].get("inputs")
         )
+        # The same inputs with another point head (network vs a LightGBM blend) is another model.
+        stored["point_model_match_active_model"] = (
+            None if mv is None else _point_model(mv.metadata) == _stored_point_model(stored)
+        )
         out[kind] = stored
     return out
+
+
+def _point_model(metadata: dict[str, Any] | None) -> str:
+    head = (metadata or {}).get("point_model") or {}
+    return str(head.get("point_model", "network")) if isinstance(head, dict) else str(head)
+
+
+def _stored_point_model(stored: dict[str, Any]) -> str:
+    return str(stored.get("config", {}).get("point_model") or "network")
