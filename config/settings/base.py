@@ -205,8 +205,8 @@ PREDICTION_STALE_SECONDS = env_int("PREDICTION_STALE_SECONDS", 600, minimum=1)
 INTERVAL_ADAPTATION = env_bool("INTERVAL_ADAPTATION", True)
 # Prediction history kept, by data day (predictions.retention): 7 years, the audit trail.
 PREDICTION_RETENTION_DAYS = env_int("PREDICTION_RETENTION_DAYS", 2557, minimum=1)
-# Transcripts `make run` queues for indexing (documents, not chunks; 0 = all 2,425).
-KB_TRANSCRIPTS_LIMIT = env_int("KB_TRANSCRIPTS_LIMIT", 300, minimum=0)
+# Transcripts `make run` indexes in the background (documents, not chunks; 0 = all 2,425).
+KB_TRANSCRIPTS_LIMIT = env_int("KB_TRANSCRIPTS_LIMIT", 0, minimum=0)
 INFERENCE_DEVICE = env_choice("INFERENCE_DEVICE", "auto", {"auto", "cpu", "cuda"})
 ORT_INTRA_OP_THREADS = env_int("ORT_INTRA_OP_THREADS", 1, minimum=1)
 TORCH_THREADS = env_int("TORCH_THREADS", 1, minimum=1)
