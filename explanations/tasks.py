@@ -41,9 +41,17 @@ def index_documents_batch(specs: list[dict[str, Any]], force: bool = False) -> d
 def index_transcripts_chain(after: str | None, remaining: int | None) -> dict[str, Any]:
     """The next transcripts not stored yet, then the next link (``indexing.index_chain_link``).
     One link embeds 16 transcripts (~440 chunks) and may pause up to 300 s for explanations."""
-    from explanations.indexing import index_chain_link
+    from core.tasking import send_now
+    from explanations.indexing import CHAIN_TASK, index_chain_link
 
-    return index_chain_link(after, remaining)
+    try:
+        return index_chain_link(after, remaining)
+    except SoftTimeLimitExceeded:
+        # Explanations kept the link paused too long; its batch was not written (one
+        # transaction), so the same link goes again instead of the chain ending here.
+        log.warning("index chain link after %s ran out of time; sent again", after)
+        send_now(CHAIN_TASK, after, remaining)
+        return {"documents": 0, "chunks": 0, "skipped": 0, "retried": 1}
 
 
 @shared_task(
