@@ -110,3 +110,21 @@ def test_it_refuses_background_mode_for_other_sources():
 
     with pytest.raises(CommandError, match="transcripts only"):
         call_command("index_documents", "--source", "playbooks", "--mode", "background")
+
+
+def test_it_sends_a_link_again_that_ran_out_of_time(redis_client, monkeypatch):
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    from explanations.tasks import index_transcripts_chain
+
+    def paused_too_long(after: str | None, remaining: int | None) -> dict:
+        raise SoftTimeLimitExceeded()  # what Celery raises in the task at soft_time_limit
+
+    monkeypatch.setattr(indexing, "index_chain_link", paused_too_long)
+    redis_client.delete("index")
+    assert index_transcripts_chain.run("AAPL_q1_2020", 7)["retried"] == 1
+    [message] = redis_client.lrange("index", 0, -1)
+    body = json.loads(message)
+    assert body["headers"]["task"] == indexing.CHAIN_TASK
+    assert body["headers"]["argsrepr"] == "['AAPL_q1_2020', 7]"
+    redis_client.delete("index")
