@@ -10,7 +10,8 @@ Two encoders compute the same function (mean pooling of the last hidden state, u
 - ``torch``: sentence-transformers on PyTorch, the reference the other encoders are measured
   against (``bench index``: ``recall_at_5_vs_reference``).
 - ``torch-bf16``: the package's BERT on PyTorch with bfloat16 weights and activations (oneDNN's
-  AVX512_BF16 / AMX kernels), batched like ``onnx``, pooled and normalised in float32. Only
+  AVX512_BF16 / AMX kernels), pooled and normalised in float32; each batch holds texts of one
+  token length, so it needs neither padding nor an attention mask. Only
   where the CPU has native bf16 (``cpu_has_bf16()``); elsewhere bf16 is emulated and slower
   than fp32, so ``onnx`` is used instead (``resolve()``, logged once).
 
@@ -253,9 +254,11 @@ def _bf16_forward() -> Forward:
 
     def forward(ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         with torch.inference_mode():
+            # A batch of texts of one length needs no mask, and SDPA without one takes its
+            # flash kernel (bench index: ~20 % more chunks/s).
             out = bert(
                 input_ids=torch.from_numpy(ids),
-                attention_mask=torch.from_numpy(mask),
+                attention_mask=None if mask.all() else torch.from_numpy(mask),
                 token_type_ids=torch.zeros(ids.shape, dtype=torch.long),
             )
             # Pooling and the norm in float32: bf16 keeps 8 bits of mantissa.
@@ -265,16 +268,29 @@ def _bf16_forward() -> Forward:
     return forward
 
 
+def _batches(lengths: list[int], batch_size: int, one_length: bool) -> list[np.ndarray]:
+    """Row indices in order of length, ``batch_size`` at a time; with ``one_length`` a batch
+    also holds texts of a single length only (no padding at all)."""
+    order = np.argsort(lengths, kind="stable")
+    if not one_length:
+        return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+    sorted_lengths = np.asarray(lengths)[order]
+    runs = np.split(order, np.flatnonzero(np.diff(sorted_lengths)) + 1)
+    return [run[i : i + batch_size] for run in runs for i in range(0, len(run), batch_size)]
+
+
 def _batched_embed(
-    texts: list[str], forward: Forward, batch_size: int, pause: Callable[[], object] | None
+    texts: list[str],
+    forward: Forward,
+    batch_size: int,
+    pause: Callable[[], object] | None,
+    one_length: bool = False,
 ) -> np.ndarray:
     encodings = get_tokenizer().encode_batch(texts)
-    order = np.argsort([len(e.ids) for e in encodings], kind="stable")
     out = np.zeros((len(texts), DIM), dtype=np.float32)
-    for start in range(0, len(texts), batch_size):
+    for rows in _batches([len(e.ids) for e in encodings], batch_size, one_length):
         if pause is not None:
             pause()
-        rows = order[start : start + batch_size]
         width = max(len(encodings[i].ids) for i in rows)
         ids = np.zeros((len(rows), width), dtype=np.int64)
         mask = np.zeros_like(ids)
@@ -326,8 +342,9 @@ def embed(
     name = resolve(encoder or encoder_name())
     if name == "torch":
         return _torch_embed(texts, batch_size)
-    forward = _bf16_forward() if name == "torch-bf16" else _onnx_forward(name)
-    return _batched_embed(texts, forward, batch_size, pause)
+    if name == "torch-bf16":
+        return _batched_embed(texts, _bf16_forward(), batch_size, pause, one_length=True)
+    return _batched_embed(texts, _onnx_forward(name), batch_size, pause)
 
 
 def warm_up(encoder: str | None = None) -> None:

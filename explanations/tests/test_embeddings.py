@@ -110,3 +110,16 @@ def test_it_refuses_to_start_with_an_unknown_encoder_in_the_environment(name):
     )
     assert done.returncode != 0
     assert f"{name}='fp8' must be one of" in done.stderr
+
+
+def test_it_batches_texts_of_one_length_together_when_asked():
+    from explanations.embeddings import _batches
+
+    lengths = [5, 3, 5, 9, 3, 3, 5, 9]
+    batches = _batches(lengths, 2, one_length=True)
+    assert sorted(i for b in batches for i in b) == list(range(len(lengths)))
+    assert all(len({lengths[i] for i in b}) == 1 and len(b) <= 2 for b in batches)
+    assert [lengths[b[0]] for b in batches] == [3, 3, 5, 5, 9]
+    padded = _batches(lengths, 2, one_length=False)
+    assert [len(b) for b in padded] == [2, 2, 2, 2]
+    assert {lengths[i] for i in padded[1]} == {3, 5}  # mixed lengths, padded to the longest
