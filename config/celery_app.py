@@ -41,6 +41,7 @@ app.conf.task_routes = {
     "predictions.tasks.training.*": {"queue": "training"},
     # An exact name wins over the pattern below (Celery looks names up before globs).
     "explanations.tasks.index_documents_batch": {"queue": "index"},
+    "explanations.tasks.index_transcripts_chain": {"queue": "index"},
     "explanations.tasks.*": {"queue": "explain"},
     "backups.tasks.*": {"queue": "ingest"},
 }

@@ -135,6 +135,8 @@ class ExplainBenchmark(Benchmark):
             "llm_threads": conf.get("LLM_THREADS"),
             "llm_max_tokens": conf.get("LLM_MAX_TOKENS"),
             "embedding_encoder": conf.get("EMBEDDING_ENCODER"),
+            # What the explanation's retrieval embeds its query with (embed_one).
+            "embedding_query_encoder": conf.get("EMBEDDING_QUERY_ENCODER"),
             "prediction_source": source,
             "symbols": len(symbols),
             "chunks_indexed": Chunk.objects.count(),
@@ -173,10 +175,10 @@ def _symbols(n: int, created: list[str] | None = None) -> tuple[list[str], str]:
 
 
 def _load_models(options: dict[str, Any]) -> float:
-    from explanations.embeddings import warm_up
+    from explanations.embeddings import encoder_name, warm_up
 
     t = time.perf_counter()
-    warm_up()
+    warm_up(encoder_name("EMBEDDING_QUERY_ENCODER"))
     if options["depth"] != "fast":
         from explanations.llm import get_backend
 
@@ -269,7 +271,9 @@ class IndexBenchmark(Benchmark):
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--transcripts", type=int, default=60)
-        parser.add_argument("--encoder", default=None, choices=["onnx", "onnx-int8", "torch"])
+        from explanations.embeddings import ENCODERS
+
+        parser.add_argument("--encoder", default=None, choices=ENCODERS)
         parser.add_argument(
             "--no-reference", action="store_true", help="Skip recall (throughput only)"
         )

@@ -7,15 +7,27 @@ Two encoders compute the same function (mean pooling of the last hidden state, u
   ``var/models/minilm/`` on first use and run with ONNX Runtime; ``onnx-int8`` is the same graph
   with dynamically quantised int8 weights. Texts are tokenised with the package's fast tokenizer
   and batched in order of length, so a batch pads to its own longest text instead of to 256.
-- ``torch``: sentence-transformers on PyTorch, the reference the ONNX encoders are measured
+- ``torch``: sentence-transformers on PyTorch, the reference the other encoders are measured
   against (``bench index``: ``recall_at_5_vs_reference``).
+- ``torch-bf16``: the package's BERT on PyTorch with bfloat16 weights and activations (oneDNN's
+  AVX512_BF16 / AMX kernels), pooled and normalised in float32; each batch holds texts of one
+  token length, so it needs neither padding nor an attention mask. Only
+  where the CPU has native bf16 (``cpu_has_bf16()``); elsewhere bf16 is emulated and slower
+  than fp32, so ``onnx`` is used instead (``resolve()``, logged once).
 
-``EMBEDDING_ENCODER`` chooses; ``EMBEDDING_THREADS`` sets ONNX Runtime's thread count.
+``EMBEDDING_ENCODER`` (default ``torch-bf16``) chooses the encoder of bulk embedding (chunks);
+``EMBEDDING_QUERY_ENCODER`` (default ``onnx``) that of one query (``embed_one``: retrieval in the
+web process and the explain worker), where bf16 gains nothing on one short text and loading
+PyTorch would cost ~290 MB and ~3 s per process. Every encoder approximates the reference the
+stored index was built with (``bench index``), so queries and chunks may come from different
+ones. ``EMBEDDING_THREADS`` sets the thread count of ONNX Runtime and
+of ``torch-bf16`` (``TORCH_THREADS`` that of the reference).
 """
 
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import threading
 from collections.abc import Callable
@@ -31,13 +43,23 @@ if TYPE_CHECKING:
     import onnxruntime
     from sentence_transformers import SentenceTransformer
     from tokenizers import Tokenizer
+    from transformers import PreTrainedModel
+
+log = logging.getLogger(__name__)
 
 DIM = 384
 BATCH_SIZE = 32
 MAX_TOKENS = 256  # the package's max_seq_length (sentence_bert_config.json)
-ENCODERS = ("onnx", "onnx-int8", "torch")
+ENCODERS = ("onnx", "onnx-int8", "torch", "torch-bf16")
+# What ``torch-bf16`` runs on a CPU without native bf16 instructions.
+BF16_FALLBACK = "onnx"
+# /proc/cpuinfo flags of native bf16 dot products (AVX512_BF16 on Zen 4+/Cooper Lake+, AMX).
+BF16_FLAGS = frozenset({"avx512_bf16", "amx_bf16"})
+CPUINFO = Path("/proc/cpuinfo")
 _lock = threading.Lock()
 _model: SentenceTransformer | None = None
+_bf16_model: PreTrainedModel | None = None
+_fallback_logged = False
 _sessions: dict[str, onnxruntime.InferenceSession] = {}
 _tokenizer: Tokenizer | None = None
 
@@ -148,6 +170,53 @@ def _session(encoder: str) -> onnxruntime.InferenceSession:
     return _sessions[encoder]
 
 
+def cpu_flags(cpuinfo: Path | None = None) -> frozenset[str]:
+    """The instruction-set flags of the first CPU in ``/proc/cpuinfo`` (empty where unreadable,
+    e.g. not Linux: then nothing is assumed)."""
+    try:
+        text = (cpuinfo or CPUINFO).read_text()
+    except OSError:
+        return frozenset()
+    for line in text.splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() in ("flags", "Features"):
+            return frozenset(value.split())
+    return frozenset()
+
+
+def cpu_has_bf16(cpuinfo: Path | None = None) -> bool:
+    return bool(BF16_FLAGS & cpu_flags(cpuinfo))
+
+
+def resolve(encoder: str) -> str:
+    """The encoder that really runs: ``torch-bf16`` becomes ``onnx`` on a CPU without bf16."""
+    global _fallback_logged
+    if encoder != "torch-bf16" or cpu_has_bf16():
+        return encoder
+    if not _fallback_logged:
+        _fallback_logged = True
+        log.warning(
+            "EMBEDDING_ENCODER=torch-bf16 but this CPU has none of %s: using %s",
+            sorted(BF16_FLAGS),
+            BF16_FALLBACK,
+        )
+    return BF16_FALLBACK
+
+
+def _bf16_bert() -> PreTrainedModel:
+    global _bf16_model
+    if _bf16_model is None:
+        with _lock:
+            if _bf16_model is None:
+                _offline()
+                import torch
+                from transformers import AutoModel
+
+                bert = AutoModel.from_pretrained(model_path(), dtype=torch.bfloat16)
+                _bf16_model = bert.eval()
+    return _bf16_model
+
+
 def get_tokenizer() -> Tokenizer:
     global _tokenizer
     if _tokenizer is None:
@@ -162,17 +231,66 @@ def get_tokenizer() -> Tokenizer:
     return _tokenizer
 
 
-def _onnx_embed(
-    texts: list[str], encoder: str, batch_size: int, pause: Callable[[], object] | None = None
-) -> np.ndarray:
+Forward = Callable[[np.ndarray, np.ndarray], np.ndarray]
+
+
+def _onnx_forward(encoder: str) -> Forward:
     session = _session(encoder)
+
+    def forward(ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        hidden: np.ndarray = session.run(None, feeds)[0]
+        return hidden
+
+    return forward
+
+
+def _bf16_forward() -> Forward:
+    import torch
+
+    bert = _bf16_bert()
+    # Set per call: the reference encoder in the same process (bench index) sets its own.
+    torch.set_num_threads(int(conf.get("EMBEDDING_THREADS")))
+
+    def forward(ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        with torch.inference_mode():
+            # A batch of texts of one length needs no mask, and SDPA without one takes its
+            # flash kernel (bench index: ~20 % more chunks/s).
+            out = bert(
+                input_ids=torch.from_numpy(ids),
+                attention_mask=None if mask.all() else torch.from_numpy(mask),
+                token_type_ids=torch.zeros(ids.shape, dtype=torch.long),
+            )
+            # Pooling and the norm in float32: bf16 keeps 8 bits of mantissa.
+            hidden: np.ndarray = out.last_hidden_state.float().numpy()
+        return hidden
+
+    return forward
+
+
+def _batches(lengths: list[int], batch_size: int, one_length: bool) -> list[np.ndarray]:
+    """Row indices in order of length, ``batch_size`` at a time; with ``one_length`` a batch
+    also holds texts of a single length only (no padding at all)."""
+    order = np.argsort(lengths, kind="stable")
+    if not one_length:
+        return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+    sorted_lengths = np.asarray(lengths)[order]
+    runs = np.split(order, np.flatnonzero(np.diff(sorted_lengths)) + 1)
+    return [run[i : i + batch_size] for run in runs for i in range(0, len(run), batch_size)]
+
+
+def _batched_embed(
+    texts: list[str],
+    forward: Forward,
+    batch_size: int,
+    pause: Callable[[], object] | None,
+    one_length: bool = False,
+) -> np.ndarray:
     encodings = get_tokenizer().encode_batch(texts)
-    order = np.argsort([len(e.ids) for e in encodings], kind="stable")
     out = np.zeros((len(texts), DIM), dtype=np.float32)
-    for start in range(0, len(texts), batch_size):
+    for rows in _batches([len(e.ids) for e in encodings], batch_size, one_length):
         if pause is not None:
             pause()
-        rows = order[start : start + batch_size]
         width = max(len(encodings[i].ids) for i in rows)
         ids = np.zeros((len(rows), width), dtype=np.int64)
         mask = np.zeros_like(ids)
@@ -180,8 +298,7 @@ def _onnx_embed(
             n = len(encodings[i].ids)
             ids[r, :n] = encodings[i].ids
             mask[r, :n] = 1
-        feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
-        hidden = session.run(None, feeds)[0]
+        hidden = forward(ids, mask)
         summed = (hidden * mask[..., None]).sum(axis=1)
         pooled = summed / np.maximum(mask.sum(axis=1, keepdims=True), 1)
         out[rows] = pooled / np.linalg.norm(pooled, axis=1, keepdims=True)
@@ -189,7 +306,12 @@ def _onnx_embed(
 
 
 def _torch_embed(texts: list[str], batch_size: int) -> np.ndarray:
-    vectors = get_model().encode(
+    import torch
+
+    model = get_model()
+    # Set per call: torch-bf16 in the same process (bench index) sets EMBEDDING_THREADS.
+    torch.set_num_threads(int(conf.get("TORCH_THREADS")))
+    vectors = model.encode(
         texts,
         batch_size=batch_size,
         normalize_embeddings=True,
@@ -199,10 +321,10 @@ def _torch_embed(texts: list[str], batch_size: int) -> np.ndarray:
     return np.asarray(vectors, dtype=np.float32)
 
 
-def encoder_name() -> str:
-    name = str(conf.get("EMBEDDING_ENCODER"))
+def encoder_name(setting: str = "EMBEDDING_ENCODER") -> str:
+    name = str(conf.get(setting))
     if name not in ENCODERS:
-        raise ValueError(f"EMBEDDING_ENCODER must be one of {ENCODERS}, not {name!r}")
+        raise ValueError(f"{setting} must be one of {ENCODERS}, not {name!r}")
     return name
 
 
@@ -217,10 +339,12 @@ def embed(
     each batch (bulk indexing waits there while an explanation runs)."""
     if not texts:
         return np.zeros((0, DIM), dtype=np.float32)
-    name = encoder or encoder_name()
+    name = resolve(encoder or encoder_name())
     if name == "torch":
         return _torch_embed(texts, batch_size)
-    return _onnx_embed(texts, name, batch_size, pause)
+    if name == "torch-bf16":
+        return _batched_embed(texts, _bf16_forward(), batch_size, pause, one_length=True)
+    return _batched_embed(texts, _onnx_forward(name), batch_size, pause)
 
 
 def warm_up(encoder: str | None = None) -> None:
@@ -229,5 +353,5 @@ def warm_up(encoder: str | None = None) -> None:
 
 
 def embed_one(text: str) -> np.ndarray:
-    vector: np.ndarray = embed([text])[0]
+    vector: np.ndarray = embed([text], encoder=encoder_name("EMBEDDING_QUERY_ENCODER"))[0]
     return vector

@@ -7,12 +7,15 @@ The corpus is the chunks of the first ``--transcripts`` transcripts of the share
 ``recall_at_5_vs_reference``: for the labelled queries of ``eval/retrieval_queries.json`` the
 share of the reference encoder's top 5 chunks (sentence-transformers on PyTorch, the encoder
 the index was built with) that the encoder under test also ranks in its top 5, over the whole
-corpus (no symbol filter, the harder case).
+corpus (no symbol filter, the harder case). ``encoder_used`` is what really ran (``torch-bf16``
+falls back to ``onnx`` on a CPU without bf16); ``load_1m`` is the machine's 1-minute load average
+before and after, since the figures are only comparable at a similar load.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -57,8 +60,9 @@ def recall_at_5(encoder: str, chunk_vectors: np.ndarray, texts: list[str], qs: l
 
 def run_index_bench(transcripts: int, encoder: str, reference: bool) -> dict[str, Any]:
     from explanations import conf
-    from explanations.embeddings import embed, warm_up
+    from explanations.embeddings import cpu_has_bf16, embed, resolve, warm_up
 
+    load_before = os.getloadavg()[0]
     texts, symbols = corpus(transcripts)
     t = time.perf_counter()
     warm_up(encoder)
@@ -68,6 +72,8 @@ def run_index_bench(transcripts: int, encoder: str, reference: bool) -> dict[str
     seconds = time.perf_counter() - t
     result: dict[str, Any] = {
         "encoder": encoder,
+        "encoder_used": resolve(encoder),
+        "cpu_bf16": cpu_has_bf16(),
         "embedding_threads": conf.get("EMBEDDING_THREADS"),
         "torch_threads": conf.get("TORCH_THREADS"),
         "transcripts": transcripts,
@@ -80,4 +86,5 @@ def run_index_bench(transcripts: int, encoder: str, reference: bool) -> dict[str
         qs = queries(symbols)
         result["queries"] = len(qs)
         result["recall_at_5_vs_reference"] = round(recall_at_5(encoder, vectors, texts, qs), 4)
+    result["load_1m"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
     return result

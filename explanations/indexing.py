@@ -3,6 +3,12 @@
 ``index_source`` streams a source's documents, drops those already stored with the same hash and
 embeds the rest in batches, either in this process or as ``index_documents_batch`` tasks on the
 ``index`` queue (its own niced worker: bulk embedding never delays an explanation request).
+
+``start_transcript_chain`` is how ``make run`` indexes every transcript in the background: one
+small task on the ``index`` queue embeds the next ``DOCS_PER_BATCH`` transcripts not stored yet
+and sends the next one, so the broker never holds more than one message of it (queueing all
+2,425 transcripts' chunk texts up front would put ~60 MB in Redis) and a chain cut by a stop is
+started again by the next bootstrap where it left off.
 """
 
 from __future__ import annotations
@@ -23,8 +29,9 @@ from explanations.sources.base import DocumentSpec
 log = logging.getLogger(__name__)
 
 DOCS_PER_BATCH = 16
-# The queue ``config/celery_app.py`` routes ``index_documents_batch`` to.
+# The queue ``config/celery_app.py`` routes ``index_documents_batch`` and the chain to.
 INDEX_QUEUE = "index"
+CHAIN_TASK = "explanations.tasks.index_transcripts_chain"
 
 
 def _batched(items: Iterable[DocumentSpec], n: int) -> Iterator[list[DocumentSpec]]:
@@ -164,3 +171,46 @@ _SOURCE_VALUE = {
     "patterns": "pattern",
     "edgar": "edgar",
 }
+
+
+def _stored_transcripts() -> set[str]:
+    return set(Document.objects.filter(source="transcript").values_list("external_id", flat=True))
+
+
+def index_chain_link(after: str | None, remaining: int | None) -> dict[str, Any]:
+    """One link of the background chain (the task's body): embed and store the next ``docs``
+    transcripts after ``after`` that are not stored, then send the next link unless the data
+    set or ``remaining`` (None: no limit) is exhausted."""
+    take = DOCS_PER_BATCH if remaining is None else min(DOCS_PER_BATCH, remaining)
+    specs = list(
+        islice(iter_source("transcripts", after=after, exclude=_stored_transcripts()), take)
+    )
+    result: dict[str, Any] = {"documents": 0, "chunks": 0, "skipped": 0}
+    if specs:
+        result.update(store_batch(specs))
+    left = None if remaining is None else remaining - len(specs)
+    if specs and len(specs) == take and (left is None or left > 0):
+        send_now(CHAIN_TASK, specs[-1].external_id, left)
+        result["next_after"] = specs[-1].external_id
+    return result
+
+
+def start_transcript_chain(limit: int | None = None) -> dict[str, Any]:
+    """Send the first link of the chain when transcripts (up to ``limit``) are missing."""
+    stored = _stored_transcripts()
+    from explanations.sources.transcripts import transcript_ids
+
+    total = len(transcript_ids())
+    target = total if limit is None else min(limit, total)
+    missing = max(target - len(stored), 0)
+    summary: dict[str, Any] = {
+        "source": "transcripts",
+        "mode": "background",
+        "documents_total": len(stored),
+        "documents_in_data_set": total,
+        "queued": missing > 0,
+    }
+    if missing:
+        send_now(CHAIN_TASK, None, None if limit is None else missing)
+        summary["to_index"] = missing
+    return summary

@@ -1,5 +1,6 @@
 """Celery tasks of the explanations app: ``generate_explanation`` on the ``explain`` queue,
-``index_documents_batch`` on the ``index`` queue (config/celery_app.py routes them)."""
+``index_documents_batch`` and ``index_transcripts_chain`` on the ``index`` queue
+(config/celery_app.py routes them)."""
 
 from __future__ import annotations
 
@@ -28,6 +29,29 @@ def index_documents_batch(specs: list[dict[str, Any]], force: bool = False) -> d
     from explanations.sources.base import DocumentSpec
 
     return store_batch([DocumentSpec.from_dict(s) for s in specs], force=force)
+
+
+@shared_task(
+    name="explanations.tasks.index_transcripts_chain",
+    # Nobody waits for a link: ~150 result keys would sit in Redis for an hour.
+    ignore_result=True,
+    soft_time_limit=540,
+    time_limit=600,
+)
+def index_transcripts_chain(after: str | None, remaining: int | None) -> dict[str, Any]:
+    """The next transcripts not stored yet, then the next link (``indexing.index_chain_link``).
+    One link embeds 16 transcripts (~440 chunks) and may pause up to 300 s for explanations."""
+    from core.tasking import send_now
+    from explanations.indexing import CHAIN_TASK, index_chain_link
+
+    try:
+        return index_chain_link(after, remaining)
+    except SoftTimeLimitExceeded:
+        # Explanations kept the link paused too long; its batch was not written (one
+        # transaction), so the same link goes again instead of the chain ending here.
+        log.warning("index chain link after %s ran out of time; sent again", after)
+        send_now(CHAIN_TASK, after, remaining)
+        return {"documents": 0, "chunks": 0, "skipped": 0, "retried": 1}
 
 
 @shared_task(

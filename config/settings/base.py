@@ -205,13 +205,17 @@ PREDICTION_STALE_SECONDS = env_int("PREDICTION_STALE_SECONDS", 600, minimum=1)
 INTERVAL_ADAPTATION = env_bool("INTERVAL_ADAPTATION", True)
 # Prediction history kept, by data day (predictions.retention): 7 years, the audit trail.
 PREDICTION_RETENTION_DAYS = env_int("PREDICTION_RETENTION_DAYS", 2557, minimum=1)
-# Transcripts `make run` queues for indexing (documents, not chunks; 0 = all 2,425).
-KB_TRANSCRIPTS_LIMIT = env_int("KB_TRANSCRIPTS_LIMIT", 300, minimum=0)
+# Transcripts `make run` indexes in the background (documents, not chunks; 0 = all 2,425).
+KB_TRANSCRIPTS_LIMIT = env_int("KB_TRANSCRIPTS_LIMIT", 0, minimum=0)
 INFERENCE_DEVICE = env_choice("INFERENCE_DEVICE", "auto", {"auto", "cpu", "cuda"})
 ORT_INTRA_OP_THREADS = env_int("ORT_INTRA_OP_THREADS", 1, minimum=1)
 TORCH_THREADS = env_int("TORCH_THREADS", 1, minimum=1)
-# Knowledge-base embeddings: MiniLM exported to ONNX (fp32 or int8) or the torch reference.
-EMBEDDING_ENCODER = env_choice("EMBEDDING_ENCODER", "onnx", {"onnx", "onnx-int8", "torch"})
+# Knowledge-base embeddings: MiniLM exported to ONNX (fp32 or int8), the torch reference, or
+# torch in bf16 (only where the CPU has bf16; else onnx, explanations/embeddings.py). Bulk
+# (chunks) and one query (retrieval, in the web process too) are chosen apart.
+_ENCODERS = {"onnx", "onnx-int8", "torch", "torch-bf16"}
+EMBEDDING_ENCODER = env_choice("EMBEDDING_ENCODER", "torch-bf16", _ENCODERS)
+EMBEDDING_QUERY_ENCODER = env_choice("EMBEDDING_QUERY_ENCODER", "onnx", _ENCODERS)
 EMBEDDING_THREADS = env_int("EMBEDDING_THREADS", 2, minimum=1)
 # Rows per ONNX Runtime call; 0 = measured by the inference worker when it loads a model.
 INFERENCE_BATCH_SIZE = env_int("INFERENCE_BATCH_SIZE", 0, minimum=0)

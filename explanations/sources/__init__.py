@@ -16,7 +16,11 @@ def iter_source(name: str, **options: Any) -> Iterator[DocumentSpec]:
         from explanations.sources.transcripts import iter_transcripts
 
         return iter_transcripts(
-            limit=options.get("limit"), symbols=options.get("symbols"), path=options.get("path")
+            limit=options.get("limit"),
+            symbols=options.get("symbols"),
+            path=options.get("path"),
+            after=options.get("after"),
+            exclude=options.get("exclude") or frozenset(),
         )
     if name == "playbooks":
         from explanations.sources.playbooks import iter_playbooks

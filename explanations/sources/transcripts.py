@@ -72,23 +72,43 @@ def parse_transcript(name: str, text: str) -> DocumentSpec | None:
     )
 
 
+def _members(tar: tarfile.TarFile) -> list[tarfile.TarInfo]:
+    return sorted(
+        (m for m in tar.getmembers() if m.isfile() and _NAME.search(m.name)),
+        key=lambda m: (Path(m.name).name, m.name),
+    )
+
+
+def transcript_ids(path: Path | None = None) -> list[str]:
+    """The external ids of every transcript in the data set, in order, from the file names
+    alone (nothing is extracted)."""
+    with tarfile.open(path or transcripts_path(), "r:gz") as tar:
+        return list(dict.fromkeys(Path(m.name).stem for m in _members(tar)))
+
+
 def iter_transcripts(
-    *, limit: int | None = None, symbols: list[str] | None = None, path: Path | None = None
+    *,
+    limit: int | None = None,
+    symbols: list[str] | None = None,
+    path: Path | None = None,
+    after: str | None = None,
+    exclude: set[str] | frozenset[str] = frozenset(),
 ) -> Iterator[DocumentSpec]:
     """Transcripts in a stable order (sorted by file name). The same quarter can appear in two
-    splits of the data set; the first one wins so external ids stay unique."""
+    splits of the data set; the first one wins so external ids stay unique. ``after`` (an
+    external id) and ``exclude`` skip transcripts by file name, before reading them: the
+    background index chain resumes where it stopped and passes over stored ones."""
     wanted = {s.upper() for s in symbols} if symbols else None
     seen: set[str] = set()
     count = 0
     with tarfile.open(path or transcripts_path(), "r:gz") as tar:
-        members = sorted(
-            (m for m in tar.getmembers() if m.isfile() and _NAME.search(m.name)),
-            key=lambda m: (Path(m.name).name, m.name),
-        )
-        for member in members:
+        for member in _members(tar):
             match = _NAME.search(member.name)
             assert match is not None
             if wanted is not None and match["ticker"] not in wanted:
+                continue
+            stem = Path(member.name).stem
+            if (after is not None and stem <= after) or stem in exclude:
                 continue
             fh = tar.extractfile(member)
             if fh is None:

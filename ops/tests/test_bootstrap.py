@@ -42,10 +42,9 @@ class BootstrapTestCase(BaseTestCase):
         self.assertNotIn("--limit", commands[DocumentSource.TRANSCRIPT])
         self.assertIn("--no-wait", commands[DocumentSource.PATTERN])
 
-    def test_it_does_not_queue_a_source_that_has_documents(self) -> None:
-        Document.objects.create(
-            source=DocumentSource.PATTERN, external_id="x", title="x", content_hash="x"
-        )
+    def test_it_does_not_queue_a_source_that_has_documents_but_resumes_transcripts(self) -> None:
+        for source in (DocumentSource.PATTERN, DocumentSource.TRANSCRIPT):
+            Document.objects.create(source=source, external_id="x", title="x", content_hash="x")
         command, _ = self.command()
         queued: list[list[str]] = []
 
@@ -56,6 +55,9 @@ class BootstrapTestCase(BaseTestCase):
         command.quiet = record  # type: ignore[assignment]
         command.queue_knowledge_base()
         self.assertEqual([q[2] for q in queued], ["transcripts"])
+        # The chain that indexes every missing transcript in the background (0 = no limit).
+        self.assertEqual(queued[0][3:5], ["--mode", "background"])
+        self.assertNotIn("--limit", queued[0])
 
     @override_settings(REPLAY_START_DATE="2024-07-10")
     def test_it_labels_the_regimes_of_the_replayed_days_after_loading_the_index(self) -> None:

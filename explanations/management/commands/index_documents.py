@@ -3,7 +3,10 @@
 Idempotent: a document whose content hash is stored already is skipped, so a second run changes
 nothing. Prints one JSON summary. Without ``--source`` every source except ``edgar`` is indexed
 (EDGAR needs the network); ``--mode queue`` embeds on the ``index`` Celery queue, ``inline`` in
-this process, ``auto`` (default) uses the queue when a worker consumes it.
+this process, ``auto`` (default) uses the queue when a worker consumes it. ``--mode background``
+(transcripts only, what ``make run`` uses) sends the first link of the chain that indexes every
+transcript not stored yet on the ``index`` worker and returns at once
+(``indexing.start_transcript_chain``).
 """
 
 from __future__ import annotations
@@ -11,9 +14,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from explanations.indexing import index_source, index_worker_available
+from explanations.indexing import index_source, index_worker_available, start_transcript_chain
 from explanations.sources import SOURCE_NAMES
 
 DEFAULT_SOURCES = ("playbooks", "patterns", "transcripts")
@@ -31,7 +34,9 @@ class Command(BaseCommand):
             action="store_true",
             help="Only symbols in the platform's Symbol table (all when it is empty)",
         )
-        parser.add_argument("--mode", choices=("auto", "queue", "inline"), default="auto")
+        parser.add_argument(
+            "--mode", choices=("auto", "queue", "inline", "background"), default="auto"
+        )
         parser.add_argument("--batch", type=int, default=16, help="Documents per task")
         parser.add_argument(
             "--no-wait",
@@ -42,6 +47,12 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         sources = options["source"] or list(DEFAULT_SOURCES)
         mode = options["mode"]
+        if mode == "background":
+            if sources != ["transcripts"]:
+                raise CommandError("--mode background indexes --source transcripts only")
+            summary = start_transcript_chain(options["limit"])
+            self.stdout.write(json.dumps(summary, indent=2))
+            return
         if mode == "auto":
             mode = "queue" if index_worker_available() else "inline"
         symbols = [s.strip().upper() for s in options["symbols"].split(",") if s.strip()] or None

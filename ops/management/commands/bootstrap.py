@@ -8,7 +8,8 @@ Every step is idempotent: a second `make run` finds each one done and starts in 
    index — the replay clock then appends one trading day per cycle, as a live market would;
 4. transcript scores for the earnings features;
 5. trained models: each kind is trained and activated only if none is active;
-6. the explanation knowledge base (playbooks now; pattern notes and transcripts queued);
+6. the explanation knowledge base (playbooks now; pattern notes queued; every transcript
+   indexed in the background by a chain of tasks on the index worker);
 7. the operator account.
 """
 
@@ -43,7 +44,9 @@ class Command(BaseCommand):
 
     def queue_knowledge_base(self) -> None:
         for source, command in self.knowledge_base_commands():
-            if Document.objects.filter(source=source).exists():
+            # The transcripts' chain itself finds what is missing (a stop can cut it short).
+            resumable = source == DocumentSource.TRANSCRIPT
+            if not resumable and Document.objects.filter(source=source).exists():
                 # Queued on an earlier run; `index_documents` refreshes them on demand.
                 self.stdout.write(f"== knowledge base: {source} documents present")
                 continue
@@ -78,14 +81,15 @@ class Command(BaseCommand):
         ]  # fmt: skip
 
     def knowledge_base_commands(self) -> list[tuple[str, list[str]]]:
-        """Embedding thousands of chunks takes minutes on a CPU: the explain worker does it in
-        the background once it runs."""
+        """Embedding tens of thousands of chunks takes an hour on a CPU: the niced index worker
+        does it in the background once it runs (transcripts: a chain of small tasks that
+        continues where it stopped, ``explanations.indexing.start_transcript_chain``)."""
         limit = settings.KB_TRANSCRIPTS_LIMIT
         return [
             (DocumentSource.PATTERN,
              ["index_documents", "--source", "patterns", "--mode", "queue", "--no-wait"]),
             (DocumentSource.TRANSCRIPT,
-             ["index_documents", "--source", "transcripts", "--mode", "queue", "--no-wait",
+             ["index_documents", "--source", "transcripts", "--mode", "background",
               *(["--limit", str(limit)] if limit else [])]),
         ]  # fmt: skip
 
