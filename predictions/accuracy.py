@@ -45,12 +45,17 @@ KIND_OF_MODEL_TYPE = KIND_OF_TYPE
 HORIZON_KINDS = tuple(kind for kind, h in HORIZON_OF_KIND.items() if h > 1)
 
 # The unrealised records of target days in [since, upto] joined with their target day's bar
-# (one place: the served records' and the shadow records' statements both use it).
+# (one place: the served records' and the shadow records' statements both use it). The bar's
+# timestamp bounds repeat the target-day bounds as constants: only then can the planner leave
+# out the bar chunks outside them (without: every chunk of the price history was scanned,
+# ~0.8 s a cycle on the live database).
 _DUE_OUTCOMES = """
     FROM predictions_predictionrecord r2
     JOIN ingestion_pricebar b1
       ON b1.symbol_id = r2.symbol_id AND b1.interval = '1d'
      AND b1.timestamp = (r2.target_date::timestamp AT TIME ZONE 'UTC')
+     AND b1.timestamp >= (%(since)s::date::timestamp AT TIME ZONE 'UTC')
+     AND b1.timestamp <= (%(upto)s::date::timestamp AT TIME ZONE 'UTC')
     WHERE r2.realised_at IS NULL AND r2.target_date IS NOT NULL
       AND r2.target_date <= %(upto)s AND r2.target_date >= %(since)s
 """

@@ -99,3 +99,29 @@ def test_it_reranks_earlier_outcomes_when_late_bars_join_their_day(predicted):
     # The ranks of the whole day, early rows included, as rank() (min method) gives them.
     assert [r.rank_predicted for r in rows] == rankdata(pred, method="min").astype(int).tolist()
     assert [r.rank_realised for r in rows] == rankdata(real, method="min").astype(int).tolist()
+
+
+def test_it_reads_only_the_bar_chunks_of_the_lookback(predicted):
+    # A live database holds 20 years of bars: the join must not scan every chunk of them.
+    from django.db import connection
+
+    from core.timescale import is_hypertable
+    from predictions.accuracy import _REALISE_AND_RANK_SQL
+
+    ids, _ = predicted
+    old = dt.date(2021, 3, 1)
+    store_bars(ids, TICKERS, old, np.full(len(TICKERS), 50.0))
+    with connection.cursor() as cursor:
+        if not is_hypertable(cursor, "ingestion_pricebar"):
+            pytest.skip("plain PostgreSQL: no chunks")
+        cursor.execute(
+            "SELECT chunk_name FROM timescaledb_information.chunks WHERE hypertable_name ="
+            " 'ingestion_pricebar' AND range_end <= %s",
+            [dt.datetime(2021, 12, 31, tzinfo=dt.UTC)],
+        )
+        old_chunks = [row[0] for row in cursor.fetchall()]
+        since = NEXT - dt.timedelta(days=40)
+        cursor.execute("EXPLAIN " + _REALISE_AND_RANK_SQL, {"upto": NEXT, "since": since})
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert old_chunks  # the old bar made a chunk of its own
+    assert not [name for name in old_chunks if name in plan]
