@@ -11,38 +11,14 @@ from explanations.constrained import grammar_for
 from explanations.facts import Facts
 from explanations.grounding import check
 from explanations.template import render
+from explanations.tests.facts_support import DRIVER_1D, DRIVER_20D, nvda_facts
 
-FACTS = Facts(
-    symbol="NVDA",
-    prediction={
-        "current_price": 150.55,
-        "predicted_return_1d": -0.0042,
-        "predicted_price": 149.92,
-        "p10": -0.031,
-        "p50": -0.004,
-        "p90": 0.022,
-        "model_type": "earnings_day",
-        "model_version": "e2025.07",
-        "data_timestamp": "2025-07-09T00:00:00Z",
-    },
+FACTS = nvda_facts(
+    "earnings_day",
+    "e2025.07",
     features={"return_20d": 0.082, "return_1d": 0.0235, "rsi_14": 62.5},
     earnings={"announcement_date": "2025-07-09", "eps_estimate": 1.01},
-    drivers=[
-        {
-            "feature": "return_20d",
-            "label": "Return, 20 days",
-            "value": 0.082,
-            "contribution": -0.0021,
-            "text": "Return, 20 days +8.20% (moves the forecast down by 0.21%)",
-        },
-        {
-            "feature": "return_1d",
-            "label": "Return, 1 day",
-            "value": 0.0235,
-            "contribution": 0.0009,
-            "text": "Return, 1 day +2.35% (moves the forecast up by 0.09%)",
-        },
-    ],
+    drivers=[DRIVER_20D, DRIVER_1D],
 )
 FORECAST = "NVDA is predicted to fall 0.42% on the next trading day."
 

@@ -5,35 +5,13 @@ from __future__ import annotations
 from django.test import override_settings
 
 from explanations.constrained import grammar_for
-from explanations.facts import Facts
 from explanations.grounding import check
 from explanations.llm import get_backend
 from explanations.prompt import build_messages
+from explanations.tests.facts_support import DRIVER_20D, nvda_facts
 
-FACTS = Facts(
-    symbol="NVDA",
-    prediction={
-        "current_price": 150.55,
-        "predicted_return_1d": -0.0042,
-        "predicted_price": 149.92,
-        "p10": -0.031,
-        "p50": -0.004,
-        "p90": 0.022,
-        "model_type": "normal_day",
-        "model_version": "v1",
-        "data_timestamp": "2025-07-09T00:00:00Z",
-    },
-    features={"return_20d": 0.082},
-    earnings=None,
-    drivers=[
-        {
-            "feature": "return_20d",
-            "label": "Return, 20 days",
-            "value": 0.082,
-            "contribution": -0.0021,
-            "text": "Return, 20 days +8.20% (moves the forecast down by 0.21%)",
-        }
-    ],
+FACTS = nvda_facts(
+    "normal_day", "v1", features={"return_20d": 0.082}, earnings=None, drivers=[DRIVER_20D]
 )
 
 
