@@ -80,8 +80,8 @@ def active_results() -> dict[str, dict[str, Any] | None]:
 
 
 def _point_model(metadata: dict[str, Any] | None) -> str:
-    head = (metadata or {}).get("point_model") or {}
-    return str(head.get("point_model", "network")) if isinstance(head, dict) else str(head)
+    # ``train.point_model_metadata``: a dict in every version trained since the point heads.
+    return str(((metadata or {}).get("point_model") or {}).get("point_model", "network"))
 
 
 def _stored_point_model(stored: dict[str, Any]) -> str:
