@@ -52,8 +52,10 @@ HORIZON_OF_KIND: dict[str, int] = {
     **{kind: h for h, kind in KIND_OF_HORIZON.items()},
 }
 
-# The feature set of architecture §3: the normal-day model reads the technical features, the
-# earnings-day model all of them. ``features.definitions`` lists the names and checks the counts.
+# The feature set of architecture §3 (20 technical, 17 earnings) plus 12 price-action features
+# derived from the same OHLCV bars (issue 13). The models' inputs are listed in their metadata;
+# ``features.definitions`` lists the names and checks the counts.
 N_TECHNICAL_FEATURES = 20
 N_EARNINGS_FEATURES = 17
-N_FEATURES = N_TECHNICAL_FEATURES + N_EARNINGS_FEATURES
+N_PRICE_FEATURES = 12
+N_FEATURES = N_TECHNICAL_FEATURES + N_EARNINGS_FEATURES + N_PRICE_FEATURES

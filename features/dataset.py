@@ -5,7 +5,8 @@ Training calls it on a historical panel; the live engine (``features.live``) run
 compute identical values (tested in ``features/tests/test_live.py``).
 
 Rows: one per (symbol, trading day t) where the symbol has a bar on t and all 20 technical
-features are defined (253 days of history). Columns of ``X`` follow ``ALL_FEATURES``; NaN means
+features are defined (253 days of history). Columns of ``X`` follow ``ALL_FEATURES`` (the
+price-action features share the technical features' 253-day requirement); NaN means
 missing (earnings features are NaN where the data cannot give them). ``y`` is the next-day
 return ``close(t+1) / close(t) - 1`` with t+1 the next date of the panel (NaN where the symbol
 has no bar on t+1, or t is the panel's last day). ``is_earnings_day`` is true when the symbol
@@ -19,10 +20,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from features.definitions import ALL_FEATURES, N_EARNINGS, N_TECHNICAL
+from features.definitions import (
+    ALL_FEATURES,
+    EARNINGS_SLICE,
+    N_FEATURES,
+    N_PRICE,
+    N_TECHNICAL,
+    PRICE_SLICE,
+    TECHNICAL_SLICE,
+)
 from features.earnings import earnings_features as earnings_features  # tests swap it here
 from features.market import market_close
 from features.panel import DateLike, Panel, _day
+from features.price_action import PriceActionEngine
 from features.technical import TechnicalEngine
 
 
@@ -30,7 +40,7 @@ from features.technical import TechnicalEngine
 class Dataset:
     tickers: np.ndarray  # (N,) str
     dates: np.ndarray  # (N,) datetime64[D], day t of the features
-    X: np.ndarray  # (N, 37) float32, ALL_FEATURES order, NaN = missing
+    X: np.ndarray  # (N, 49) float32, ALL_FEATURES order, NaN = missing
     y: np.ndarray  # (N,) float32 next-day return, NaN when unknown
     is_earnings_day: np.ndarray  # (N,) bool
     current_close: np.ndarray  # (N,) float64 close of day t
@@ -42,7 +52,7 @@ class Dataset:
 
     @property
     def mask(self) -> np.ndarray:
-        """(N, 37) bool, True where a feature has a value (the explicit missingness mask)."""
+        """(N, 49) bool, True where a feature has a value (the explicit missingness mask)."""
         has_value: np.ndarray = np.isfinite(self.X)
         return has_value
 
@@ -99,6 +109,24 @@ def technical_history(
     return out
 
 
+def price_action_history(
+    panel: Panel, *, start_index: int = 0, market: np.ndarray | None = None
+) -> np.ndarray:
+    """(S, D, 12) float32 price-action features of every day of the panel (NaN where undefined),
+    computed by stepping one ``PriceActionEngine`` through the days."""
+    s, d = panel.shape
+    out = np.full((s, d, N_PRICE), np.nan, dtype=np.float32)
+    engine = PriceActionEngine(s)
+    mclose = market_close(panel.dates) if market is None else market
+    for j in range(d):
+        engine.advance(
+            panel.open[:, j], panel.high[:, j], panel.low[:, j], panel.close[:, j], float(mclose[j])
+        )
+        if j >= start_index:
+            out[:, j, :] = engine.features()
+    return out
+
+
 def build_dataset(panel: Panel, *, start: DateLike = None, end: DateLike = None) -> Dataset:
     """Feature rows for the days in [start, end] (the whole panel by default).
 
@@ -119,7 +147,8 @@ def build_dataset(panel: Panel, *, start: DateLike = None, end: DateLike = None)
     first = int(np.searchsorted(panel.dates, lo)) if lo is not None else 0
     last = int(np.searchsorted(panel.dates, hi, side="right")) if hi is not None else d
 
-    tech = technical_history(panel, start_index=first)
+    mclose = market_close(panel.dates)
+    tech = technical_history(panel, start_index=first, market=mclose)
     in_range = np.zeros(d, dtype=bool)
     in_range[first:last] = True
     rows_mask = np.isfinite(panel.close) & np.isfinite(tech).all(axis=2) & in_range[np.newaxis, :]
@@ -132,9 +161,13 @@ def build_dataset(panel: Panel, *, start: DateLike = None, end: DateLike = None)
         y = (nxt[sym_idx, day_idx] / close[sym_idx, day_idx] - 1.0).astype(np.float32)
 
     n = len(sym_idx)
-    x = np.full((n, N_TECHNICAL + N_EARNINGS), np.nan, dtype=np.float32)
-    x[:, :N_TECHNICAL] = tech[sym_idx, day_idx]
-    x[:, N_TECHNICAL:] = earnings_features(panel, sym_idx, day_idx)
+    x = np.full((n, N_FEATURES), np.nan, dtype=np.float32)
+    x[:, TECHNICAL_SLICE] = tech[sym_idx, day_idx]
+    del tech
+    x[:, EARNINGS_SLICE] = earnings_features(panel, sym_idx, day_idx)
+    x[:, PRICE_SLICE] = price_action_history(panel, start_index=first, market=mclose)[
+        sym_idx, day_idx
+    ]
 
     tickers = panel.tickers[sym_idx]
     dates = panel.dates[day_idx]

@@ -1,14 +1,16 @@
 """The feature names: the shared contract between the feature engine, training and serving.
 
 The order is part of the contract: ``Dataset.X`` and ``LiveFeatures.X`` columns follow
-``ALL_FEATURES``; the "normal" model reads the first 20 (``TECHNICAL_FEATURES``), the "earnings"
-model all 37. Formulas are documented in ``features/technical.py``, ``features/earnings.py`` and
-``docs/features.md``.
+``ALL_FEATURES``: the 20 ``TECHNICAL_FEATURES``, the 17 ``EARNINGS_FEATURES``, then the 12
+``PRICE_FEATURES`` (appended, so the first 37 columns keep their places). Which of them a model
+reads is in its metadata (``predictions.ml.data.feature_columns`` for new models). Formulas are
+documented in ``features/technical.py``, ``features/earnings.py``, ``features/price_action.py``
+and ``docs/features.md``.
 """
 
 from __future__ import annotations
 
-from core.enums import N_EARNINGS_FEATURES, N_TECHNICAL_FEATURES
+from core.enums import N_EARNINGS_FEATURES, N_PRICE_FEATURES, N_TECHNICAL_FEATURES
 
 TECHNICAL_FEATURES: tuple[str, ...] = (
     "return_1d",
@@ -53,13 +55,38 @@ EARNINGS_FEATURES: tuple[str, ...] = (
     "combined_score",
 )
 
-ALL_FEATURES: tuple[str, ...] = TECHNICAL_FEATURES + EARNINGS_FEATURES
+# OHLCV shape and very short moves (``features/price_action.py``).
+PRICE_FEATURES: tuple[str, ...] = (
+    "gap_1d",
+    "intraday_return_1d",
+    "range_1d",
+    "close_location",
+    "return_3d",
+    "excess_return_1d",
+    "excess_return_5d",
+    "range_ratio_5_60",
+    "distance_high_20d",
+    "distance_low_20d",
+    "distance_high_252d",
+    "max_return_20d",
+)
+
+ALL_FEATURES: tuple[str, ...] = TECHNICAL_FEATURES + EARNINGS_FEATURES + PRICE_FEATURES
 
 N_TECHNICAL = len(TECHNICAL_FEATURES)
 N_EARNINGS = len(EARNINGS_FEATURES)
+N_PRICE = len(PRICE_FEATURES)
 N_FEATURES = len(ALL_FEATURES)
+# Column slices of ``ALL_FEATURES``.
+TECHNICAL_SLICE = slice(0, N_TECHNICAL)
+EARNINGS_SLICE = slice(N_TECHNICAL, N_TECHNICAL + N_EARNINGS)
+PRICE_SLICE = slice(N_TECHNICAL + N_EARNINGS, N_FEATURES)
 
-assert (N_TECHNICAL, N_EARNINGS) == (N_TECHNICAL_FEATURES, N_EARNINGS_FEATURES)
+assert (N_TECHNICAL, N_EARNINGS, N_PRICE) == (
+    N_TECHNICAL_FEATURES,
+    N_EARNINGS_FEATURES,
+    N_PRICE_FEATURES,
+)
 assert len(set(ALL_FEATURES)) == N_FEATURES
 
 # Column index of each feature in ALL_FEATURES order.
@@ -91,6 +118,16 @@ PERCENT_FEATURES: frozenset[str] = frozenset(
         "return_12m_avg",
         "return_30d_avg",
         "beat_rate_4q",
+        "gap_1d",
+        "intraday_return_1d",
+        "range_1d",
+        "return_3d",
+        "excess_return_1d",
+        "excess_return_5d",
+        "distance_high_20d",
+        "distance_low_20d",
+        "distance_high_252d",
+        "max_return_20d",
     }
 )
 USD_FEATURES: frozenset[str] = frozenset({"dollar_volume"})
@@ -133,4 +170,16 @@ FEATURE_LABELS: dict[str, str] = {
     "beat_rate_4q": "Beat rate, last 4 quarters",
     "pattern_score": "Pattern score (0-100)",
     "combined_score": "Combined score (0-100)",
+    "gap_1d": "Opening gap (open / previous close)",
+    "intraday_return_1d": "Intraday return (close / open)",
+    "range_1d": "Day's range (high - low) / close",
+    "close_location": "Close within the day's range (-1 low, +1 high)",
+    "return_3d": "Return, 3 days",
+    "excess_return_1d": "Return over the S&P 500, 1 day",
+    "excess_return_5d": "Return over the S&P 500, 5 days",
+    "range_ratio_5_60": "Range, 5-day / 60-day average",
+    "distance_high_20d": "Below 20-day high",
+    "distance_low_20d": "Above 20-day low",
+    "distance_high_252d": "Below 52-week high",
+    "max_return_20d": "Largest daily return, 20 days",
 }

@@ -15,10 +15,17 @@ from dataclasses import dataclass
 import numpy as np
 
 from features.dataset import earnings_day_mask, next_trading_days
-from features.definitions import N_FEATURES, N_TECHNICAL
+from features.definitions import (
+    EARNINGS_SLICE,
+    N_FEATURES,
+    N_TECHNICAL,
+    PRICE_SLICE,
+    TECHNICAL_SLICE,
+)
 from features.earnings import CLOSE_LOOKBACK, EarningsData, earnings_features_rows
 from features.market import market_close
 from features.panel import Panel
+from features.price_action import PriceActionEngine
 from features.technical import TechnicalEngine
 
 
@@ -26,7 +33,7 @@ from features.technical import TechnicalEngine
 class LiveFeatures:
     tickers: np.ndarray  # (S,)
     data_date: dt.date
-    X: np.ndarray  # (S, 37) float32, NaN = missing
+    X: np.ndarray  # (S, 49) float32, ALL_FEATURES order, NaN = missing
     close: np.ndarray  # (S,) close of data_date (NaN when the symbol has no bar that day)
     is_earnings_day: np.ndarray  # (S,) bool: the next trading day is a reaction day
 
@@ -67,6 +74,9 @@ class DayBars:
         )
 
 
+_FIELDS = ("open", "high", "low", "close", "volume")
+
+
 class FeatureEngine:
     """Rolling feature state for a fixed universe of tickers (one instance per universe)."""
 
@@ -75,6 +85,7 @@ class FeatureEngine:
         self._check_earnings = check_earnings
         self.tickers: np.ndarray = np.array([], dtype=str)
         self._tech: TechnicalEngine | None = None
+        self._price: PriceActionEngine | None = None
         self._index: dict[str, int] = {}
         cap = CLOSE_LOOKBACK + 1 + 256
         self._cap = cap
@@ -97,16 +108,13 @@ class FeatureEngine:
         return self._earnings
 
     def _append(
-        self,
-        day: np.datetime64[dt.date],
-        high: np.ndarray,
-        low: np.ndarray,
-        close: np.ndarray,
-        volume: np.ndarray,
-        mclose: float,
+        self, day: np.datetime64[dt.date], bars: dict[str, np.ndarray], mclose: float
     ) -> None:
-        assert self._tech is not None
-        self._tech.advance(high, low, close, volume, mclose)
+        """``bars``: (S,) arrays open, high, low, close, volume in the universe's order."""
+        assert self._tech is not None and self._price is not None
+        high, low, close = bars["high"], bars["low"], bars["close"]
+        self._tech.advance(high, low, close, bars["volume"], mclose)
+        self._price.advance(bars["open"], high, low, close, mclose)
         if self._n == self._cap:
             keep = CLOSE_LOOKBACK  # + the new column = CLOSE_LOOKBACK + 1
             self._closes[:, :keep] = self._closes[:, self._n - keep : self._n]
@@ -123,19 +131,14 @@ class FeatureEngine:
         self.tickers = panel.tickers.copy()
         self._index = {t: i for i, t in enumerate(self.tickers)}
         self._tech = TechnicalEngine(s)
+        self._price = PriceActionEngine(s)
         self._closes = np.full((s, self._cap), np.nan)
         self._n = 0
         mclose = market_close(panel.dates)
         # Only the last CLOSE_LOOKBACK + 1 closes are kept, but every day feeds the state.
         for j in range(len(panel.dates)):
-            self._append(
-                panel.dates[j],
-                panel.high[:, j],
-                panel.low[:, j],
-                panel.close[:, j],
-                panel.volume[:, j],
-                float(mclose[j]),
-            )
+            bars = {f: getattr(panel, f)[:, j] for f in _FIELDS}
+            self._append(panel.dates[j], bars, float(mclose[j]))
         return self.snapshot()
 
     def update(self, bars: DayBars) -> LiveFeatures:
@@ -149,20 +152,21 @@ class FeatureEngine:
         idx = np.array([self._index.get(str(t), -1) for t in bars.tickers], dtype=np.int64)
         ok = idx >= 0
         cols = {}
-        for name in ("high", "low", "close", "volume"):
+        for name in _FIELDS:
             arr = np.full(s, np.nan)
             arr[idx[ok]] = np.asarray(getattr(bars, name), dtype=np.float64)[ok]
             cols[name] = arr
         mclose = float(market_close(np.array([day]))[0])
-        self._append(day, cols["high"], cols["low"], cols["close"], cols["volume"], mclose)
+        self._append(day, cols, mclose)
         return self.snapshot()
 
     def snapshot(self) -> LiveFeatures:
         """Features of the current data date for every symbol of the universe."""
-        assert self._tech is not None
+        assert self._tech is not None and self._price is not None
         s = len(self.tickers)
         x = np.full((s, N_FEATURES), np.nan, dtype=np.float32)
-        x[:, :N_TECHNICAL] = self._tech.features()
+        x[:, TECHNICAL_SLICE] = self._tech.features()
+        x[:, PRICE_SLICE] = self._price.features()
         closes = self._closes[:, : self._n]
         dates = self._dates[: self._n]
         last = self._n - 1
@@ -170,7 +174,7 @@ class FeatureEngine:
         earn = earnings_features_rows(
             self._earnings_data(), self.tickers, dates, closes, rows_s, np.full(s, last)
         )
-        x[:, N_TECHNICAL:] = earn
+        x[:, EARNINGS_SLICE] = earn
         close = closes[:, last].copy()
         if self._check_earnings and s:
             nxt = next_trading_days(np.full(s, dates[last]))

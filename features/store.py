@@ -1,8 +1,9 @@
 """Redis feature store: ``features:{SYMBOL}``, ``earnings_flag:{SYMBOL}``,
 ``earnings_analysis:{SYMBOL}`` (architecture 2.2; docs/contracts.md, "Live").
 
-* ``features:{SYMBOL}`` — hash, TTL 300 s: the 37 features (missing ones "nan"), ``close``
-  and ``data_timestamp`` (ISO, 00:00 UTC of the data's trading date, like ``PriceBar``).
+* ``features:{SYMBOL}`` — hash, TTL 300 s: the 49 features of ``ALL_FEATURES`` (missing ones
+  "nan"), ``close`` and ``data_timestamp`` (ISO, 00:00 UTC of the data's trading date, like
+  ``PriceBar``).
 * ``earnings_flag:{SYMBOL}`` = "1", TTL 86400 s, for symbols whose next trading day is a
   reaction day; deleted for the other symbols of the same write (the replay clock advances a
   trading day every few seconds, so a day-old flag must not linger for its TTL).
@@ -23,7 +24,7 @@ from redis.typing import EncodableT
 
 from core import redis_clients
 from core.redis_clients import Preset
-from features.definitions import ALL_FEATURES, EARNINGS_FEATURES, N_TECHNICAL
+from features.definitions import ALL_FEATURES, EARNINGS_FEATURES, EARNINGS_SLICE
 from features.live import LiveFeatures
 
 FEATURES_TTL = 300
@@ -52,7 +53,7 @@ def data_timestamp(day: dt.date) -> str:
 
 
 _FIELDS = [*ALL_FEATURES, "close", "data_timestamp"]
-# One RESP text template per symbol: HSET with the 39 fields, then EXPIRE. Filled with a single
+# One RESP text template per symbol: HSET with the 51 fields, then EXPIRE. Filled with a single
 # %-format per symbol (C speed); redis-py would encode the 80 arguments one by one (~100 us).
 _TEMPLATE = (
     f"*{2 + 2 * len(_FIELDS)}\r\n$4\r\nHSET\r\n$%d\r\n%s\r\n"
@@ -77,7 +78,7 @@ def _send(conn: redis.Redis, payload: list[str], replies: int) -> None:
 def write_live(live: LiveFeatures, conn: redis.Redis | None = None) -> int:
     """Write the valid symbols' features; returns how many symbols were written.
 
-    Every one of the 37 fields is written each cycle ("nan" when missing), so a value that
+    Every one of the 49 feature fields is written each cycle ("nan" when missing), so a value that
     became missing cannot survive from an earlier cycle and no DEL is needed per key.
     """
     conn = conn or client()
@@ -106,7 +107,7 @@ def write_live(live: LiveFeatures, conn: redis.Redis | None = None) -> int:
         if flagged[k]:
             earn: dict[EncodableT, EncodableT] = {
                 n: v
-                for n, v in zip(EARNINGS_FEATURES, vals[N_TECHNICAL:], strict=True)
+                for n, v in zip(EARNINGS_FEATURES, vals[EARNINGS_SLICE], strict=True)
                 if v != "nan"
             }
             earn["data_timestamp"] = stamp
@@ -149,7 +150,7 @@ def read_features(symbol: str, conn: redis.Redis | None = None) -> dict[str, flo
 
 
 def read_vector(symbol: str, conn: redis.Redis | None = None) -> np.ndarray | None:
-    """The 37 features of one symbol in ``ALL_FEATURES`` order (float32, NaN = missing)."""
+    """The 49 features of one symbol in ``ALL_FEATURES`` order (float32, NaN = missing)."""
     stored = read_features(symbol, conn)
     if not stored:
         return None

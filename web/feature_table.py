@@ -9,6 +9,7 @@ from features.definitions import (
     EARNINGS_FEATURES,
     FEATURE_LABELS,
     PERCENT_FEATURES,
+    PRICE_FEATURES,
     TECHNICAL_FEATURES,
     USD_FEATURES,
 )
@@ -24,9 +25,9 @@ class FeatureRow:
 
 
 def feature_rows(values: dict[str, Any], *, earnings: bool) -> list[FeatureRow]:
-    """Rows for the technical features (always) and the earnings features (on earnings days),
-    in contract order; a feature without a value is listed with None (shown as a dash)."""
-    names = list(TECHNICAL_FEATURES) + (list(EARNINGS_FEATURES) if earnings else [])
+    """Rows for the technical and price-action features (always) and the earnings features (on
+    earnings days); a feature without a value is listed with None (shown as a dash)."""
+    names = [*TECHNICAL_FEATURES, *PRICE_FEATURES, *(EARNINGS_FEATURES if earnings else ())]
     rows = []
     for name in names:
         kind = "pct" if name in PERCENT_FEATURES else "usd" if name in USD_FEATURES else "number"

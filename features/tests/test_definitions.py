@@ -5,6 +5,8 @@ from features.definitions import (
     EARNINGS_FEATURES,
     FEATURE_LABELS,
     PERCENT_FEATURES,
+    PRICE_FEATURES,
+    PRICE_SLICE,
     TECHNICAL_FEATURES,
     USD_FEATURES,
 )
@@ -12,7 +14,13 @@ from features.definitions import (
 
 def test_it_has_the_20_plus_17_features_of_the_architecture() -> None:
     assert len(TECHNICAL_FEATURES) == 20 and len(EARNINGS_FEATURES) == 17
-    assert len(set(ALL_FEATURES)) == 37
+    assert ALL_FEATURES[:37] == TECHNICAL_FEATURES + EARNINGS_FEATURES
+
+
+def test_it_appends_the_price_action_features_after_the_first_37() -> None:
+    assert len(PRICE_FEATURES) == 12
+    assert ALL_FEATURES[PRICE_SLICE] == PRICE_FEATURES
+    assert len(set(ALL_FEATURES)) == 49
 
 
 def test_it_labels_every_feature_and_only_features() -> None:

@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 
 from features import store
-from features.definitions import ALL_FEATURES
+from features.definitions import ALL_FEATURES, N_FEATURES
 from features.live import LiveFeatures
 
 
 def _live(flag: bool) -> LiveFeatures:
-    x = np.arange(2 * 37, dtype=np.float32).reshape(2, 37) / 10
+    x = np.arange(2 * N_FEATURES, dtype=np.float32).reshape(2, N_FEATURES) / 10
     x[0, 25] = np.nan  # one missing earnings value
     return LiveFeatures(
         tickers=np.array(["AAA", "BBB"]),

@@ -113,10 +113,11 @@ def fit_lightgbm(
     sample_weight: np.ndarray | None = None,
     seed: int = 42,
     rounds: int = 400,
+    objective: str | None = None,
 ) -> Any:
     import lightgbm as lgb
 
-    params = {**LGBM_PARAMS, "seed": seed}
+    params = {**LGBM_PARAMS, "seed": seed, **({"objective": objective} if objective else {})}
     train = lgb.Dataset(x_train, y_train, weight=sample_weight, feature_name=feature_names)
     val = lgb.Dataset(x_val, y_val, reference=train)
     return lgb.train(

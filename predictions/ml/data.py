@@ -66,10 +66,21 @@ def day(d: date) -> np.datetime64:
     return np.datetime64(d.isoformat(), "D")
 
 
-def feature_columns(kind: str) -> list[str]:
-    from features.definitions import ALL_FEATURES, TECHNICAL_FEATURES
+FEATURE_SETS = ("base", "price")
 
-    return list(TECHNICAL_FEATURES) if kind == "normal" else list(ALL_FEATURES)
+
+def feature_columns(kind: str, feature_set: str = "base") -> list[str]:
+    """The stored features a model of ``kind`` reads: ``base`` = the 20 technical features for
+    the normal model, the technical and earnings features (37) for the others (as the first
+    models); ``price`` adds the 12 price-action features (``features.price_action``)."""
+    from features.definitions import EARNINGS_FEATURES, PRICE_FEATURES, TECHNICAL_FEATURES
+
+    if feature_set not in FEATURE_SETS:
+        raise ValueError(f"Unknown feature set {feature_set!r}; expected one of {FEATURE_SETS}")
+    names = (
+        list(TECHNICAL_FEATURES) if kind == "normal" else [*TECHNICAL_FEATURES, *EARNINGS_FEATURES]
+    )
+    return names + list(PRICE_FEATURES) if feature_set == "price" else names
 
 
 def part_masks(ds: DatasetLike, split: Split, horizon: int = 1) -> dict[str, np.ndarray]:

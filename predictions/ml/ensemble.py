@@ -47,15 +47,20 @@ def choose_blend(
     dates: np.ndarray,
     network: np.ndarray,
     lightgbm: np.ndarray,
+    *,
+    booster_in_return_units: bool = True,
 ) -> dict[str, Any]:
     """Weight, rescale and shrinkage of the point head from validation rows (``network`` is the
-    network's unshrunk point forecast, ``lightgbm`` the booster's)."""
+    network's unshrunk point forecast, ``lightgbm`` the booster's). A booster not in return
+    units (a rank target) is always rescaled to the network's spread."""
     y = np.asarray(y, dtype="float64")
     net, lgb = np.asarray(network, dtype="float64"), np.asarray(lightgbm, dtype="float64")
     sd_net, sd_lgb = float(np.std(net)), float(np.std(lgb))
     by_weight: dict[str, float] = {}
     if point_model == "lightgbm":
-        weight, rescale = 1.0, 1.0
+        weight = 1.0
+        ok = not booster_in_return_units and sd_lgb > 0 and sd_net > 0
+        rescale = sd_net / sd_lgb if ok else 1.0
     elif sd_lgb > 0 and sd_net > 0:
         rescale = sd_net / sd_lgb
         for w in WEIGHT_GRID:

@@ -66,7 +66,11 @@ def evaluate_version(
     idx = np.flatnonzero(rows)
     booster_path = directory / artifacts.LIGHTGBM
     booster = load_lightgbm(booster_path) if booster_path.exists() else None
-    exported = Exported(directory, onnx_session(directory / artifacts.ONNX), booster, {})
+    head = meta.get("point_model") or {}
+    scale = (
+        float(head.get("lightgbm_rescale", 1.0)) if meta.get("booster_target") == "xs_rank" else 1.0
+    )
+    exported = Exported(directory, onnx_session(directory / artifacts.ONNX), booster, {}, scale)
     result = score(ds, panel, idx, x[idx], exported)
     trained_on = set(meta.get("trained_symbols", []))
     unseen = (

@@ -38,6 +38,13 @@ DEFAULT_TARGET = {"normal": "raw", "earnings": "raw"}
 # 2019-2022 by the rule in docs/models.md ("LightGBM point head"): the normal model blends;
 # the 20-day model keeps its network (the rule counted fewer years above momentum for LightGBM).
 DEFAULT_POINT_MODEL: dict[str, str] = {"normal": "blend"}
+# Which stored features a kind reads (``data.FEATURE_SETS``); "base" unless listed.
+DEFAULT_FEATURE_SET: dict[str, str] = {}
+# What the LightGBM booster learns: "point" = the point head's target (in return units), or
+# "xs_rank" = the per-day percentile rank of the return among the day's symbols (Qlib's
+# CSRankNorm label; the blend rescales the booster to the network's spread). "point" unless listed.
+DEFAULT_BOOSTER_TARGET: dict[str, str] = {}
+BOOSTER_TARGETS = ("point", "xs_rank")
 TARGETS = ("raw", "idiosyncratic")
 
 
@@ -55,6 +62,8 @@ class TrainOptions:
     scheme: str | None = None  # model inputs (``inputs.SCHEMES``); None = the kind's default
     target: str | None = None  # point-head target (``TARGETS``); None = the kind's default
     point_model: str | None = None  # ``ensemble.POINT_MODELS``; None = the kind's default
+    feature_set: str | None = None  # ``data.FEATURE_SETS``; None = the kind's default
+    booster_target: str | None = None  # ``BOOSTER_TARGETS``; None = the kind's default
     extra_metadata: dict[str, Any] = field(default_factory=dict)
 
     def fit_config(self) -> FitConfig:
@@ -68,6 +77,15 @@ class TrainOptions:
 
     def input_scheme(self) -> str:
         return self.scheme or DEFAULT_SCHEME.get(self.kind, "raw")
+
+    def features(self) -> str:
+        return self.feature_set or DEFAULT_FEATURE_SET.get(self.kind, "base")
+
+    def booster(self) -> str:
+        value = self.booster_target or DEFAULT_BOOSTER_TARGET.get(self.kind, "point")
+        if value not in BOOSTER_TARGETS:
+            raise ValueError(f"Unknown booster target {value!r}; expected one of {BOOSTER_TARGETS}")
+        return value
 
     def point_target(self) -> str:
         return self.target or DEFAULT_TARGET.get(self.kind, "raw")
@@ -127,6 +145,7 @@ class Exported:
     session: Any
     booster: Any
     parity: dict[str, Any]
+    booster_scale: float = 1.0  # booster output -> return units (rank-target boosters)
 
 
 def resolve_source(prices: Path | str | None) -> Path | str:
@@ -157,7 +176,7 @@ def prepare(opts: TrainOptions, loaded: tuple[Any, Any] | None = None) -> Prepar
     panel, ds = loaded or load(prices, opts.until)
     if opts.horizon > 1:  # the h-day target, from the same panel (close(t) -> close(t+h))
         ds = data.with_horizon(ds, panel, opts.horizon)
-    features = data.feature_columns(opts.kind)
+    features = data.feature_columns(opts.kind, opts.features())
     names = inputs.input_columns(features, opts.input_scheme())
     x = inputs.model_inputs(ds.X, ALL_FEATURES, names, inputs.day_ids_of(ds.dates))
     return Prepared(opts.kind, prices, panel, ds, features, names, x, time.monotonic() - t0)
@@ -229,18 +248,33 @@ def fit(prep: Prepared, rows: Rows, opts: TrainOptions) -> Fitted:
         y_point_val=point_target(ds, rows.val_fit, target),
     )
     info["point_target"] = target
-    # The booster learns the point head's target: it is the baseline and, with a LightGBM
-    # point model, part of the served point forecast.
+    info["booster_target"] = opts.booster()
+    # The booster is the LightGBM baseline and, with a LightGBM point model, part of the
+    # served point forecast.
+    if opts.booster() == "xs_rank":
+        y_rank = rank_target(ds)
+        y_booster, y_booster_val = y_rank[rows.train], y_rank[rows.val_fit]
+    else:
+        y_booster = np.clip(point_target(ds, rows.train, target), lo, hi)
+        y_booster_val = point_target(ds, rows.val_fit, target)
     booster = baselines.fit_lightgbm(
         x_train,
-        np.clip(point_target(ds, rows.train, target), lo, hi),
+        y_booster,
         x_val,
-        point_target(ds, rows.val_fit, target),
+        y_booster_val,
         feature_names=[n.replace(":", "_") for n in prep.inputs],
         sample_weight=rows.weights,
         seed=opts.seed,
+        objective="l2" if opts.booster() == "xs_rank" else None,
     )
     return Fitted(model, info, booster, (lo, hi), time.monotonic() - t0)
+
+
+def rank_target(ds: data.DatasetLike) -> np.ndarray:
+    """Per-day percentile rank of the return among ALL dataset symbols of that day, in
+    [-0.5, 0.5] (NaN where the return is unknown): rows of different days never mix."""
+    ranks: np.ndarray = inputs.cross_sectional_rank(ds.y, inputs.day_ids_of(ds.dates))
+    return ranks
 
 
 def calibrate(
@@ -260,9 +294,12 @@ def calibrate(
         calib.update(calibration.point_shrinkage(y_val, point))
         set_point_scale(fitted.model, calib["point_scale"])
     else:
+        ranked = fitted.info.get("booster_target") == "xs_rank"
         dates = np.asarray(prep.ds.dates[rows.val]).astype("datetime64[D]")
         lgbm = baselines.predict_lightgbm(fitted.booster, x_val)
-        fitted.blend = ensemble.choose_blend(point_model, y_val, dates, point, lgbm)
+        fitted.blend = ensemble.choose_blend(
+            point_model, y_val, dates, point, lgbm, booster_in_return_units=not ranked
+        )
         # Trees in the graph cost serving time (about 0.5 ms per tree per 5,000 symbols).
         fitted.blend["lightgbm_trees"] = int(fitted.booster.best_iteration or 0) or int(
             fitted.booster.num_trees()
@@ -305,7 +342,10 @@ def export(fitted: Fitted, prep: Prepared, rows: Rows, directory: Path) -> Expor
         expected = reference_predict(fitted.model, booster, coefficient, x)
     parity = parity_check(fitted.model, onnx_path, x, expected)
     parity["reference"] = "keras + lightgbm booster" if coefficient else "keras"
-    return Exported(directory, onnx_session(onnx_path), booster, parity)
+    scale = 1.0
+    if fitted.blend and fitted.info.get("booster_target") == "xs_rank":
+        scale = float(fitted.blend["lightgbm_rescale"])
+    return Exported(directory, onnx_session(onnx_path), booster, parity, scale)
 
 
 def predict_rows(exported: Exported, x: np.ndarray) -> dict[str, np.ndarray]:
@@ -315,7 +355,8 @@ def predict_rows(exported: Exported, x: np.ndarray) -> dict[str, np.ndarray]:
     point, quantiles = onnx_predict(exported.session, x)
     out = {"point": point, "quantiles": quantiles}
     if exported.booster is not None:
-        out["lightgbm"] = baselines.predict_lightgbm(exported.booster, x)
+        lgbm = baselines.predict_lightgbm(exported.booster, x)
+        out["lightgbm"] = exported.booster_scale * lgbm
     return out
 
 

@@ -137,6 +137,8 @@ def build_metadata(
         "features": prep.inputs,
         "stored_features": prep.features,
         "input_scheme": opts.input_scheme(),
+        "feature_set": opts.features(),
+        "booster_target": opts.booster(),
         "input_names": "stored features raw; xs_rank:<f> = per-day percentile rank of f among "
         "all symbols of that day, in [-0.5, 0.5] (predictions.ml.inputs)",
         "input_name": "features",

@@ -59,6 +59,8 @@ class WalkForwardOptions:
     scheme: str | None = None
     target: str | None = None
     point_model: str | None = None
+    feature_set: str | None = None
+    booster_target: str | None = None
     store: bool = True
 
     def train_options(self) -> TrainOptions:
@@ -72,6 +74,8 @@ class WalkForwardOptions:
             scheme=self.scheme,
             target=self.target,
             point_model=self.point_model,
+            feature_set=self.feature_set,
+            booster_target=self.booster_target,
         )
 
 
@@ -215,6 +219,8 @@ def config_of(wf: WalkForwardOptions, opts: TrainOptions, prep: Prepared) -> dic
         "seed": wf.seed,
         "epochs": opts.fit_config().epochs,
         "input_scheme": opts.input_scheme(),
+        "feature_set": opts.features(),
+        "booster_target": opts.booster(),
         "point_target": opts.point_target(),
         "point_model": opts.point_head(),
         "inputs": prep.inputs,

@@ -25,7 +25,7 @@ def earnings_shaped(tmp_path_factory, django_db_setup, django_db_blocker):
         ds = build_dataset(Panel.from_csv(path))
     parts = data.part_masks(ds, data.Split.for_until(date(2025, 7, 9)))
     tr, va = np.flatnonzero(parts["train"]), np.flatnonzero(parts["val"])
-    x = ds.X.copy()
+    x = ds.X[:, :37].copy()  # the technical and earnings columns
     # Knock out values at random (technical and earnings columns) so NaN paths are exercised.
     rng = np.random.default_rng(1)
     x[rng.random(x.shape) < 0.1] = np.nan

@@ -135,8 +135,45 @@ def test_it_chooses_the_blend_without_test_year_rows(loaded):
     assert blends[0][0]["validation_rows"] == rows.val.size
 
 
+def test_it_rescales_a_rank_target_booster_to_the_networks_spread():
+    rng = np.random.default_rng(1)
+    dates = np.repeat(np.arange("2019-01-02", "2019-03-01", dtype="datetime64[D]"), 40)
+    y = rng.normal(0, 0.02, dates.size)
+    network = 0.1 * y + rng.normal(0, 0.002, y.size)
+    ranks = inputs.cross_sectional_rank(y + rng.normal(0, 0.01, y.size), inputs.day_ids_of(dates))
+    raw_units = ensemble.choose_blend("lightgbm", y, dates, network, ranks)
+    assert raw_units["lightgbm_rescale"] == 1.0
+    rank_units = ensemble.choose_blend(
+        "lightgbm", y, dates, network, ranks, booster_in_return_units=False
+    )
+    assert rank_units["lightgbm_rescale"] == pytest.approx(np.std(network) / np.std(ranks))
+
+
+def test_it_ranks_the_booster_target_within_each_day_only(loaded):
+    from predictions.ml.lifecycle import rank_target
+
+    _, _, ds = loaded
+    before = rank_target(ds)
+    days = ds.dates.astype("datetime64[D]")
+    first = days == days.min()
+    ds_y = ds.y.copy()
+    try:
+        ds.y[~first] = -ds.y[~first]  # every other day's returns turned over
+        after = rank_target(ds)
+    finally:
+        ds.y[:] = ds_y
+    np.testing.assert_array_equal(before[first], after[first])
+    assert not np.allclose(before[~first], after[~first], equal_nan=True)
+    assert np.nanmin(before) > -0.5 and np.nanmax(before) < 0.5
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [[], ["--feature-set", "price", "--booster-target", "xs_rank"]],
+    ids=["base-features", "price-features-rank-booster"],
+)
 def test_it_trains_a_lightgbm_point_model_and_serves_it_in_the_live_cycle(
-    loaded, settings, tmp_path, redis_client
+    loaded, settings, tmp_path, redis_client, extra
 ):
     from features.definitions import ALL_FEATURES
     from predictions.benchmarks.universe import make_symbols
@@ -150,7 +187,7 @@ def test_it_trains_a_lightgbm_point_model_and_serves_it_in_the_live_cycle(
     call_command(
         "train", "--model", "normal", "--prices", str(path), "--until", "2020-12-31",
         "--epochs", "1", "--max-train-rows", "5000", "--point-model", "lightgbm", "--activate",
-        stdout=out,
+        *extra, stdout=out,
     )  # fmt: skip
     result = json.loads(out.getvalue())
     active = registry.active_version("normal")
@@ -159,7 +196,10 @@ def test_it_trains_a_lightgbm_point_model_and_serves_it_in_the_live_cycle(
     assert meta["point_model"]["lightgbm_in_graph"] and meta["point_model"]["lightgbm_weight"] == 1
     assert meta["parity"]["reference"] == "keras + lightgbm booster"
     assert meta["parity"]["max_abs_diff"] <= 1e-4
-    assert meta["features"] == data.feature_columns("normal")  # every input, in order
+    feature_set = "price" if extra else "base"
+    assert meta["features"] == data.feature_columns("normal", feature_set)  # every input, in order
+    assert meta["feature_set"] == feature_set
+    assert meta["booster_target"] == ("xs_rank" if extra else "point")
     day = ds.dates.astype("datetime64[D]").max()
     rows = np.flatnonzero(ds.dates.astype("datetime64[D]") == day)
     make_symbols(list(TEST_SYMBOLS))

@@ -88,7 +88,8 @@ class SymbolPageTests(BaseTestCase):
     def test_it_lists_features_in_contract_order(self):
         page = self.client.get("/symbol/NVDA")
         rows = page.context["features"]
-        self.assertEqual(len(rows), 20)  # technical only on a normal day
+        self.assertEqual(len(rows), 32)  # technical and price action on a normal day
+        self.assertEqual(rows[20].name, "gap_1d")
         self.assertEqual(rows[0].name, "return_1d")
         self.assertContains(page, "54.32")
         self.assertContains(page, "$2.50B")
@@ -116,7 +117,7 @@ class SymbolPageTests(BaseTestCase):
         page = self.client.get("/symbol/NVDA")
         self.assertContains(page, 'id="earnings-title"')
         self.assertContains(page, "+10.00%")  # EPS surprise (5.5 - 5.0) / 5.0
-        self.assertEqual(len(page.context["features"]), 37)
+        self.assertEqual(len(page.context["features"]), 49)
 
     def test_it_hides_figures_not_yet_released(self):
         EarningsEvent.objects.create(

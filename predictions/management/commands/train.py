@@ -10,7 +10,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from predictions.ml.data import ALL_KINDS
+from predictions.ml.data import ALL_KINDS, FEATURE_SETS
+from predictions.ml.lifecycle import BOOSTER_TARGETS
 
 
 class Command(BaseCommand):
@@ -54,6 +55,18 @@ class Command(BaseCommand):
             help="Point forecast: network | lightgbm | blend (default: the kind's)",
         )
         parser.add_argument(
+            "--feature-set",
+            default=None,
+            choices=FEATURE_SETS,
+            help="Stored features read: base | price (default: the kind's)",
+        )
+        parser.add_argument(
+            "--booster-target",
+            default=None,
+            choices=BOOSTER_TARGETS,
+            help="LightGBM target: point | xs_rank (default: the kind's)",
+        )
+        parser.add_argument(
             "--if-missing",
             action="store_true",
             help="Do nothing when the kind already has an active version",
@@ -81,6 +94,8 @@ class Command(BaseCommand):
             max_train_rows=opts["max_train_rows"],
             epochs=opts["epochs"],
             point_model=opts["point_model"],
+            feature_set=opts["feature_set"],
+            booster_target=opts["booster_target"],
         )
         try:
             result = train(options, activate=opts["activate"] or opts["if_missing"])

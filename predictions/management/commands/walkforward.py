@@ -10,7 +10,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from predictions.ml.data import ALL_KINDS
+from predictions.ml.data import ALL_KINDS, FEATURE_SETS
+from predictions.ml.lifecycle import BOOSTER_TARGETS
 
 
 class Command(BaseCommand):
@@ -39,6 +40,18 @@ class Command(BaseCommand):
         parser.add_argument(
             "--point-model", default=None, help="Point forecast: network | lightgbm | blend"
         )
+        parser.add_argument(
+            "--feature-set",
+            default=None,
+            choices=FEATURE_SETS,
+            help="Stored features read: base | price",
+        )
+        parser.add_argument(
+            "--booster-target",
+            default=None,
+            choices=BOOSTER_TARGETS,
+            help="LightGBM target: point (the point head's) | xs_rank (per-day rank)",
+        )
         parser.add_argument("--no-store", action="store_true", help="Do not store the result")
         parser.add_argument("--json", action="store_true", help="Print one JSON object")
 
@@ -56,6 +69,8 @@ class Command(BaseCommand):
             scheme=opts["scheme"],
             target=opts["target"],
             point_model=opts["point_model"],
+            feature_set=opts["feature_set"],
+            booster_target=opts["booster_target"],
             store=not opts["no_store"],
         )
         try:
