@@ -2,7 +2,7 @@
 
 Universe: the first N symbols (alphabetical) of ``us_stocks_daily_last500_asof_2025-07-09``
 (7,391 real symbols, 500 trading days). ``full_ms`` = ``FeatureEngine.full`` over the first
-499 days (all 37 features of the last day, state for every symbol, and the sorted indexes of
+499 days (all 49 features of the last day, state for every symbol, and the sorted indexes of
 the earnings facts built from scratch); ``incremental_ms`` =
 ``FeatureEngine.update`` with day 500 (median of ``--repeat`` runs, each on a fresh copy of the
 state). Earnings facts come from the shared CSVs (the same rules as the database path) so the

@@ -41,7 +41,7 @@ def store_bars(ids: dict[str, int], tickers: list[str], day: dt.date, closes: np
 def install_models(
     root: Path, version: str = "v1", seed: int = 0, *, horizons: bool = False
 ) -> dict[str, ModelVersion]:
-    """An active toy model per kind: normal reads the 20 technical features, earnings all 37;
+    """An active toy model per kind: normal reads the 20 technical features, earnings the first 37;
     with ``horizons`` also the 5- and 20-day kinds (technical features, versions ``<v>-5d``...)."""
     models = {
         "normal": toy_model.install(root, "normal", version, list(TECHNICAL_FEATURES), seed=seed),

@@ -1,4 +1,4 @@
-"""Model inputs: THE one code path from the 37 stored features of a day's symbols to the columns
+"""Model inputs: THE one code path from the 49 stored features of a day's symbols to the columns
 a model reads, shared by training, evaluation, the walk-forward and the serving pipeline.
 
 An input name is either a stored feature (``features.definitions.ALL_FEATURES``, passed through

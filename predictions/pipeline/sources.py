@@ -2,7 +2,7 @@
 
 First choice: the one-value matrix of ``features.handoff`` (one GET). Fallback:
 in the Celery chain the features worker has written ``features:{SYMBOL}`` hashes (contract:
-the 37 values, missing ones omitted or "nan", plus ``data_timestamp`` and ``close``). The
+the 49 values, missing ones omitted or "nan", plus ``data_timestamp`` and ``close``). The
 inference worker reads them back for the active universe with pipelined ``HMGET`` in a fixed
 field order, so parsing is one vectorised bytes -> float conversion.
 """

@@ -55,7 +55,10 @@ def test_it_trains_registers_and_evaluates_on_unseen_symbols(models_dir, tmp_pat
     for name in ("model.onnx", "model.keras", "metadata.json", "lightgbm.txt"):
         assert (directory / name).is_file()
     meta = artifacts.read_metadata(directory)
-    assert meta["features"][0] == "return_1d" and len(meta["features"]) == 20
+    # The default inputs: 20 technical + 12 price-action features and the per-day ranks of the
+    # 30 that differ across symbols.
+    assert meta["features"][0] == "return_1d" and len(meta["features"]) == 62
+    assert meta["feature_set"] == "price" and "xs_rank:gap_1d" in meta["features"]
     # --until moves the whole split and no later price is even loaded.
     assert meta["training_window"]["train_end"] == "2020-12-31"
     assert meta["training_window"]["test_end"] == "2024-06-28"

@@ -169,7 +169,10 @@ def test_it_ranks_the_booster_target_within_each_day_only(loaded):
 
 @pytest.mark.parametrize(
     "extra",
-    [[], ["--feature-set", "price", "--booster-target", "xs_rank"]],
+    [
+        ["--feature-set", "base", "--booster-target", "point"],
+        ["--feature-set", "price", "--booster-target", "xs_rank"],
+    ],
     ids=["base-features", "price-features-rank-booster"],
 )
 def test_it_trains_a_lightgbm_point_model_and_serves_it_in_the_live_cycle(
@@ -196,10 +199,10 @@ def test_it_trains_a_lightgbm_point_model_and_serves_it_in_the_live_cycle(
     assert meta["point_model"]["lightgbm_in_graph"] and meta["point_model"]["lightgbm_weight"] == 1
     assert meta["parity"]["reference"] == "keras + lightgbm booster"
     assert meta["parity"]["max_abs_diff"] <= 1e-4
-    feature_set = "price" if extra else "base"
-    assert meta["features"] == data.feature_columns("normal", feature_set)  # every input, in order
-    assert meta["feature_set"] == feature_set
-    assert meta["booster_target"] == ("xs_rank" if extra else "point")
+    feature_set, booster_target = extra[1], extra[3]
+    names = inputs.input_columns(data.feature_columns("normal", feature_set), meta["input_scheme"])
+    assert meta["features"] == names  # every input, in order
+    assert meta["feature_set"] == feature_set and meta["booster_target"] == booster_target
     day = ds.dates.astype("datetime64[D]").max()
     rows = np.flatnonzero(ds.dates.astype("datetime64[D]") == day)
     make_symbols(list(TEST_SYMBOLS))
