@@ -132,7 +132,7 @@ def _install_models(trained: dict[str, dict[str, Any]], *, horizons: bool) -> di
             ModelVersion.objects.create(kind=kind, status="active", **trained[kind])
             used[kind] = f"trained {trained[kind]['version']}"
         else:
-            features = ALL_FEATURES if kind == "earnings" else TECHNICAL_FEATURES
+            features = ALL_FEATURES[:37] if kind == "earnings" else TECHNICAL_FEATURES
             toy_model.install(root, kind, f"bench-{kind}", list(features))
             used[kind] = "toy contract model"
     return used

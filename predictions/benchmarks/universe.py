@@ -10,7 +10,7 @@ import redis
 from redis.typing import EncodableT
 
 from core.enums import KIND_OF_HORIZON
-from features.definitions import ALL_FEATURES, TECHNICAL_FEATURES
+from features.definitions import ALL_FEATURES, EARNINGS_FEATURES, TECHNICAL_FEATURES
 from features.store import features_key
 from ingestion.models import PriceBar, Symbol
 from predictions.models import ModelVersion
@@ -45,7 +45,9 @@ def install_models(
     with ``horizons`` also the 5- and 20-day kinds (technical features, versions ``<v>-5d``...)."""
     models = {
         "normal": toy_model.install(root, "normal", version, list(TECHNICAL_FEATURES), seed=seed),
-        "earnings": toy_model.install(root, "earnings", version, list(ALL_FEATURES), seed=seed),
+        "earnings": toy_model.install(
+            root, "earnings", version, [*TECHNICAL_FEATURES, *EARNINGS_FEATURES], seed=seed
+        ),
     }
     if horizons:
         for h, kind in KIND_OF_HORIZON.items():

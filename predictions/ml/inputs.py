@@ -61,12 +61,15 @@ def model_inputs(
     names: Sequence[str],
     inputs: Sequence[str],
     day_ids: np.ndarray | None = None,
+    *,
+    ranks: dict[str, np.ndarray] | None = None,
 ) -> np.ndarray:
     """(N, len(inputs)) float32 for rows ``x`` (N, len(names)) of stored features.
 
     ``day_ids`` (N,) groups rows by day for the cross-sectional inputs; None = one day (serving).
     Pass EVERY symbol of each day, not just the rows one model serves: the rank is against the
-    whole day's universe, in training and at serving alike.
+    whole day's universe, in training and at serving alike. ``ranks``: a dict kept for the same
+    ``x`` (one serving cycle) so models that share a ranked input compute it once.
     """
     index = {name: i for i, name in enumerate(names)}
     missing = [n for n in inputs if base_name(n) not in index]
@@ -76,7 +79,14 @@ def model_inputs(
     out = np.empty((len(x), len(inputs)), dtype="float32")
     for j, name in enumerate(inputs):
         column = np.asarray(x[:, index[base_name(name)]], dtype="float64")
-        out[:, j] = cross_sectional_rank(column, days) if name.startswith(XS_RANK) else column
+        if not name.startswith(XS_RANK):
+            out[:, j] = column
+        elif ranks is not None and name in ranks:
+            out[:, j] = ranks[name]
+        else:
+            out[:, j] = cross_sectional_rank(column, days)
+            if ranks is not None:
+                ranks[name] = out[:, j].copy()
     return out
 
 

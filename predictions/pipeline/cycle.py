@@ -68,6 +68,8 @@ class CycleInput:
     X: np.ndarray  # (S, F) float, columns named by feature_names
     feature_names: list[str]
     close: np.ndarray  # (S,) close of data_date
+    # Per-day cross-sectional ranks already computed this cycle (models share their inputs).
+    ranks: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
 
 @dataclass
@@ -153,7 +155,7 @@ def _inputs(model: LoadedModel, inp: CycleInput) -> np.ndarray:
     from predictions.ml.inputs import model_inputs
 
     try:
-        return model_inputs(inp.X, inp.feature_names, model.features)
+        return model_inputs(inp.X, inp.feature_names, model.features, ranks=inp.ranks)
     except KeyError as exc:
         raise ModelLoadError(f"{model.kind} {model.version}: {exc.args[0]}") from exc
 
@@ -329,9 +331,18 @@ def _infer(
         unserved[missed] = True
         for part in group_parts:
             model_of = part["model"]
-            part["snapshot"] = snapshot_json(model_of.features, part["X"]) if snapshots else None
+            part["snapshot"] = _snapshot(model_of.features, part["X"]) if snapshots else None
             parts.append(part)
     return parts, unserved, shadows
+
+
+def _snapshot(inputs: list[str], X: np.ndarray) -> list[str]:
+    """The stored features among a model's inputs (derived per-day ranks are left out: they
+    follow from the day's stored features, and formatting them doubled the snapshot's cost)."""
+    from predictions.ml.inputs import XS_RANK
+
+    cols = [i for i, name in enumerate(inputs) if not name.startswith(XS_RANK)]
+    return snapshot_json([inputs[i] for i in cols], X[:, cols])
 
 
 def _momentum(inp: CycleInput, h: int, rows: np.ndarray) -> np.ndarray:

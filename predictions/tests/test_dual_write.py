@@ -45,6 +45,7 @@ def platform(tmp_path, redis_client):
 
 def test_it_writes_redis_and_postgres_with_the_contract_keys(platform):
     inp = cycle_input(DAY, TICKERS)
+    inp.X[1, inp.feature_names.index("roic")] = np.nan  # S001 lacks one earnings value
     result, _ = run_cycle(inp, redis_client=platform)
     assert result.errors == []
     assert result.n_predicted == 60 and result.n_earnings == 1

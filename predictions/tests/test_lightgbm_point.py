@@ -232,3 +232,10 @@ def test_it_trains_a_lightgbm_point_model_and_serves_it_in_the_live_cycle(
     for i, ticker in enumerate(ds.tickers[rows]):
         served = json.loads(redis_client.get(f"pred:{ticker}"))
         assert served["predicted_return_1d"] == pytest.approx(expected[i], abs=1e-6)
+    from predictions.models import Prediction
+
+    # The stored snapshot holds the stored features the model read, not its derived ranks.
+    snapshot = Prediction.objects.get(symbol__ticker=ds.tickers[rows][0]).features_snapshot
+    stored = set(data.feature_columns("normal", feature_set))
+    assert set(snapshot) <= stored and "return_1d" in snapshot
+    assert ("gap_1d" in snapshot) == (feature_set == "price")

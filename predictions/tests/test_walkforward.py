@@ -60,10 +60,14 @@ def test_it_serves_the_same_inputs_as_it_trains_on(loaded):
     from predictions.pipeline.cycle import CycleInput, _inputs
 
     _, _, ds = loaded
-    names = inputs.input_columns(data.feature_columns("normal"), "xs_rank")
-    assert names[:20] == data.feature_columns("normal") and "xs_rank:return_1d" in names
+    names = inputs.input_columns(data.feature_columns("normal", "price"), "xs_rank")
+    stored = data.feature_columns("normal", "price")
+    assert names[:32] == stored and "xs_rank:return_1d" in names and "xs_rank:gap_1d" in names
     assert "xs_rank:market_return" not in names
     every_day = inputs.model_inputs(ds.X, ALL_FEATURES, names, inputs.day_ids_of(ds.dates))
+    # A second model in the same cycle (the 20-day kind) shares ranked inputs with the first.
+    names_20 = inputs.input_columns(data.feature_columns("horizon_20d", "price"), "xs_rank")
+    every_day_20 = inputs.model_inputs(ds.X, ALL_FEATURES, names_20, inputs.day_ids_of(ds.dates))
     dates = ds.dates.astype("datetime64[D]")
     for day in np.unique(dates)[[0, 100, -1]]:
         rows = np.flatnonzero(dates == day)
@@ -80,6 +84,9 @@ def test_it_serves_the_same_inputs_as_it_trains_on(loaded):
         )
         model = SimpleNamespace(kind="normal", version="v-test", features=names)
         np.testing.assert_array_equal(_inputs(model, cycle_input), every_day[rows])
+        model_20 = SimpleNamespace(kind="horizon_20d", version="v-test", features=names_20)
+        np.testing.assert_array_equal(_inputs(model_20, cycle_input), every_day_20[rows])
+        assert "xs_rank:gap_1d" in cycle_input.ranks  # computed once, reused by the second
 
 
 def test_it_computes_day_t_features_from_data_up_to_t(loaded):
