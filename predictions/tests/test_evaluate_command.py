@@ -72,7 +72,7 @@ def test_it_trains_registers_and_evaluates_on_unseen_symbols(models_dir, tmp_pat
 
     from predictions.ml.export import onnx_predict, onnx_session
 
-    rows = np.random.default_rng(0).normal(size=(64, 20)).astype("float32")
+    rows = np.random.default_rng(0).normal(size=(64, len(meta["features"]))).astype("float32")
     rows[::3, 5] = np.nan
     reloaded = keras.models.load_model(directory / "model.keras", compile=False)
     k_q = np.asarray(reloaded.predict(rows, verbose=0)["quantiles"])
