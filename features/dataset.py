@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -87,44 +88,50 @@ def earnings_day_mask(tickers: np.ndarray, next_days: np.ndarray) -> np.ndarray:
     return np.isin(pair, np.array(sorted(keys)))
 
 
-def technical_history(
-    panel: Panel, *, start_index: int = 0, market: np.ndarray | None = None
+class _Engine(Protocol):
+    # Each engine takes its own bar fields, then the S&P 500 close.
+    def advance(self, *args: Any, **kwargs: Any) -> None: ...
+
+    def features(self) -> np.ndarray: ...
+
+
+def _history(
+    panel: Panel,
+    engine: _Engine,
+    fields: tuple[str, ...],
+    width: int,
+    *,
+    start_index: int,
+    market: np.ndarray | None,
 ) -> np.ndarray:
-    """(S, D, 20) float32 technical features of every day of the panel (NaN where undefined),
-    computed by stepping one ``TechnicalEngine`` through the days."""
+    """(S, D, width) float32 features of every day of the panel (NaN where undefined), computed
+    by stepping ``engine`` through the days with the panel's ``fields`` and the S&P 500 close."""
     s, d = panel.shape
-    out = np.full((s, d, N_TECHNICAL), np.nan, dtype=np.float32)
-    engine = TechnicalEngine(s)
+    out = np.full((s, d, width), np.nan, dtype=np.float32)
     mclose = market_close(panel.dates) if market is None else market
     for j in range(d):
-        engine.advance(
-            panel.high[:, j],
-            panel.low[:, j],
-            panel.close[:, j],
-            panel.volume[:, j],
-            float(mclose[j]),
-        )
+        engine.advance(*(getattr(panel, f)[:, j] for f in fields), float(mclose[j]))
         if j >= start_index:
             out[:, j, :] = engine.features()
     return out
+
+
+def technical_history(
+    panel: Panel, *, start_index: int = 0, market: np.ndarray | None = None
+) -> np.ndarray:
+    """(S, D, 20) technical features, by stepping one ``TechnicalEngine`` through the days."""
+    fields = ("high", "low", "close", "volume")
+    engine = TechnicalEngine(panel.shape[0])
+    return _history(panel, engine, fields, N_TECHNICAL, start_index=start_index, market=market)
 
 
 def price_action_history(
     panel: Panel, *, start_index: int = 0, market: np.ndarray | None = None
 ) -> np.ndarray:
-    """(S, D, 12) float32 price-action features of every day of the panel (NaN where undefined),
-    computed by stepping one ``PriceActionEngine`` through the days."""
-    s, d = panel.shape
-    out = np.full((s, d, N_PRICE), np.nan, dtype=np.float32)
-    engine = PriceActionEngine(s)
-    mclose = market_close(panel.dates) if market is None else market
-    for j in range(d):
-        engine.advance(
-            panel.open[:, j], panel.high[:, j], panel.low[:, j], panel.close[:, j], float(mclose[j])
-        )
-        if j >= start_index:
-            out[:, j, :] = engine.features()
-    return out
+    """(S, D, 12) price-action features, by stepping one ``PriceActionEngine`` through the days."""
+    fields = ("open", "high", "low", "close")
+    engine = PriceActionEngine(panel.shape[0])
+    return _history(panel, engine, fields, N_PRICE, start_index=start_index, market=market)
 
 
 def build_dataset(panel: Panel, *, start: DateLike = None, end: DateLike = None) -> Dataset:

@@ -31,6 +31,7 @@ from __future__ import annotations
 import numpy as np
 
 from features.definitions import PRICE_FEATURES
+from features.window import compact
 
 WINDOW = 253
 _COL = {name: i for i, name in enumerate(PRICE_FEATURES)}
@@ -72,9 +73,7 @@ class PriceActionEngine:
     def _slot(self) -> int:
         if self._n == self.capacity:
             keep = WINDOW - 1
-            for buf in self._buffers():
-                buf[:, :keep] = buf[:, self._n - keep : self._n]
-                buf[:, keep:] = np.nan
+            compact(self._buffers(), self._n, keep)
             self._n = keep
         slot = self._n
         self._n += 1

@@ -52,6 +52,7 @@ from __future__ import annotations
 import numpy as np
 
 from features.definitions import TECHNICAL_FEATURES
+from features.window import compact
 
 WINDOW = 253  # closes C_{t-252} .. C_t: the longest lookback (return_252d)
 ANNUALISE = np.sqrt(252.0)
@@ -97,12 +98,8 @@ class TechnicalEngine:
     def _slot(self) -> int:
         if self._n == self.capacity:
             keep = WINDOW - 1
-            for buf in (self._close, self._ret, self._volume):
-                buf[:, :keep] = buf[:, self._n - keep : self._n]
-                buf[:, keep:] = np.nan
-            for mbuf in (self._mclose, self._mret):
-                mbuf[:keep] = mbuf[self._n - keep : self._n]
-                mbuf[keep:] = np.nan
+            buffers = (self._close, self._ret, self._volume, self._mclose, self._mret)
+            compact(buffers, self._n, keep)
             self._n = keep
         slot = self._n
         self._n += 1
