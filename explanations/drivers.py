@@ -1,7 +1,9 @@
 """Key drivers from the model itself, by occlusion on the active ONNX graph.
 
-For a prediction with inputs x, feature i's contribution is f(x) - f(x with x_i replaced by
-its baseline), where f is the graph's ``point`` output. The baseline is the training median
+For a prediction with inputs x, stored feature i's contribution is f(x) - f(x with x_i replaced
+by its baseline), where f is the graph's ``point`` output; a feature's derived inputs (its per-day
+rank ``xs_rank:<feature>``, kept in the prediction's features snapshot) are replaced with it, so
+each driver is one stored feature with its whole effect. The baseline is the training median
 when ``metadata["feature_medians"]`` lists it, else NaN: the graph imputes missing inputs itself
 (artifact contract), so NaN means "the value the model assumes when it knows nothing". All
 F occlusions run as one batch of F+1 rows. Contributions are in return units and, because the
@@ -65,21 +67,29 @@ def model_for(model_type: str, version: str | None = None) -> tuple[Path, dict[s
 def occlusion(
     onnx_path: Path, metadata: dict[str, Any], features: dict[str, float]
 ) -> tuple[float, list[tuple[str, float, float]]]:
-    """(model output at x, [(feature, value, contribution)]) in the model's feature order."""
+    """(model output at x, [(stored feature, value, contribution)]) in the model's order."""
+    from predictions.ml.inputs import base_name
+
     names: list[str] = list(metadata["features"])
     input_name = metadata.get("input_name", "features")
     medians = metadata.get("feature_medians") or {}
-    x = np.array([features.get(n, np.nan) for n in names], dtype=np.float32)
-    batch = np.repeat(x[None, :], len(names) + 1, axis=0)
+    if not isinstance(medians, dict):
+        medians = {}
+    groups: dict[str, list[int]] = {}
     for i, name in enumerate(names):
-        batch[i + 1, i] = medians.get(name, np.nan) if isinstance(medians, dict) else np.nan
+        groups.setdefault(base_name(name), []).append(i)
+    x = np.array([features.get(n, np.nan) for n in names], dtype=np.float32)
+    batch = np.repeat(x[None, :], len(groups) + 1, axis=0)
+    for row, columns in enumerate(groups.values(), start=1):
+        for i in columns:
+            batch[row, i] = medians.get(names[i], np.nan)
     with _lock:
         point = _session(str(onnx_path)).run(["point"], {input_name: batch})[0].reshape(-1)
     out = []
-    for i, name in enumerate(names):
-        value = float(x[i])
-        contribution = 0.0 if math.isnan(value) else float(point[0] - point[i + 1])
-        out.append((name, value, contribution))
+    for row, feature in enumerate(groups, start=1):
+        value = float(features.get(feature, np.nan))
+        contribution = 0.0 if math.isnan(value) else float(point[0] - point[row])
+        out.append((feature, value, contribution))
     return float(point[0]), out
 
 

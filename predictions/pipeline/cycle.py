@@ -331,18 +331,9 @@ def _infer(
         unserved[missed] = True
         for part in group_parts:
             model_of = part["model"]
-            part["snapshot"] = _snapshot(model_of.features, part["X"]) if snapshots else None
+            part["snapshot"] = snapshot_json(model_of.features, part["X"]) if snapshots else None
             parts.append(part)
     return parts, unserved, shadows
-
-
-def _snapshot(inputs: list[str], X: np.ndarray) -> list[str]:
-    """The stored features among a model's inputs (derived per-day ranks are left out: they
-    follow from the day's stored features, and formatting them doubled the snapshot's cost)."""
-    from predictions.ml.inputs import XS_RANK
-
-    cols = [i for i, name in enumerate(inputs) if not name.startswith(XS_RANK)]
-    return snapshot_json([inputs[i] for i in cols], X[:, cols])
 
 
 def _momentum(inp: CycleInput, h: int, rows: np.ndarray) -> np.ndarray:

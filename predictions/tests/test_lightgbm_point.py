@@ -234,8 +234,7 @@ def test_it_trains_a_lightgbm_point_model_and_serves_it_in_the_live_cycle(
         assert served["predicted_return_1d"] == pytest.approx(expected[i], abs=1e-6)
     from predictions.models import Prediction
 
-    # The stored snapshot holds the stored features the model read, not its derived ranks.
+    # The stored snapshot holds the model's inputs, derived ranks included (key drivers need them).
     snapshot = Prediction.objects.get(symbol__ticker=ds.tickers[rows][0]).features_snapshot
-    stored = set(data.feature_columns("normal", feature_set))
-    assert set(snapshot) <= stored and "return_1d" in snapshot
-    assert ("gap_1d" in snapshot) == (feature_set == "price")
+    assert set(snapshot) <= set(meta["features"]) and "return_1d" in snapshot
+    assert ("xs_rank:gap_1d" in snapshot) == (feature_set == "price")
