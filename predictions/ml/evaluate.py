@@ -47,7 +47,7 @@ def evaluate_version(
 ) -> dict[str, Any]:
     from features.definitions import ALL_FEATURES
     from predictions.ml.export import onnx_session
-    from predictions.ml.lifecycle import Exported, score
+    from predictions.ml.lifecycle import Exported, booster_scale, score
 
     directory = Path(mv.artifact_path)
     meta = artifacts.read_metadata(directory)
@@ -66,10 +66,7 @@ def evaluate_version(
     idx = np.flatnonzero(rows)
     booster_path = directory / artifacts.LIGHTGBM
     booster = load_lightgbm(booster_path) if booster_path.exists() else None
-    head = meta.get("point_model") or {}
-    scale = (
-        float(head.get("lightgbm_rescale", 1.0)) if meta.get("booster_target") == "xs_rank" else 1.0
-    )
+    scale = booster_scale(meta.get("booster_target"), meta.get("point_model"))
     exported = Exported(directory, onnx_session(directory / artifacts.ONNX), booster, {}, scale)
     result = score(ds, panel, idx, x[idx], exported)
     trained_on = set(meta.get("trained_symbols", []))

@@ -347,10 +347,16 @@ def export(fitted: Fitted, prep: Prepared, rows: Rows, directory: Path) -> Expor
         expected = reference_predict(fitted.model, booster, coefficient, x)
     parity = parity_check(fitted.model, onnx_path, x, expected)
     parity["reference"] = "keras + lightgbm booster" if coefficient else "keras"
-    scale = 1.0
-    if fitted.blend and fitted.info.get("booster_target") == "xs_rank":
-        scale = float(fitted.blend["lightgbm_rescale"])
+    scale = booster_scale(fitted.info.get("booster_target"), fitted.blend)
     return Exported(directory, onnx_session(onnx_path), booster, parity, scale)
+
+
+def booster_scale(target: str | None, blend: dict[str, Any] | None) -> float:
+    """Booster output -> return units: a rank-target booster is rescaled by the blend's
+    ``lightgbm_rescale`` (the network's spread over the booster's), any other is already there."""
+    if target == "xs_rank" and blend:
+        return float(blend.get("lightgbm_rescale", 1.0))
+    return 1.0
 
 
 def predict_rows(exported: Exported, x: np.ndarray) -> dict[str, np.ndarray]:
