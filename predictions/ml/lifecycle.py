@@ -50,6 +50,10 @@ DEFAULT_FEATURE_SET: dict[str, str] = {"normal": "price", "horizon_20d": "price"
 # CSRankNorm label; the blend rescales the booster to the network's spread). "point" unless listed.
 DEFAULT_BOOSTER_TARGET: dict[str, str] = {"normal": "xs_rank"}
 BOOSTER_TARGETS = ("point", "xs_rank")
+# Training rows of every retrain (live, weekly and each walk-forward year): a uniform seeded
+# subsample, so the walk-forward measures the row count that is served (docs/models.md
+# "Walk-forward row count").
+MAX_TRAIN_ROWS = 400_000
 TARGETS = ("raw", "idiosyncratic")
 
 
@@ -59,7 +63,7 @@ class TrainOptions:
     prices: Path | str | None = None  # a price file, "db", or None = configured source
     until: date | None = None
     seed: int = 42
-    max_train_rows: int | None = 400_000
+    max_train_rows: int | None = MAX_TRAIN_ROWS
     max_val_rows: int | None = 150_000
     normal_ratio: float = 2.0
     epochs: int | None = None  # overrides the kind's default epoch count (tests, quick runs)

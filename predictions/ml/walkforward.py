@@ -28,6 +28,7 @@ import pandas as pd
 
 from predictions.ml import baselines, data, metrics, wf_store
 from predictions.ml.lifecycle import (
+    MAX_TRAIN_ROWS,
     Prepared,
     TrainOptions,
     calibrate,
@@ -53,7 +54,7 @@ class WalkForwardOptions:
     prices: Path | str | None = None
     first_year: int = DEFAULT_FIRST_YEAR
     to: date | None = None
-    max_train_rows: int | None = 100_000
+    max_train_rows: int | None = MAX_TRAIN_ROWS
     seed: int = 42
     epochs: int | None = None
     scheme: str | None = None

@@ -11,7 +11,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from predictions.ml.data import ALL_KINDS, FEATURE_SETS
-from predictions.ml.lifecycle import BOOSTER_TARGETS
+from predictions.ml.lifecycle import BOOSTER_TARGETS, MAX_TRAIN_ROWS
 
 
 class Command(BaseCommand):
@@ -40,8 +40,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--max-train-rows",
             type=int,
-            default=400_000,
-            help="Normal model: uniform subsample of the training rows",
+            default=MAX_TRAIN_ROWS,
+            help="Uniform seeded subsample of the training rows",
         )
         parser.add_argument(
             "--epochs",

@@ -11,7 +11,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from predictions.ml.data import ALL_KINDS, FEATURE_SETS
-from predictions.ml.lifecycle import BOOSTER_TARGETS
+from predictions.ml.lifecycle import BOOSTER_TARGETS, MAX_TRAIN_ROWS
 
 
 class Command(BaseCommand):
@@ -30,8 +30,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--max-train-rows",
             type=int,
-            default=100_000,
-            help="Uniform seeded subsample of each year's training rows (normal model)",
+            default=MAX_TRAIN_ROWS,
+            help="Uniform seeded subsample of each year's training rows (default: the live "
+            "retrain's count)",
         )
         parser.add_argument("--seed", type=int, default=42)
         parser.add_argument("--epochs", type=int, default=None)
