@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from predictions.latest import LatestPrediction, from_database, read_many
+from predictions.snapshots import inputs_of
 
 Z_90 = 1.2815516
 PROB_METHOD = (
@@ -100,7 +101,7 @@ def drivers_of(symbol: str, top: int = 5) -> tuple[list[dict[str, Any]], dict[st
     row = from_database([symbol], with_snapshot=True).get(symbol)
     if row is None or not row.features_snapshot:
         return [], {"method": "occlusion", "available": False, "reason": "no feature snapshot"}
-    features = {k: float(v) for k, v in row.features_snapshot.items() if isinstance(v, int | float)}
+    features = inputs_of(symbol, row.data_timestamp, row.features_snapshot)
     found, info = key_drivers(features, row.model_type, row.model_version, top=top)
     drivers = [
         {k: d[k] for k in ("feature", "label", "value", "contribution", "direction")} for d in found

@@ -19,6 +19,7 @@ from core.redis_clients import Preset, client
 from features.definitions import FEATURE_LABELS, PERCENT_FEATURES
 from features.store import read_raw
 from predictions import latest
+from predictions.snapshots import inputs_of, numbers
 
 Z80 = 1.2815516  # the normal quantile of 0.9: p10..p90 spans 2 * Z80 sigma
 
@@ -159,22 +160,6 @@ class Facts:
         ]
 
 
-def _float_or_none(v: Any) -> float | None:
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        return None
-    return f if math.isfinite(f) else None
-
-
-def _numbers(values: dict[str, Any]) -> dict[str, float]:
-    return {
-        k: f
-        for k, v in values.items()
-        if k not in ("data_timestamp", "close") and (f := _float_or_none(v)) is not None
-    }
-
-
 def load_prediction(
     symbol: str,
 ) -> tuple[dict[str, Any] | None, dict[str, float], dict[str, Any] | None]:
@@ -192,8 +177,8 @@ def load_prediction(
         return None, {}, None
     features: dict[str, float] = {}
     if row is not None and (cached is None or cached.data_date == row.data_date):
-        features = _numbers(row.features_snapshot or {})
+        features = inputs_of(symbol, row.data_timestamp, row.features_snapshot)
     if not features:
-        features = _numbers(read_raw(symbol))
+        features = numbers(read_raw(symbol))
     earnings = row.earnings_context if row is not None else None
     return prediction.to_json(), features, earnings

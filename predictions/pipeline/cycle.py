@@ -299,7 +299,6 @@ def _infer(
     inp: CycleInput,
     routing: Routing,
     result: CycleResult,
-    snapshots: bool,
     plans: dict[str, RolloutPlan],
 ) -> tuple[list[dict[str, Any]], np.ndarray, list[ShadowPart]]:
     """Per-kind predictions; returns the served parts, the mask of symbols left unpredicted
@@ -329,10 +328,7 @@ def _infer(
             unserved |= _unserved(kind, mask)
             continue
         unserved[missed] = True
-        for part in group_parts:
-            model_of = part["model"]
-            part["snapshot"] = snapshot_json(model_of.features, part["X"]) if snapshots else None
-            parts.append(part)
+        parts.extend(group_parts)
     return parts, unserved, shadows
 
 
@@ -442,7 +438,11 @@ def _infer_horizons(
 
 
 def _batch(
-    inp: CycleInput, routing: Routing, parts: list[dict[str, Any]], predicted_at: dt.datetime
+    inp: CycleInput,
+    routing: Routing,
+    parts: list[dict[str, Any]],
+    predicted_at: dt.datetime,
+    snapshots: bool,
 ) -> PredictionBatch:
     rows = np.concatenate([p["rows"] for p in parts]) if parts else np.empty(0, np.intp)
     quantiles = np.concatenate([p["quantiles"] for p in parts]) if parts else np.empty((0, 3))
@@ -457,9 +457,11 @@ def _batch(
         )
 
     tickers = inp.tickers[rows]
+    # Each row's stored features, whatever model served it; the derived per-day ranks are left
+    # out: they follow from the same cycle's snapshots (``latest.day_ranks``).
     snapshot = None
-    if parts and all(p["snapshot"] is not None for p in parts):
-        snapshot = "[" + ",".join(text for p in parts for text in p["snapshot"]) + "]"
+    if parts and snapshots:
+        snapshot = "[" + ",".join(snapshot_json(inp.feature_names, inp.X[rows])) + "]"
     contexts = [
         json.dumps(routing.events[t]) if t in routing.events else None for t in tickers.tolist()
     ]
@@ -618,8 +620,8 @@ def _predict_and_write(
     result.n_earnings = int(routing.is_earnings.sum())
     with stage("inference"):
         plans = plans_for_cycle(result.errors)
-        parts, unserved, shadows = _infer(inp, routing, result, snapshots, plans)
-        batch = _batch(inp, routing, parts, started_at)
+        parts, unserved, shadows = _infer(inp, routing, result, plans)
+        batch = _batch(inp, routing, parts, started_at, snapshots)
         rows = np.concatenate([p["rows"] for p in parts]) if parts else np.empty(0, np.intp)
         batch.horizons = _infer_horizons(inp, rows, result, plans, shadows)
     result.n_predicted = len(batch)
