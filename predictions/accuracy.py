@@ -36,6 +36,7 @@ from typing import Any
 from django.db import connection
 
 from core.enums import HORIZON_OF_KIND, KIND_OF_TYPE, ONE_DAY_TYPES, TYPE_OF_KIND
+from core.pgstats import analyse_new
 from predictions.time_series import DAILY_ACCURACY, refresh_daily_accuracy
 
 MIN_IC_SYMBOLS = 5
@@ -49,6 +50,9 @@ HORIZON_KINDS = tuple(kind for kind, h in HORIZON_OF_KIND.items() if h > 1)
 # timestamp bounds repeat the target-day bounds as constants: only then can the planner leave
 # out the bar chunks outside them (without: every chunk of the price history was scanned,
 # ~0.8 s a cycle on the live database).
+# The tables the realise statement joins (their statistics decide its plan).
+REALISE_TABLES = ("predictions_predictionrecord", "ingestion_pricebar")
+
 _DUE_OUTCOMES = """
     FROM predictions_predictionrecord r2
     JOIN ingestion_pricebar b1
@@ -172,6 +176,9 @@ def record_realised(upto: dt.date, *, lookback_days: int = 40) -> int:
     realised records are never touched again unless a late peer changes their rank."""
     since = upto - dt.timedelta(days=lookback_days)
     with connection.cursor() as cursor:
+        # A chunk created or bulk-loaded since autovacuum's last round has no statistics, and
+        # the join below is then planned as a nested loop over the wrong index (core.pgstats).
+        analyse_new(cursor, list(REALISE_TABLES))
         cursor.execute(_REALISE_AND_RANK_SQL, {"upto": upto, "since": since})
         row = cursor.fetchone()
     if row is None or not row[0]:
