@@ -16,9 +16,15 @@ from typing import Any
 
 import numpy as np
 
+from features.definitions import ALL_FEATURES
 from predictions.ml.inputs import NOT_RANKED, XS_RANK, model_inputs
 
 IGNORED_KEYS = frozenset({"data_timestamp", "close"})
+# One snapshot value as float8 (NULL where missing or not a number); parameters: the key twice.
+_NUMBER = (
+    "CASE WHEN jsonb_typeof(p.features_snapshot -> %s) = 'number' "
+    "THEN (p.features_snapshot ->> %s)::float8 END"
+)
 
 
 def numbers(values: dict[str, Any]) -> dict[str, float]:
@@ -40,26 +46,26 @@ def day_ranks(symbol: str, data_timestamp: dt.datetime) -> dict[str, float]:
     """``xs_rank:<feature>`` of ``symbol`` for each stored feature of its snapshot, ranked among
     the snapshots of every symbol predicted for the same ``data_timestamp`` (the cycle's
     universe). Empty when the symbol's row has since moved on to a later cycle."""
-    from predictions.models import Prediction
+    from django.db import connection
 
-    rows = list(
-        Prediction.objects.filter(data_timestamp=data_timestamp).values_list(
-            "symbol__ticker", "features_snapshot"
+    names = [n for n in ALL_FEATURES if n not in NOT_RANKED]
+    # One float8[] per row, built by PostgreSQL: parsing 5,000 jsonb objects in Python cost
+    # twice as much (docs/pipeline.md).
+    values = ", ".join([_NUMBER] * len(names))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT s.ticker, ARRAY[{values}] FROM predictions_prediction p "
+            "JOIN ingestion_symbol s ON s.id = p.symbol_id WHERE p.data_timestamp = %s",
+            [*(n for name in names for n in (name, name)), data_timestamp],
         )
-    )
+        rows = cursor.fetchall()
     tickers = [ticker for ticker, _ in rows]
     if symbol not in tickers:
         return {}
-    own = rows[tickers.index(symbol)][1] or {}
-    names = sorted(k for k in numbers(own) if not k.startswith(XS_RANK) and k not in NOT_RANKED)
-    if not names:
-        return {}
-    x = np.array(
-        [[_value(snapshot, name) for name in names] for _, snapshot in rows], dtype=np.float64
-    )
+    x = np.array([row for _, row in rows], dtype=np.float64)
     ranked = [f"{XS_RANK}{name}" for name in names]
-    values = model_inputs(x, names, ranked)[tickers.index(symbol)]
-    return {name: float(v) for name, v in zip(ranked, values, strict=True) if np.isfinite(v)}
+    out = model_inputs(x, names, ranked)[tickers.index(symbol)]
+    return {name: float(v) for name, v in zip(ranked, out, strict=True) if np.isfinite(v)}
 
 
 def inputs_of(symbol: str, data_timestamp: dt.datetime | None, snapshot: Any) -> dict[str, float]:
@@ -69,10 +75,3 @@ def inputs_of(symbol: str, data_timestamp: dt.datetime | None, snapshot: Any) ->
     if features and data_timestamp is not None:
         features = day_ranks(symbol, data_timestamp) | features
     return features
-
-
-def _value(snapshot: Any, name: str) -> float:
-    value = snapshot.get(name) if isinstance(snapshot, dict) else None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return math.nan
-    return float(value)
