@@ -44,15 +44,14 @@ WINDOWS: dict[str, int] = {"24h": 1, "30d": 30}
 KIND_OF_MODEL_TYPE = KIND_OF_TYPE
 # The longer horizons' kinds (issue 19): their records also hold the momentum baseline.
 HORIZON_KINDS = tuple(kind for kind, h in HORIZON_OF_KIND.items() if h > 1)
+# The tables the realise statement joins (their statistics decide its plan).
+REALISE_TABLES = ("predictions_predictionrecord", "ingestion_pricebar")
 
 # The unrealised records of target days in [since, upto] joined with their target day's bar
 # (one place: the served records' and the shadow records' statements both use it). The bar's
 # timestamp bounds repeat the target-day bounds as constants: only then can the planner leave
 # out the bar chunks outside them (without: every chunk of the price history was scanned,
 # ~0.8 s a cycle on the live database).
-# The tables the realise statement joins (their statistics decide its plan).
-REALISE_TABLES = ("predictions_predictionrecord", "ingestion_pricebar")
-
 _DUE_OUTCOMES = """
     FROM predictions_predictionrecord r2
     JOIN ingestion_pricebar b1

@@ -43,8 +43,8 @@ def numbers(values: dict[str, Any]) -> dict[str, float]:
 
 
 def day_ranks(symbol: str, data_timestamp: dt.datetime) -> dict[str, float]:
-    """``xs_rank:<feature>`` of ``symbol`` for each stored feature of its snapshot, ranked among
-    the snapshots of every symbol predicted for the same ``data_timestamp`` (the cycle's
+    """``xs_rank:<feature>`` of ``symbol`` for each stored feature it has a value of, ranked
+    among the snapshots of every symbol predicted for the same ``data_timestamp`` (the cycle's
     universe). Empty when the symbol's row has since moved on to a later cycle."""
     from django.db import connection
 

@@ -458,7 +458,7 @@ def _batch(
 
     tickers = inp.tickers[rows]
     # Each row's stored features, whatever model served it; the derived per-day ranks are left
-    # out: they follow from the same cycle's snapshots (``latest.day_ranks``).
+    # out: they follow from the same cycle's snapshots (``predictions.snapshots.day_ranks``).
     snapshot = None
     if parts and snapshots:
         snapshot = "[" + ",".join(snapshot_json(inp.feature_names, inp.X[rows])) + "]"
