@@ -94,6 +94,7 @@ def realise_shadow(upto: dt.date, *, lookback_days: int = 3650) -> int:
     comparison reads them)."""
     since = upto - dt.timedelta(days=lookback_days)
     with connection.cursor() as cursor:
+        analyse_new(cursor, ["predictions_shadowrecord", "ingestion_pricebar"])  # as below
         cursor.execute(_REALISE_SHADOW_SQL, {"upto": upto, "since": since})
         return int(cursor.rowcount)
 

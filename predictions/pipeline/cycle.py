@@ -222,7 +222,6 @@ def _predict_group(
         "close": close[valid].astype(np.float64),
         "model": model,
         "method": method,
-        "X": X[valid],
         "ood_score": ood[valid],
         "ood_flagged": model.ood.flagged(ood[valid])
         if model.ood
@@ -236,7 +235,7 @@ def _unserved(kind: str, mask: np.ndarray) -> np.ndarray:
     return mask
 
 
-_PART_ARRAYS = ("rows", "point", "quantiles", "close", "X", "ood_score", "ood_flagged")
+_PART_ARRAYS = ("rows", "point", "quantiles", "close", "ood_score", "ood_flagged")
 
 
 def _subset(part: dict[str, Any], keep: np.ndarray) -> dict[str, Any]:

@@ -62,11 +62,12 @@ def test_it_ranks_only_among_rows_of_the_same_data_timestamp(cycle, redis_client
     later = cycle_input(DAY + dt.timedelta(days=1), TICKERS[:10], seed=1)
     run_cycle(later, redis_client=redis_client, realise=False)
     assert day_ranks("S005", stamp) == {}  # its row now holds the next day
-    j = cycle.feature_names.index("return_1d")
+    j = int(np.flatnonzero(np.isfinite(cycle.X[20, :13]))[0])  # a feature S020 has
+    name = cycle.feature_names[j]
     rest = cycle.X[10:, j].astype(np.float64)  # the symbols still on the first day
-    got = day_ranks("S020", stamp).get("xs_rank:return_1d")
-    if np.isfinite(cycle.X[20, j]):
-        assert got == pytest.approx(_reference(rest, 10), abs=1e-6)
+    got = day_ranks("S020", stamp)[f"xs_rank:{name}"]
+    assert got == pytest.approx(_reference(rest, 10), abs=1e-6)
+    assert got != pytest.approx(_reference(cycle.X[:, j].astype(np.float64), 20), abs=1e-6)
 
 
 def test_it_keeps_the_ranks_an_older_snapshot_stored(cycle):
