@@ -52,7 +52,12 @@ def _top3(queries: np.ndarray, chunk_vectors: np.ndarray) -> list[list[int]]:
 
 
 @pytest.mark.skipif(not cpu_has_bf16(), reason="this CPU has no native bf16")
-def test_it_runs_bf16_and_agrees_with_the_reference_on_real_chunks(chunks):
+@pytest.mark.parametrize("drop", [set(), {embeddings.AMX_FLAG}], ids=["as-is", "without-amx"])
+def test_it_runs_bf16_and_agrees_with_the_reference_on_real_chunks(
+    chunks, drop, tmp_path, monkeypatch
+):
+    # Both batchings (padded on AMX, one length without it) on this CPU.
+    monkeypatch.setattr(embeddings, "CPUINFO", _cpuinfo(tmp_path, drop))
     assert resolve("torch-bf16") == "torch-bf16"
     reference = embed(chunks, encoder="torch")
     fast = embed(chunks, encoder="torch-bf16")
@@ -83,6 +88,31 @@ def test_it_reads_the_flags_of_a_real_cpuinfo(tmp_path):
     with_bf16.write_text("processor\t: 0\nflags\t\t: fpu sse2 avx512f avx512_bf16\n")
     assert cpu_has_bf16(with_bf16)
     assert not cpu_has_bf16(tmp_path / "missing")
+
+
+def test_it_batches_bf16_by_the_kind_of_cpu(tmp_path):
+    avx512 = tmp_path / "avx512"
+    avx512.write_text("flags\t\t: fpu sse2 avx512f avx512_bf16\n")
+    amx = tmp_path / "amx"
+    amx.write_text("flags\t\t: fpu sse2 avx512f avx512_bf16 amx_tile amx_bf16\n")
+    assert embeddings.bf16_batching(avx512) == embeddings.Batching(one_length=True)
+    assert embeddings.bf16_batching(amx) == embeddings.Batching(one_length=False, width_multiple=16)
+
+
+def test_it_pads_batches_to_a_width_multiple_without_changing_the_vectors(chunks):
+    onnx_forward = embeddings._onnx_forward("onnx")
+    widths: list[int] = []
+
+    def forward(ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        widths.append(ids.shape[1])
+        return onnx_forward(ids, mask)
+
+    tight = embeddings._batched_embed(chunks, forward, 4, None, embeddings.Batching(False))
+    tight_widths, widths[:] = list(widths), []
+    padded = embeddings._batched_embed(chunks, forward, 4, None, embeddings.Batching(False, 16))
+    assert any(w % 16 for w in tight_widths)
+    assert all(w % 16 == 0 and w - 16 < t <= w for w, t in zip(widths, tight_widths, strict=True))
+    np.testing.assert_allclose(padded, tight, atol=2e-5)
 
 
 @override_settings(EMBEDDING_QUERY_ENCODER="onnx", EMBEDDING_ENCODER="torch-bf16")
