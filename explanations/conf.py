@@ -16,7 +16,7 @@ DEFAULTS: dict[str, Any] = {
     "EDGAR_ARCHIVES_URL": "https://www.sec.gov",
     "RAG_EF_SEARCH": 64,
     "EXPLANATION_CACHE_SECONDS": 300,
-    "LLM_MAX_TOKENS": 80,
+    "LLM_MAX_TOKENS": 100,
     "EXPLANATION_BUDGET_MS": 2500,
     "LLM_BACKEND": "llamacpp",
     "LLM_THREADS": 2,

@@ -15,6 +15,9 @@ the interval was cut in 27 of 27. With the interval inside the forecast's senten
 driver required: interval 27 of 27, driver 9 of 27 (18 cut a few tokens short and dropped), all
 27 pass the check. The price path and the confidence are in the template and in the response's
 fields.
+Since 2026-12-07 a grammar-held answer gets a prompt of what the grammar can state only
+(``prompt.build_messages(for_grammar=True)``), which halves the time to the first token, and
+``LLM_MAX_TOKENS`` is 100: driver 27 of 27, interval 27 of 27, all 27 pass.
 
 Used for the first attempt (``LLM_GRAMMAR_FIRST``, llama.cpp only) and for the regeneration when
 an answer fails the check; Ollama serves models that need no such help."""

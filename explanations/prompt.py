@@ -39,11 +39,19 @@ def _line(facts: Facts, name: str) -> str | None:
 
 
 def build_messages(
-    facts: Facts, excerpts: list[Excerpt], *, excerpt_chars: int = 160, max_excerpts: int = 2
+    facts: Facts,
+    excerpts: list[Excerpt],
+    *,
+    excerpt_chars: int = 160,
+    max_excerpts: int = 2,
+    for_grammar: bool = False,
 ) -> list[dict[str, str]]:
     """Prompt length is what the first token waits for on a CPU (prompt evaluation), so the
     excerpts are the top ``max_excerpts``, cut to ``excerpt_chars``; the response lists them all
-    as sources."""
+    as sources. ``for_grammar``: the prompt of an answer held to ``constrained.grammar_for``,
+    which can state only the forecast, its interval and a key driver, so the technical and
+    earnings context and the excerpts, which no such answer can use, are left out (about half
+    the prompt's tokens, and of the time to the first token)."""
     p = facts.prediction
     direction = "rise" if facts.predicted_return >= 0 else "fall"
     lines = [
@@ -66,15 +74,16 @@ def build_messages(
         )
     if facts.data_date:
         lines.append(f"- Data as of: {facts.data_date.isoformat()}")
-    lines.append("TECHNICAL CONTEXT:")
-    lines += [line for name in TECHNICAL if (line := _line(facts, name))]
+    if not for_grammar:
+        lines.append("TECHNICAL CONTEXT:")
+        lines += [line for name in TECHNICAL if (line := _line(facts, name))]
     if facts.drivers:
         lines.append("KEY DRIVERS (from the model):")
         lines += [f"- {d['text']}" for d in facts.drivers[:3]]
-    if facts.is_earnings_day:
+    if facts.is_earnings_day and not for_grammar:
         lines.append("EARNINGS CONTEXT (earnings day):")
         lines += [line for name in EARNINGS if (line := _line(facts, name))]
-    if excerpts:
+    if excerpts and not for_grammar:
         lines.append("RETRIEVED CONTEXT:")
         for e in excerpts[:max_excerpts]:
             text = e.text[:excerpt_chars].rsplit(" ", 1)[0]

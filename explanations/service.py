@@ -70,8 +70,10 @@ def whole_sentences(text: str, *, cut_off: bool = False) -> str:
 
 
 def _tokens_left(budget_ms: float, started: float, first: Generation, max_tokens: int) -> int:
-    # The regeneration sends the identical prompt, which llama.cpp (and Ollama) serve from the
-    # KV cache of the first attempt, so only the new tokens cost time.
+    # With the grammar first, the regeneration sends the identical prompt, which llama.cpp (and
+    # Ollama) serve from the KV cache of the first attempt, so only the new tokens cost time;
+    # after a free first answer, its shorter grammar prompt shares the opening (instructions,
+    # prediction data), so little more is evaluated.
     elapsed = (time.perf_counter() - started) * 1000.0
     per_token = (first.total_ms - (first.ttft_ms or 0.0)) / max(first.tokens - 1, 1)
     left = budget_ms - elapsed
@@ -164,9 +166,7 @@ def _generate(run: _Run, backend_name: str | None) -> None:
 
     backend = get_backend(backend_name)
     max_tokens = int(conf.get("LLM_MAX_TOKENS")) * run.plan["tokens"]
-    messages = build_messages(
-        run.facts, run.excerpts, max_excerpts=2 if run.depth == "medium" else 4
-    )
+    max_excerpts = 2 if run.depth == "medium" else 4
     budget_ms = float(conf.get("EXPLANATION_BUDGET_MS"))
     grammar_first = bool(conf.get("LLM_GRAMMAR_FIRST")) and backend.supports_grammar
     generation: Generation | None = None
@@ -179,6 +179,9 @@ def _generate(run: _Run, backend_name: str | None) -> None:
         # The regeneration, and with LLM_GRAMMAR_FIRST the first attempt, is held to a grammar
         # that can state only the facts (llama.cpp): the small model's free prose never passed.
         constrained = bool(conf.get("LLM_GRAMMAR")) and (attempt > 0 or grammar_first)
+        messages = build_messages(
+            run.facts, run.excerpts, max_excerpts=max_excerpts, for_grammar=constrained
+        )
         generation = _attempt(
             run,
             backend,

@@ -234,7 +234,7 @@ EDGAR_DATA_URL = env_str("EDGAR_DATA_URL", "https://data.sec.gov")
 EDGAR_ARCHIVES_URL = env_str("EDGAR_ARCHIVES_URL", "https://www.sec.gov")
 RAG_EF_SEARCH = env_int("RAG_EF_SEARCH", 64, minimum=1)
 EXPLANATION_CACHE_SECONDS = env_int("EXPLANATION_CACHE_SECONDS", 300, minimum=1)
-LLM_MAX_TOKENS = env_int("LLM_MAX_TOKENS", 80, minimum=8)
+LLM_MAX_TOKENS = env_int("LLM_MAX_TOKENS", 100, minimum=8)
 EXPLANATION_BUDGET_MS = env_int("EXPLANATION_BUDGET_MS", 2500, minimum=100)
 # Models (predictions.ml): training data, retrain schedule and the promotion rule.
 TRAINING_PRICES_FILE = Path(

@@ -157,7 +157,10 @@ class Command(BaseCommand):
                 continue
             facts = facts_of(item)
             messages = build_messages(
-                facts, excerpts_of(item, titles), max_excerpts=4 if deep else 2
+                facts,
+                excerpts_of(item, titles),
+                max_excerpts=4 if deep else 2,
+                for_grammar=grammar_mode,  # as the service prompts a grammar-held attempt
             )
             get_llama().set_seed(options["seed"])
             generation = backend.generate(
