@@ -56,16 +56,19 @@ def apply_scales(quantiles: np.ndarray, lower: float, upper: float) -> np.ndarra
 SHRINK_GRID = np.round(np.arange(0.05, 1.51, 0.05), 2)
 
 
-def point_shrinkage(y: np.ndarray, point: np.ndarray) -> dict[str, Any]:
+def point_shrinkage(y: np.ndarray, point: np.ndarray, max_scale: float = 1.5) -> dict[str, Any]:
     """The multiplier k of the point forecast with the lowest validation MAE of k * point (grid
-    0.05..1.5): a weak signal is MAE-optimal when shrunk towards the zero forecast. k stays > 0
-    so the forecast keeps its ranking of the symbols (k = 0 would be the zero forecast)."""
+    0.05..``max_scale``): a weak signal is MAE-optimal when shrunk towards the zero forecast.
+    k stays > 0 so the forecast keeps its ranking of the symbols (k = 0 would be the zero
+    forecast)."""
     y = np.asarray(y, dtype="float64")
     point = np.asarray(point, dtype="float64")
-    maes = [float(np.mean(np.abs(k * point - y))) for k in SHRINK_GRID]
+    grid = SHRINK_GRID[np.less_equal(SHRINK_GRID, max_scale + 1e-9)]
+    maes = [float(np.mean(np.abs(k * point - y))) for k in grid]
     best = int(np.argmin(maes))
     return {
-        "point_scale": float(SHRINK_GRID[best]),
+        "point_scale": float(grid[best]),
+        "point_scale_max": float(max_scale),
         "point_mae_validation_unscaled": maes[int(np.flatnonzero(SHRINK_GRID == 1.0)[0])],
         "point_mae_validation_scaled": maes[best],
     }

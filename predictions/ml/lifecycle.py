@@ -54,6 +54,10 @@ BOOSTER_TARGETS = ("point", "xs_rank")
 # subsample, so the walk-forward measures the row count that is served (docs/models.md
 # "Walk-forward row count").
 MAX_TRAIN_ROWS = 400_000
+# Largest point shrinkage the calibrate step may choose (``calibration.point_shrinkage``); 1.5
+# unless listed. The earnings model never amplifies its forecast: a scale above 1 chosen on one
+# validation year carried over poorly (docs/models.md "Earnings point scale capped at 1?").
+MAX_POINT_SCALE: dict[str, float] = {"earnings": 1.0}
 TARGETS = ("raw", "idiosyncratic")
 
 
@@ -300,7 +304,8 @@ def calibrate(
     calib = calibration.tail_scales(y_val, q_raw)
     set_calibration(fitted.model, calib["lower_scale"], calib["upper_scale"])
     if point_model == "network":
-        calib.update(calibration.point_shrinkage(y_val, point))
+        max_scale = MAX_POINT_SCALE.get(prep.kind, float(calibration.SHRINK_GRID[-1]))
+        calib.update(calibration.point_shrinkage(y_val, point, max_scale))
         set_point_scale(fitted.model, calib["point_scale"])
     else:
         ranked = fitted.info.get("booster_target") == "xs_rank"

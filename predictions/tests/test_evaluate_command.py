@@ -113,6 +113,9 @@ def test_it_trains_the_earnings_model_on_earnings_days(models_dir, tmp_path):
     assert meta["sample_weighting"]["earnings_day"] == 10.0
     rows = meta["rows"]
     assert 0 < rows["train_earnings_day"] < rows["train"]
+    # The earnings point is shrunk, never amplified (lifecycle.MAX_POINT_SCALE).
+    assert meta["calibration"]["point_scale_max"] == 1.0
+    assert 0 < meta["calibration"]["point_scale"] <= 1.0
     test = result["metrics"]["test"]
     # Scored on earnings-day rows only: about 4 per symbol-year, 12 symbols, 2.5 years.
     assert 60 < test["n"] < 160

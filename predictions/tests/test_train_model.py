@@ -113,3 +113,13 @@ def test_it_splits_by_time_without_overlap():
         "test_start": "2023-01-01",
         "test_end": "2025-07-09",
     }
+
+
+def test_it_shrinks_the_point_within_the_largest_scale_it_is_given():
+    rng = np.random.default_rng(3)
+    point = rng.normal(0, 0.01, 4000)
+    y = 1.4 * point + rng.normal(0, 0.001, 4000)  # the MAE-optimal scale is above 1
+    assert calibration.point_shrinkage(y, point)["point_scale"] == 1.4
+    capped = calibration.point_shrinkage(y, point, max_scale=1.0)
+    assert capped["point_scale"] == 1.0 and capped["point_scale_max"] == 1.0
+
