@@ -122,4 +122,3 @@ def test_it_shrinks_the_point_within_the_largest_scale_it_is_given():
     assert calibration.point_shrinkage(y, point)["point_scale"] == 1.4
     capped = calibration.point_shrinkage(y, point, max_scale=1.0)
     assert capped["point_scale"] == 1.0 and capped["point_scale_max"] == 1.0
-
