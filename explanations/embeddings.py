@@ -68,6 +68,7 @@ _bf16_model: PreTrainedModel | None = None
 _fallback_logged = False
 _sessions: dict[str, onnxruntime.InferenceSession] = {}
 _tokenizer: Tokenizer | None = None
+_compiled: set[tuple[int, int]] = set()  # (batch size, width step) whose shapes are compiled
 
 
 def model_path() -> str:
@@ -198,15 +199,17 @@ def cpu_has_bf16(cpuinfo: Path | None = None) -> bool:
 class Batching:
     one_length: bool  # a batch holds texts of one token length only: no padding, no mask
     width_multiple: int = 1  # a padded batch's width is rounded up to a multiple of this
+    full_rows: bool = False  # a short last batch gets filler rows: every batch has one shape
 
 
 def bf16_batching(cpuinfo: Path | None = None) -> Batching:
     """How ``torch-bf16`` batches. On AVX512_BF16, texts of one length (no padding, no mask:
     ~20 % more chunks/s). On AMX, full batches padded to their longest text rounded up to 16
     word pieces, the tile's row count: fuller tiles and few distinct shapes for oneDNN to
-    compile (1.2-1.4x the one-length batches' chunks/s, docs/explanations.md)."""
+    compile (1.2-1.4x the one-length batches' chunks/s, docs/explanations.md); a short last
+    batch is filled up, so ``_compile_shapes`` covers every shape."""
     if AMX_FLAG in cpu_flags(cpuinfo):
-        return Batching(one_length=False, width_multiple=16)
+        return Batching(one_length=False, width_multiple=16, full_rows=True)
     return Batching(one_length=True)
 
 
@@ -290,6 +293,18 @@ def _bf16_forward() -> Forward:
     return forward
 
 
+def _compile_shapes(forward: Forward, batch_size: int, step: int) -> None:
+    """One batch of every shape the padded batching produces (``batch_size`` rows, widths of
+    ``step`` .. MAX_TOKENS): oneDNN compiles kernels per shape on first use, ~3 s in all on a
+    2-core Xeon, which the process pays once when the encoder loads instead of in its first
+    embeddings (first pass 132-148 -> 172-176 chunks/s, docs/explanations.md)."""
+    for width in range(step, -(-MAX_TOKENS // step) * step + 1, step):
+        ids = np.zeros((batch_size, width), dtype=np.int64)
+        mask = np.ones_like(ids)
+        mask[0, width // 2 :] = 0  # a padded batch carries a mask (SDPA's masked kernel)
+        forward(ids, mask)
+
+
 def _batches(lengths: list[int], batch_size: int, one_length: bool) -> list[np.ndarray]:
     """Row indices in order of length, ``batch_size`` at a time; with ``one_length`` a batch
     also holds texts of a single length only (no padding at all)."""
@@ -315,13 +330,15 @@ def _batched_embed(
         if pause is not None:
             pause()
         width = -(-max(len(encodings[i].ids) for i in rows) // step) * step
-        ids = np.zeros((len(rows), width), dtype=np.int64)
+        ids = np.zeros((batch_size if batching.full_rows else len(rows), width), dtype=np.int64)
         mask = np.zeros_like(ids)
+        mask[len(rows) :, 0] = 1  # filler rows: one [PAD] token each, never all masked
         for r, i in enumerate(rows):
             n = len(encodings[i].ids)
             ids[r, :n] = encodings[i].ids
             mask[r, :n] = 1
-        hidden = forward(ids, mask)
+        hidden = forward(ids, mask)[: len(rows)]
+        mask = mask[: len(rows)]
         summed = (hidden * mask[..., None]).sum(axis=1)
         pooled = summed / np.maximum(mask.sum(axis=1, keepdims=True), 1)
         out[rows] = pooled / np.linalg.norm(pooled, axis=1, keepdims=True)
@@ -366,7 +383,12 @@ def embed(
     if name == "torch":
         return _torch_embed(texts, batch_size)
     if name == "torch-bf16":
-        return _batched_embed(texts, _bf16_forward(), batch_size, pause, bf16_batching())
+        forward, batching = _bf16_forward(), bf16_batching()
+        if batching.full_rows and (batch_size, batching.width_multiple) not in _compiled:
+            with _lock:
+                _compile_shapes(forward, batch_size, batching.width_multiple)
+                _compiled.add((batch_size, batching.width_multiple))
+        return _batched_embed(texts, forward, batch_size, pause, batching)
     return _batched_embed(texts, _onnx_forward(name), batch_size, pause)
 
 

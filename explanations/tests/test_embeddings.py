@@ -96,7 +96,9 @@ def test_it_batches_bf16_by_the_kind_of_cpu(tmp_path):
     amx = tmp_path / "amx"
     amx.write_text("flags\t\t: fpu sse2 avx512f avx512_bf16 amx_tile amx_bf16\n")
     assert embeddings.bf16_batching(avx512) == embeddings.Batching(one_length=True)
-    assert embeddings.bf16_batching(amx) == embeddings.Batching(one_length=False, width_multiple=16)
+    assert embeddings.bf16_batching(amx) == embeddings.Batching(
+        one_length=False, width_multiple=16, full_rows=True
+    )
 
 
 def test_it_pads_batches_to_a_width_multiple_without_changing_the_vectors(chunks):
@@ -113,6 +115,31 @@ def test_it_pads_batches_to_a_width_multiple_without_changing_the_vectors(chunks
     assert any(w % 16 for w in tight_widths)
     assert all(w % 16 == 0 and w - 16 < t <= w for w, t in zip(widths, tight_widths, strict=True))
     np.testing.assert_allclose(padded, tight, atol=2e-5)
+    rows: list[int] = []
+
+    def counting(ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        rows.append(ids.shape[0])
+        return onnx_forward(ids, mask)
+
+    filled = embeddings._batched_embed(
+        chunks[:7], counting, 4, None, embeddings.Batching(False, 16, full_rows=True)
+    )
+    assert rows == [4, 4]  # the short last batch (3 texts) got a filler row
+    plain = embeddings.Batching(False)
+    unfilled = embeddings._batched_embed(chunks[:7], onnx_forward, 4, None, plain)
+    np.testing.assert_allclose(filled, unfilled, atol=2e-5)
+
+
+def test_it_compiles_every_padded_shape_once():
+    shapes: list[tuple[int, int]] = []
+
+    def forward(ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        shapes.append(ids.shape)
+        assert not mask.all() and mask.any(axis=1).all()  # masked, no row all padding
+        return np.zeros((*ids.shape, embeddings.DIM), dtype=np.float32)
+
+    embeddings._compile_shapes(forward, 32, 16)
+    assert shapes == [(32, w) for w in range(16, embeddings.MAX_TOKENS + 1, 16)]
 
 
 @override_settings(EMBEDDING_QUERY_ENCODER="onnx", EMBEDDING_ENCODER="torch-bf16")
