@@ -49,6 +49,7 @@ def choose_blend(
     lightgbm: np.ndarray,
     *,
     booster_in_return_units: bool = True,
+    max_scale: float = float(calibration.SHRINK_GRID[-1]),
 ) -> dict[str, Any]:
     """Weight, rescale and shrinkage of the point head from validation rows (``network`` is the
     network's unshrunk point forecast, ``lightgbm`` the booster's). A booster not in return
@@ -70,7 +71,7 @@ def choose_blend(
     else:  # a constant booster (or network) carries no ranking: nothing to blend
         weight, rescale = 0.0, 1.0
     combined = (1 - weight) * net + weight * rescale * lgb
-    shrink = calibration.point_shrinkage(y, combined)
+    shrink = calibration.point_shrinkage(y, combined, max_scale)
     k = shrink["point_scale"]
     return {
         "point_model": point_model,
@@ -79,6 +80,7 @@ def choose_blend(
         "lightgbm_weight": weight,
         "lightgbm_rescale": rescale,
         "point_scale": k,
+        "point_scale_max": shrink["point_scale_max"],
         "network_coefficient": k * (1 - weight),
         "lightgbm_coefficient": k * weight * rescale,
         "validation_rank_ic_by_weight": {w: round(v, 6) for w, v in by_weight.items()},

@@ -55,9 +55,10 @@ BOOSTER_TARGETS = ("point", "xs_rank")
 # "Walk-forward row count").
 MAX_TRAIN_ROWS = 400_000
 # Largest point shrinkage the calibrate step may choose (``calibration.point_shrinkage``); 1.5
-# unless listed. The earnings model never amplifies its forecast: a scale above 1 chosen on one
-# validation year carried over poorly (docs/models.md "Earnings point scale capped at 1?").
-MAX_POINT_SCALE: dict[str, float] = {"earnings": 1.0}
+# unless listed. These models never amplify their forecast: a scale above 1 chosen on one
+# validation year carried over poorly (docs/models.md "Earnings point scale capped at 1?" and
+# "The same cap for the 5- and 20-day models?").
+MAX_POINT_SCALE: dict[str, float] = {"earnings": 1.0, "horizon_5d": 1.0, "horizon_20d": 1.0}
 TARGETS = ("raw", "idiosyncratic")
 
 
@@ -303,8 +304,8 @@ def calibrate(
     point, q_raw = predict(fitted.model, x_val)
     calib = calibration.tail_scales(y_val, q_raw)
     set_calibration(fitted.model, calib["lower_scale"], calib["upper_scale"])
+    max_scale = MAX_POINT_SCALE.get(prep.kind, float(calibration.SHRINK_GRID[-1]))
     if point_model == "network":
-        max_scale = MAX_POINT_SCALE.get(prep.kind, float(calibration.SHRINK_GRID[-1]))
         calib.update(calibration.point_shrinkage(y_val, point, max_scale))
         set_point_scale(fitted.model, calib["point_scale"])
     else:
@@ -312,13 +313,20 @@ def calibrate(
         dates = np.asarray(prep.ds.dates[rows.val]).astype("datetime64[D]")
         lgbm = baselines.predict_lightgbm(fitted.booster, x_val)
         fitted.blend = ensemble.choose_blend(
-            point_model, y_val, dates, point, lgbm, booster_in_return_units=not ranked
+            point_model,
+            y_val,
+            dates,
+            point,
+            lgbm,
+            booster_in_return_units=not ranked,
+            max_scale=max_scale,
         )
         # Trees in the graph cost serving time (about 0.5 ms per tree per 5,000 symbols).
         fitted.blend["lightgbm_trees"] = int(fitted.booster.best_iteration or 0) or int(
             fitted.booster.num_trees()
         )
         calib["point_scale"] = fitted.blend["point_scale"]
+        calib["point_scale_max"] = fitted.blend["point_scale_max"]
         calib["point_mae_validation_scaled"] = fitted.blend["point_mae_validation_scaled"]
         set_point_scale(fitted.model, fitted.blend["network_coefficient"])
     _, q_cal = predict(fitted.model, x_val)

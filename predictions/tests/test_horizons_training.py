@@ -113,6 +113,9 @@ def test_it_trains_exports_and_registers_a_5_day_model(loaded, settings, tmp_pat
     assert embargo["ok"] and embargo["train_last_target_day"] < embargo["validation_start"]
     assert meta["leakage_checks"]["test"]["target_recomputed_max_abs_diff"] < 1e-6
     assert meta["parity"]["max_abs_diff"] <= 1e-4
+    # The h-day point is shrunk, never amplified (lifecycle.MAX_POINT_SCALE).
+    assert meta["calibration"]["point_scale_max"] == 1.0
+    assert 0 < meta["calibration"]["point_scale"] <= 1.0
     session = onnx_session(tmp_path / "models" / "horizon_5d" / active.version / "model.onnx")
     assert [o.name for o in session.get_outputs()] == ["point", "quantiles"]
     assert set(result["metrics"]["test"]) >= {"mae", "mae_naive", "coverage_p10_p90"}

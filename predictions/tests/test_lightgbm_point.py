@@ -117,6 +117,19 @@ def test_it_picks_the_blend_weight_with_the_best_validation_rank_ic():
     assert constant["lightgbm_coefficient"] == 0
 
 
+def test_it_shrinks_the_blended_point_within_the_largest_scale_it_is_given():
+    rng = np.random.default_rng(4)
+    dates = np.repeat(np.arange("2019-01-02", "2019-03-01", dtype="datetime64[D]"), 40)
+    booster = rng.normal(0, 0.01, dates.size)
+    y = 1.4 * booster + rng.normal(0, 0.001, dates.size)  # MAE-optimal scale above 1
+    free = ensemble.choose_blend("lightgbm", y, dates, rng.normal(0, 0.01, y.size), booster)
+    assert free["point_scale"] == 1.4 and free["point_scale_max"] == 1.5
+    capped = ensemble.choose_blend(
+        "lightgbm", y, dates, rng.normal(0, 0.01, y.size), booster, max_scale=1.0
+    )
+    assert capped["point_scale"] == 1.0 and capped["lightgbm_coefficient"] == 1.0
+
+
 def test_it_chooses_the_blend_without_test_year_rows(loaded):
     path, panel, ds = loaded
     opts = TrainOptions(kind="normal", prices=path, max_train_rows=4000, epochs=1)
