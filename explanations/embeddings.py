@@ -13,8 +13,7 @@ Two encoders compute the same function (mean pooling of the last hidden state, u
   AVX512_BF16 / AMX kernels), pooled and normalised in float32. With AVX512_BF16 alone each
   batch holds texts of one token length, so it needs neither padding nor an attention mask;
   with AMX (``amx_bf16``) batches are full and padded to their longest text rounded up to 16
-  word pieces (``bf16_batching()``).
-  Only
+  word pieces (``bf16_batching()``), every such shape compiled when the encoder loads. Only
   where the CPU has native bf16 (``cpu_has_bf16()``); elsewhere bf16 is emulated and slower
   than fp32, so ``onnx`` is used instead (``resolve()``, logged once).
 
