@@ -60,7 +60,7 @@ def recall_at_5(encoder: str, chunk_vectors: np.ndarray, texts: list[str], qs: l
 
 def run_index_bench(transcripts: int, encoder: str, reference: bool) -> dict[str, Any]:
     from explanations import conf
-    from explanations.embeddings import bf16_batching, cpu_has_bf16, embed, resolve, warm_up
+    from explanations.embeddings import AMX_FLAG, cpu_flags, cpu_has_bf16, embed, resolve, warm_up
 
     load_before = os.getloadavg()[0]
     texts, symbols = corpus(transcripts)
@@ -74,7 +74,7 @@ def run_index_bench(transcripts: int, encoder: str, reference: bool) -> dict[str
         "encoder": encoder,
         "encoder_used": resolve(encoder),
         "cpu_bf16": cpu_has_bf16(),
-        "cpu_amx": bf16_batching().width_multiple > 1,
+        "cpu_amx": AMX_FLAG in cpu_flags(),
         "embedding_threads": conf.get("EMBEDDING_THREADS"),
         "torch_threads": conf.get("TORCH_THREADS"),
         "transcripts": transcripts,

@@ -46,6 +46,7 @@ KIND_OF_MODEL_TYPE = KIND_OF_TYPE
 HORIZON_KINDS = tuple(kind for kind, h in HORIZON_OF_KIND.items() if h > 1)
 # The tables the realise statement joins (their statistics decide its plan).
 REALISE_TABLES = ("predictions_predictionrecord", "ingestion_pricebar")
+SHADOW_REALISE_TABLES = ("predictions_shadowrecord", "ingestion_pricebar")
 
 # The unrealised records of target days in [since, upto] joined with their target day's bar
 # (one place: the served records' and the shadow records' statements both use it). The bar's
@@ -94,7 +95,7 @@ def realise_shadow(upto: dt.date, *, lookback_days: int = 3650) -> int:
     comparison reads them)."""
     since = upto - dt.timedelta(days=lookback_days)
     with connection.cursor() as cursor:
-        analyse_new(cursor, ["predictions_shadowrecord", "ingestion_pricebar"])  # as below
+        analyse_new(cursor, list(SHADOW_REALISE_TABLES))  # see record_realised
         cursor.execute(_REALISE_SHADOW_SQL, {"upto": upto, "since": since})
         return int(cursor.rowcount)
 

@@ -53,10 +53,13 @@ def apply_scales(quantiles: np.ndarray, lower: float, upper: float) -> np.ndarra
     return np.stack([p50 - lower * (p50 - q[:, 0]), p50, p50 + upper * (q[:, 2] - p50)], axis=1)
 
 
-SHRINK_GRID = np.round(np.arange(0.05, 1.51, 0.05), 2)
+MAX_SHRINK = 1.5  # the largest point scale, unless a kind caps it (lifecycle.MAX_POINT_SCALE)
+SHRINK_GRID = np.round(np.arange(0.05, MAX_SHRINK + 0.01, 0.05), 2)
 
 
-def point_shrinkage(y: np.ndarray, point: np.ndarray, max_scale: float = 1.5) -> dict[str, Any]:
+def point_shrinkage(
+    y: np.ndarray, point: np.ndarray, max_scale: float = MAX_SHRINK
+) -> dict[str, Any]:
     """The multiplier k of the point forecast with the lowest validation MAE of k * point (grid
     0.05..``max_scale``): a weak signal is MAE-optimal when shrunk towards the zero forecast.
     k stays > 0 so the forecast keeps its ranking of the symbols (k = 0 would be the zero

@@ -49,7 +49,7 @@ def choose_blend(
     lightgbm: np.ndarray,
     *,
     booster_in_return_units: bool = True,
-    max_scale: float = float(calibration.SHRINK_GRID[-1]),
+    max_scale: float = calibration.MAX_SHRINK,
 ) -> dict[str, Any]:
     """Weight, rescale and shrinkage of the point head from validation rows (``network`` is the
     network's unshrunk point forecast, ``lightgbm`` the booster's). A booster not in return

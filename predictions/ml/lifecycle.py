@@ -304,7 +304,7 @@ def calibrate(
     point, q_raw = predict(fitted.model, x_val)
     calib = calibration.tail_scales(y_val, q_raw)
     set_calibration(fitted.model, calib["lower_scale"], calib["upper_scale"])
-    max_scale = MAX_POINT_SCALE.get(prep.kind, float(calibration.SHRINK_GRID[-1]))
+    max_scale = MAX_POINT_SCALE.get(prep.kind, calibration.MAX_SHRINK)
     if point_model == "network":
         calib.update(calibration.point_shrinkage(y_val, point, max_scale))
         set_point_scale(fitted.model, calib["point_scale"])
