@@ -38,6 +38,7 @@ from core import metrics
 from core.api_errors import error_body
 from core.enums import HORIZONS
 from core.groups import PREDICTION_UPDATE_EVENT, prediction_group, user_group
+from core.ws_raw_frames import raw_writer, text_frame
 from ingestion.models import Symbol
 from predictions.api.symbols import clean_symbol
 
@@ -128,6 +129,8 @@ class PredictionConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # Chann
         self._timers.append(loop.call_later(GROUP_REFRESH_SECONDS, self._schedule_refresh))
         self._outbox: list[str] = []
         self._draining = False
+        # The server's pre-framed write (core.ws_raw_frames), None under other servers.
+        self._write_frame = raw_writer(self.scope)
         register = getattr(type(self.channel_layer), "register_direct", None)
         if register is not None:  # the Pub/Sub layer: updates skip the per-message dispatch
             self.channel_layer.register_direct(self.channel_name, self._direct_event)
@@ -378,6 +381,15 @@ class PredictionConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # Chann
             event[key] = text
         return text
 
+    @staticmethod
+    def _update_frame(event: dict[str, Any], text: str) -> bytes:
+        """The frame around ``text``, built once per event for every local subscriber."""
+        frames: dict[str, bytes] = event.setdefault("_frames", {})
+        frame = frames.get(text)
+        if frame is None:
+            frame = frames[text] = text_frame(text.encode())
+        return frame
+
     def _direct_event(self, event: dict[str, Any]) -> None:
         """Group messages from ``predictions.ws_layer`` (sync, in the event loop): updates are
         queued for one sender task; anything else takes Channels' normal dispatch."""
@@ -386,6 +398,11 @@ class PredictionConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # Chann
             return
         text = self._update_text(event)
         if text is None:
+            return
+        # Straight to the socket when no earlier update is queued or being sent (order kept)
+        # and the server takes it now; otherwise the ASGI send, which waits for a slow socket.
+        writer = self._write_frame
+        if writer is not None and not self._draining and writer(self._update_frame(event, text)):
             return
         self._outbox.append(text)
         if not self._draining:

@@ -21,6 +21,8 @@ from pathlib import Path
 
 import redis
 
+from core.ws_raw_frames import UVICORN_WS
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 LIVE_QUEUES = ("ingest", "features", "inference")
 
@@ -125,7 +127,7 @@ class Stack:
         if name == "web":
             return [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host",
                     "127.0.0.1", "--port", str(self.web_port), "--workers", "2",
-                    "--no-access-log", "--timeout-worker-healthcheck",
+                    "--no-access-log", "--ws", UVICORN_WS, "--timeout-worker-healthcheck",
                     os.environ.get("WEB_WORKER_HEALTHCHECK_S", "30")]  # fmt: skip
         raise KeyError(name)
 

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from core.benchmarks import Benchmark
+from core.ws_raw_frames import UVICORN_WS
 from predictions import cache
 
 if TYPE_CHECKING:
@@ -156,7 +157,7 @@ def start_server(kind: str, port: int, workers: int = 1) -> subprocess.Popen[byt
         cmd = [
             sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1",
             "--port", str(port), "--workers", str(workers), "--no-access-log", "--log-level",
-            "warning", "--ws", os.environ.get("BENCH_UVICORN_WS", "auto"),
+            "warning", "--ws", os.environ.get("BENCH_UVICORN_WS", UVICORN_WS),
             "--timeout-worker-healthcheck", WORKER_HEALTHCHECK_S,  # as worker/Procfile
         ]  # fmt: skip
         if os.environ.get("BENCH_UVICORN_PING"):  # seconds; uvicorn's default is 20

@@ -14,6 +14,8 @@ import urllib.request
 from django.conf import settings
 from django.db import connection
 
+from core.ws_raw_frames import UVICORN_WS
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -32,7 +34,7 @@ class LiveServer:
             "DATABASE_NAME": connection.settings_dict["NAME"],  # this test's database
             **(env or {}),
         }
-        command = [sys.executable, "-m", "uvicorn", "config.asgi:application"]
+        command = [sys.executable, "-m", "uvicorn", "config.asgi:application", "--ws", UVICORN_WS]
         self.process = subprocess.Popen(
             [*command, "--host", "127.0.0.1", "--port", str(self.port), "--no-access-log"],
             cwd=settings.BASE_DIR,

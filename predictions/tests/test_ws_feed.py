@@ -14,10 +14,11 @@ from django.test import override_settings
 from rest_framework_simplejwt.tokens import AccessToken
 
 from core.groups import PREDICTION_UPDATE_EVENT, prediction_group
+from core.ws_raw_frames import RAW_FRAMES
 from predictions.consumers import forget_known_symbols
 from predictions.tests.api_support import access_token, cached_record, make_symbol
 from testkit import BaseTransactionTestCase
-from testkit.websockets import application, receive_json
+from testkit.websockets import application, receive_json, text_of_frame
 
 
 async def publish(payloads: list[dict]) -> None:
@@ -142,6 +143,47 @@ class FeedTestCase(BaseTransactionTestCase):
 
         with override_settings(CHANNEL_LAYERS=layers):
             self.run_async(scenario)
+
+    def raw_scenario(self, accept: bool) -> tuple[list[bytes], list[dict], list[dict]]:
+        """Two updates to a connection whose server offers pre-framed writes that it accepts
+        or refuses (a busy socket): (frames written, frames sent through ASGI, payloads)."""
+        written: list[bytes] = []
+        received: list[dict] = []
+        payloads = [
+            cached_record(t, predicted_return_1d=0.01 * i) for i, t in enumerate(["NVDA", "AAPL"])
+        ]
+
+        def write(frame: bytes) -> bool:
+            if accept:
+                written.append(frame)
+            return accept
+
+        async def scenario() -> None:
+            comm = self.communicator(self.token)
+            comm.scope["extensions"] = {RAW_FRAMES: {"write": write}}
+            ok, _ = await comm.connect()
+            self.assertTrue(ok)
+            await comm.send_json_to({"action": "subscribe", "symbols": ["NVDA", "AAPL"]})
+            await receive_json(comm)  # the ack: always through ASGI
+            await publish(payloads)
+            if not accept:
+                received.extend([await receive_json(comm), await receive_json(comm)])
+            self.assertTrue(await comm.receive_nothing(timeout=0.3))
+            await comm.disconnect()
+
+        self.run_async(scenario)
+        return written, received, payloads
+
+    def test_it_writes_updates_as_frames_where_the_server_offers_it(self) -> None:
+        written, received, payloads = self.raw_scenario(accept=True)
+        self.assertEqual(received, [])
+        updates = [json.loads(text_of_frame(frame)) for frame in written]
+        self.assertEqual(updates, [{"type": "prediction_update", **p} for p in payloads])
+
+    def test_it_sends_through_asgi_when_the_server_refuses_the_frame(self) -> None:
+        written, received, payloads = self.raw_scenario(accept=False)
+        self.assertEqual(written, [])
+        self.assertEqual(received, [{"type": "prediction_update", **p} for p in payloads])
 
     def test_it_stops_pushing_after_unsubscribe(self) -> None:
         async def scenario() -> None:
