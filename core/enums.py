@@ -59,3 +59,37 @@ N_TECHNICAL_FEATURES = 20
 N_EARNINGS_FEATURES = 17
 N_PRICE_FEATURES = 12
 N_FEATURES = N_TECHNICAL_FEATURES + N_EARNINGS_FEATURES + N_PRICE_FEATURES
+
+# The 11 GICS sectors (since 2018), the one sector taxonomy stored for a symbol: the sector
+# inputs of the models group a day's symbols by it (issue 13). Older GICS names and the NASDAQ
+# listing file's own sector names map onto it; any other label (a sub-industry in a sector
+# column, "Miscellaneous") is not a sector.
+GICS_SECTORS: tuple[str, ...] = (
+    "Communication Services",
+    "Consumer Discretionary",
+    "Consumer Staples",
+    "Energy",
+    "Financials",
+    "Health Care",
+    "Industrials",
+    "Information Technology",
+    "Materials",
+    "Real Estate",
+    "Utilities",
+)
+SECTOR_ALIASES: dict[str, str] = {
+    "Telecommunications Services": "Communication Services",  # GICS before 2018
+    "Telecommunication Services": "Communication Services",
+    "Telecommunications": "Communication Services",  # NASDAQ listing file
+    "Finance": "Financials",
+    "Technology": "Information Technology",
+    "Basic Materials": "Materials",
+}
+
+
+def gics_sector(label: str) -> str:
+    """The GICS sector a label names, or "" when it names none."""
+    label = " ".join(label.split())
+    if label in GICS_SECTORS:
+        return label
+    return SECTOR_ALIASES.get(label, "")

@@ -2,9 +2,10 @@
 
 A ``Prediction`` row's ``features_snapshot`` holds the symbol's stored features of the cycle
 (``pipeline.records.snapshot_json``; missing values left out). A model that ranks its inputs
-across the day's symbols (``xs_rank:<feature>``) also read those ranks; they are not stored with
-every row, because every symbol of the cycle is stored under the same ``data_timestamp``, so
-the day's ranks follow from the rows themselves, computed by the serving code
+across the day's symbols (``xs_rank:<feature>``) or within its sector (``sector_mean:<f>``,
+``sector_rel:<f>``) also read those; they are not stored with every row, because every symbol of
+the cycle is stored under the same ``data_timestamp``, so the day's derived inputs follow from
+the rows themselves (and the symbols' sectors), computed by the serving code
 (``ml.inputs.model_inputs``). Writing them would double the snapshot each cycle (docs/pipeline.md).
 """
 
@@ -17,7 +18,14 @@ from typing import Any
 import numpy as np
 
 from features.definitions import ALL_FEATURES
-from predictions.ml.inputs import NOT_RANKED, XS_RANK, model_inputs
+from predictions.ml.inputs import (
+    NOT_RANKED,
+    SECTOR_FEATURES,
+    SECTOR_MEAN,
+    SECTOR_REL,
+    XS_RANK,
+    model_inputs,
+)
 
 IGNORED_KEYS = frozenset({"data_timestamp", "close"})
 # One snapshot value as float8 (NULL where missing or not a number); parameters: the key twice.
@@ -43,9 +51,10 @@ def numbers(values: dict[str, Any]) -> dict[str, float]:
 
 
 def day_ranks(symbol: str, data_timestamp: dt.datetime) -> dict[str, float]:
-    """``xs_rank:<feature>`` of ``symbol`` for each stored feature it has a value of, ranked
+    """The derived inputs of ``symbol`` that it has a value of: ``xs_rank:<feature>`` ranked
     among the snapshots of every symbol predicted for the same ``data_timestamp`` (the cycle's
-    universe). Empty when the symbol's row has since moved on to a later cycle."""
+    universe) and the sector inputs over the same rows. Empty when the symbol's row has since
+    moved on to a later cycle."""
     from django.db import connection
 
     names = [n for n in ALL_FEATURES if n not in NOT_RANKED]
@@ -54,18 +63,20 @@ def day_ranks(symbol: str, data_timestamp: dt.datetime) -> dict[str, float]:
     values = ", ".join([_NUMBER] * len(names))
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT s.ticker, ARRAY[{values}] FROM predictions_prediction p "
+            f"SELECT s.ticker, s.sector, ARRAY[{values}] FROM predictions_prediction p "
             "JOIN ingestion_symbol s ON s.id = p.symbol_id WHERE p.data_timestamp = %s",
             [*(n for name in names for n in (name, name)), data_timestamp],
         )
         rows = cursor.fetchall()
-    tickers = [ticker for ticker, _ in rows]
+    tickers = [ticker for ticker, _, _ in rows]
     if symbol not in tickers:
         return {}
-    x = np.array([row for _, row in rows], dtype=np.float64)
-    ranked = [f"{XS_RANK}{name}" for name in names]
-    out = model_inputs(x, names, ranked)[tickers.index(symbol)]
-    return {name: float(v) for name, v in zip(ranked, out, strict=True) if np.isfinite(v)}
+    x = np.array([row for _, _, row in rows], dtype=np.float64)
+    sectors = np.array([sector for _, sector, _ in rows], dtype=str)
+    derived = [f"{XS_RANK}{name}" for name in names]
+    derived += [f"{prefix}{f}" for prefix in (SECTOR_REL, SECTOR_MEAN) for f in SECTOR_FEATURES]
+    out = model_inputs(x, names, derived, sectors=sectors)[tickers.index(symbol)]
+    return {name: float(v) for name, v in zip(derived, out, strict=True) if np.isfinite(v)}
 
 
 def inputs_of(symbol: str, data_timestamp: dt.datetime | None, snapshot: Any) -> dict[str, float]:

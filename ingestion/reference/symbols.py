@@ -7,7 +7,8 @@ describes tickers of that universe (it also lists warrants and preferreds withou
 Precedence per field (first non-empty wins):
 - name: current S&P list, 2016 list, listing file, latest snapshot;
 - sector / industry: GICS sector / sub-industry of the current list, then 2016, then snapshot
-  sector, then the listing file's sector / industry;
+  sector, then the listing file's sector / industry; a sector is stored as one of the 11 GICS
+  sectors (``core.enums.gics_sector``: older and NASDAQ names mapped, other labels skipped);
 - CIK: current list, then 2016 (zero-padded to SEC's 10 digits);
 - exchange: the price files (what the bars were traded on), then the listing file.
 Tickers are Yahoo-style: ``BRK.B`` becomes ``BRK-B`` as in the price files.
@@ -20,6 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from core.enums import gics_sector
 from ingestion.frames import INDEX_TICKER
 from ingestion.reference.earnings import normalise_ticker
 
@@ -60,6 +62,8 @@ class _Table:
         row = self.rows.setdefault(ticker, dict.fromkeys(FIELDS, "") | {"asset_type": "equity"})
         for key, raw in fields.items():
             value = _clean(raw)
+            if key == "sector":  # a label that names no GICS sector leaves it to the next source
+                value = gics_sector(value)
             if value and not row[key]:
                 row[key] = value[: {"name": 200, "exchange": 16, "sector": 100}.get(key, 150)]
 

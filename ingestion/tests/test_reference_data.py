@@ -43,6 +43,20 @@ def test_it_loads_symbols_with_names_sectors_and_ciks() -> None:
     assert zv.exchange == "NASDAQ" and zv.asset_type == "equity"
 
 
+def test_it_stores_one_of_the_gics_sectors_or_none() -> None:
+    from core.enums import GICS_SECTORS
+
+    out = StringIO()
+    # LUMN's latest snapshot names a sub-industry ("Alternative Carriers") in the sector column,
+    # then the listing file says "Telecommunications"; GOOGL is in a sector created in 2018.
+    call_command("load_reference_data", symbols="LUMN,GOOGL,AAPL", stdout=out)
+    sectors = dict(Symbol.objects.values_list("ticker", "sector"))
+    assert set(sectors.values()) <= {*GICS_SECTORS, ""}
+    assert sectors["LUMN"] == "Communication Services"
+    assert sectors["GOOGL"] == "Communication Services"
+    assert sectors["AAPL"] == "Information Technology"
+
+
 def test_it_loads_earnings_events_with_reaction_days() -> None:
     load()
     aapl = Symbol.objects.get(ticker="AAPL")

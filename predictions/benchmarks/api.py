@@ -152,12 +152,20 @@ def free_port() -> int:
         return port
 
 
+RAW_FRAMES_WS = "raw-frames"  # the Procfile's protocol (core.ws_raw_frames)
+
+
+def uvicorn_ws(name: str) -> str:
+    """uvicorn's ``--ws`` value for a bench's choice (uvicorn's own names pass through)."""
+    return UVICORN_WS if name == RAW_FRAMES_WS else name
+
+
 def start_server(kind: str, port: int, workers: int = 1) -> subprocess.Popen[bytes]:
     if kind == "uvicorn":
         cmd = [
             sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1",
             "--port", str(port), "--workers", str(workers), "--no-access-log", "--log-level",
-            "warning", "--ws", os.environ.get("BENCH_UVICORN_WS", UVICORN_WS),
+            "warning", "--ws", uvicorn_ws(os.environ.get("BENCH_UVICORN_WS", RAW_FRAMES_WS)),
             "--timeout-worker-healthcheck", WORKER_HEALTHCHECK_S,  # as worker/Procfile
         ]  # fmt: skip
         if os.environ.get("BENCH_UVICORN_PING"):  # seconds; uvicorn's default is 20

@@ -35,6 +35,7 @@ from typing import Any
 from core.benchmarks import Benchmark
 from predictions.benchmarks.api import (
     BASE_DIR,
+    RAW_FRAMES_WS,
     access_token_for,
     bench_tickers,
     bench_user,
@@ -252,9 +253,9 @@ class WsBenchmark(Benchmark):
         )
         parser.add_argument(
             "--ws-impl",
-            choices=["auto", "websockets", "websockets-sansio"],
-            default=os.environ.get("BENCH_UVICORN_WS", "auto"),
-            help="uvicorn --ws implementation",
+            choices=[RAW_FRAMES_WS, "auto", "websockets", "websockets-sansio"],
+            default=os.environ.get("BENCH_UVICORN_WS", RAW_FRAMES_WS),
+            help="uvicorn --ws implementation (raw-frames: the Procfile's, core.ws_raw_frames)",
         )
         parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL"))
         parser.add_argument(
@@ -394,7 +395,7 @@ class WsBenchmark(Benchmark):
             "client_processes": len(results),
             "server": options["server"],
             "server_workers": workers,
-            "uvicorn_ws": os.environ.get("BENCH_UVICORN_WS", "auto"),
+            "uvicorn_ws": os.environ.get("BENCH_UVICORN_WS", RAW_FRAMES_WS),
             "uvicorn_ws_ping_s": os.environ.get("BENCH_UVICORN_PING") or 20,
             "channel_layer": settings.CHANNEL_LAYERS["default"]["BACKEND"],
             "fd_limit": fd_limit,

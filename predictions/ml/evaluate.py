@@ -47,7 +47,7 @@ def evaluate_version(
 ) -> dict[str, Any]:
     from features.definitions import ALL_FEATURES
     from predictions.ml.export import onnx_session
-    from predictions.ml.lifecycle import Exported, booster_scale, score
+    from predictions.ml.lifecycle import Exported, booster_scale, row_sectors, score
 
     directory = Path(mv.artifact_path)
     meta = artifacts.read_metadata(directory)
@@ -56,7 +56,9 @@ def evaluate_version(
     if horizon > 1:  # a horizon model is scored on its own h-day target
         ds = data.with_horizon(ds, panel, horizon)
     # Inputs of every row of each day (cross-sectional inputs rank against the whole day).
-    x = inputs.model_inputs(ds.X, ALL_FEATURES, meta["features"], inputs.day_ids_of(ds.dates))
+    names = meta["features"]
+    days = inputs.day_ids_of(ds.dates)
+    x = inputs.model_inputs(ds.X, ALL_FEATURES, names, days, sectors=row_sectors(ds, names))
     dates = np.asarray(ds.dates, dtype="datetime64[D]")
     rows = data.kind_rows(ds, mv.kind) & np.isfinite(ds.y)
     if date_from:

@@ -2,12 +2,18 @@
 a model reads, shared by training, evaluation, the walk-forward and the serving pipeline.
 
 An input name is either a stored feature (``features.definitions.ALL_FEATURES``, passed through
-raw) or a derived cross-sectional input ``xs_rank:<feature>``: the feature's percentile rank
-among the symbols of the SAME day, centred to [-0.5, 0.5] (ties share their mean rank, NaN stays
-NaN). Ranks remove the market-wide level and scale of a feature, which move over years, and keep
-only where a name stands against its peers that day. Serving predicts every symbol of a day at
-once (``predictions.pipeline.cycle``), so the ranks are available there and are computed by this
-very function; rows of different days never mix (``day_ids``).
+raw) or a derived cross-sectional input:
+- ``xs_rank:<feature>``: the feature's percentile rank among the symbols of the SAME day, centred
+  to [-0.5, 0.5] (ties share their mean rank, NaN stays NaN). Ranks remove the market-wide level
+  and scale of a feature, which move over years, and keep only where a name stands against its
+  peers that day.
+- ``sector_mean:<feature>``: the equal-weighted mean of the feature over the same day's symbols
+  of the symbol's GICS sector (NaN for an unknown sector or fewer than ``MIN_SECTOR_SYMBOLS``
+  values), and ``sector_rel:<feature>`` = the feature minus that mean: how the industry moved
+  and how the name moved against it (issue 13). They need each row's sector (``sectors``).
+Serving predicts every symbol of a day at once (``predictions.pipeline.cycle``), so the day's
+universe is there and the inputs are computed by this very function; rows of different days
+never mix (``day_ids``).
 """
 
 from __future__ import annotations
@@ -17,13 +23,25 @@ from collections.abc import Sequence
 import numpy as np
 
 XS_RANK = "xs_rank:"
+SECTOR_MEAN = "sector_mean:"
+SECTOR_REL = "sector_rel:"
 # Market-wide inputs are equal for every symbol of a day: their rank carries no information.
 NOT_RANKED = frozenset({"market_return", "market_volatility"})
-SCHEMES = ("raw", "xs_rank")
+SECTOR_FEATURES = ("return_1d", "return_5d", "return_20d")
+MIN_SECTOR_SYMBOLS = 3
+SCHEMES = ("raw", "xs_rank", "xs_rank_sector")
+_DERIVED = (XS_RANK, SECTOR_MEAN, SECTOR_REL)
 
 
 def base_name(name: str) -> str:
-    return name.removeprefix(XS_RANK)
+    for prefix in _DERIVED:
+        if name.startswith(prefix):
+            return name.removeprefix(prefix)
+    return name
+
+
+def needs_sectors(inputs: Sequence[str]) -> bool:
+    return any(name.startswith((SECTOR_MEAN, SECTOR_REL)) for name in inputs)
 
 
 def input_columns(features: Sequence[str], scheme: str) -> list[str]:
@@ -31,8 +49,11 @@ def input_columns(features: Sequence[str], scheme: str) -> list[str]:
     if scheme not in SCHEMES:
         raise ValueError(f"Unknown input scheme {scheme!r}; expected one of {SCHEMES}")
     names = list(features)
-    if scheme == "xs_rank":
+    if scheme in ("xs_rank", "xs_rank_sector"):
         names += [f"{XS_RANK}{f}" for f in features if f not in NOT_RANKED]
+    if scheme == "xs_rank_sector":
+        names += [f"{SECTOR_REL}{f}" for f in SECTOR_FEATURES]
+        names += [f"{SECTOR_MEAN}{f}" for f in SECTOR_FEATURES]
     return names
 
 
@@ -56,6 +77,36 @@ def cross_sectional_rank(values: np.ndarray, day_ids: np.ndarray) -> np.ndarray:
     return out
 
 
+def sector_mean(values: np.ndarray, day_ids: np.ndarray, sectors: np.ndarray) -> np.ndarray:
+    """Equal-weighted mean of ``values`` over the rows of the same day and sector (finite values
+    only); NaN for an unknown sector ("") or fewer than ``MIN_SECTOR_SYMBOLS`` values."""
+    values = np.asarray(values, dtype="float64")
+    out = np.full(values.shape, np.nan, dtype="float64")
+    labels, codes = np.unique(np.asarray(sectors).astype(str), return_inverse=True)
+    known = labels[codes] != ""
+    if not known.any():
+        return out
+    group = np.asarray(day_ids, dtype="int64") * len(labels) + codes
+    ok = known & np.isfinite(values)
+    size = int(group.max()) + 1
+    sums = np.bincount(group[ok], weights=values[ok], minlength=size)
+    counts = np.bincount(group[ok], minlength=size)
+    enough = known & (counts[group] >= MIN_SECTOR_SYMBOLS)
+    out[enough] = sums[group[enough]] / counts[group[enough]]
+    return out
+
+
+def _derived(
+    name: str, column: np.ndarray, days: np.ndarray, sectors: np.ndarray | None
+) -> np.ndarray:
+    if name.startswith(XS_RANK):
+        return cross_sectional_rank(column, days)
+    if sectors is None:
+        raise KeyError(f"Sectors not supplied for {name}")
+    mean = sector_mean(column, days, sectors)
+    return mean if name.startswith(SECTOR_MEAN) else column - mean
+
+
 def model_inputs(
     x: np.ndarray,
     names: Sequence[str],
@@ -63,13 +114,15 @@ def model_inputs(
     day_ids: np.ndarray | None = None,
     *,
     ranks: dict[str, np.ndarray] | None = None,
+    sectors: np.ndarray | None = None,
 ) -> np.ndarray:
     """(N, len(inputs)) float32 for rows ``x`` (N, len(names)) of stored features.
 
     ``day_ids`` (N,) groups rows by day for the cross-sectional inputs; None = one day (serving).
     Pass EVERY symbol of each day, not just the rows one model serves: the rank is against the
     whole day's universe, in training and at serving alike. ``ranks``: a dict kept for the same
-    ``x`` (one serving cycle) so models that share a ranked input compute it once.
+    ``x`` (one serving cycle) so models that share a derived input compute it once.
+    ``sectors``: (N,) each row's GICS sector ("" unknown), for the sector inputs.
     """
     index = {name: i for i, name in enumerate(names)}
     missing = [n for n in inputs if base_name(n) not in index]
@@ -79,12 +132,12 @@ def model_inputs(
     out = np.empty((len(x), len(inputs)), dtype="float32")
     for j, name in enumerate(inputs):
         column = np.asarray(x[:, index[base_name(name)]], dtype="float64")
-        if not name.startswith(XS_RANK):
+        if name == base_name(name):
             out[:, j] = column
         elif ranks is not None and name in ranks:
             out[:, j] = ranks[name]
         else:
-            out[:, j] = cross_sectional_rank(column, days)
+            out[:, j] = _derived(name, column, days, sectors)
             if ranks is not None:
                 ranks[name] = out[:, j].copy()
     return out

@@ -192,8 +192,19 @@ def prepare(opts: TrainOptions, loaded: tuple[Any, Any] | None = None) -> Prepar
         ds = data.with_horizon(ds, panel, opts.horizon)
     features = data.feature_columns(opts.kind, opts.features())
     names = inputs.input_columns(features, opts.input_scheme())
-    x = inputs.model_inputs(ds.X, ALL_FEATURES, names, inputs.day_ids_of(ds.dates))
+    x = inputs.model_inputs(
+        ds.X, ALL_FEATURES, names, inputs.day_ids_of(ds.dates), sectors=row_sectors(ds, names)
+    )
     return Prepared(opts.kind, prices, panel, ds, features, names, x, time.monotonic() - t0)
+
+
+def row_sectors(ds: data.DatasetLike, names: list[str]) -> np.ndarray | None:
+    """Each row's sector where the inputs need it (the serving cycle reads the same table)."""
+    if not inputs.needs_sectors(names):
+        return None
+    from ingestion.sectors import sectors_of
+
+    return sectors_of(ds.tickers)
 
 
 def select_rows(ds: data.DatasetLike, kind: str, split: data.Split, opts: TrainOptions) -> Rows:

@@ -68,8 +68,10 @@ class CycleInput:
     X: np.ndarray  # (S, F) float, columns named by feature_names
     feature_names: list[str]
     close: np.ndarray  # (S,) close of data_date
-    # Per-day cross-sectional ranks already computed this cycle (models share their inputs).
+    # Per-day derived inputs already computed this cycle (models share their inputs).
     ranks: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    # (S,) each symbol's GICS sector, read when a model first needs it (sector inputs).
+    sectors: np.ndarray | None = field(default=None, repr=False)
 
 
 @dataclass
@@ -152,10 +154,15 @@ class _Stage:
 def _inputs(model: LoadedModel, inp: CycleInput) -> np.ndarray:
     """The model's input columns for EVERY symbol of the day, through the shared training and
     serving path (cross-sectional inputs rank a symbol against the whole day's universe)."""
-    from predictions.ml.inputs import model_inputs
+    from ingestion.sectors import sectors_of
+    from predictions.ml.inputs import model_inputs, needs_sectors
 
+    if inp.sectors is None and needs_sectors(model.features):
+        inp.sectors = sectors_of(inp.tickers)
     try:
-        return model_inputs(inp.X, inp.feature_names, model.features, ranks=inp.ranks)
+        return model_inputs(
+            inp.X, inp.feature_names, model.features, ranks=inp.ranks, sectors=inp.sectors
+        )
     except KeyError as exc:
         raise ModelLoadError(f"{model.kind} {model.version}: {exc.args[0]}") from exc
 

@@ -77,3 +77,24 @@ def test_it_keeps_the_ranks_an_older_snapshot_stored(cycle):
     assert got["xs_rank:return_1d"] == 0.123
     assert "xs_rank:return_5d" in got or "return_5d" not in old
     assert inputs_of("S003", row.data_timestamp, None) == {}
+
+
+def test_it_derives_the_sector_inputs_from_the_same_rows(cycle):
+    from ingestion.models import Symbol
+
+    for i, ticker in enumerate(TICKERS):
+        Symbol.objects.filter(ticker=ticker).update(sector=("Energy", "Utilities", "")[i % 3])
+    j = cycle.feature_names.index("return_5d")
+    column = cycle.X[:, j].astype(np.float64)
+    energy = column[0::3]  # the Energy symbols of the cycle
+    for i in (3, 6):
+        got = day_ranks(TICKERS[i], _stamp(TICKERS[i]))
+        if not np.isfinite(column[i]):
+            assert "sector_rel:return_5d" not in got
+            continue
+        mean = float(np.nanmean(energy))
+        assert got["sector_mean:return_5d"] == pytest.approx(mean, rel=1e-5)
+        assert got["sector_rel:return_5d"] == pytest.approx(column[i] - mean, rel=1e-4, abs=1e-7)
+    k = next(i for i in range(2, len(TICKERS), 3) if np.isfinite(column[i]))  # no sector
+    unknown = day_ranks(TICKERS[k], _stamp(TICKERS[k]))
+    assert "sector_mean:return_5d" not in unknown and "xs_rank:return_5d" in unknown

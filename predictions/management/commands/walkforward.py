@@ -36,7 +36,9 @@ class Command(BaseCommand):
         )
         parser.add_argument("--seed", type=int, default=42)
         parser.add_argument("--epochs", type=int, default=None)
-        parser.add_argument("--scheme", default=None, help="Model inputs: raw | xs_rank")
+        parser.add_argument(
+            "--scheme", default=None, help="Model inputs: raw | xs_rank | xs_rank_sector"
+        )
         parser.add_argument("--target", default=None, help="Point target: raw | idiosyncratic")
         parser.add_argument(
             "--point-model", default=None, help="Point forecast: network | lightgbm | blend"
