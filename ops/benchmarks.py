@@ -8,6 +8,7 @@ from typing import Any
 
 from core.benchmarks import Benchmark
 from ops.faultbench.injectors import FAULTS
+from predictions.benchmarks.ws import CLIENTS
 
 
 def _session_arguments(parser: argparse.ArgumentParser, name: str, period: float) -> None:
@@ -65,6 +66,9 @@ class MixedBenchmark(Benchmark):
         parser.add_argument("--seconds", type=float, default=60.0, help="measured window")
         parser.add_argument("--api-connections", type=int, default=64)
         parser.add_argument("--ws-processes", type=int, default=4, help="client processes")
+        parser.add_argument(
+            "--ws-client", choices=CLIENTS, default=CLIENTS[0], help="WebSocket client code"
+        )
         parser.add_argument("--no-horizons", action="store_true", help="one-day models only")
 
     def run(self, options: dict[str, Any]) -> dict[str, Any]:

@@ -184,6 +184,7 @@ def _window(s: runner.Session, options: dict[str, Any]) -> dict[str, Any]:
         "symbols_per_client": 1,
         "wait": seconds + DELIVERY_WAIT_S,
         "stream": True,
+        "client": options["ws_client"],
     }
     s.stack.pause("beat")  # no replay days spent while 10,000 clients connect
     try:
@@ -243,6 +244,7 @@ def run_mixed(options: dict[str, Any]) -> dict[str, Any]:
         "api": api,
         "ws_clients": options["ws_clients"],
         "ws_clients_held": held,
+        "ws_client": options["ws_client"],
         "ws_failed_to_connect": w["ws_failed_to_connect"],
         **delivery(w["ws_results"], cycles),
         **cycle_figures(cycles),

@@ -24,7 +24,7 @@ def free_port() -> int:
 
 
 class LiveServer:
-    def __init__(self, env: dict[str, str] | None = None) -> None:
+    def __init__(self, env: dict[str, str] | None = None, args: tuple[str, ...] = ()) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         full_env = {
@@ -36,7 +36,7 @@ class LiveServer:
         }
         command = [sys.executable, "-m", "uvicorn", "config.asgi:application", "--ws", UVICORN_WS]
         self.process = subprocess.Popen(
-            [*command, "--host", "127.0.0.1", "--port", str(self.port), "--no-access-log"],
+            [*command, "--host", "127.0.0.1", "--port", str(self.port), "--no-access-log", *args],
             cwd=settings.BASE_DIR,
             env=full_env,
             stdout=subprocess.DEVNULL,
