@@ -30,9 +30,10 @@ PARITY_ROWS = 4000
 DB = "db"  # price source: the daily PriceBars instead of a file
 # Model configuration per kind, chosen on test years 2019-2022 only by rules written before the
 # runs (docs/models.md "Selection rule" sections). The normal and 20-day models rank their inputs
-# across the day's symbols; the earnings and 5-day models keep the raw inputs.
+# across the day's symbols, the normal one also reads its sector's move ("Sector-relative
+# inputs?"); the earnings and 5-day models keep the raw inputs.
 DEFAULT_SCHEME = {
-    "normal": "xs_rank",
+    "normal": "xs_rank_sector",
     "earnings": "raw",
     "horizon_5d": "raw",
     "horizon_20d": "xs_rank",
