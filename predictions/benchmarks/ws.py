@@ -81,120 +81,6 @@ def tree_rss(pid: int) -> int:
     return total
 
 
-# --- client process (python -m predictions.benchmarks.ws --clients-proc) ----------------------
-
-
-async def _client_main(params: dict[str, Any]) -> dict[str, Any]:
-    if params.get("client", CLIENTS[0]) == "minimal":
-        from predictions.benchmarks.ws_client import client_main
-
-        return await client_main(params)
-    import websockets
-    from websockets.asyncio.client import ClientConnection, connect
-
-    url = f"ws://127.0.0.1:{params['port']}/ws/predictions?token={params['token']}"
-    tickers: list[str] = params["tickers"]
-    per_client: int = params["symbols_per_client"]
-    gate = asyncio.Semaphore(params.get("handshakes") or HANDSHAKE_CONCURRENCY)
-    failures: list[str] = []
-
-    async def open_one(i: int) -> tuple[ClientConnection, set[str]] | None:
-        symbols = [tickers[(i + k) % len(tickers)] for k in range(per_client)]
-        async with gate:
-            try:
-                ws = await connect(
-                    url, ping_interval=None, compression=None, open_timeout=120, close_timeout=2,
-                    # Source addresses spread over 127.0.0.1-16: one address has ~28,000
-                    # ephemeral ports towards the server's port, 50,000 clients need more.
-                    local_addr=(f"127.0.0.{1 + i % SOURCE_ADDRESSES}", 0),
-                )  # fmt: skip
-                await ws.send(json.dumps({"action": "subscribe", "symbols": symbols}))
-                ack = json.loads(await asyncio.wait_for(ws.recv(), 60))
-                if ack.get("type") != "subscribed":
-                    raise RuntimeError(str(ack)[:200])
-                return ws, set(symbols)
-            except (OSError, RuntimeError, TimeoutError, websockets.WebSocketException) as exc:
-                failures.append(f"{type(exc).__name__}: {exc}"[:200])
-                return None
-
-    opened = await asyncio.gather(*(open_one(i) for i in params["indices"]))
-    clients = [c for c in opened if c is not None]
-    print(f"READY {len(clients)} {len(failures)}", flush=True)
-    loop = asyncio.get_running_loop()
-    await loop.run_in_executor(None, sys.stdin.readline)  # "GO"
-    deadline = time.time() + params["wait"]
-    cpu_at_go = time.process_time()
-    received: list[float] = []
-
-    if params.get("stream"):
-        return await _stream(clients, failures, deadline)
-
-    async def listen(ws: ClientConnection, expected: set[str]) -> None:
-        # One timeout for the whole wait (not one per recv) and the receipt time taken first:
-        # the client processes share the machine with the server, keep them light.
-        remaining = set(expected)
-        try:
-            async with asyncio.timeout_at(loop.time() + max(deadline - time.time(), 0)):
-                while remaining:
-                    frame = await ws.recv()
-                    at = time.time()
-                    message = json.loads(frame)
-                    symbol = message.get("symbol")
-                    if message.get("type") == "prediction_update" and symbol in remaining:
-                        remaining.discard(symbol)
-                        received.append(at)
-        except (TimeoutError, websockets.WebSocketException):
-            return
-
-    await asyncio.gather(*(listen(ws, symbols) for ws, symbols in clients))
-    cpu_s = time.process_time() - cpu_at_go
-    expected = sum(len(symbols) for _, symbols in clients)
-    summary = await _close_all(clients, failures)
-    return {**summary, "expected": expected, "received": received, "cpu_s": cpu_s}
-
-
-async def _close_all(clients: list[tuple[Any, set[str]]], failures: list[str]) -> dict[str, Any]:
-    """Count the connections still open, close them all; the counts."""
-    still_open = sum(1 for ws, _ in clients if ws.state.name == "OPEN")
-    await asyncio.gather(*(ws.close() for ws, _ in clients), return_exceptions=True)
-    return {
-        "opened": len(clients),
-        "failed": len(failures),
-        "failures": failures[:5],
-        "still_open": still_open,
-    }
-
-
-async def _stream(
-    clients: list[tuple[Any, set[str]]], failures: list[str], deadline: float
-) -> dict[str, Any]:
-    """Every update until ``deadline``: receipt times per data day (``bench mixed``: the
-    cycles come one a second, each client gets its symbols' updates of every one)."""
-    import re
-
-    import websockets
-
-    loop = asyncio.get_running_loop()
-    by_day: dict[str, list[float]] = {}
-    # No JSON decoding: keep the clients light (the server may write ": " or ":").
-    day_of = re.compile(r'"data_timestamp":\s*"(\d{4}-\d\d-\d\d)').search
-
-    async def listen(ws: Any) -> None:
-        try:
-            async with asyncio.timeout_at(loop.time() + max(deadline - time.time(), 0)):
-                while True:
-                    frame = await ws.recv()
-                    at = time.time()
-                    found = day_of(frame) if "prediction_update" in frame else None
-                    if found is not None:
-                        by_day.setdefault(found.group(1), []).append(round(at, 4))
-        except (TimeoutError, websockets.WebSocketException):
-            return
-
-    await asyncio.gather(*(listen(ws) for ws, _ in clients))
-    return {**await _close_all(clients, failures), "received_by_day": by_day}
-
-
 @dataclass
 class ClientFleet:
     """WebSocket clients in ``len(procs)`` processes (``--clients-proc``), connected and
@@ -450,4 +336,6 @@ if __name__ == "__main__" and "--clients-proc" in sys.argv:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     client_params = json.loads(sys.stdin.readline())
-    print(json.dumps(asyncio.run(_client_main(client_params))), flush=True)
+    from predictions.benchmarks.ws_client import client_main
+
+    print(json.dumps(asyncio.run(client_main(client_params))), flush=True)

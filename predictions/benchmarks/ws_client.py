@@ -1,4 +1,4 @@
-"""A light WebSocket client for ``bench ws`` and ``bench mixed`` (``--client light``).
+"""The WebSocket clients of ``bench ws`` and ``bench mixed``, and their client processes.
 
 Why: the benches' clients share the machine's two cores with the server they measure. The
 ``websockets`` library's asyncio client costs ~80 us of CPU per update received (``bench ws``
@@ -10,7 +10,8 @@ buffer and hands each text message to a callback; it still decodes every update'
 What it speaks (RFC 6455, client side): the opening handshake without extensions, masked text
 frames out, unmasked final frames in (uvicorn sends whole messages), pong for ping, the close
 handshake. Anything else (a fragmented or compressed frame) is a protocol error: the connection
-is closed and counted as not held.
+is closed and counted as not held. ``LibraryClient`` puts the ``websockets`` client behind the
+same interface (``--client websockets``), so both run through the same process code.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from collections.abc import Callable
 from typing import Any
 
 from websockets.frames import Frame, Opcode
+
+from predictions.benchmarks.ws import CLIENTS, HANDSHAKE_CONCURRENCY, SOURCE_ADDRESSES
 
 TextHandler = Callable[[float, str], None]
 
@@ -79,7 +82,7 @@ class FeedClient(asyncio.Protocol):
 
     # --- messages ------------------------------------------------------------------------------
 
-    def send_json(self, message: dict[str, Any]) -> None:
+    async def send_json(self, message: dict[str, Any]) -> None:
         self._send(Opcode.TEXT, json.dumps(message).encode())
 
     async def first_text(self, timeout: float) -> str:
@@ -174,45 +177,99 @@ class FeedClient(asyncio.Protocol):
             self.transport.close()
 
 
-Clients = list[tuple[FeedClient, set[str]]]
+class LibraryClient:
+    """The ``websockets`` library's asyncio client behind ``FeedClient``'s interface: a reader
+    task hands each received text to ``on_text`` with its receipt time."""
+
+    def __init__(self, ws: Any) -> None:
+        self.ws = ws
+        self.on_text: TextHandler = self._first_text
+        self.first: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        self.reader = asyncio.ensure_future(self._read())
+
+    @classmethod
+    async def open(
+        cls, host: str, port: int, path: str, local_addr: tuple[str, int] | None = None
+    ) -> LibraryClient:
+        from websockets.asyncio.client import connect
+
+        ws = await connect(
+            f"ws://{host}:{port}{path}", ping_interval=None, compression=None, open_timeout=120,
+            close_timeout=2, local_addr=local_addr,
+        )  # fmt: skip
+        return cls(ws)
+
+    @property
+    def is_open(self) -> bool:
+        return bool(self.ws.state.name == "OPEN")
+
+    async def send_json(self, message: dict[str, Any]) -> None:
+        await self.ws.send(json.dumps(message))
+
+    async def first_text(self, timeout: float) -> str:
+        return await asyncio.wait_for(self.first, timeout)
+
+    def _first_text(self, at: float, text: str) -> None:
+        if not self.first.done():
+            self.first.set_result(text)
+
+    async def _read(self) -> None:
+        import websockets
+
+        with contextlib.suppress(websockets.WebSocketException):
+            while True:
+                text = await self.ws.recv()
+                self.on_text(time.time(), text)  # the receipt time, before any parsing
+
+    async def close(self) -> None:
+        self.reader.cancel()
+        await self.ws.close()
 
 
-# --- a client process of the benches (predictions.benchmarks.ws._client_main) -----------------
+Client = FeedClient | LibraryClient
+Clients = list[tuple[Client, set[str]]]
+
+
+# --- a client process of the benches (python -m predictions.benchmarks.ws --clients-proc) -------
 
 
 async def client_main(params: dict[str, Any]) -> dict[str, Any]:
-    """The light clients of one process: connect and subscribe, print READY, wait for GO, then
-    take every update's receipt time; the same result as the ``websockets`` clients'."""
+    """One process's clients: connect and subscribe, print READY, wait for GO, then take every
+    update's receipt time (``bench ws``) or every update of the window by day (``bench mixed``,
+    ``stream``)."""
     import sys
 
-    from predictions.benchmarks.ws import HANDSHAKE_CONCURRENCY, SOURCE_ADDRESSES
+    import websockets
 
+    kind = FeedClient if params.get("client", CLIENTS[0]) == "minimal" else LibraryClient
     path = f"/ws/predictions?token={params['token']}"
     tickers: list[str] = params["tickers"]
     per_client: int = params["symbols_per_client"]
     gate = asyncio.Semaphore(params.get("handshakes") or HANDSHAKE_CONCURRENCY)
     failures: list[str] = []
+    errors = (OSError, FeedProtocolError, TimeoutError, websockets.WebSocketException)
 
-    async def open_one(i: int) -> tuple[FeedClient, set[str]] | None:
+    async def open_one(i: int) -> tuple[Client, set[str]] | None:
         symbols = [tickers[(i + k) % len(tickers)] for k in range(per_client)]
         async with gate:
             try:
+                # Source addresses spread over 127.0.0.1-16: one address has ~28,000 ephemeral
+                # ports towards the server's port, 50,000 clients need more.
                 source = (f"127.0.0.{1 + i % SOURCE_ADDRESSES}", 0)
-                client = await FeedClient.open("127.0.0.1", params["port"], path, source)
-                client.send_json({"action": "subscribe", "symbols": symbols})
+                client = await kind.open("127.0.0.1", params["port"], path, source)
+                await client.send_json({"action": "subscribe", "symbols": symbols})
                 ack = json.loads(await client.first_text(60))
                 if ack.get("type") != "subscribed":
                     raise FeedProtocolError(str(ack)[:200])
                 return client, set(symbols)
-            except (OSError, FeedProtocolError, TimeoutError, ConnectionError) as exc:
+            except errors as exc:
                 failures.append(f"{type(exc).__name__}: {exc}"[:200])
                 return None
 
     opened = await asyncio.gather(*(open_one(i) for i in params["indices"]))
     clients = [c for c in opened if c is not None]
     print(f"READY {len(clients)} {len(failures)}", flush=True)
-    loop = asyncio.get_running_loop()
-    await loop.run_in_executor(None, sys.stdin.readline)  # "GO"
+    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)  # "GO"
     wait = max(params["wait"], 0)
     cpu_at_go = time.process_time()
     if params.get("stream"):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -72,3 +73,19 @@ def load_earnings_events(symbols: tuple[str, ...] = TEST_SYMBOLS) -> int:
 
 def as_date(value: str) -> dt.date:
     return dt.date.fromisoformat(value)
+
+
+def day_cycle_input(ds: Any, day: np.datetime64) -> tuple[np.ndarray, Any]:
+    """(rows, the serving cycle's input) of one dataset day: what the pipeline would pass."""
+    from features.definitions import ALL_FEATURES
+    from predictions.pipeline.cycle import CycleInput
+
+    rows = np.flatnonzero(ds.dates.astype("datetime64[D]") == day)
+    cycle_input = CycleInput(
+        data_date=day.item(),
+        tickers=ds.tickers[rows],
+        X=ds.X[rows],
+        feature_names=list(ALL_FEATURES),
+        close=ds.current_close[rows],
+    )
+    return rows, cycle_input

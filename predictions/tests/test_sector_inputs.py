@@ -13,7 +13,7 @@ from ingestion.models import Symbol
 from ingestion.sectors import forget_sectors, sectors_of
 from predictions.ml import data, inputs
 from predictions.ml.lifecycle import row_sectors
-from predictions.tests.price_slices import TEST_SYMBOLS, write_slice
+from predictions.tests.price_slices import TEST_SYMBOLS, day_cycle_input, write_slice
 
 NAMES = ["return_1d", "return_5d", "return_20d"]
 SECTOR_INPUTS = [f"{p}{f}" for p in (inputs.SECTOR_REL, inputs.SECTOR_MEAN) for f in NAMES]
@@ -76,7 +76,7 @@ def test_it_serves_the_same_sector_inputs_as_it_trains_on(tmp_path) -> None:
     from features.dataset import build_dataset
     from features.definitions import ALL_FEATURES
     from features.panel import Panel
-    from predictions.pipeline.cycle import CycleInput, _inputs
+    from predictions.pipeline.cycle import _inputs
 
     sector = {t: ("Energy", "Health Care", "")[i % 3] for i, t in enumerate(TEST_SYMBOLS)}
     Symbol.objects.bulk_create(Symbol(ticker=t, name=t, sector=s) for t, s in sector.items())
@@ -89,16 +89,8 @@ def test_it_serves_the_same_sector_inputs_as_it_trains_on(tmp_path) -> None:
     every_day = inputs.model_inputs(
         ds.X, ALL_FEATURES, names, inputs.day_ids_of(ds.dates), sectors=sectors
     )
-    dates = ds.dates.astype("datetime64[D]")
-    for day in np.unique(dates)[[30, -1]]:
-        rows = np.flatnonzero(dates == day)
-        cycle_input = CycleInput(
-            data_date=day.item(),
-            tickers=ds.tickers[rows],
-            X=ds.X[rows],
-            feature_names=list(ALL_FEATURES),
-            close=ds.current_close[rows],
-        )
+    for day in np.unique(ds.dates.astype("datetime64[D]"))[[30, -1]]:
+        rows, cycle_input = day_cycle_input(ds, day)
         model = SimpleNamespace(kind="normal", version="v-test", features=names)
         served = _inputs(model, cycle_input)
         np.testing.assert_array_equal(served, every_day[rows])

@@ -18,7 +18,7 @@ from django.core.management import call_command
 from predictions.ml import data, inputs, wf_store
 from predictions.ml.lifecycle import TrainOptions, select_rows
 from predictions.ml.walkforward import split_for_year
-from predictions.tests.price_slices import write_slice
+from predictions.tests.price_slices import day_cycle_input, write_slice
 
 pytestmark = pytest.mark.django_db
 
@@ -57,7 +57,7 @@ def test_it_ranks_each_day_against_that_day_only():
 
 def test_it_serves_the_same_inputs_as_it_trains_on(loaded):
     from features.definitions import ALL_FEATURES
-    from predictions.pipeline.cycle import CycleInput, _inputs
+    from predictions.pipeline.cycle import _inputs
 
     _, _, ds = loaded
     names = inputs.input_columns(data.feature_columns("normal", "price"), "xs_rank")
@@ -68,20 +68,12 @@ def test_it_serves_the_same_inputs_as_it_trains_on(loaded):
     # A second model in the same cycle (the 20-day kind) shares ranked inputs with the first.
     names_20 = inputs.input_columns(data.feature_columns("horizon_20d", "price"), "xs_rank")
     every_day_20 = inputs.model_inputs(ds.X, ALL_FEATURES, names_20, inputs.day_ids_of(ds.dates))
-    dates = ds.dates.astype("datetime64[D]")
-    for day in np.unique(dates)[[0, 100, -1]]:
-        rows = np.flatnonzero(dates == day)
+    for day in np.unique(ds.dates.astype("datetime64[D]"))[[0, 100, -1]]:
+        rows, cycle_input = day_cycle_input(ds, day)
         # Serving: the pipeline passes one day's matrix, without day ids.
         served = inputs.model_inputs(ds.X[rows], ALL_FEATURES, names)
         np.testing.assert_array_equal(served, every_day[rows])
         # ... and the serving pipeline's own input step gives the same matrix.
-        cycle_input = CycleInput(
-            data_date=day.item(),
-            tickers=ds.tickers[rows],
-            X=ds.X[rows],
-            feature_names=list(ALL_FEATURES),
-            close=ds.current_close[rows],
-        )
         model = SimpleNamespace(kind="normal", version="v-test", features=names)
         np.testing.assert_array_equal(_inputs(model, cycle_input), every_day[rows])
         model_20 = SimpleNamespace(kind="horizon_20d", version="v-test", features=names_20)
