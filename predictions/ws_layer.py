@@ -7,10 +7,15 @@ PUBLISH per group; each server process holds one subscription connection and fan
 Trade-off: delivery is at most once (no per-channel queue in Redis) - fine for a feed whose next
 cycle supersedes every message.
 
-Two additions to channels_redis' Pub/Sub layer, both measured by ``bench ws``:
+Three additions to channels_redis' Pub/Sub layer, each measured by ``bench ws``:
 - it sends each PUBLISH alone, behind a per-connection lock, so 5,000 concurrent ``group_send``
   calls (one pipeline cycle) take 5,000 sequential round trips; here the calls that arrive
   together go out as one pipelined batch;
+- the pipeline's ``group_send_many`` (a whole cycle) publishes its group messages
+  ``BATCH_SIZE`` at a time on one batch channel (``<prefix>__batch``) that every serving process
+  subscribes to with its first group: one Redis message to read per 500 updates instead of one
+  per update (redis-py's per-message receive cost was most of a web process's cycle). A batch
+  is unpacked into the same per-group messages, which then take the path below;
 - on receipt it queues the serialised message for every local member channel, and each consumer
   then deserialises its copy and goes through Channels' dispatch loop (a task and an
   ``asyncio.wait`` per message). A consumer may instead register a direct handler for its
@@ -22,10 +27,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
 from typing import Any
 
+import msgpack
 import redis
 from channels_redis.pubsub import RedisPubSubChannelLayer, RedisPubSubLoopLayer, _wrap_close
 from channels_redis.utils import decode_hosts
@@ -36,6 +42,12 @@ from core import redis_bulk
 log = logging.getLogger(__name__)
 
 DirectHandler = Callable[[dict[str, Any]], None]
+
+BATCH_SIZE = 500  # group messages per PUBLISH of group_send_many
+
+
+def batch_channel(prefix: str) -> str:
+    return f"{prefix}__batch"
 
 
 @lru_cache(maxsize=4)
@@ -62,6 +74,8 @@ class BatchingLoopLayer(RedisPubSubLoopLayer):  # type: ignore[misc]  # channels
         self._publisher: aioredis.Redis | None = None
         self._pending: list[tuple[str, bytes, asyncio.Future[None]]] = []
         self._flushing = False
+        self._batch_channel = batch_channel(self.prefix)
+        self._batch_subscribed = False
 
     def register_direct(self, channel: str, handler: DirectHandler | None) -> None:
         if handler is None:
@@ -69,14 +83,23 @@ class BatchingLoopLayer(RedisPubSubLoopLayer):  # type: ignore[misc]  # channels
         else:
             self.direct[channel] = handler
 
+    async def group_add(self, group: str, channel: str) -> None:
+        await super().group_add(group, channel)
+        if self._publish_url is not None and not self._batch_subscribed:
+            # group_send_many's batches reach every process that serves a group.
+            await self._get_shard(self._batch_channel).subscribe(self._batch_channel)
+            self._batch_subscribed = True
+
     def _receiver(self, fallback: ReceiveHook) -> ReceiveHook:
         def receive(message: dict[str, Any] | None) -> None:
+            if message is not None and _name(message) == self._batch_channel:
+                for channel, data in msgpack.unpackb(message["data"]):
+                    receive({"channel": channel, "data": data})
+                return
             if message is None or not self.direct:
                 fallback(message)
                 return
-            name = message["channel"]
-            name = name.decode() if isinstance(name, bytes) else name
-            members = self.groups.get(name)
+            members = self.groups.get(_name(message))
             if not members:
                 fallback(message)
                 return
@@ -137,9 +160,15 @@ class BatchingLoopLayer(RedisPubSubLoopLayer):  # type: ignore[misc]  # channels
 
     async def flush(self) -> None:
         await super().flush()
+        self._batch_subscribed = False
         if self._publisher is not None:
             await self._publisher.aclose()
             self._publisher = None
+
+
+def _name(message: dict[str, Any]) -> str:
+    name = message["channel"]
+    return name.decode() if isinstance(name, bytes) else str(name)
 
 
 class PubSubChannelLayer(RedisPubSubChannelLayer):  # type: ignore[misc]  # channels_redis is untyped
@@ -150,20 +179,28 @@ class PubSubChannelLayer(RedisPubSubChannelLayer):  # type: ignore[misc]  # chan
 
     def group_send_many(self, messages: Iterable[tuple[str, dict[str, Any]]]) -> bool:
         """``group_send`` of every (group, message), from sync code (the pipeline's publish):
-        every PUBLISH packed into one buffer, one round trip (``core.redis_bulk``), no event
-        loop. The same channel names and serialisation as ``group_send``. False (nothing
+        ``BATCH_SIZE`` group messages per PUBLISH on the batch channel, every PUBLISH packed
+        into one buffer, one round trip (``core.redis_bulk``), no event loop. The same group
+        channel names and serialisation as ``group_send`` inside each batch. False (nothing
         sent) when the layer is not on one plain Redis URL: then ``group_send`` it is."""
         hosts = decode_hosts(self._kwargs.get("hosts"))
         if len(hosts) != 1 or set(hosts[0]) != {"address"}:
             return False
         prefix = self._kwargs.get("prefix", "asgi")
-        commands = (  # a generator: the first chunks go out while the rest are serialised
-            redis_bulk.pack(
-                b"PUBLISH", f"{prefix}__group__{group}".encode(), self.serialize(message)
-            )
-            for group, message in messages
-        )
-        redis_bulk.round_trip(_sync_client(hosts[0]["address"]), commands)
+        channel = batch_channel(prefix).encode()
+
+        def commands() -> Iterator[bytes]:  # the first chunks go out while the rest are packed
+            batch: list[tuple[str, bytes]] = []
+            for group, message in messages:
+                batch.append((f"{prefix}__group__{group}", self.serialize(message)))
+                if len(batch) == BATCH_SIZE:
+                    yield redis_bulk.pack(b"PUBLISH", channel, msgpack.packb(batch))
+                    batch = []
+            if batch:
+                yield redis_bulk.pack(b"PUBLISH", channel, msgpack.packb(batch))
+
+        # chunk=1: each batch leaves as soon as it is packed, the subscribers start on it.
+        redis_bulk.round_trip(_sync_client(hosts[0]["address"]), commands(), chunk=1)
         return True
 
     def register_direct(self, channel: str, handler: DirectHandler | None) -> None:

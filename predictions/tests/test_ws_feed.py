@@ -185,6 +185,32 @@ class FeedTestCase(BaseTransactionTestCase):
         self.assertEqual(written, [])
         self.assertEqual(received, [{"type": "prediction_update", **p} for p in payloads])
 
+    def test_it_delivers_a_cycle_published_in_batches(self) -> None:
+        from predictions.ws_layer import BATCH_SIZE, batch_channel
+
+        others = [f"X{i:04d}" for i in range(BATCH_SIZE + 100)]  # two batches and a bit
+
+        async def scenario() -> None:
+            comm = await self.connected()
+            await comm.send_json_to({"action": "subscribe", "symbols": ["NVDA", "AAPL"]})
+            await receive_json(comm)
+            # The serving process listens on the batch channel, not only on its groups'.
+            [(_, listeners)] = self.redis.pubsub_numsub(batch_channel("asgi"))
+            self.assertEqual(listeners, 1)
+            payloads = [cached_record(t) for t in [*others[:300], "NVDA", *others[300:], "AAPL"]]
+            messages = [
+                (prediction_group(p["symbol"]), {"type": PREDICTION_UPDATE_EVENT, "payload": p})
+                for p in payloads
+            ]
+            self.assertTrue(get_channel_layer().group_send_many(messages))
+            frames = [await receive_json(comm), await receive_json(comm)]
+            self.assertEqual([f["symbol"] for f in frames], ["NVDA", "AAPL"])  # in order
+            self.assertEqual(frames[1], {"type": "prediction_update", **payloads[-1]})
+            self.assertTrue(await comm.receive_nothing(timeout=0.3))
+            await comm.disconnect()
+
+        self.run_async(scenario)
+
     def test_it_stops_pushing_after_unsubscribe(self) -> None:
         async def scenario() -> None:
             comm = await self.connected()
