@@ -4,11 +4,11 @@ For a prediction with inputs x, stored feature i's contribution is f(x) - f(x wi
 by its baseline), where f is the graph's ``point`` output; a feature's derived inputs (its per-day
 rank ``xs_rank:<feature>`` and, for the returns, its sector's mean ``sector_mean:<feature>`` and
 its distance from it ``sector_rel:<feature>``; ``predictions.snapshots``) are replaced with it,
-so each driver is one stored feature with its whole effect, its sector's move included. The baseline is the training median
-when ``metadata["feature_medians"]`` lists it, else NaN: the graph imputes missing inputs itself
-(artifact contract), so NaN means "the value the model assumes when it knows nothing". All
-F occlusions run as one batch of F+1 rows. Contributions are in return units and, because the
-graph is non-linear, need not add up to the prediction.
+so each driver is one stored feature with its whole effect, its sector's move included. The
+baseline is the training median when ``metadata["feature_medians"]`` lists it, else NaN: the
+graph imputes missing inputs itself (artifact contract), so NaN means "the value the model
+assumes when it knows nothing". All F occlusions run as one batch of F+1 rows. Contributions
+are in return units and, because the graph is non-linear, need not add up to the prediction.
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from unittest import TestCase
 
 from websockets.frames import Frame, Opcode
@@ -38,6 +39,11 @@ class RawWriterTestCase(TestCase):
         self.assertIs(raw_writer({"extensions": {RAW_FRAMES: {"write": write}}}), write)
 
     def test_it_is_none_where_the_server_offers_none(self) -> None:
-        for scope in ({}, {"extensions": None}, {"extensions": {"websocket.http.response": {}}}):
+        scopes: list[dict[str, Any]] = [
+            {},
+            {"extensions": None},
+            {"extensions": {"websocket.http.response": {}}},
+        ]
+        for scope in scopes:
             with self.subTest(scope=scope):
                 self.assertIsNone(raw_writer(scope))
