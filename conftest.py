@@ -77,3 +77,14 @@ def celery_worker_thread(transactional_db):
         queues=list(QUEUES),
     ) as worker:
         yield worker
+
+
+@pytest.fixture(autouse=True)
+def _fresh_sector_map():
+    """Each test reads the sectors of its own symbols (``ingestion.sectors`` caches them per
+    process for the live cycle)."""
+    from ingestion.sectors import forget_sectors
+
+    forget_sectors()
+    yield
+    forget_sectors()

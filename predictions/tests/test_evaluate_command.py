@@ -55,9 +55,12 @@ def test_it_trains_registers_and_evaluates_on_unseen_symbols(models_dir, tmp_pat
     for name in ("model.onnx", "model.keras", "metadata.json", "lightgbm.txt"):
         assert (directory / name).is_file()
     meta = artifacts.read_metadata(directory)
-    # The default inputs: 20 technical + 12 price-action features and the per-day ranks of the
-    # 30 that differ across symbols.
-    assert meta["features"][0] == "return_1d" and len(meta["features"]) == 62
+    # The default inputs: 20 technical + 12 price-action features, the per-day ranks of the
+    # 30 that differ across symbols, and the sector inputs of the 1/5/20-day returns.
+    assert meta["features"][0] == "return_1d" and len(meta["features"]) == 68
+    assert meta["features"][-6:] == [
+        f"{kind}:return_{n}d" for kind in ("sector_rel", "sector_mean") for n in (1, 5, 20)
+    ]
     assert meta["feature_set"] == "price" and "xs_rank:gap_1d" in meta["features"]
     # --until moves the whole split and no later price is even loaded.
     assert meta["training_window"]["train_end"] == "2020-12-31"

@@ -192,6 +192,8 @@ def test_it_trains_a_lightgbm_point_model_and_serves_it_in_the_live_cycle(
     loaded, settings, tmp_path, redis_client, extra
 ):
     from features.definitions import ALL_FEATURES
+    from ingestion.models import Symbol
+    from ingestion.sectors import forget_sectors, sectors_of
     from predictions.benchmarks.universe import make_symbols
     from predictions.ml import registry
     from predictions.pipeline import runtime
@@ -219,6 +221,9 @@ def test_it_trains_a_lightgbm_point_model_and_serves_it_in_the_live_cycle(
     day = ds.dates.astype("datetime64[D]").max()
     rows = np.flatnonzero(ds.dates.astype("datetime64[D]") == day)
     make_symbols(list(TEST_SYMBOLS))
+    for i, ticker in enumerate(TEST_SYMBOLS):  # the sector inputs of the default scheme
+        Symbol.objects.filter(ticker=ticker).update(sector=("Energy", "Financials")[i % 2])
+    forget_sectors()
     runtime.clear_cache()
     inp = CycleInput(
         data_date=day.item(),
@@ -239,7 +244,8 @@ def test_it_trains_a_lightgbm_point_model_and_serves_it_in_the_live_cycle(
     directory = tmp_path / "models" / "normal" / active.version
     model = keras.saving.load_model(directory / "model.keras", compile=False)
     booster = baselines.load_lightgbm(directory / "lightgbm.txt")
-    x = inputs.model_inputs(ds.X[rows], ALL_FEATURES, meta["features"])
+    sectors = sectors_of(ds.tickers[rows])
+    x = inputs.model_inputs(ds.X[rows], ALL_FEATURES, meta["features"], sectors=sectors)
     coefficient = meta["point_model"]["lightgbm_coefficient"]
     expected, _ = ensemble.reference_predict(model, booster, coefficient, x)
     for i, ticker in enumerate(ds.tickers[rows]):
@@ -259,3 +265,6 @@ def test_it_trains_a_lightgbm_point_model_and_serves_it_in_the_live_cycle(
         assert set(restored) >= set(finite)
         assert {k: restored[k] for k in finite} == pytest.approx(finite, abs=1.0 / rows.size)
     assert ("xs_rank:gap_1d" in meta["features"]) == (feature_set == "price")
+    # The default normal scheme reads the sectors: served and read back like the ranks.
+    assert "sector_mean:return_1d" in meta["features"]
+    assert np.isfinite(x[:, meta["features"].index("sector_mean:return_5d")]).all()
