@@ -4,6 +4,7 @@ for what is left of them (``accounts.privacy``'s tests: API, profile page, admin
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 
 import jwt
@@ -113,10 +114,19 @@ def personal_traces(user_id: int, username: str, email: str) -> list[str]:
     signed data, a JWT's payload or an admin log entry about their account."""
     found = []
     for model in apps.get_models(include_auto_created=True):
-        found += _table_traces(model, user_id, [username, email])
+        if model is not Session:  # its data is a signed encoding: searched decoded below
+            found += _table_traces(model, user_id, [username, email])
     for session in Session.objects.all():
-        if session.get_decoded().get(SESSION_KEY) == str(user_id):
+        decoded = session.get_decoded()
+        text = json.dumps(decoded, default=str).lower()
+        if decoded.get(SESSION_KEY) == str(user_id):
             found.append(f"django_session {session.session_key[:6]}… names user {user_id}")
+        # A random signed blob contains "bob" now and then; the decoded data must not.
+        found += [
+            f"django_session {session.session_key[:6]}… contains {needle!r}"
+            for needle in (username, email)
+            if needle.lower() in text
+        ]
     for token in OutstandingToken.objects.exclude(token=""):
         claims = jwt.decode(token.token, options={"verify_signature": False})
         if str(claims.get("user_id")) == str(user_id):

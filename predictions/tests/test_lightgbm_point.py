@@ -16,7 +16,7 @@ from django.core.management import call_command
 from predictions.ml import baselines, data, ensemble, inputs
 from predictions.ml.lifecycle import TrainOptions, calibrate, fit, prepare, select_rows
 from predictions.ml.walkforward import split_for_year
-from predictions.tests.price_slices import TEST_SYMBOLS, write_slice
+from predictions.tests.price_slices import TEST_SYMBOLS, day_cycle_input, write_slice
 
 pytestmark = pytest.mark.django_db
 
@@ -197,7 +197,7 @@ def test_it_trains_a_lightgbm_point_model_and_serves_it_in_the_live_cycle(
     from predictions.benchmarks.universe import make_symbols
     from predictions.ml import registry
     from predictions.pipeline import runtime
-    from predictions.pipeline.cycle import CycleInput, run_cycle
+    from predictions.pipeline.cycle import run_cycle
 
     path, _, ds = loaded
     settings.MODELS_DIR = tmp_path / "models"
@@ -219,19 +219,12 @@ def test_it_trains_a_lightgbm_point_model_and_serves_it_in_the_live_cycle(
     assert meta["features"] == names  # every input, in order
     assert meta["feature_set"] == feature_set and meta["booster_target"] == booster_target
     day = ds.dates.astype("datetime64[D]").max()
-    rows = np.flatnonzero(ds.dates.astype("datetime64[D]") == day)
+    rows, inp = day_cycle_input(ds, day)
     make_symbols(list(TEST_SYMBOLS))
     for i, ticker in enumerate(TEST_SYMBOLS):  # the sector inputs of the default scheme
         Symbol.objects.filter(ticker=ticker).update(sector=("Energy", "Financials")[i % 2])
     forget_sectors()
     runtime.clear_cache()
-    inp = CycleInput(
-        data_date=day.item(),
-        tickers=ds.tickers[rows],
-        X=ds.X[rows],
-        feature_names=list(ALL_FEATURES),
-        close=ds.current_close[rows],
-    )
     try:
         cycle, _ = run_cycle(inp, redis_client=redis_client)
     finally:
