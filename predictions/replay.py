@@ -200,8 +200,21 @@ def scratch_database(name: str, *, keep: bool = False) -> Iterator[None]:
             connection.close()
             connection.settings_dict["NAME"] = old_name
         else:
+            _end_other_sessions(name)
             creation.destroy_test_db(old_name, verbosity=0)
         test_settings["NAME"] = saved_test_name
+
+
+def _end_other_sessions(name: str) -> None:
+    """Terminate what is still connected to the scratch database: a stopped process's backend
+    can outlive it for a moment (still finishing its statement), and DROP DATABASE refuses a
+    database "being accessed by other users" (seen at the end of a ``bench mixed``)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = %s AND pid <> pg_backend_pid()",
+            [name],
+        )
 
 
 def run(options: ReplayOptions) -> dict[str, Any]:
