@@ -18,14 +18,7 @@ from typing import Any
 import numpy as np
 
 from features.definitions import ALL_FEATURES
-from predictions.ml.inputs import (
-    NOT_RANKED,
-    SECTOR_FEATURES,
-    SECTOR_MEAN,
-    SECTOR_REL,
-    XS_RANK,
-    model_inputs,
-)
+from predictions.ml.inputs import NOT_RANKED, XS_RANK, model_inputs, sector_inputs
 
 IGNORED_KEYS = frozenset({"data_timestamp", "close"})
 # One snapshot value as float8 (NULL where missing or not a number); parameters: the key twice.
@@ -57,24 +50,25 @@ def day_ranks(symbol: str, data_timestamp: dt.datetime) -> dict[str, float]:
     moved on to a later cycle."""
     from django.db import connection
 
+    from ingestion.sectors import sectors_of
+
     names = [n for n in ALL_FEATURES if n not in NOT_RANKED]
     # One float8[] per row, built by PostgreSQL: parsing 5,000 jsonb objects in Python cost
     # twice as much (docs/pipeline.md).
     values = ", ".join([_NUMBER] * len(names))
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT s.ticker, s.sector, ARRAY[{values}] FROM predictions_prediction p "
+            f"SELECT s.ticker, ARRAY[{values}] FROM predictions_prediction p "
             "JOIN ingestion_symbol s ON s.id = p.symbol_id WHERE p.data_timestamp = %s",
             [*(n for name in names for n in (name, name)), data_timestamp],
         )
         rows = cursor.fetchall()
-    tickers = [ticker for ticker, _, _ in rows]
+    tickers = [ticker for ticker, _ in rows]
     if symbol not in tickers:
         return {}
-    x = np.array([row for _, _, row in rows], dtype=np.float64)
-    sectors = np.array([sector for _, sector, _ in rows], dtype=str)
-    derived = [f"{XS_RANK}{name}" for name in names]
-    derived += [f"{prefix}{f}" for prefix in (SECTOR_REL, SECTOR_MEAN) for f in SECTOR_FEATURES]
+    x = np.array([row for _, row in rows], dtype=np.float64)
+    derived = [f"{XS_RANK}{name}" for name in names] + sector_inputs()
+    sectors = sectors_of(np.array(tickers))  # as the cycle read them
     out = model_inputs(x, names, derived, sectors=sectors)[tickers.index(symbol)]
     return {name: float(v) for name, v in zip(derived, out, strict=True) if np.isfinite(v)}
 

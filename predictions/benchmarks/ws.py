@@ -52,7 +52,7 @@ from predictions.benchmarks.api import (
 )
 
 # The clients: "minimal" (predictions.benchmarks.ws_client, an asyncio.Protocol) or the
-# ``websockets`` library's asyncio client, ~80 us more CPU per update on the server's cores.
+# ``websockets`` library's asyncio client (docs/performance.md: CPU per update of each).
 CLIENTS = ("minimal", "websockets")
 HANDSHAKE_CONCURRENCY = 200  # simultaneous opening handshakes per client process
 SOURCE_ADDRESSES = 16  # loopback source addresses the clients connect from

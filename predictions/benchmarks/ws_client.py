@@ -1,11 +1,11 @@
 """The WebSocket clients of ``bench ws`` and ``bench mixed``, and their client processes.
 
-Why: the benches' clients share the machine's two cores with the server they measure. The
-``websockets`` library's asyncio client costs ~80 us of CPU per update received (``bench ws``
-``client_cpu_us_per_update``: a future, a queue and an assembler per message), i.e. ~0.8 CPU
-second of the delivery window for 10,000 updates that real subscribers would spend on their
-own machines. This client is an ``asyncio.Protocol`` that parses the server's frames from its
-buffer and hands each text message to a callback; it still decodes every update's JSON.
+Why: the benches' clients share the machine's two cores with the server they measure, so
+their CPU per update is time real subscribers would spend on their own machines. This client
+is an ``asyncio.Protocol`` that parses the server's frames from its buffer and hands each text
+message to a callback (no future, queue or assembler per message); it still decodes every
+update's JSON. Measured (``bench ws`` ``client_cpu_us_per_update``, 2026-12-07, 2-core Xeon):
+23-42 us per update against the ``websockets`` library's 34-43 us (docs/performance.md).
 
 What it speaks (RFC 6455, client side): the opening handshake without extensions, masked text
 frames out, unmasked final frames in (uvicorn sends whole messages), pong for ping, the close
@@ -38,16 +38,31 @@ class FeedProtocolError(RuntimeError):
     pass
 
 
-class FeedClient(asyncio.Protocol):
+class _Subscriber:
+    """What both clients share: each text goes to ``on_text`` with its receipt time; until a
+    handler is set, the first one (the subscription's ack) resolves ``first_text``."""
+
+    def __init__(self) -> None:
+        self.on_text: TextHandler = self._first_text
+        self.first: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+
+    async def first_text(self, timeout: float) -> str:
+        return await asyncio.wait_for(self.first, timeout)
+
+    def _first_text(self, at: float, text: str) -> None:
+        if not self.first.done():
+            self.first.set_result(text)
+
+
+class FeedClient(_Subscriber, asyncio.Protocol):
     def __init__(self, request: bytes) -> None:
+        super().__init__()
         self.request = request
         self.transport: asyncio.Transport | None = None
         self.buffer = bytearray()
         self.upgraded = False
         self.closed = False
         self.handshake: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self.on_text: TextHandler = self._first_text
-        self.first: asyncio.Future[str] = asyncio.get_running_loop().create_future()
         self.closing: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
     # --- opening and closing -----------------------------------------------------------------
@@ -84,14 +99,6 @@ class FeedClient(asyncio.Protocol):
 
     async def send_json(self, message: dict[str, Any]) -> None:
         self._send(Opcode.TEXT, json.dumps(message).encode())
-
-    async def first_text(self, timeout: float) -> str:
-        """The first text message (the subscription's ack)."""
-        return await asyncio.wait_for(self.first, timeout)
-
-    def _first_text(self, at: float, text: str) -> None:
-        if not self.first.done():
-            self.first.set_result(text)
 
     def _send(self, opcode: Opcode, data: bytes) -> None:
         if self.transport is not None and not self.transport.is_closing():
@@ -177,14 +184,13 @@ class FeedClient(asyncio.Protocol):
             self.transport.close()
 
 
-class LibraryClient:
+class LibraryClient(_Subscriber):
     """The ``websockets`` library's asyncio client behind ``FeedClient``'s interface: a reader
     task hands each received text to ``on_text`` with its receipt time."""
 
     def __init__(self, ws: Any) -> None:
+        super().__init__()
         self.ws = ws
-        self.on_text: TextHandler = self._first_text
-        self.first: asyncio.Future[str] = asyncio.get_running_loop().create_future()
         self.reader = asyncio.ensure_future(self._read())
 
     @classmethod
@@ -205,13 +211,6 @@ class LibraryClient:
 
     async def send_json(self, message: dict[str, Any]) -> None:
         await self.ws.send(json.dumps(message))
-
-    async def first_text(self, timeout: float) -> str:
-        return await asyncio.wait_for(self.first, timeout)
-
-    def _first_text(self, at: float, text: str) -> None:
-        if not self.first.done():
-            self.first.set_result(text)
 
     async def _read(self) -> None:
         import websockets

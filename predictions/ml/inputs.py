@@ -40,6 +40,11 @@ def base_name(name: str) -> str:
     return name
 
 
+def sector_inputs() -> list[str]:
+    """The sector inputs' names, in the order of ``input_columns``."""
+    return [f"{prefix}{f}" for prefix in (SECTOR_REL, SECTOR_MEAN) for f in SECTOR_FEATURES]
+
+
 def needs_sectors(inputs: Sequence[str]) -> bool:
     return any(name.startswith((SECTOR_MEAN, SECTOR_REL)) for name in inputs)
 
@@ -52,8 +57,7 @@ def input_columns(features: Sequence[str], scheme: str) -> list[str]:
     if scheme in ("xs_rank", "xs_rank_sector"):
         names += [f"{XS_RANK}{f}" for f in features if f not in NOT_RANKED]
     if scheme == "xs_rank_sector":
-        names += [f"{SECTOR_REL}{f}" for f in SECTOR_FEATURES]
-        names += [f"{SECTOR_MEAN}{f}" for f in SECTOR_FEATURES]
+        names += sector_inputs()
     return names
 
 

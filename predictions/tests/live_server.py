@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import connection
 
 from core.ws_raw_frames import UVICORN_WS
+from testkit import BaseTransactionTestCase
 
 
 def free_port() -> int:
@@ -69,3 +70,20 @@ class LiveServer:
             self.process.wait()
         if self.process.stderr:
             self.process.stderr.close()
+
+
+class LiveFeedTestCase(BaseTransactionTestCase):
+    """A real uvicorn (``server_args``) on this test's database, with NVDA and AAPL listed."""
+
+    server_args: tuple[str, ...] = ()
+
+    def setUp(self) -> None:
+        from predictions.consumers import forget_known_symbols
+        from predictions.tests.api_support import make_symbol
+
+        super().setUp()
+        forget_known_symbols()
+        for ticker in ("NVDA", "AAPL"):
+            make_symbol(ticker)
+        self.server = LiveServer(args=self.server_args).wait_ready()
+        self.addCleanup(self.server.stop)

@@ -11,24 +11,18 @@ import time
 from asgiref.sync import async_to_sync
 
 from predictions.benchmarks.ws_client import Client, FeedClient, LibraryClient, _close_all, _listen
-from predictions.consumers import forget_known_symbols
-from predictions.tests.api_support import access_token, cached_record, make_symbol
-from predictions.tests.live_server import LiveServer
+from predictions.tests.api_support import access_token, cached_record
+from predictions.tests.live_server import LiveFeedTestCase
 from predictions.tests.test_ws_feed import publish
-from testkit import BaseTransactionTestCase
 
 PING_S = "0.2"  # uvicorn closes a client that does not answer within the same time
 
 
-class MinimalClientTestCase(BaseTransactionTestCase):
+class MinimalClientTestCase(LiveFeedTestCase):
+    server_args = ("--ws-ping-interval", PING_S, "--ws-ping-timeout", PING_S)
+
     def setUp(self) -> None:
         super().setUp()
-        forget_known_symbols()
-        for ticker in ("NVDA", "AAPL"):
-            make_symbol(ticker)
-        args = ("--ws-ping-interval", PING_S, "--ws-ping-timeout", PING_S)
-        self.server = LiveServer(args=args).wait_ready()
-        self.addCleanup(self.server.stop)
         self.path = f"/ws/predictions?token={access_token(self.alice)}"
 
     async def subscribed(self, kind: type[Client], symbols: list[str]) -> Client:

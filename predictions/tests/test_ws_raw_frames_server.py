@@ -14,11 +14,9 @@ from typing import Any
 from asgiref.sync import async_to_sync
 from websockets.frames import Frame, Opcode
 
-from predictions.consumers import forget_known_symbols
-from predictions.tests.api_support import access_token, cached_record, make_symbol
-from predictions.tests.live_server import LiveServer
+from predictions.tests.api_support import access_token, cached_record
+from predictions.tests.live_server import LiveFeedTestCase
 from predictions.tests.test_ws_feed import publish
-from testkit import BaseTransactionTestCase
 
 SYNC_TAIL = b"\x00\x00\xff\xff"  # removed from every compressed message (RFC 7692 7.2.1)
 
@@ -82,15 +80,7 @@ class DeflateClient:
         self.sock.close()
 
 
-class RawFramesThroughUvicornTestCase(BaseTransactionTestCase):
-    def setUp(self) -> None:
-        super().setUp()
-        forget_known_symbols()
-        for ticker in ("NVDA", "AAPL"):
-            make_symbol(ticker)
-        self.server = LiveServer().wait_ready()
-        self.addCleanup(self.server.stop)
-
+class RawFramesThroughUvicornTestCase(LiveFeedTestCase):
     def test_it_writes_updates_uncompressed_and_keeps_the_compressed_messages_decodable(
         self,
     ) -> None:
