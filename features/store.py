@@ -23,6 +23,7 @@ import redis
 from redis.typing import EncodableT
 
 from core import redis_clients
+from core.numtext import number_texts
 from core.redis_clients import Preset
 from features.definitions import ALL_FEATURES, EARNINGS_FEATURES, EARNINGS_SLICE
 from features.live import LiveFeatures
@@ -84,8 +85,8 @@ def write_live(live: LiveFeatures, conn: redis.Redis | None = None) -> int:
     conn = conn or client()
     stamp = data_timestamp(live.data_date)
     rows = np.flatnonzero(live.valid)
-    # "%.9g" round-trips float32 exactly; NaN prints as "nan".
-    values = list(map("%.9g".__mod__, live.X[rows].astype(np.float64).ravel().tolist()))
+    # float32 texts read back exactly; a missing value is "nan".
+    values = number_texts(live.X[rows].astype(np.float32, copy=False), missing="nan")
     closes = list(map(repr, live.close[rows].astype(np.float64).tolist()))
     flagged = live.is_earnings_day[rows]
     n_feat = len(ALL_FEATURES)

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from predictions.intervals import (
@@ -94,21 +94,28 @@ def served_for_cycle(versions: dict[str, str], data_date: dt.date) -> dict[str, 
     return out
 
 
+# The outcomes of one target day of one model version, with the day each forecast was made
+# (the scale it was served with is remembered per data day). A plain cursor: the ORM turned
+# each of ~5,000 rows' timestamps into an aware datetime, ~30 ms of every cycle.
+_DAY_SCORES_SQL = f"""
+SELECT to_char(data_timestamp AT TIME ZONE 'UTC', 'YYYY-MM-DD'), realised_return, p10, p50, p90
+FROM {PredictionRecord._meta.db_table}
+WHERE model_type = %s AND model_version = %s
+  AND target_date = %s  -- the only day this update may read: no later outcome
+  AND realised_return IS NOT NULL AND p10 IS NOT NULL AND p90 IS NOT NULL
+"""
+
+
 def _day_scores(row: IntervalCalibration, calibrator: Calibrator, target: dt.date) -> Any:
-    records = PredictionRecord.objects.filter(
-        model_type=MODEL_TYPE_OF_KIND[row.kind],
-        model_version=row.model_version,
-        target_date=target,  # the only day this update may read: no later outcome
-        realised_return__isnull=False,
-        p10__isnull=False,
-        p90__isnull=False,
-    ).values_list("data_timestamp", "realised_return", "p10", "p50", "p90")
-    rows = list(records)
+    with connection.cursor() as cursor:
+        cursor.execute(_DAY_SCORES_SQL, [MODEL_TYPE_OF_KIND[row.kind], row.model_version, target])
+        rows = cursor.fetchall()
     if not rows:
         return None
-    y = np.array([r[1] for r in rows], np.float64)
-    q = np.array([r[2:] for r in rows], np.float64)
-    used = np.array([calibrator.scales.get(r[0].date().isoformat(), 1.0) for r in rows], np.float64)
+    days, *numbers = zip(*rows, strict=True)
+    y, q = np.array(numbers[0], np.float64), np.array(numbers[1:], np.float64).T
+    scale_of = {day: calibrator.scales.get(day, 1.0) for day in set(days)}
+    used = np.array([scale_of[day] for day in days], np.float64)
     served = scores(y, q)
     return served * used, float(np.mean(served > 1.0))
 

@@ -70,7 +70,7 @@ def synthetic_batch(tickers: list[str], day: dt.date, seed: int) -> Any:
         data_timestamp=day_timestamp(day),
         target_date=trading_day_after(day, 1),
         predicted_at=dt.datetime.now(dt.UTC),
-        features_snapshot="[" + ",".join(snapshot_json(list(TECHNICAL_FEATURES), X)) + "]",
+        features_snapshot=snapshot_json(list(TECHNICAL_FEATURES), X),
         earnings_context=[
             '{"days_to_earnings": 1, "eps_estimate": 1.25}' if e else None for e in earnings
         ],

@@ -467,7 +467,7 @@ def _batch(
     # out: they follow from the same cycle's snapshots (``predictions.snapshots.day_ranks``).
     snapshot = None
     if parts and snapshots:
-        snapshot = "[" + ",".join(snapshot_json(inp.feature_names, inp.X[rows])) + "]"
+        snapshot = snapshot_json(inp.feature_names, inp.X[rows])
     contexts = [
         json.dumps(routing.events[t]) if t in routing.events else None for t in tickers.tolist()
     ]
