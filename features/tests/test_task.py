@@ -6,9 +6,10 @@ import datetime as dt
 
 import numpy as np
 import pytest
+from celery.signals import before_task_publish
 from django.conf import settings
 
-from features import tasks
+from features import handoff, tasks
 from features.panel import Panel
 from ingestion.models import PriceBar, Symbol
 
@@ -80,3 +81,36 @@ def test_it_reads_the_same_panel_from_the_database_as_from_the_csv(real_panel):
     np.testing.assert_array_equal(db.dates, csv.dates[lo:hi])
     for field in ("open", "high", "low", "close", "volume"):
         np.testing.assert_array_equal(getattr(db, field), getattr(csv, field)[:, lo:hi])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_sends_the_prediction_task_once_the_matrix_is_stored(celery_worker_thread, redis_client):
+    panel = Panel.from_csv(
+        settings.SHARED_DATA_DIR / "prices/sp500_members_daily_2005_2025.csv.gz",
+        symbols=SYMS,
+        start="2017-06-01",
+        end="2018-06-29",
+    )
+    _load(panel)
+    tasks._ENGINES.clear()
+    from config.celery_app import app
+
+    day = panel.dates[-1].item().isoformat()
+    seen: list[tuple[int, int]] = []  # (matrix stored, feature hashes stored) at the send
+
+    def record(sender: str | None = None, **_: object) -> None:
+        if sender == "predictions.tasks.pipeline.run_predictions":
+            keys = (handoff.MATRIX_KEY.format(day), "features:KO")
+            seen.append((redis_client.exists(keys[0]), redis_client.exists(keys[1])))
+
+    before_task_publish.connect(record, weak=False)
+    try:
+        result = app.send_task(
+            "features.tasks.update_features", args=[day], queue="features", ignore_result=False
+        ).get(timeout=120)
+    finally:
+        before_task_publish.disconnect(record)
+    # The inference task can start on the matrix; the hashes (API, explanations) come after.
+    assert seen == [(1, 0)]
+    assert result["symbols"] == 2
+    assert redis_client.hget("features:KO", "data_timestamp").decode() == f"{day}T00:00:00Z"

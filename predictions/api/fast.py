@@ -271,8 +271,8 @@ async def _prediction(
         return body, service.SOURCE_DATABASE
     features = None
     if include and replies is not None:
-        features = service.parse_features(replies[1]) if replies[1] else None
-        if features is None:  # the feature hash expired: the prediction's own snapshot
+        features = service.live_features(prediction, replies[1])
+        if features is None:  # hash gone or of another day: the prediction's snapshot
             features = await _db(service.snapshot_features, symbol)
     return service.shape(prediction, features=features, horizons=horizons), service.SOURCE_CACHE
 

@@ -24,7 +24,7 @@ from rest_framework import status
 from core.api_errors import ApiError
 from core.enums import BASE_HORIZON
 from core.redis_clients import Preset, client
-from core.timefmt import iso_z, iso_z_or_none
+from core.timefmt import iso_z, iso_z_or_none, parse_instant
 from features.store import features_key
 from ingestion.calendar import next_trading_day
 from ingestion.models import AssetType, Symbol
@@ -63,6 +63,26 @@ def parse_features(raw: Mapping[Any, Any]) -> dict[str, Any]:
         else:
             parsed[name] = number
     return parsed
+
+
+def live_features(
+    prediction: LatestPrediction, raw: Mapping[Any, Any] | None
+) -> dict[str, Any] | None:
+    """The ``features:{SYMBOL}`` hash's values when they are the ones the prediction was made
+    from; None (answer with the prediction's own snapshot) when the hash is gone or names
+    another day: the features task writes the hashes after it has sent the day's prediction
+    task, and a failed cycle leaves newer features beside an older prediction."""
+    if not raw:
+        return None
+    features = parse_features(raw)
+    stamp = features.get("data_timestamp")
+    if isinstance(stamp, str) and prediction.data_timestamp is not None:
+        try:
+            if parse_instant(stamp) != prediction.data_timestamp:
+                return None
+        except ValueError:
+            return None
+    return features
 
 
 def stale_error(symbol: str, predicted_at: str, age: float) -> ApiError:
@@ -268,8 +288,8 @@ def answer_from_replies(
         return answer_from_database(symbol, include_features, horizons), SOURCE_DATABASE
     features = None
     if include_features:
-        features = parse_features(replies[1]) if replies[1] else None
-        if features is None:  # the feature hash expired: the prediction's own snapshot
+        features = live_features(prediction, replies[1])
+        if features is None:  # hash gone or of another day: the prediction's snapshot
             features = snapshot_features(symbol)
     return shape(prediction, features=features, horizons=horizons), SOURCE_CACHE
 

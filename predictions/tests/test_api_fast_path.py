@@ -62,6 +62,19 @@ class FastPathTestCase(BaseTransactionTestCase):
         answers = self.assert_same_answer("/api/prediction/NVDA", {"include_features": "1"})
         self.assertEqual(answers["fast"].json()["features"], {"return_1d": 0.01, "rsi_14": 55.0})
 
+    def test_it_answers_the_snapshot_while_the_hash_is_of_another_day_like_the_drf_view(
+        self,
+    ) -> None:
+        put_cached(self.redis, "NVDA")  # made from the features of 2024-03-05
+        store_prediction(self.nvda, data_timestamp=dt.datetime(2024, 3, 5, tzinfo=dt.UTC))
+        newer = {"rsi_14": "40.5", "data_timestamp": "2024-03-06T00:00:00Z"}
+        self.redis.hset("features:NVDA", mapping=newer)
+        answers = self.assert_same_answer("/api/prediction/NVDA", {"include_features": "1"})
+        self.assertEqual(answers["fast"].json()["features"], {"return_1d": 0.01, "rsi_14": 55.0})
+        self.redis.hset("features:NVDA", "data_timestamp", "2024-03-05T00:00:00Z")
+        answers = self.assert_same_answer("/api/prediction/NVDA", {"include_features": "1"})
+        self.assertEqual(answers["fast"].json()["features"]["rsi_14"], 40.5)
+
     def test_it_leaves_a_disallowed_host_to_django(self) -> None:
         put_cached(self.redis, "NVDA")
         response = asgi_get("/api/prediction/NVDA", token=self.token, host="evil.example")

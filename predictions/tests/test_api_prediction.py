@@ -62,6 +62,19 @@ class PredictionViewTestCase(BaseTestCase):
         r = self.client.get("/api/prediction/NVDA?include_features=1")
         self.assertEqual(r.json()["features"], {"return_1d": 0.01, "rsi_14": 55.0})
 
+    def test_it_answers_the_prediction_own_features_while_the_hash_is_of_another_day(self) -> None:
+        put_cached(self.redis, "NVDA")  # made from the features of 2024-03-05
+        store_prediction(self.nvda, data_timestamp=dt.datetime(2024, 3, 5, tzinfo=dt.UTC))
+        later = {"rsi_14": "40.5", "data_timestamp": "2024-03-06T00:00:00Z"}
+        self.redis.hset("features:NVDA", mapping=later)
+        r = self.client.get("/api/prediction/NVDA?include_features=1")
+        self.assertEqual(r.json()["features"], {"return_1d": 0.01, "rsi_14": 55.0})
+        self.redis.hset("features:NVDA", "data_timestamp", "2024-03-05T00:00:00Z")
+        r = self.client.get("/api/prediction/NVDA?include_features=1")
+        self.assertEqual(
+            r.json()["features"], {"rsi_14": 40.5, "data_timestamp": "2024-03-05T00:00:00Z"}
+        )
+
     def test_it_reads_postgresql_on_a_cache_miss(self) -> None:
         store_prediction(self.nvda)
         r = self.client.get("/api/prediction/NVDA")
