@@ -363,6 +363,9 @@ class PipelineBenchmark(Benchmark):
             "cpu_ms_per_cycle": {k: round(statistics.median(v), 1) for k, v in cpu_ms.items()},
             "cycles_ms": [round(x, 1) for x in cycle_ms],
             "stages_ms": {s: round(statistics.median(v), 1) for s, v in stages.items() if v},
+            # Per cycle: the realise grows with the horizons whose records come due (the 5-day
+            # ones from the 6th cycle, the 20-day ones from the 21st: steady state after that).
+            "realise_background_ms": [round(v, 1) for v in stages["realise_background"]],
             "symbols_per_s": round(n / (statistics.median(cycle_ms) / 1000), 0),
             "predicted_per_cycle": predicted,
             "earnings_share": round(float(np.mean(shares)), 5),

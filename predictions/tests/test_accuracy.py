@@ -101,27 +101,45 @@ def test_it_reranks_earlier_outcomes_when_late_bars_join_their_day(predicted):
     assert [r.rank_realised for r in rows] == rankdata(real, method="min").astype(int).tolist()
 
 
-def test_it_reads_only_the_bar_chunks_of_the_lookback(predicted):
-    # A live database holds 20 years of bars: the join must not scan every chunk of them.
+def _chunks_before(cursor, table: str, end: dt.datetime) -> list[str]:
+    cursor.execute(
+        "SELECT chunk_name FROM timescaledb_information.chunks WHERE hypertable_name = %s"
+        " AND range_end <= %s",
+        [table, end],
+    )
+    return [row[0] for row in cursor.fetchall()]
+
+
+def test_it_reads_only_the_chunks_of_the_lookback(predicted):
+    # A live database holds 20 years of bars and months of records: the due outcomes' join and
+    # the update must not scan every chunk of them.
     from django.db import connection
 
     from core.timescale import is_hypertable
-    from predictions.accuracy import _REALISE_AND_RANK_SQL
+    from predictions.accuracy import _FRESH_DDL, _FRESH_SQL, _REALISE_AND_RANK_SQL
 
     ids, _ = predicted
     old = dt.date(2021, 3, 1)
     store_bars(ids, TICKERS, old, np.full(len(TICKERS), 50.0))
+    record = PredictionRecord.objects.first()
+    assert record is not None
+    record.pk, record.data_timestamp = None, dt.datetime(2021, 3, 1, tzinfo=dt.UTC)
+    record.target_date = dt.date(2021, 3, 2)
+    record.save()
+    since = NEXT - dt.timedelta(days=40)
+    end = dt.datetime(2021, 12, 31, tzinfo=dt.UTC)
     with connection.cursor() as cursor:
         if not is_hypertable(cursor, "ingestion_pricebar"):
             pytest.skip("plain PostgreSQL: no chunks")
-        cursor.execute(
-            "SELECT chunk_name FROM timescaledb_information.chunks WHERE hypertable_name ="
-            " 'ingestion_pricebar' AND range_end <= %s",
-            [dt.datetime(2021, 12, 31, tzinfo=dt.UTC)],
-        )
-        old_chunks = [row[0] for row in cursor.fetchall()]
-        since = NEXT - dt.timedelta(days=40)
-        cursor.execute("EXPLAIN " + _REALISE_AND_RANK_SQL, {"upto": NEXT, "since": since})
-        plan = "\n".join(row[0] for row in cursor.fetchall())
-    assert old_chunks  # the old bar made a chunk of its own
-    assert not [name for name in old_chunks if name in plan]
+        old_bars = _chunks_before(cursor, "ingestion_pricebar", end)
+        old_records = _chunks_before(cursor, "predictions_predictionrecord", end)
+        cursor.execute(_FRESH_DDL)
+        cursor.execute("EXPLAIN " + _FRESH_SQL, {"upto": NEXT, "since": since})
+        due = "\n".join(row[0] for row in cursor.fetchall())
+        oldest = dt.datetime(2025, 4, 1, tzinfo=dt.UTC)
+        groups = {"types": ["normal_day"], "targets": [NEXT]}
+        cursor.execute("EXPLAIN " + _REALISE_AND_RANK_SQL, {"oldest": oldest, **groups})
+        update = "\n".join(row[0] for row in cursor.fetchall())
+    assert old_bars and old_records  # the old bar and record made chunks of their own
+    assert not [name for name in old_bars if name in due]
+    assert not [name for name in old_records if name in update]
