@@ -137,8 +137,8 @@ def test_it_reads_only_the_chunks_of_the_lookback(predicted):
         cursor.execute("EXPLAIN " + _FRESH_SQL, {"upto": NEXT, "since": since})
         due = "\n".join(row[0] for row in cursor.fetchall())
         oldest = dt.datetime(2025, 4, 1, tzinfo=dt.UTC)
-        groups = {"types": ["normal_day"], "targets": [NEXT]}
-        cursor.execute("EXPLAIN " + _REALISE_AND_RANK_SQL, {"oldest": oldest, **groups})
+        params = {"oldest": oldest, "types": ["normal_day"], "targets": [NEXT]}
+        cursor.execute("EXPLAIN " + _REALISE_AND_RANK_SQL, params)
         update = "\n".join(row[0] for row in cursor.fetchall())
     assert old_bars and old_records  # the old bar and record made chunks of their own
     assert not [name for name in old_bars if name in due]
