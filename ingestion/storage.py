@@ -276,7 +276,16 @@ def _stored_closes(
 ) -> dict[str, tuple[str | None, float | None]]:
     """ticker -> (ISO day, close) of its latest stored bar before ``days`` ((None, None): none)."""
     lowest = np.datetime64(min(days)) - np.timedelta64(_RECENT_WINDOW_DAYS, "D")
-    found = _closes_query(cur, tickers, sym_ids, days, interval, since=str(lowest))
+    found: dict[str, tuple[str | None, float | None]] = {}
+    if len(set(days.tolist())) == 1:  # a live batch: every ticker's first bar is of one day
+        found = _last_day_closes(cur, tickers, sym_ids, str(days[0]), interval, str(lowest))
+    rest = [i for i, t in enumerate(tickers) if t not in found]
+    if rest:
+        found.update(
+            _closes_query(
+                cur, tickers[rest], [sym_ids[i] for i in rest], days[rest], interval, str(lowest)
+            )
+        )
     missing = [i for i, t in enumerate(tickers) if found.get(t, (None, None))[0] is None]
     if missing:
         found.update(
@@ -285,6 +294,46 @@ def _stored_closes(
             )
         )
     return found
+
+
+# The bars of the latest stored day before the batch's day: for every ticker that has one, that
+# IS its latest bar before the batch (no stored day lies in between). One indexed read of a day
+# instead of 5,000 per-ticker probes (~40 ms of every live cycle); the tickers without a bar
+# that day (halted, new) take the probes.
+_LAST_DAY_CLOSES_SQL = """
+WITH last AS (
+    SELECT max(timestamp) AS ts FROM ingestion_pricebar
+    WHERE interval = %(interval)s
+      AND timestamp < %(day)s::date::timestamp AT TIME ZONE 'UTC'
+      AND timestamp >= %(since)s::date::timestamp AT TIME ZONE 'UTC'
+)
+SELECT b.symbol_id, (b.timestamp AT TIME ZONE 'UTC')::date::text, b.close
+FROM ingestion_pricebar b JOIN last ON b.timestamp = last.ts
+WHERE b.interval = %(interval)s AND b.symbol_id = ANY(string_to_array(%(sids)s, ',')::bigint[])
+"""
+
+
+def _last_day_closes(
+    cur: CursorWrapper,
+    tickers: NDArray[np.object_],
+    sym_ids: list[int],
+    day: str,
+    interval: str,
+    since: str,
+) -> dict[str, tuple[str | None, float | None]]:
+    """ticker -> (ISO day, close) for the tickers with a bar on the latest stored day before
+    ``day`` (within ``since``)."""
+    ticker_of = dict(zip(sym_ids, tickers.tolist(), strict=True))
+    cur.execute(
+        _LAST_DAY_CLOSES_SQL,
+        {
+            "interval": interval,
+            "day": day,
+            "since": since,
+            "sids": ",".join(str(sid) for sid in sym_ids),
+        },
+    )
+    return {ticker_of[sid]: (ts, close) for sid, ts, close in cur.fetchall()}
 
 
 def _closes_query(

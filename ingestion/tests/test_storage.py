@@ -83,3 +83,27 @@ def test_it_stores_a_bulk_batch_through_the_fast_path(subset, settings) -> None:
     assert PriceBar.objects.count() == s["inserted"]
     # every stored bar points at an existing symbol (the skipped FK checks could not fail)
     assert not PriceBar.objects.exclude(symbol__in=Symbol.objects.all()).exists()
+
+
+def test_it_finds_each_ticker_latest_close_before_a_live_batch(subset) -> None:
+    from ingestion.storage import previous_closes
+
+    days = sorted(subset["date"].unique())
+    history = subset[subset["date"] <= days[-3]]
+    # FITB has no bar on the last stored day (halted): its close is the day before's.
+    halted = (subset["symbol"] == "FITB") & (subset["date"] == days[-2])
+    ingest_frame(pd.concat([history, subset[(subset["date"] == days[-2]) & ~halted]]),
+                 provider="replay", mode="backfill")  # fmt: skip
+    batch = subset[subset["date"] == days[-1]]
+    found = previous_closes(batch)
+
+    def close_on(ticker: str, day: str) -> float:
+        rows = subset[(subset["symbol"] == ticker) & (subset["date"] == day)]
+        return float(rows["close"].iloc[0])
+
+    assert found["AAPL"].close == close_on("AAPL", days[-2])
+    assert found["AVB"].close == close_on("AVB", days[-2])
+    assert found["FITB"].close == close_on("FITB", days[-3])
+    # A ticker never stored has no previous close.
+    unknown = batch.iloc[:1].assign(symbol="ZZZZ")
+    assert "ZZZZ" not in previous_closes(unknown)
