@@ -39,6 +39,18 @@ def _stats(seed: int = 0) -> tuple[dict, OodStats]:
     return meta, stats
 
 
+def test_it_scores_the_mahalanobis_distance_scipy_computes():
+    from scipy.spatial.distance import mahalanobis
+
+    from predictions.ood import _transform
+
+    _, stats = _stats()
+    X = _inputs(200, 11)
+    z = _transform(X, stats.median, stats.iqr)
+    want = [mahalanobis(row, stats.mean, stats.precision) for row in z]
+    np.testing.assert_allclose(stats.score(X), want, rtol=1e-9)
+
+
 def test_it_does_not_fire_on_training_like_inputs():
     meta, stats = _stats()
     assert meta["validation_flagged_share"] == pytest.approx(0.01, abs=0.002)
