@@ -42,6 +42,15 @@ def test_it_reloads_when_the_model_file_is_replaced(tmp_path):
     assert runtime.get_model("normal").session is not first.session
 
 
+def test_it_serves_a_newly_activated_version_at_the_next_call(tmp_path):
+    install_models(tmp_path, "v1")
+    first = runtime.get_model("normal")
+    assert first.version == "v1" and runtime.get_model("normal") is first  # cached
+    install_models(tmp_path, "v2", seed=1)
+    model = runtime.get_model("normal")
+    assert model.version == "v2" and model.session is not first.session
+
+
 def test_it_matches_onnxruntime_run_directly_and_derives_sigma(tmp_path):
     install_models(tmp_path)
     model = runtime.get_model("normal")
