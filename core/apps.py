@@ -13,6 +13,15 @@ def _nice_autogroup(**kwargs: object) -> None:
     nice_autogroup()
 
 
+def limit_blas(**kwargs: object) -> None:
+    """NumPy's BLAS to ``NUMPY_BLAS_THREADS`` in this process (and again in each forked Celery
+    pool process, whose library state is the parent's but whose pool is its own)."""
+    from django.conf import settings
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=settings.NUMPY_BLAS_THREADS, user_api="blas")
+
+
 class CoreConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "core"
@@ -23,6 +32,8 @@ class CoreConfig(AppConfig):
         from core import checks, logs  # noqa: F401  (checks registers system checks)
 
         logs.connect_celery()  # correlation ids travel in task headers
+        limit_blas()
+        worker_process_init.connect(limit_blas, weak=False)
 
         # Each Celery pool process serves its own metrics on CELERY_METRICS_PORT (worker/Procfile).
         worker_process_init.connect(_serve_worker_metrics, weak=False)

@@ -30,7 +30,13 @@ def check_thread_settings(
     import os
 
     cores = os.cpu_count() or 1
-    names = ("ORT_INTRA_OP_THREADS", "TORCH_THREADS", "LLM_THREADS", "TF_THREADS")
+    names = (
+        "ORT_INTRA_OP_THREADS",
+        "TORCH_THREADS",
+        "LLM_THREADS",
+        "TF_THREADS",
+        "NUMPY_BLAS_THREADS",
+    )
     return [
         Warning(
             f"{name}={getattr(settings, name)} exceeds the {cores} cores of this machine",

@@ -210,6 +210,10 @@ KB_TRANSCRIPTS_LIMIT = env_int("KB_TRANSCRIPTS_LIMIT", 0, minimum=0)
 INFERENCE_DEVICE = env_choice("INFERENCE_DEVICE", "auto", {"auto", "cpu", "cuda"})
 ORT_INTRA_OP_THREADS = env_int("ORT_INTRA_OP_THREADS", 1, minimum=1)
 TORCH_THREADS = env_int("TORCH_THREADS", 1, minimum=1)
+# NumPy's BLAS (OpenBLAS) in every process: its default, one thread per core, left a second
+# thread spinning after each small matrix product of the cycle (the out-of-distribution scores):
+# bench pipeline, alternated: Python CPU 408 / 483 ms a cycle with 1 thread, 534 / 538 with 2.
+NUMPY_BLAS_THREADS = env_int("NUMPY_BLAS_THREADS", 1, minimum=1)
 # Knowledge-base embeddings: MiniLM exported to ONNX (fp32 or int8), the torch reference, or
 # torch in bf16 (only where the CPU has bf16; else onnx, explanations/embeddings.py). Bulk
 # (chunks) and one query (retrieval, in the web process too) are chosen apart.
