@@ -36,16 +36,22 @@ def _load(panel: Panel) -> None:
         PriceBar.objects.bulk_create(bars)
 
 
-@pytest.mark.django_db(transaction=True)
-def test_it_updates_features_in_redis_on_a_worker(celery_worker_thread, redis_client):
+def _stored_panel(start: str) -> Panel:
+    """Real bars of ``SYMS`` from ``start`` to 2018-06-29 in the database, no engine cached."""
     panel = Panel.from_csv(
         settings.SHARED_DATA_DIR / "prices/sp500_members_daily_2005_2025.csv.gz",
         symbols=SYMS,
-        start="2017-01-01",
+        start=start,
         end="2018-06-29",
     )
     _load(panel)
     tasks._ENGINES.clear()
+    return panel
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_updates_features_in_redis_on_a_worker(celery_worker_thread, redis_client):
+    panel = _stored_panel("2017-01-01")
     from config.celery_app import app
 
     day1, day2 = panel.dates[-2].item().isoformat(), panel.dates[-1].item().isoformat()
@@ -85,14 +91,7 @@ def test_it_reads_the_same_panel_from_the_database_as_from_the_csv(real_panel):
 
 @pytest.mark.django_db(transaction=True)
 def test_it_sends_the_prediction_task_once_the_matrix_is_stored(celery_worker_thread, redis_client):
-    panel = Panel.from_csv(
-        settings.SHARED_DATA_DIR / "prices/sp500_members_daily_2005_2025.csv.gz",
-        symbols=SYMS,
-        start="2017-06-01",
-        end="2018-06-29",
-    )
-    _load(panel)
-    tasks._ENGINES.clear()
+    panel = _stored_panel("2017-06-01")
     from config.celery_app import app
 
     day = panel.dates[-1].item().isoformat()
