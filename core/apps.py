@@ -16,9 +16,14 @@ def _nice_autogroup(**kwargs: object) -> None:
 def limit_blas(**kwargs: object) -> None:
     """NumPy's BLAS to ``NUMPY_BLAS_THREADS`` in this process (and again in each forked Celery
     pool process, whose library state is the parent's but whose pool is its own)."""
+    import os
+
     from django.conf import settings
     from threadpoolctl import threadpool_limits
 
+    # A BLAS loaded later (SciPy's own OpenBLAS) reads the variable when it loads; the ones
+    # already loaded are limited now.
+    os.environ["OPENBLAS_NUM_THREADS"] = str(settings.NUMPY_BLAS_THREADS)
     threadpool_limits(limits=settings.NUMPY_BLAS_THREADS, user_api="blas")
 
 
