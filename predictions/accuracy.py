@@ -215,7 +215,6 @@ def _realise_and_rank(upto: dt.date, since: dt.date) -> tuple[int, Any, Any] | N
             _REALISE_AND_RANK_SQL, {"oldest": oldest, "types": types, "targets": targets}
         )
         row = cursor.fetchone()
-        cursor.execute("DELETE FROM realise_fresh")
     return None if row is None or not row[0] else (int(row[0]), row[1], row[2])
 
 

@@ -22,8 +22,10 @@ class RegistryError(Exception):
     pass
 
 
-def active_version(kind: str) -> ModelVersion | None:
-    return ModelVersion.objects.filter(kind=kind, status=ModelStatus.ACTIVE).first()
+def active_version(kind: str, *, only: tuple[str, ...] = ()) -> ModelVersion | None:
+    """The kind's active version; ``only``: the columns to read now (the rest load on access)."""
+    rows = ModelVersion.objects.filter(kind=kind, status=ModelStatus.ACTIVE)
+    return (rows.only(*only) if only else rows).first()
 
 
 def get_version(kind: str, version: str | None = None) -> ModelVersion:

@@ -26,7 +26,7 @@ import onnxruntime as ort
 from django.conf import settings
 
 from core.enums import TYPE_OF_KIND
-from predictions.models import ModelStatus, ModelVersion
+from predictions.models import ModelVersion
 from predictions.ood import OodStats
 from predictions.pipeline.batching import BatchMeasurement, measure
 
@@ -102,10 +102,10 @@ def session_options() -> ort.SessionOptions:
     return options
 
 
-def active_version(kind: str) -> ModelVersion | None:
+def active_version(kind: str, *, only: tuple[str, ...] = ()) -> ModelVersion | None:
     from predictions.ml.registry import active_version as registry_active
 
-    return registry_active(kind)
+    return registry_active(kind, only=only)
 
 
 def _file_key(version: ModelVersion) -> FileKey:
@@ -174,25 +174,22 @@ def _load(version: ModelVersion, file_key: FileKey) -> LoadedModel:
     )
 
 
-def _active_identity(kind: str) -> ModelVersion | None:
-    """The active version's row without its JSON columns: each cycle asks once per kind, and
-    parsing the metadata (up to 215 KB: the out-of-distribution statistics) cost 3-13 ms a
-    time; the loader reads the whole row only when the version changed."""
-    fields = ("pk", "kind", "version", "artifact_path")
-    return ModelVersion.objects.filter(kind=kind, status=ModelStatus.ACTIVE).only(*fields).first()
+# What each cycle's check of a kind's active version reads: parsing the JSON columns (up to
+# 215 KB of out-of-distribution statistics) cost 3-13 ms a kind; the loader reads the metadata
+# on access, i.e. only when the version changed.
+_IDENTITY = ("pk", "kind", "version", "artifact_path")
 
 
 def get_model(kind: str) -> LoadedModel:
-    identity = _active_identity(kind)
-    if identity is None:
+    version = active_version(kind, only=_IDENTITY)
+    if version is None:
         raise NoActiveModel(f"no active {kind} model version")
-    key = _file_key(identity)
+    key = _file_key(version)
     with _lock:
         cached = _cache.get(kind)
         if cached is not None and cached.file_key == key:
             return cached
         _cache.pop(kind, None)  # never serve a version that is no longer active
-        version = ModelVersion.objects.get(pk=identity.pk)
         loaded = _load(version, key)
         _cache[kind] = loaded
         return loaded
