@@ -37,6 +37,7 @@ app.conf.task_routes = {
     "decisions.tasks.*": {"queue": "features"},
     "predictions.tasks.pipeline.*": {"queue": "inference"},
     "predictions.tasks.consistency.*": {"queue": "ingest"},
+    "predictions.tasks.accuracy.*": {"queue": "ingest"},
     "predictions.tasks.rollout.*": {"queue": "ingest"},
     "predictions.tasks.training.*": {"queue": "training"},
     # An exact name wins over the pattern below (Celery looks names up before globs).

@@ -37,6 +37,7 @@ from django.db import connection, transaction
 
 from core.enums import HORIZON_OF_KIND, KIND_OF_TYPE, ONE_DAY_TYPES, TYPE_OF_KIND
 from core.pgstats import analyse_new
+from ingestion.live import latest_stored_bar_day
 from predictions.time_series import DAILY_ACCURACY, refresh_daily_accuracy
 
 MIN_IC_SYMBOLS = 5
@@ -47,12 +48,22 @@ HORIZON_KINDS = tuple(kind for kind, h in HORIZON_OF_KIND.items() if h > 1)
 # The tables the realise statement joins (their statistics decide its plan).
 REALISE_TABLES = ("predictions_predictionrecord", "ingestion_pricebar")
 SHADOW_REALISE_TABLES = ("predictions_shadowrecord", "ingestion_pricebar")
+# Calendar days that hold the longest horizon's trading days, with room for holidays: a record
+# of target day d was made no earlier than d minus this.
+_OLDEST_DATA_DAY = dt.timedelta(days=max(HORIZON_OF_KIND.values()) * 7 // 5 + 14)
+# The cycle realises the records of its own data day, the day whose bars it has just stored. A
+# record whose target bar was stored later than that (a late or repaired bar, a cycle that never
+# ran) is realised by the hourly sweep (``predictions.tasks.accuracy``) over this many days.
+CYCLE_LOOKBACK_DAYS = 0
+SWEEP_LOOKBACK_DAYS = 40
 
 # The unrealised records of target days in [since, upto] joined with their target day's bar
 # (one place: the served records' and the shadow records' statements both use it). The bar's
 # timestamp bounds repeat the target-day bounds as constants: only then can the planner leave
 # out the bar chunks outside them (without: every chunk of the price history was scanned,
-# ~0.8 s a cycle on the live database).
+# ~0.8 s a cycle on the live database); ``oldest`` does the same for the records' chunks. No
+# index covers ``realised_at`` (migration 0013): the records of the target days are found by
+# (model type, target day), so the cycle asks for its own day only and a sweep for the rest.
 _DUE_OUTCOMES = """
     FROM predictions_predictionrecord r2
     JOIN ingestion_pricebar b1
@@ -62,6 +73,7 @@ _DUE_OUTCOMES = """
      AND b1.timestamp <= (%(upto)s::date::timestamp AT TIME ZONE 'UTC')
     WHERE r2.realised_at IS NULL AND r2.target_date IS NOT NULL
       AND r2.target_date <= %(upto)s AND r2.target_date >= %(since)s
+      AND r2.data_timestamp >= %(oldest)s
 """
 
 _REALISE_SQL = f"""
@@ -93,11 +105,29 @@ _REALISE_SHADOW_SQL = _REALISE_SQL.replace(
 def realise_shadow(upto: dt.date, *, lookback_days: int = 3650) -> int:
     """``record_realised`` for ``ShadowRecord`` (no ranks, no aggregate: only the rollout
     comparison reads them)."""
-    since = upto - dt.timedelta(days=lookback_days)
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
         analyse_new(cursor, list(SHADOW_REALISE_TABLES))  # see record_realised
-        cursor.execute(_REALISE_SHADOW_SQL, {"upto": upto, "since": since})
+        _no_nested_loops(cursor)
+        cursor.execute(_REALISE_SHADOW_SQL, _due_params(upto, lookback_days))
         return int(cursor.rowcount)
+
+
+def _no_nested_loops(cursor: Any) -> None:
+    """For the rest of the transaction: the due outcomes are joined with their bars by hashing,
+    never by a nested loop. A chunk analysed while it held one trading day has statistics that
+    give any other day ~1 row; the planner then looped over the day's 5,000 bars and scanned a
+    records chunk for each: 20.8 s for 12,397 outcomes (EXPLAIN ANALYZE, ``bench pipeline``'s
+    last cycle; the 20-s realises after ``bench mixed``). A hash join costs the same whatever
+    the statistics say (one pass over each side)."""
+    cursor.execute("SET LOCAL enable_nestloop = off")
+
+
+def _due_params(upto: dt.date, lookback_days: int) -> dict[str, Any]:
+    """The due-outcome statements' parameters: target days [since, upto] and the oldest data
+    day a record of those target days can have."""
+    since = upto - dt.timedelta(days=lookback_days)
+    oldest = dt.datetime.combine(since - _OLDEST_DATA_DAY, dt.time(), dt.UTC)
+    return {"upto": upto, "since": since, "oldest": oldest}
 
 
 # Ranks among the realised records of each (model type, target day) group in {groups}; rows
@@ -188,18 +218,20 @@ u AS (
 )
 SELECT count(*) FILTER (WHERE is_new), min(data_timestamp), max(data_timestamp) FROM u
 """
-# Calendar days that hold the longest horizon's trading days, with room for holidays.
-_OLDEST_DATA_DAY = dt.timedelta(days=max(HORIZON_OF_KIND.values()) * 7 // 5 + 14)
+# One realise at a time (the cycle's and the hourly sweep's): two would stage and rank the same
+# records apart and update them in different orders. A transaction-level advisory lock.
+_REALISE_LOCK = "SELECT pg_advisory_xact_lock(hashtext('predictions.accuracy.realise'))"
 
 
-def _realise_and_rank(upto: dt.date, since: dt.date) -> tuple[int, Any, Any] | None:
+def _realise_and_rank(upto: dt.date, lookback_days: int) -> tuple[int, Any, Any] | None:
     """(realised, first and last data day changed) or None when no outcome was due."""
-    params = {"upto": upto, "since": since}
-    oldest = dt.datetime.combine(since - _OLDEST_DATA_DAY, dt.time(), dt.UTC)
+    params = _due_params(upto, lookback_days)
     with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(_REALISE_LOCK)
         # A chunk created or bulk-loaded since autovacuum's last round has no statistics, and
         # the due outcomes' join is then planned as a nested loop over the wrong index.
         analyse_new(cursor, list(REALISE_TABLES))
+        _no_nested_loops(cursor)
         cursor.execute(_FRESH_DDL)
         cursor.execute("DELETE FROM realise_fresh")  # a caller's transaction may hold earlier rows
         cursor.execute(_FRESH_SQL, params)
@@ -212,24 +244,36 @@ def _realise_and_rank(upto: dt.date, since: dt.date) -> tuple[int, Any, Any] | N
         )
         types, targets = cursor.fetchone() or ([], [])
         cursor.execute(
-            _REALISE_AND_RANK_SQL, {"oldest": oldest, "types": types, "targets": targets}
+            _REALISE_AND_RANK_SQL, {"oldest": params["oldest"], "types": types, "targets": targets}
         )
         row = cursor.fetchone()
     return None if row is None or not row[0] else (int(row[0]), row[1], row[2])
 
 
-def record_realised(upto: dt.date, *, lookback_days: int = 40) -> int:
+def record_realised(upto: dt.date, *, lookback_days: int = SWEEP_LOOKBACK_DAYS) -> int:
     """Fill realised_return/abs_error/inside_interval/realised_at of every unrealised record
     whose target day is in [upto - lookback_days, upto] and whose target bar exists, rank the
     realised records of the target days that changed (same statement), then refresh the daily
     accuracy aggregate of those days. Returns the number of records realised. Idempotent:
     realised records are never touched again unless a late peer changes their rank."""
-    found = _realise_and_rank(upto, upto - dt.timedelta(days=lookback_days))
+    found = _realise_and_rank(upto, lookback_days)
     if found is None:
         return 0
     updated, first, last = found
     refresh_daily_accuracy(first, last + dt.timedelta(days=1))
     return updated
+
+
+def realise_late_outcomes(lookback_days: int = SWEEP_LOOKBACK_DAYS) -> int:
+    """The sweep: every due record of the ``lookback_days`` before the newest stored daily bar
+    (the records the cycles, which realise their own day only, left behind). Reads every record
+    of those target days, so it runs hourly, not in the cycle."""
+    newest = latest_stored_bar_day()
+    return (
+        0
+        if newest is None
+        else record_realised(dt.date.fromisoformat(newest), lookback_days=lookback_days)
+    )
 
 
 # Per (model type, target day) in (start, end]: the summed sums and the day's rank IC.

@@ -282,6 +282,11 @@ CELERY_BEAT_SCHEDULE["prediction-cache-consistency"] = {
     "task": "predictions.tasks.consistency.check_cache_consistency",
     "schedule": crontab(minute=17),
 }
+# The records the cycles left unrealised (late bars, missed cycles; predictions.tasks.accuracy).
+CELERY_BEAT_SCHEDULE["realise-late-outcomes"] = {
+    "task": "predictions.tasks.accuracy.realise_late",
+    "schedule": crontab(minute=41),
+}
 # Backups (backups app): pg_dump + active model artifacts, daily, newest BACKUP_KEEP kept.
 BACKUP_DIR = Path(env_str("BACKUP_DIR", str(VAR_DIR / "backups")))
 BACKUP_KEEP = env_int("BACKUP_KEEP", 7, minimum=1)

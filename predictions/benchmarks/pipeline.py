@@ -102,6 +102,24 @@ def _percentile(values: list[float], q: float) -> float:
     return float(np.percentile(np.array(values), q, method="linear"))
 
 
+# The records' updates (the realise) and how many of them stayed on their page without index
+# writes (heap-only tuples), over the table and its chunks, as the statistics collector counts.
+_RECORD_UPDATES_SQL = """
+SELECT coalesce(sum(n_tup_upd), 0), coalesce(sum(n_tup_hot_upd), 0)
+FROM pg_stat_all_tables
+WHERE relid = 'predictions_predictionrecord'::regclass
+   OR relid IN (SELECT inhrelid FROM pg_inherits
+                WHERE inhparent = 'predictions_predictionrecord'::regclass)
+"""
+
+
+def record_updates(cursor: Any) -> dict[str, Any]:
+    cursor.execute(_RECORD_UPDATES_SQL)
+    updated, hot = cursor.fetchone()
+    share = round(int(hot) / int(updated), 4) if updated else None
+    return {"updated": int(updated), "hot": int(hot), "hot_share": share}
+
+
 def _backend_pid() -> int:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
@@ -237,7 +255,11 @@ class PipelineBenchmark(Benchmark):
                 out = self._cycles(options, client, trained)
             with connection.cursor() as cursor:
                 # Which path ran: TimescaleDB hypertables or plain PostgreSQL.
-                return {"storage": storage_report(cursor), **out}
+                return {
+                    "storage": storage_report(cursor),
+                    "record_updates": record_updates(cursor),
+                    **out,
+                }
         finally:
             client.flushdb()
             creation.destroy_test_db(old_name, verbosity=0)

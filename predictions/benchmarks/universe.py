@@ -13,7 +13,7 @@ from core.enums import KIND_OF_HORIZON
 from features.definitions import ALL_FEATURES, EARNINGS_FEATURES, TECHNICAL_FEATURES
 from features.store import features_key
 from ingestion.models import PriceBar, Symbol
-from predictions.models import ModelVersion
+from predictions.models import ModelVersion, PredictionRecord
 from predictions.pipeline import toy_model
 from predictions.pipeline.cycle import CycleInput
 from predictions.pipeline.days import day_timestamp
@@ -35,6 +35,20 @@ def store_bars(ids: dict[str, int], tickers: list[str], day: dt.date, closes: np
             volume=1e6, source="test",
         )
         for t, c in zip(tickers, closes.tolist(), strict=True)
+    )  # fmt: skip
+
+
+def store_records(ids: dict[str, int], day: dt.date, target: dt.date) -> None:
+    """One unrealised one-day record per symbol id, made on ``day`` for ``target`` (price 100,
+    interval -2 % .. +2 %, small forecasts that differ by symbol)."""
+    stamp = day_timestamp(day)
+    PredictionRecord.objects.bulk_create(
+        PredictionRecord(
+            symbol_id=i, data_timestamp=stamp, target_date=target, model_type="normal_day",
+            model_version="v1", current_price=100.0, predicted_return_1d=0.001 * (i % 7),
+            predicted_price=100.1, p10=-0.02, p50=0.0, p90=0.02, predicted_at=stamp,
+        )
+        for i in ids.values()
     )  # fmt: skip
 
 

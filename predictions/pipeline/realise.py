@@ -20,9 +20,14 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 from django.db import connection
 
-from predictions.accuracy import record_realised
+from predictions.accuracy import CYCLE_LOOKBACK_DAYS, record_realised
 
 _pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pipeline-realise")
+
+
+def _realise(day: dt.date) -> int:
+    """The records whose target is the cycle's own day (the hourly sweep takes late ones)."""
+    return record_realised(day, lookback_days=CYCLE_LOOKBACK_DAYS)
 
 
 def _in_thread(day: dt.date) -> tuple[int, float]:
@@ -30,7 +35,7 @@ def _in_thread(day: dt.date) -> tuple[int, float]:
     connection outlives the step."""
     started = time.perf_counter()
     try:
-        return record_realised(day), (time.perf_counter() - started) * 1000
+        return _realise(day), (time.perf_counter() - started) * 1000
     finally:
         connection.close()
 
@@ -53,7 +58,7 @@ class Realisation:
 
     def finish(self) -> int:
         if self._future is None:
-            return record_realised(self.day)
+            return _realise(self.day)
         realised, self.background_ms = self._future.result()
         return realised
 

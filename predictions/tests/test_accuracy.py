@@ -116,7 +116,7 @@ def test_it_reads_only_the_chunks_of_the_lookback(predicted):
     from django.db import connection
 
     from core.timescale import is_hypertable
-    from predictions.accuracy import _FRESH_DDL, _FRESH_SQL, _REALISE_AND_RANK_SQL
+    from predictions.accuracy import _FRESH_DDL, _FRESH_SQL, _REALISE_AND_RANK_SQL, _due_params
 
     ids, _ = predicted
     old = dt.date(2021, 3, 1)
@@ -126,7 +126,6 @@ def test_it_reads_only_the_chunks_of_the_lookback(predicted):
     record.pk, record.data_timestamp = None, dt.datetime(2021, 3, 1, tzinfo=dt.UTC)
     record.target_date = dt.date(2021, 3, 2)
     record.save()
-    since = NEXT - dt.timedelta(days=40)
     end = dt.datetime(2021, 12, 31, tzinfo=dt.UTC)
     with connection.cursor() as cursor:
         if not is_hypertable(cursor, "ingestion_pricebar"):
@@ -134,7 +133,7 @@ def test_it_reads_only_the_chunks_of_the_lookback(predicted):
         old_bars = _chunks_before(cursor, "ingestion_pricebar", end)
         old_records = _chunks_before(cursor, "predictions_predictionrecord", end)
         cursor.execute(_FRESH_DDL)
-        cursor.execute("EXPLAIN " + _FRESH_SQL, {"upto": NEXT, "since": since})
+        cursor.execute("EXPLAIN " + _FRESH_SQL, _due_params(NEXT, 40))
         due = "\n".join(row[0] for row in cursor.fetchall())
         oldest = dt.datetime(2025, 4, 1, tzinfo=dt.UTC)
         params = {"oldest": oldest, "types": ["normal_day"], "targets": [NEXT]}
@@ -142,4 +141,5 @@ def test_it_reads_only_the_chunks_of_the_lookback(predicted):
         update = "\n".join(row[0] for row in cursor.fetchall())
     assert old_bars and old_records  # the old bar and record made chunks of their own
     assert not [name for name in old_bars if name in due]
+    assert not [name for name in old_records if name in due]
     assert not [name for name in old_records if name in update]

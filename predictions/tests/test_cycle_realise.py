@@ -65,7 +65,7 @@ def test_it_raises_the_steps_database_error_from_the_cycle(two_days, monkeypatch
 
     from predictions.pipeline import realise
 
-    def broken(day: dt.date) -> int:
+    def broken(day: dt.date, *, lookback_days: int) -> int:
         raise OperationalError("server closed the connection")
 
     monkeypatch.setattr(realise, "record_realised", broken)
