@@ -37,7 +37,8 @@ app.conf.task_routes = {
     "decisions.tasks.*": {"queue": "features"},
     "predictions.tasks.pipeline.*": {"queue": "inference"},
     "predictions.tasks.consistency.*": {"queue": "ingest"},
-    "predictions.tasks.accuracy.*": {"queue": "ingest"},
+    # The niced, mostly idle training worker: a sweep of seconds would hold up the live cycle.
+    "predictions.tasks.accuracy.*": {"queue": "training"},
     "predictions.tasks.rollout.*": {"queue": "ingest"},
     "predictions.tasks.training.*": {"queue": "training"},
     # An exact name wins over the pattern below (Celery looks names up before globs).

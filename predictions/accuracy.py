@@ -218,16 +218,12 @@ u AS (
 )
 SELECT count(*) FILTER (WHERE is_new), min(data_timestamp), max(data_timestamp) FROM u
 """
-# One realise at a time (the cycle's and the hourly sweep's): two would stage and rank the same
-# records apart and update them in different orders. A transaction-level advisory lock.
-_REALISE_LOCK = "SELECT pg_advisory_xact_lock(hashtext('predictions.accuracy.realise'))"
 
 
 def _realise_and_rank(upto: dt.date, lookback_days: int) -> tuple[int, Any, Any] | None:
     """(realised, first and last data day changed) or None when no outcome was due."""
     params = _due_params(upto, lookback_days)
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(_REALISE_LOCK)
         # A chunk created or bulk-loaded since autovacuum's last round has no statistics, and
         # the due outcomes' join is then planned as a nested loop over the wrong index.
         analyse_new(cursor, list(REALISE_TABLES))
@@ -265,15 +261,16 @@ def record_realised(upto: dt.date, *, lookback_days: int = SWEEP_LOOKBACK_DAYS) 
 
 
 def realise_late_outcomes(lookback_days: int = SWEEP_LOOKBACK_DAYS) -> int:
-    """The sweep: every due record of the ``lookback_days`` before the newest stored daily bar
-    (the records the cycles, which realise their own day only, left behind). Reads every record
-    of those target days, so it runs hourly, not in the cycle."""
+    """The sweep: every due record of the ``lookback_days`` before the newest stored daily bar's
+    day (the records the cycles, which realise their own day only, left behind). Reads every
+    record of those target days, so it runs hourly, not in the cycle. The newest day is the
+    cycle's: a cycle realising it now never touches the sweep's rows or (model type, target
+    day) groups, so the two need no lock between them."""
     newest = latest_stored_bar_day()
-    return (
-        0
-        if newest is None
-        else record_realised(dt.date.fromisoformat(newest), lookback_days=lookback_days)
-    )
+    if newest is None:
+        return 0
+    upto = dt.date.fromisoformat(newest) - dt.timedelta(days=1)
+    return record_realised(upto, lookback_days=lookback_days - 1)
 
 
 # Per (model type, target day) in (start, end]: the summed sums and the day's rank IC.

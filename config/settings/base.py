@@ -286,6 +286,7 @@ CELERY_BEAT_SCHEDULE["prediction-cache-consistency"] = {
 CELERY_BEAT_SCHEDULE["realise-late-outcomes"] = {
     "task": "predictions.tasks.accuracy.realise_late",
     "schedule": crontab(minute=41),
+    "options": {"expires": 3000},  # queued behind a retrain: the next hour's sweep does it
 }
 # Backups (backups app): pg_dump + active model artifacts, daily, newest BACKUP_KEEP kept.
 BACKUP_DIR = Path(env_str("BACKUP_DIR", str(VAR_DIR / "backups")))

@@ -1,5 +1,6 @@
 """Hourly beat task: realise the records the cycles left unrealised (``predictions.accuracy``;
-beat entry ``realise-late-outcomes``, queue ingest).
+beat entry ``realise-late-outcomes``, queue training: the niced worker that is idle but for the
+weekly retrain, so the sweep's seconds never hold up the live cycle's ingest worker).
 
 The cycle realises the records of its own data day only: finding the due records of a longer
 lookback reads every record of those target days (no index covers ``realised_at``, so the

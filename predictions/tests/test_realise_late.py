@@ -54,10 +54,22 @@ def test_it_realises_what_the_cycles_left_in_the_hourly_sweep(left_behind, celer
     assert app.send_task("predictions.tasks.accuracy.realise_late").get(timeout=60) == 0
 
 
+@pytest.mark.django_db
+def test_it_leaves_the_newest_day_to_its_cycle_in_the_sweep(left_behind):
+    from predictions.accuracy import realise_late_outcomes
+
+    ids = make_symbols(TICKERS)
+    newest = LATER + dt.timedelta(days=1)
+    store_records(ids, LATER, newest)
+    store_bars(ids, TICKERS, newest, np.full(len(TICKERS), 102.0))  # its cycle runs now
+    assert realise_late_outcomes() == len(TICKERS)  # NEXT's, left behind
+    assert _unrealised(newest) == len(TICKERS)  # the running cycle's own records
+
+
 def test_it_is_scheduled_hourly_on_the_ingest_queue() -> None:
     from config.celery_app import app
 
     entry = settings.CELERY_BEAT_SCHEDULE["realise-late-outcomes"]
     assert entry["task"] == "predictions.tasks.accuracy.realise_late"
     assert str(entry["schedule"].hour) == str(set(range(24)))
-    assert app.amqp.router.route({}, entry["task"])["queue"].name == "ingest"
+    assert app.amqp.router.route({}, entry["task"])["queue"].name == "training"
