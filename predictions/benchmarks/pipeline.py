@@ -106,15 +106,17 @@ def _percentile(values: list[float], q: float) -> float:
 # writes (heap-only tuples), over the table and its chunks, as the statistics collector counts.
 _RECORD_UPDATES_SQL = """
 SELECT coalesce(sum(n_tup_upd), 0), coalesce(sum(n_tup_hot_upd), 0)
-FROM pg_stat_all_tables
+FROM {view}
 WHERE relid = 'predictions_predictionrecord'::regclass
    OR relid IN (SELECT inhrelid FROM pg_inherits
                 WHERE inhparent = 'predictions_predictionrecord'::regclass)
 """
 
 
-def record_updates(cursor: Any) -> dict[str, Any]:
-    cursor.execute(_RECORD_UPDATES_SQL)
+def record_updates(cursor: Any, *, transaction_only: bool = False) -> dict[str, Any]:
+    """The counts since the statistics began, or of this transaction only."""
+    view = "pg_stat_xact_all_tables" if transaction_only else "pg_stat_all_tables"
+    cursor.execute(_RECORD_UPDATES_SQL.format(view=view))
     updated, hot = cursor.fetchone()
     share = round(int(hot) / int(updated), 4) if updated else None
     return {"updated": int(updated), "hot": int(hot), "hot_share": share}

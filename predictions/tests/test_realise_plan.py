@@ -17,6 +17,7 @@ from predictions.accuracy import (
     _no_nested_loops,
     record_realised,
 )
+from predictions.benchmarks.pipeline import record_updates
 from predictions.benchmarks.universe import make_symbols, store_bars, store_records
 
 pytestmark = pytest.mark.django_db
@@ -53,16 +54,6 @@ def test_it_joins_due_outcomes_by_hashing_on_statistics_of_one_day():
     assert "Nested Loop" not in _plan(params, guarded=True)
 
 
-# The records' updates in this transaction, over the table and its chunks.
-_XACT_UPDATES = """
-SELECT coalesce(sum(n_tup_upd), 0), coalesce(sum(n_tup_hot_upd), 0)
-FROM pg_stat_xact_all_tables
-WHERE relid = 'predictions_predictionrecord'::regclass
-   OR relid IN (SELECT inhrelid FROM pg_inherits
-                WHERE inhparent = 'predictions_predictionrecord'::regclass)
-"""
-
-
 def test_it_updates_realised_records_in_place():
     tickers = [f"H{i:02d}" for i in range(10)]  # one page, so its free room is no question
     ids = make_symbols(tickers)
@@ -71,10 +62,9 @@ def test_it_updates_realised_records_in_place():
     store_bars(ids, tickers, NEXT, np.linspace(95.0, 105.0, len(tickers)))
     assert record_realised(NEXT, lookback_days=0) == len(tickers)
     with connection.cursor() as cursor:
-        cursor.execute(_XACT_UPDATES)
-        updated, hot = cursor.fetchone()
+        updates = record_updates(cursor, transaction_only=True)
     # an index on a column the realise sets (realised_at's partial index did) makes none HOT
-    assert (updated, hot) == (len(tickers), len(tickers))
+    assert (updates["updated"], updates["hot"]) == (len(tickers), len(tickers))
 
 
 def test_it_leaves_room_on_every_page_of_the_records():
