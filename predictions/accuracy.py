@@ -2,7 +2,9 @@
 
 A prediction made from the close of trading day t targets t+1 (``PredictionRecord.target_date``).
 Once the bars of a trading day d are stored, ``record_realised(d)`` fills in every record whose
-target is d or earlier with one set-based UPDATE ... FROM (no per-row ORM saves).
+target is d or earlier with one set-based UPDATE ... FROM (no per-row ORM saves). The live
+cycle asks for its own day only (``CYCLE_LOOKBACK_DAYS``); the hourly sweep
+(``realise_late_outcomes``) takes the records whose bar came later.
 
 ``rolling_accuracy()`` is what the API's ``/api/accuracy`` and the website show: per model kind
 (``normal``/``earnings``, and the longer horizons ``horizon_5d``/``horizon_20d`` whose records
